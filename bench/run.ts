@@ -1,0 +1,9 @@
+// `npm run bench`: runs every benchmark in turn; each prints its own figures.
+const benches: string[] = [
+  // one entry per bench/<name>/index.js, added by the room that owns it
+];
+
+for (const b of benches) {
+  const mod = (await import(b)) as { run: () => Promise<void> };
+  await mod.run();
+}
