@@ -1,0 +1,87 @@
+/* Internal session structures: per-tensor and per-operator runtime records,
+ * all living in the caller's arena. */
+#ifndef EP_ENGINE_INTERNAL_H
+#define EP_ENGINE_INTERNAL_H
+
+#include "edge_peft.h"
+#include "plan.h"
+
+/* Per tensor: planned buffer + resolved data pointer. */
+typedef struct {
+    ep_buf buf;        /* must stay first (planner list element) */
+    uint8_t *data;     /* constant in the model, persistent, or planned */
+    uint32_t bytes;
+    int16_t alias;     /* RESHAPE output sharing another tensor's bytes, else -1 */
+    uint8_t constant;
+    uint8_t variable;
+} ep_tensor_rt;
+
+/* Per operator: op-lifetime scratch, tensor indices and kernel arguments. */
+typedef struct {
+    ep_buf scratch;    /* must stay first (planner list element); offset into activations */
+    int16_t kind;      /* internal kernel id, see EP_K_* */
+    int16_t out;
+    int16_t in[5];
+    union {
+        struct {
+            ep_fc_params p;
+            ep_per_tensor_quant_params q;
+            ep_per_channel_quant_params pc;
+            int32_t *sums;
+            ep_dims in_dims, filt_dims, out_dims;
+        } fc;
+        struct {
+            ep_conv_params p;   /* DW: ch_mult below */
+            int32_t ch_mult;
+            ep_per_channel_quant_params pc;
+            ep_dims in_dims, filt_dims, out_dims;
+        } conv;
+        struct {
+            ep_pool_params p;
+            ep_dims in_dims, filt_dims, out_dims;
+        } pool;
+        struct {
+            ep_softmax_params p;
+            int32_t rows, row_size;
+        } softmax;
+        struct {
+            ep_per_tensor_quant_params q;
+            int32_t in_type, out_type, in_zp, out_zp, count;
+        } quant;
+        struct {
+            ep_svdf_params p;
+            int32_t batch, input_size, num_filters, memory_size, num_units;
+        } svdf;
+        struct {
+            uint32_t bytes;
+        } copy;
+    } u;
+} ep_op_rt;
+
+enum {
+    EP_K_FC, EP_K_FC_PC, EP_K_CONV, EP_K_CONV16, EP_K_DW, EP_K_AVGPOOL, EP_K_MAXPOOL,
+    EP_K_SOFTMAX8, EP_K_SOFTMAX16, EP_K_QUANT, EP_K_SVDF, EP_K_RESHAPE
+};
+
+/* Persistent allocator used by prepare. In measure mode (base NULL) it only
+ * counts; prepare then skips writing. */
+typedef struct {
+    const ep_model *model;
+    ep_tensor_rt *tensors;
+    uint8_t *base;
+    uint32_t used;
+    uint32_t cap;
+    char *err;
+    size_t err_size;
+} ep_prep;
+
+void *ep_prep_alloc(ep_prep *p, uint32_t bytes);
+ep_status ep_prep_fail(ep_prep *p, ep_status st, const char *fmt, ...);
+
+/* Validate one operator and fill its record; allocates persistent data. */
+ep_status ep_op_prepare(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
+ep_status ep_op_eval(ep_session *s, ep_op_rt *rt);
+/* Is this operator kind (with these types) supported? */
+bool ep_op_supported(int32_t opcode);
+
+#endif

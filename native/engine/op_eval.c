@@ -1,0 +1,74 @@
+/* Operator eval: the hot path; every argument was validated in prepare. */
+#include <string.h>
+
+#include "engine_internal.h"
+
+#define TD(s, i) (((ep_tensor_rt *)(s)->tensors)[(i)].data)
+
+ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
+{
+    const ep_context ctx = {rt->scratch.size > 0 ? s->activations + rt->scratch.offset : NULL,
+                           (int32_t)rt->scratch.size};
+    void *out = TD(s, rt->out);
+    const void *in = TD(s, rt->in[0]);
+    const void *w = rt->in[1] >= 0 ? TD(s, rt->in[1]) : NULL;
+    const void *b = rt->in[2] >= 0 ? TD(s, rt->in[2]) : NULL;
+    switch (rt->kind) {
+    case EP_K_FC: {
+        const ep_context sums = {rt->u.fc.sums, rt->u.fc.out_dims.c * 4};
+        return ep_fully_connected_s8(&sums, &rt->u.fc.p, &rt->u.fc.q, &rt->u.fc.in_dims, in,
+                                     &rt->u.fc.filt_dims, w, NULL, b, &rt->u.fc.out_dims, out);
+    }
+    case EP_K_FC_PC: {
+        const ep_context sums = {rt->u.fc.sums, rt->u.fc.out_dims.c * 4};
+        return ep_fully_connected_per_channel_s8(&sums, &rt->u.fc.p, &rt->u.fc.pc,
+                                                 &rt->u.fc.in_dims, in, &rt->u.fc.filt_dims, w,
+                                                 NULL, b, &rt->u.fc.out_dims, out);
+    }
+    case EP_K_CONV: {
+        return ep_convolve_s8(NULL, &rt->u.conv.p, &rt->u.conv.pc, &rt->u.conv.in_dims, in,
+                              &rt->u.conv.filt_dims, w, NULL, b, &rt->u.conv.out_dims, out);
+    }
+    case EP_K_CONV16:
+        return ep_convolve_s16(NULL, &rt->u.conv.p, &rt->u.conv.pc, &rt->u.conv.in_dims, in,
+                               &rt->u.conv.filt_dims, w, NULL, b, &rt->u.conv.out_dims, out);
+    case EP_K_DW: {
+        const ep_conv_params *cp = &rt->u.conv.p;
+        const ep_dw_conv_params dw = {cp->input_offset, cp->output_offset, rt->u.conv.ch_mult,
+                                      cp->stride, cp->padding, cp->dilation, cp->activation};
+        return ep_depthwise_conv_s8(&ctx, &dw, &rt->u.conv.pc, &rt->u.conv.in_dims,
+                                    in, &rt->u.conv.filt_dims, NULL, w, b, &rt->u.conv.out_dims,
+                                    out);
+    }
+    case EP_K_AVGPOOL:
+        return ep_avgpool_s8(&ctx, &rt->u.pool.p, &rt->u.pool.in_dims, in, &rt->u.pool.filt_dims,
+                             &rt->u.pool.out_dims, out);
+    case EP_K_MAXPOOL:
+        return ep_maxpool_s8(&ctx, &rt->u.pool.p, &rt->u.pool.in_dims, in, &rt->u.pool.filt_dims,
+                             &rt->u.pool.out_dims, out);
+    case EP_K_SOFTMAX8:
+        return ep_softmax_s8(in, rt->u.softmax.rows, rt->u.softmax.row_size, &rt->u.softmax.p,
+                             out);
+    case EP_K_SOFTMAX16:
+        return ep_softmax_s8_s16(in, rt->u.softmax.rows, rt->u.softmax.row_size,
+                                 &rt->u.softmax.p, out);
+    case EP_K_QUANT:
+        return ep_requantize_tensor(in, rt->u.quant.in_type, rt->u.quant.in_zp, out,
+                                    rt->u.quant.out_type, rt->u.quant.out_zp, &rt->u.quant.q,
+                                    rt->u.quant.count);
+    case EP_K_SVDF:
+        return ep_svdf_s8(&ctx, &rt->u.svdf.p, rt->u.svdf.batch, rt->u.svdf.input_size, in,
+                          rt->u.svdf.num_filters, rt->u.svdf.memory_size, w,
+                          (const int8_t *)TD(s, rt->in[2]),
+                          rt->in[3] >= 0 ? (const int32_t *)TD(s, rt->in[3]) : NULL,
+                          (int8_t *)TD(s, rt->in[4]), rt->u.svdf.num_units, out);
+    case EP_K_RESHAPE:
+        /* Planned as an alias: nothing to do unless the planner could not share. */
+        if (out != in) {
+            memmove(out, in, rt->u.copy.bytes);
+        }
+        return EP_OK;
+    default:
+        return EP_ERR_STATE;
+    }
+}

@@ -1,0 +1,148 @@
+/* Helpers shared by the operator prepare functions (op_prepare.c). */
+#include <stdarg.h>
+
+#include "prep_util.h"
+
+void *ep_prep_alloc(ep_prep *p, uint32_t bytes)
+{
+    const uint32_t at = ep_align_up(p->used);
+    p->used = at + ep_align_up(bytes);
+    if (p->base == NULL || p->used > p->cap) {
+        return NULL;
+    }
+    return p->base + at;
+}
+
+ep_status ep_prep_fail(ep_prep *p, ep_status st, const char *fmt, ...)
+{
+    if (p->err != NULL && p->err_size > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        ep_format(p->err, p->err_size, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+bool ep_op_supported(int32_t opcode)
+{
+    switch (opcode) {
+    case EP_OP_FULLY_CONNECTED: case EP_OP_CONV_2D: case EP_OP_DEPTHWISE_CONV_2D:
+    case EP_OP_AVERAGE_POOL_2D: case EP_OP_MAX_POOL_2D: case EP_OP_RESHAPE:
+    case EP_OP_SOFTMAX: case EP_OP_QUANTIZE: case EP_OP_SVDF:
+        return true;
+    default:
+        return false;
+    }
+}
+
+ep_status pu_tensor(ctx_t *c, int32_t t, ep_tensor_info *out, const char *role)
+{
+    if (t < 0) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (%s): missing %s", c->index, ep_op_name(c->op),
+                    role);
+    }
+    return ep_model_tensor(c->p->model, t, out);
+}
+
+ep_status pu_want_type(ctx_t *c, const ep_tensor_info *t, int32_t type, const char *role)
+{
+    if (t->type != type) {
+        return FAIL(c, EP_ERR_UNSUPPORTED, "operator %d (%s): %s is %s, want %s", c->index,
+                    ep_op_name(c->op), role, ep_type_name(t->type), ep_type_name(type));
+    }
+    return EP_OK;
+}
+
+ep_status pu_want_quant(ctx_t *c, const ep_tensor_info *t, const char *role)
+{
+    if (t->scale_count < 1 || !(ep_tensor_scale(t, 0) > 0.0f)) {
+        return FAIL(c, EP_ERR_QUANT, "operator %d (%s): %s is not quantised", c->index,
+                    ep_op_name(c->op), role);
+    }
+    return EP_OK;
+}
+
+/* NHWC dims from a rank <= 4 shape, leading dims padded with 1. */
+ep_dims pu_nhwc(const ep_tensor_info *t)
+{
+    int32_t d[4] = {1, 1, 1, 1};
+    for (int32_t i = 0; i < t->rank && i < 4; ++i) {
+        d[4 - t->rank + i] = t->dims[i];
+    }
+    ep_dims r = {d[0], d[1], d[2], d[3]};
+    return r;
+}
+
+/* TFLM ComputePaddingHeightWidth / ComputeOutSize for one axis. */
+int32_t pu_out_size(int32_t padding, int32_t in, int32_t k, int32_t stride, int32_t dil)
+{
+    const int32_t eff = (k - 1) * dil + 1;
+    return padding == EP_PADDING_SAME ? (in + stride - 1) / stride : (in - eff + stride) / stride;
+}
+
+int32_t pu_pad_before(int32_t out, int32_t in, int32_t k, int32_t stride, int32_t dil)
+{
+    const int32_t eff = (k - 1) * dil + 1;
+    const int32_t total = (out - 1) * stride + eff - in;
+    return total > 0 ? total / 2 : 0;
+}
+
+ep_status pu_activation(ctx_t *c, const ep_tensor_info *out, int32_t act, int32_t qmin,
+                            int32_t qmax, ep_activation *r)
+{
+    const ep_status st = ep_activation_range(act, ep_tensor_scale(out, 0),
+                                             ep_tensor_zero_point(out, 0), qmin, qmax, r);
+    if (st != EP_OK) {
+        return FAIL(c, st, "operator %d (%s): unsupported fused activation %d", c->index,
+                    ep_op_name(c->op), act);
+    }
+    return EP_OK;
+}
+
+/* Per-channel (M, shift) arrays: s_in * s_w[c] / s_out in double. */
+ep_status pu_channel_multipliers(ctx_t *c, const ep_tensor_info *in, const ep_tensor_info *w,
+                                     const ep_tensor_info *out, int32_t channels,
+                                     ep_per_channel_quant_params *pc)
+{
+    if (w->scale_count != 1 && w->scale_count != channels) {
+        return FAIL(c, EP_ERR_QUANT, "operator %d (%s): %d filter scales for %d channels",
+                    c->index, ep_op_name(c->op), w->scale_count, channels);
+    }
+    int32_t *m = (int32_t *)ep_prep_alloc(c->p, (uint32_t)channels * 4u);
+    int32_t *s = (int32_t *)ep_prep_alloc(c->p, (uint32_t)channels * 4u);
+    pc->multiplier = m;
+    pc->shift = s;
+    for (int32_t ch = 0; ch < channels; ++ch) {
+        const double real = (double)ep_tensor_scale(in, 0) *
+                            (double)ep_tensor_scale(w, w->scale_count == 1 ? 0 : ch) /
+                            (double)ep_tensor_scale(out, 0);
+        int32_t mm, ss;
+        if (ep_quantize_multiplier(real, &mm, &ss) != EP_OK) {
+            return FAIL(c, EP_ERR_QUANT, "operator %d (%s): bad scale for channel %d", c->index,
+                        ep_op_name(c->op), ch);
+        }
+        if (m != NULL && s != NULL) {
+            m[ch] = mm;
+            s[ch] = ss;
+        }
+    }
+    return EP_OK;
+}
+
+ep_status pu_const_weights(ctx_t *c, const ep_tensor_info *w, const ep_tensor_info *bias,
+                               int32_t bias_type, int32_t bias_len)
+{
+    if (w->data == NULL || w->type != EP_TYPE_INT8) {
+        return FAIL(c, EP_ERR_UNSUPPORTED, "operator %d (%s): filter must be constant int8",
+                    c->index, ep_op_name(c->op));
+    }
+    if (bias != NULL && (bias->data == NULL || bias->type != bias_type ||
+                         bias->elements != bias_len)) {
+        return FAIL(c, EP_ERR_UNSUPPORTED,
+                    "operator %d (%s): bias must be constant %s with %d elements", c->index,
+                    ep_op_name(c->op), ep_type_name(bias_type), bias_len);
+    }
+    return EP_OK;
+}
+

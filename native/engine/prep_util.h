@@ -1,0 +1,32 @@
+/* Internal helpers for operator prepare. */
+#ifndef EP_PREP_UTIL_H
+#define EP_PREP_UTIL_H
+
+#include "engine_internal.h"
+#include "model_internal.h"
+
+typedef struct {
+    ep_prep *p;
+    int32_t index;
+    const ep_op_info *op;
+} ctx_t;
+
+#define FAIL(c, st, ...) ep_prep_fail((c)->p, st, __VA_ARGS__)
+
+ep_status pu_tensor(ctx_t *c, int32_t t, ep_tensor_info *out, const char *role);
+ep_status pu_want_type(ctx_t *c, const ep_tensor_info *t, int32_t type, const char *role);
+ep_status pu_want_quant(ctx_t *c, const ep_tensor_info *t, const char *role);
+ep_dims pu_nhwc(const ep_tensor_info *t);
+int32_t pu_out_size(int32_t padding, int32_t in, int32_t k, int32_t stride, int32_t dil);
+int32_t pu_pad_before(int32_t out, int32_t in, int32_t k, int32_t stride, int32_t dil);
+ep_status pu_activation(ctx_t *c, const ep_tensor_info *out, int32_t act, int32_t qmin,
+                        int32_t qmax, ep_activation *r);
+ep_status pu_channel_multipliers(ctx_t *c, const ep_tensor_info *in, const ep_tensor_info *w,
+                                 const ep_tensor_info *out, int32_t channels,
+                                 ep_per_channel_quant_params *pc);
+ep_status pu_const_weights(ctx_t *c, const ep_tensor_info *w, const ep_tensor_info *bias,
+                           int32_t bias_type, int32_t bias_len);
+
+#define TRY(x) do { const ep_status st_ = (x); if (st_ != EP_OK) { return st_; } } while (0)
+
+#endif

@@ -1,0 +1,103 @@
+/* CONV_2D int8 per-channel (TFLM reference integer_ops ConvPerChannel).
+ * Windows fully inside the input use the kernel sums from prepare (bias +
+ * input_offset * sum(w)) and a bare int8 dot product per tap row; border
+ * windows add the input offset tap by tap, which equals TFLM skipping the
+ * out-of-image taps. */
+#include "kernels.h"
+
+int32_t ep_convolve_s8_get_buffer_size(const ep_dims *output_dims)
+{
+    if (output_dims == NULL || output_dims->c < 0) {
+        return 0;
+    }
+    return output_dims->c * (int32_t)sizeof(int32_t);
+}
+
+ep_status ep_convolve_s8_prepare(const ep_conv_params *params, const ep_dims *filter_dims,
+                                 const int8_t *filter, const int32_t *bias,
+                                 int32_t *kernel_sums)
+{
+    if (params == NULL || filter_dims == NULL || filter == NULL || kernel_sums == NULL) {
+        return EP_ERR_ARG;
+    }
+    const int32_t per_oc = filter_dims->h * filter_dims->w * filter_dims->c;
+    for (int32_t oc = 0; oc < filter_dims->n; ++oc) {
+        uint32_t s = (uint32_t)params->input_offset *
+                     (uint32_t)ep_sum_s8(filter + (size_t)oc * (size_t)per_oc, per_oc);
+        if (bias != NULL) {
+            s += (uint32_t)bias[oc];
+        }
+        kernel_sums[oc] = (int32_t)s;
+    }
+    return EP_OK;
+}
+
+ep_status ep_convolve_s8(const ep_context *ctx, const ep_conv_params *params,
+                         const ep_per_channel_quant_params *quant,
+                         const ep_dims *input_dims, const int8_t *input,
+                         const ep_dims *filter_dims, const int8_t *filter,
+                         const ep_dims *bias_dims, const int32_t *bias,
+                         const ep_dims *output_dims, int8_t *output)
+{
+    (void)bias_dims;
+    if (params == NULL || quant == NULL || input_dims == NULL || input == NULL ||
+        filter_dims == NULL || filter == NULL || output_dims == NULL || output == NULL ||
+        filter_dims->c <= 0 || input_dims->c % filter_dims->c != 0 || output_dims->c <= 0) {
+        return EP_ERR_ARG;
+    }
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
+    const int32_t kh = filter_dims->h, kw = filter_dims->w, cin = filter_dims->c;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
+    const int32_t groups = in_c / cin;
+    if (groups <= 0 || out_c % groups != 0) {
+        return EP_ERR_ARG;
+    }
+    const int32_t oc_per_group = out_c / groups;
+    const int32_t io = params->input_offset;
+    const int32_t dh = params->dilation.h, dw = params->dilation.w;
+    const int32_t *sums = NULL;
+    if (ctx != NULL && ctx->buf != NULL && ctx->size >= out_c * (int32_t)sizeof(int32_t)) {
+        sums = (const int32_t *)ctx->buf;
+    }
+    const size_t w_oc = (size_t)kh * (size_t)kw * (size_t)cin;
+    for (int32_t b = 0; b < input_dims->n; ++b) {
+        const int8_t *in_b = input + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)in_c;
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t iy0 = oy * params->stride.h - params->padding.h;
+            int32_t fy0, fy1;
+            ep_tap_range(iy0, in_h, kh, dh, &fy0, &fy1);
+            for (int32_t ox = 0; ox < out_w; ++ox) {
+                const int32_t ix0 = ox * params->stride.w - params->padding.w;
+                int32_t fx0, fx1;
+                ep_tap_range(ix0, in_w, kw, dw, &fx0, &fx1);
+                const int inside = sums != NULL && fy0 == 0 && fy1 == kh && fx0 == 0 && fx1 == kw;
+                for (int32_t oc = 0; oc < out_c; ++oc) {
+                    const int8_t *w = filter + (size_t)oc * w_oc;
+                    const int8_t *x0 = in_b + (size_t)(oc / oc_per_group) * (size_t)cin;
+                    uint32_t acc = 0;
+                    for (int32_t fy = fy0; fy < fy1; ++fy) {
+                        const int32_t iy = iy0 + fy * dh;
+                        for (int32_t fx = fx0; fx < fx1; ++fx) {
+                            const int32_t ix = ix0 + fx * dw;
+                            const int8_t *x = x0 + ((size_t)iy * (size_t)in_w + (size_t)ix) *
+                                                       (size_t)in_c;
+                            const int8_t *wt = w + ((size_t)fy * (size_t)kw + (size_t)fx) *
+                                                       (size_t)cin;
+                            acc += inside ? (uint32_t)ep_dot_s8(wt, x, cin)
+                                          : (uint32_t)ep_dot_off_s8(wt, x, io, cin);
+                        }
+                    }
+                    if (inside) {
+                        acc += (uint32_t)sums[oc];
+                    } else if (bias != NULL) {
+                        acc += (uint32_t)bias[oc];
+                    }
+                    *output++ = ep_out_s8((int32_t)acc, quant->multiplier[oc], quant->shift[oc],
+                                          params->output_offset, params->activation.min,
+                                          params->activation.max);
+                }
+            }
+        }
+    }
+    return EP_OK;
+}

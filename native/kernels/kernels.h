@@ -1,0 +1,69 @@
+/* Internal helpers shared by the kernels (not part of the public API). */
+#ifndef EP_KERNELS_H
+#define EP_KERNELS_H
+
+#include "edge_peft.h"
+
+static inline int32_t ep_clamp(int32_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* Plain int8 dot product; written so compilers vectorise it (no branches,
+ * unit stride, int32 accumulation). */
+static inline int32_t ep_dot_s8(const int8_t *a, const int8_t *b, int32_t n)
+{
+    int32_t acc = 0;
+    for (int32_t i = 0; i < n; ++i) {
+        acc += (int32_t)a[i] * (int32_t)b[i];
+    }
+    return acc;
+}
+
+static inline int32_t ep_sum_s8(const int8_t *a, int32_t n)
+{
+    int32_t acc = 0;
+    for (int32_t i = 0; i < n; ++i) {
+        acc += a[i];
+    }
+    return acc;
+}
+
+/* Requantise + output offset + clamp, the common int8 epilogue. */
+static inline int8_t ep_out_s8(int32_t acc, int32_t mult, int32_t shift, int32_t out_offset,
+                               int32_t act_min, int32_t act_max)
+{
+    /* unsigned add: defined even for corrupt models with huge offsets */
+    const int32_t v = (int32_t)((uint32_t)ep_requantize(acc, mult, shift) + (uint32_t)out_offset);
+    return (int8_t)ep_clamp(v, act_min, act_max);
+}
+
+/* sum(a * (b + off)): the border form, where the input offset cannot be
+ * hoisted because some taps fall outside the image. */
+static inline int32_t ep_dot_off_s8(const int8_t *a, const int8_t *b, int32_t off, int32_t n)
+{
+    int32_t acc = 0;
+    for (int32_t i = 0; i < n; ++i) {
+        acc += (int32_t)a[i] * ((int32_t)b[i] + off);
+    }
+    return acc;
+}
+
+/* Filter taps [*lo, *hi) that land inside [0, size) for a window starting at
+ * origin with the given dilation: replaces a per-tap bounds test. */
+static inline void ep_tap_range(int32_t origin, int32_t size, int32_t taps, int32_t dilation,
+                                int32_t *lo, int32_t *hi)
+{
+    int32_t a = 0;
+    int32_t b = taps;
+    if (origin < 0) {
+        a = (-origin + dilation - 1) / dilation;
+    }
+    if (origin + (taps - 1) * dilation >= size) {
+        b = size - origin <= 0 ? 0 : (size - origin + dilation - 1) / dilation;
+    }
+    *lo = a < b ? a : b;
+    *hi = b;
+}
+
+#endif

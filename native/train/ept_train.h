@@ -1,0 +1,178 @@
+/*
+ * ept_train.h - integer-only adapter training on a frozen INT8 model.
+ *
+ * Adapters (see docs/training.md):
+ *   LoRA   y = W x + (alpha/r) B A x, side path, A (r x in), B (out x r), B = 0 at init;
+ *   bias   a trainable delta added to a layer's int32 bias (accumulator units);
+ *   prompt a trainable int8 offset added to the first `len` features of a layer's input.
+ * Adapters sit on FULLY_CONNECTED layers; layer indices count FULLY_CONNECTED operators in
+ * execution order, negative ones from the end (-1 = the last FC).
+ *
+ * Numerics: int8 activations and adapter views, int32 accumulators, int16-normalised
+ * gradients with integer exponents, int16 master weights with 8 bits below the int8 view
+ * (int32 for bias), stochastic rounding from a seeded counter PRNG. Doubles appear only in
+ * ept_plan / ept_init (scales -> fixed-point multipliers), IEEE, -ffp-contract=off.
+ * Nothing allocates, nothing prints; every call returns an ep_status.
+ */
+#ifndef EPT_TRAIN_H
+#define EPT_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edge_peft.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EPT_MAX_LAYERS 8       /* FULLY_CONNECTED layers from the lowest adapter up */
+#define EPT_MAX_CLASSES 64     /* softmax width */
+#define EPT_MAX_TENSORS (4 * EPT_MAX_LAYERS)
+
+enum { EPT_KIND_LORA = 1, EPT_KIND_BIAS = 2, EPT_KIND_PROMPT = 4 };
+
+/* Inclusive layer range; negative indices count from the last FC (-1). */
+typedef struct {
+    int16_t first, last;
+} ept_range;
+
+/* Adapter + optimiser configuration. Real-valued options are decimal fixed point
+ * (parsed without floating point): *_u in millionths, *_m in thousandths. */
+typedef struct {
+    uint32_t kinds;            /* EPT_KIND_* bits */
+    ept_range lora_layers;
+    uint16_t rank;             /* LoRA rank r (1..64) */
+    uint16_t alpha;            /* LoRA alpha (scale alpha / r) */
+    ept_range bias_layers;
+    ept_range prompt_layers;
+    uint16_t prompt_len;       /* features offset per layer input; 0 = all */
+    uint32_t seed;
+    uint32_t lr_u;             /* SGD learning rate x 1e6 */
+    uint32_t momentum_u;       /* momentum x 1e6; 0 = plain SGD */
+    uint32_t ewc_lambda_m;     /* EWC lambda x 1e3; 0 = off */
+    uint32_t dp_clip_u;        /* DP-SGD clip norm C x 1e6; 0 = off */
+    uint32_t dp_sigma_u;       /* DP-SGD noise multiplier x 1e6 */
+} ept_config;
+
+/* Defaults: no adapters, seed 1, lr 0.05, no momentum / EWC / DP. */
+void ept_config_default(ept_config *cfg);
+
+/* Parses terms joined by '+' or ';':
+ *   lora:rank=R,alpha=A,layers=I[..J]   bias:layers=I[..J]   prompt:layers=I[..J],len=N
+ *   sgd:lr=X,momentum=X   ewc:lambda=X   dp:clip=X,sigma=X   seed:S
+ * Unknown terms or keys, out-of-range numbers and empty specs are errors (err names them). */
+ep_status ept_parse_spec(const char *spec, ept_config *cfg, char *err, size_t err_size);
+/* Decimal "0.01" -> value * 10^decimals, no floating point. */
+ep_status ept_parse_fixed(const char *s, uint32_t decimals, uint32_t *out);
+
+/* Bytes per adapted layer and in total, for `plan`. */
+typedef struct {
+    int32_t fc_index;          /* index among FULLY_CONNECTED ops */
+    int32_t op_index;          /* model operator index */
+    int32_t in, out;
+    uint32_t kinds;
+    uint32_t adapter_bytes;    /* int8 views / int32 bias delta (what export carries) */
+    uint32_t master_bytes;     /* fixed-point master weights */
+    uint32_t grad_bytes;       /* per-step gradient scratch (normalised vectors) */
+    uint32_t optim_bytes;      /* momentum */
+    uint32_t ewc_bytes;        /* Fisher + anchor */
+} ept_layer_plan;
+
+typedef struct {
+    int32_t layer_count;       /* FC layers in the trained suffix */
+    ept_layer_plan layers[EPT_MAX_LAYERS];
+    int32_t first_op;          /* first operator run by the trainer (frozen prefix below) */
+    int32_t latent_tensor;     /* its input tensor: the prefix output kept for training */
+    int32_t latent_bytes;
+    int32_t classes;
+    uint32_t state_bytes, adapter_bytes, master_bytes, grad_bytes, optim_bytes, ewc_bytes;
+    uint32_t scratch_bytes;    /* activations of the suffix, per step */
+    uint32_t train_bytes;      /* everything the trainer needs in the arena */
+    uint32_t export_bytes;     /* size of ept_export's output */
+    uint32_t param_count;
+} ept_plan_info;
+
+ep_status ept_plan(const ep_model *model, const ept_config *cfg, ept_plan_info *out,
+                   char *err, size_t err_size);
+
+/* The trainer state lives at the start of its arena region; opaque. */
+typedef struct ept_trainer ept_trainer;
+
+ep_status ept_init(ept_trainer **out, const ep_model *model, const ept_config *cfg,
+                   void *buf, size_t bytes, char *err, size_t err_size);
+
+/* Results of one forward (and step). loss_q16: cross-entropy in nats, Q16.16, from the
+ * model's int8 softmax (probability floor 1/512). */
+typedef struct {
+    int32_t predicted;
+    int32_t correct;
+    int32_t loss_q16;
+    int32_t clip_q30;          /* DP: clip factor applied (1<<30 = none) */
+} ept_step_info;
+
+/* Suffix passes on a latent (the input tensor of operator first_op, int8). */
+ep_status ept_forward(ept_trainer *t, const int8_t *latent, uint32_t latent_bytes,
+                      int8_t *probs, uint32_t probs_bytes, int32_t label, ept_step_info *info);
+ep_status ept_step(ept_trainer *t, const int8_t *latent, uint32_t latent_bytes, int32_t label,
+                   ept_step_info *info);
+
+/* Gradient at the current adapter for one example, without updating. Per parameter in
+ * export order: mant[i] * 2^exp[tensor] * scale[tensor] is dL/dtheta (real units). */
+typedef struct {
+    int32_t count;             /* tensors */
+    int32_t kind[EPT_MAX_TENSORS];    /* 0 A, 1 B, 2 bias, 3 prompt */
+    int32_t layer[EPT_MAX_TENSORS];   /* fc index */
+    int32_t size[EPT_MAX_TENSORS];
+    int32_t exp[EPT_MAX_TENSORS];
+    double scale[EPT_MAX_TENSORS];    /* prepare-time constant, for host tools only */
+} ept_grad_layout;
+ep_status ept_gradient(ept_trainer *t, const int8_t *latent, uint32_t latent_bytes,
+                       int32_t label, int32_t *mant, uint32_t mant_count, ept_grad_layout *lay);
+
+/* EWC: reset, accumulate squared per-example gradients, then anchor theta* = current. */
+ep_status ept_fisher_reset(ept_trainer *t);
+ep_status ept_fisher_add(ept_trainer *t, const int8_t *latent, uint32_t latent_bytes,
+                         int32_t label);
+ep_status ept_ewc_anchor(ept_trainer *t);
+
+/* Adapter bytes (docs/formats.md, "Adapter"). export: *written = bytes used. */
+ep_status ept_export(const ept_trainer *t, uint8_t *buf, size_t size, size_t *written);
+ep_status ept_import(ept_trainer *t, const uint8_t *buf, size_t size);
+/* The configuration stored in adapter bytes (checks magic, version, length, CRC-32);
+ * optimiser fields get defaults. */
+ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg);
+/* Steps trained so far; the export carries it. */
+uint32_t ept_steps(const ept_trainer *t);
+
+/* Model-level convenience: an inference session whose arena also holds the trainer.
+ * Runs the frozen prefix with the engine, then the adapted suffix. */
+typedef struct {
+    ep_session session;
+    ept_trainer *trainer;
+    ept_plan_info plan;
+    ep_plan_info engine_plan;
+    int32_t keep;              /* the latent tensor, kept live by the engine planner */
+} ept_session;
+
+/* Arena bytes for ept_session_init (engine inference + trainer). */
+ep_status ept_session_plan(const ep_model *model, const ept_config *cfg, ept_plan_info *tp,
+                           ep_plan_info *ep, char *err, size_t err_size);
+ep_status ept_session_init(ept_session *s, const ep_model *model, const ept_config *cfg,
+                           void *arena, size_t arena_size, char *err, size_t err_size);
+/* Model input (int8, model quantisation) -> the latent the trainer works on. */
+ep_status ept_session_latent(ept_session *s, const int8_t *input, uint32_t input_bytes,
+                             const int8_t **latent, uint32_t *latent_bytes);
+ep_status ept_session_step(ept_session *s, const int8_t *input, uint32_t input_bytes,
+                           int32_t label, ept_step_info *info);
+ep_status ept_session_infer(ept_session *s, const int8_t *input, uint32_t input_bytes,
+                            int8_t *output, uint32_t output_bytes, ept_step_info *info);
+
+/* SHA-256 (FIPS 180-4), for printing adapter digests on every target. */
+void ept_sha256(const uint8_t *data, size_t len, uint8_t out[32]);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EPT_TRAIN_H */

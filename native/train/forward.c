@@ -1,0 +1,112 @@
+/* Forward pass of the trained suffix: frozen int8 FC layers with the adapters in the side
+ * path, exactly as inference with an imported adapter computes it. With all adapters at
+ * zero (B = 0, no bias delta, no prompt) every output equals TFLite Micro's. */
+#include "train_internal.h"
+
+/* The h = A x requantisation shift: the smallest that maps the first example's largest
+ * |A x| to <= 48 of 127, leaving room for A to grow. Integer and data-deterministic; it is
+ * stored in the adapter so an importer needs no data. */
+static int32_t calibrate_shift(const int32_t *hacc, int32_t r)
+{
+    uint32_t mx = 1;
+    int32_t s = 0;
+    for (int32_t j = 0; j < r; ++j) {
+        const uint32_t a = hacc[j] < 0 ? (uint32_t)0 - (uint32_t)hacc[j] : (uint32_t)hacc[j];
+        mx = a > mx ? a : mx;
+    }
+    while ((mx >> s) > 48U) {
+        ++s;
+    }
+    return s;
+}
+
+static void layer_forward(ept_trainer *t, ept_layer *L, const int8_t *xin)
+{
+    const int32_t in = L->in, out = L->out, zx = L->in_zp;
+    const int8_t *x = xin;
+    if (L->tp >= 0) {
+        /* prompt / feature offset: x' = sat8(x + p) on the first plen features */
+        const int8_t *p = (const int8_t *)t->T[L->tp].view;
+        for (int32_t k = 0; k < in; ++k) {
+            L->x[k] = k < L->plen ? ept_sat8((int32_t)xin[k] + p[k]) : xin[k];
+        }
+        x = L->x;
+    } else if (L->x != xin) {
+        for (int32_t k = 0; k < in; ++k) L->x[k] = xin[k];
+        x = L->x;
+    }
+    if (L->ta >= 0) {
+        const int8_t *A = (const int8_t *)t->T[L->ta].view;
+        for (int32_t j = 0; j < L->rank; ++j) {
+            const int8_t *a = A + (size_t)j * (size_t)in;
+            int32_t acc = 0;
+            for (int32_t k = 0; k < in; ++k) acc += (int32_t)a[k] * ((int32_t)x[k] - zx);
+            L->hacc[j] = acc;
+        }
+        if (L->sh_h < 0) {
+            L->sh_h = calibrate_shift(L->hacc, L->rank);
+        }
+        for (int32_t j = 0; j < L->rank; ++j) L->h8[j] = ept_sat8(ept_rdiv(L->hacc[j], L->sh_h));
+    }
+    for (int32_t i = 0; i < out; ++i) {
+        const int8_t *w = L->w + (size_t)i * (size_t)in;
+        /* unsigned sums wrap like TFLM's int32 accumulator instead of being UB */
+        uint32_t acc = L->bias != NULL ? (uint32_t)L->bias[i] : 0U;
+        int32_t dot = 0;
+        for (int32_t k = 0; k < in; ++k) dot += (int32_t)w[k] * ((int32_t)x[k] - zx);
+        acc += (uint32_t)dot;
+        if (L->tbias >= 0) {
+            acc += (uint32_t)((const int32_t *)t->T[L->tbias].view)[i];
+        }
+        if (L->ta >= 0) {
+            const int8_t *B = (const int8_t *)t->T[L->tb].view + (size_t)i * (size_t)L->rank;
+            int32_t u = 0;
+            ept_mult k = L->side[i];
+            for (int32_t j = 0; j < L->rank; ++j) u += (int32_t)B[j] * (int32_t)L->h8[j];
+            k.s += L->sh_h; /* h8 carries 2^sh_h */
+            acc += (uint32_t)ept_mbqm(u, k);
+        }
+        {
+            int32_t v = ep_requantize((int32_t)acc, L->req[i].m, L->req[i].s) + L->out_zp;
+            v = v < L->act_min ? L->act_min : (v > L->act_max ? L->act_max : v);
+            L->y[i] = (int8_t)v;
+        }
+    }
+}
+
+/* Cross-entropy -ln(p) in Q16 from the int8 softmax probability byte: p ~ (2q+1)/512 with
+ * q = byte + 128, so the loss is ln2 * (9 - log2(2q+1)), finite even for q = 0. */
+static int32_t loss_q16(int8_t pbyte)
+{
+    const uint32_t q = (uint32_t)((int32_t)pbyte + 128);
+    const int32_t l2 = (9 << 16) - ept_log2_q16(2U * q + 1U);
+    return (int32_t)(((int64_t)l2 * 45426 + 32768) >> 16); /* 45426 = ln2 in Q16 */
+}
+
+ep_status ept_fwd(ept_trainer *t, const int8_t *latent, int32_t label, ept_step_info *info)
+{
+    const int8_t *x = latent;
+    const ept_layer *top;
+    int32_t best = 0;
+    ep_status st;
+    for (int32_t l = 0; l < t->nl; ++l) {
+        layer_forward(t, &t->L[l], x);
+        x = t->L[l].y;
+    }
+    top = &t->L[t->nl - 1];
+    st = ep_softmax_s8(top->y, 1, t->classes, &t->smx, t->probs);
+    if (st != EP_OK) {
+        return st;
+    }
+    /* argmax of the logits: the probabilities tie more often at int8 resolution */
+    for (int32_t i = 1; i < t->classes; ++i) {
+        if (top->y[i] > top->y[best]) best = i;
+    }
+    if (info != NULL) {
+        info->predicted = best;
+        info->correct = label >= 0 && best == label;
+        info->loss_q16 = label >= 0 && label < t->classes ? loss_q16(t->probs[label]) : 0;
+        info->clip_q30 = 1 << 30;
+    }
+    return EP_OK;
+}

@@ -1,0 +1,197 @@
+/* Prepare time: frozen layer parameters from the model and every fixed-point constant of
+ * the trainer. The only floating point of the trainer lives here (IEEE double, no libm
+ * beyond sqrt, which IEEE rounds exactly), so every target derives the same constants. */
+#include <math.h>
+
+#include "train_internal.h"
+
+static ep_status mult(double real, ept_mult *out, char *err, size_t n)
+{
+    if (ept_mult_from(real, out) != EP_OK) {
+        ept_err(err, n, "scale out of range for a fixed-point multiplier", NULL);
+        return EP_ERR_QUANT;
+    }
+    return EP_OK;
+}
+
+/* Weight scale of output row i (per-tensor weights: the one scale). */
+static double row_scale(const ept_trainer *t, const ept_layer *L, int32_t i)
+{
+    ep_op_info op;
+    ep_tensor_info tw;
+    if (ep_model_op(t->model, L->op_index, &op) != EP_OK ||
+        ep_model_tensor(t->model, op.inputs[1], &tw) != EP_OK) {
+        return 0.0;
+    }
+    return (double)ep_tensor_scale(&tw, tw.scale_count > 1 ? i : 0);
+}
+
+static ep_status layer_frozen(ept_trainer *t, ept_layer *L, char *err, size_t n)
+{
+    ep_op_info op;
+    ep_tensor_info ti, tw, to, tb;
+    ep_activation act;
+    if (ep_model_op(t->model, L->op_index, &op) != EP_OK ||
+        ep_model_tensor(t->model, op.inputs[0], &ti) != EP_OK ||
+        ep_model_tensor(t->model, op.inputs[1], &tw) != EP_OK ||
+        ep_model_tensor(t->model, op.outputs[0], &to) != EP_OK) {
+        return EP_ERR_MODEL;
+    }
+    L->in_tensor = op.inputs[0];
+    L->out_tensor = op.outputs[0];
+    L->w = (const int8_t *)tw.data;
+    L->bias = NULL;
+    if (op.input_count > 2 && op.inputs[2] >= 0) {
+        if (ep_model_tensor(t->model, op.inputs[2], &tb) != EP_OK || tb.type != EP_TYPE_INT32 ||
+            tb.elements != L->out || tb.data == NULL) {
+            ept_err(err, n, "FULLY_CONNECTED bias must be constant int32 [out]", NULL);
+            return EP_ERR_UNSUPPORTED;
+        }
+        L->bias = (const int32_t *)tb.data;
+    }
+    for (int32_t i = 0; i < tw.zero_point_count; ++i) {
+        if (ep_tensor_zero_point(&tw, i) != 0) {
+            ept_err(err, n, "FULLY_CONNECTED weights must be symmetric (zero point 0)", NULL);
+            return EP_ERR_UNSUPPORTED;
+        }
+    }
+    const float sx = ep_tensor_scale(&ti, 0), sy = ep_tensor_scale(&to, 0);
+    L->in_zp = ep_tensor_zero_point(&ti, 0);
+    L->out_zp = ep_tensor_zero_point(&to, 0);
+    if (ep_activation_range(op.options.activation, sy, L->out_zp, -128, 127, &act) != EP_OK) {
+        ept_err(err, n, "unsupported fused activation", NULL);
+        return EP_ERR_UNSUPPORTED;
+    }
+    L->act_min = act.min;
+    L->act_max = act.max;
+    L->relu = op.options.activation; /* EP_ACT_*: decides the slope at the clamps */
+    L->s_x = sx;
+    L->s_y = sy;
+    L->s_wref = 0.0;
+    const int per_channel = tw.scale_count > 1;
+    if (per_channel && tw.scale_count != L->out) {
+        ept_err(err, n, "per-channel FC weights need one scale per output row", NULL);
+        return EP_ERR_QUANT;
+    }
+    for (int32_t i = 0; i < L->out; ++i) {
+        const float sw = ep_tensor_scale(&tw, per_channel ? i : 0);
+        double real;
+        L->s_wref = sw > L->s_wref ? sw : L->s_wref;
+        /* TFLM: per-tensor FC forms s_in*s_w in float32, per-channel in double. */
+        if (per_channel) {
+            real = (double)sx * (double)sw / (double)sy;
+        } else {
+            real = (double)(float)(sx * sw) / (double)sy;
+        }
+        if (ep_quantize_multiplier(real, &L->req[i].m, &L->req[i].s) != EP_OK) {
+            return EP_ERR_QUANT;
+        }
+    }
+    if (per_channel) {
+        for (int32_t i = 0; i < L->out; ++i) {
+            ep_status st = mult(row_scale(t, L, i) / L->s_wref, &L->wratio[i], err, n);
+            if (st != EP_OK) return st;
+        }
+    } else {
+        L->wratio = NULL;
+    }
+    return EP_OK;
+}
+
+/* DP and EWC constants common to every tensor kind. */
+static ep_status tensor_common(ept_trainer *t, ept_tensor *T, double master_unit, char *err,
+                               size_t n)
+{
+    const double lr = (double)t->cfg.lr_u * 1e-6;
+    const double clip = (double)t->cfg.dp_clip_u * 1e-6;
+    const double sigma = (double)t->cfg.dp_sigma_u * 1e-6;
+    const double lambda = (double)t->cfg.ewc_lambda_m * 1e-3;
+    ep_status st = EP_OK;
+    if (master_unit > 0.0) {
+        st = mult(lr * T->grad_c / master_unit, &T->k_upd, err, n);
+    }
+    if (st == EP_OK && clip > 0.0) {
+        st = mult(T->grad_c * T->grad_c / (clip * clip), &T->k_dp, err, n);
+        if (st == EP_OK) st = mult(sigma * clip / T->grad_c, &T->k_noise, err, n);
+    }
+    if (st == EP_OK && lambda > 0.0) {
+        st = mult(lr * lambda * T->grad_c * T->grad_c, &T->k_ewc0, err, n);
+    }
+    return st;
+}
+
+ep_status ept_net_prepare(ept_trainer *t, char *err, size_t n)
+{
+    double s_delta;
+    ep_status st;
+    ep_op_info op;
+    const double alpha_r = (double)t->cfg.alpha / (double)t->cfg.rank;
+    /* softmax after the last FC: its beta scales dL/dlogits; absent, train as if beta 1 */
+    t->beta = 1.0;
+    t->softmax_present = 0;
+    if (ep_model_op(t->model, t->model->operator_count - 1, &op) == EP_OK &&
+        op.opcode == EP_OP_SOFTMAX) {
+        t->softmax_present = 1;
+        t->beta = op.options.beta > 0.0f ? (double)op.options.beta : 1.0;
+    }
+    /* dL/dlogit = beta (p - onehot); p in 1/256 units from the int8 softmax */
+    s_delta = t->beta / 256.0;
+    for (int32_t l = t->nl - 1; l >= 0; --l) {
+        ept_layer *L = &t->L[l];
+        L->s_delta = s_delta;
+        if (L->out > 1024) {
+            /* int32 backward sums: 1024 rows x 127 x 2^14 stays below 2^31 */
+            ept_err(err, n, "trainer supports FC layers up to 1024 outputs", NULL);
+            return EP_ERR_LIMIT;
+        }
+        st = layer_frozen(t, L, err, n);
+        if (st != EP_OK) return st;
+        if (l == t->nl - 1) {
+            st = ep_softmax_prepare(t->beta, L->s_y, &t->smx);
+            if (st != EP_OK) return st;
+        }
+        if (L->ta >= 0) {
+            ept_tensor *A = &t->T[L->ta], *B = &t->T[L->tb];
+            const double bound = 1.0 / sqrt((double)L->in); /* LoRA's kaiming-uniform bound */
+            /* A starts in +-63 view units: room to grow; B full scale lets alpha*B*A reach
+             * about twice the largest frozen weight. */
+            L->s_a = bound / 64.0;
+            L->s_b = 2.0 * L->s_wref / ((double)t->cfg.alpha * bound);
+            for (int32_t i = 0; i < L->out; ++i) {
+                st = mult(alpha_r * L->s_a * L->s_b / row_scale(t, L, i), &L->side[i], err, n);
+                if (st != EP_OK) return st;
+            }
+            st = mult(alpha_r * L->s_a * L->s_b / L->s_wref, &L->lora_dx, err, n);
+            if (st != EP_OK) return st;
+            A->view_scale = L->s_a;
+            B->view_scale = L->s_b;
+            A->grad_c = alpha_r * L->s_b * s_delta * L->s_x;
+            B->grad_c = alpha_r * s_delta * L->s_x * L->s_a;
+            st = tensor_common(t, A, L->s_a / 256.0, err, n);
+            if (st == EP_OK) st = tensor_common(t, B, L->s_b / 256.0, err, n);
+            if (st != EP_OK) return st;
+        }
+        if (L->tbias >= 0) {
+            ept_tensor *T = &t->T[L->tbias];
+            const double lr = (double)t->cfg.lr_u * 1e-6;
+            T->grad_c = s_delta;
+            T->view_scale = L->s_x * L->s_wref; /* nominal; rows use s_x * s_w[i] */
+            for (int32_t i = 0; i < L->out; ++i) {
+                st = mult(lr * s_delta * 256.0 / (L->s_x * row_scale(t, L, i)), &T->k_rows[i], err, n);
+                if (st != EP_OK) return st;
+            }
+            st = tensor_common(t, T, 0.0, err, n);
+            if (st != EP_OK) return st;
+        }
+        if (L->tp >= 0) {
+            ept_tensor *T = &t->T[L->tp];
+            T->view_scale = L->s_x;
+            T->grad_c = L->s_wref * s_delta; /* gradient at this layer's input */
+            st = tensor_common(t, T, L->s_x / 256.0, err, n);
+            if (st != EP_OK) return st;
+        }
+        s_delta *= L->s_wref;
+    }
+    t->momentum_q15 = (uint32_t)(((uint64_t)t->cfg.momentum_u * 32768U + 500000U) / 1000000U);
+    return EP_OK;
+}

@@ -1,0 +1,122 @@
+/* Trainer internals shared by the native/train sources (not part of the public API). */
+#ifndef EPT_TRAIN_INTERNAL_H
+#define EPT_TRAIN_INTERNAL_H
+
+#include "ept_train.h"
+
+/* Master weights keep this many bits below the int8 (or int32 bias) view, so updates
+ * smaller than one int8 step accumulate instead of stalling. */
+#define EPT_MASTER_FRAC 8
+/* Update arithmetic keeps 16 fraction bits before the stochastic rounding. */
+#define EPT_UPD_FRAC 16
+
+enum { EPT_T_A = 0, EPT_T_B = 1, EPT_T_BIAS = 2, EPT_T_PROMPT = 3 };
+
+typedef struct {
+    int32_t m, s;   /* Q0.31 multiplier and power-of-two shift (positive = left) */
+} ept_mult;
+
+/* One trainable tensor. Master int16 (int32 for bias), view int8 (int32 for bias). */
+typedef struct {
+    int32_t kind, layer, size;
+    int32_t rows, cols;          /* A: r x in, B: out x r, bias: out x 1, prompt: len x 1 */
+    void *master;
+    void *view;
+    void *mom;                   /* momentum in master units, same type as master; or NULL */
+    uint16_t *fisher;            /* EWC: F mantissas (NULL when EWC off) */
+    void *anchor;                /* EWC: theta* (master type) */
+    int32_t fexp;                /* F = fisher * 2^fexp (units of grad_c^2) */
+    int32_t fmax;
+    int32_t fcount;              /* samples accumulated */
+    ept_mult k_upd;              /* lr * grad_c / master unit (bias: per row, k_rows) */
+    ept_mult *k_rows;
+    ept_mult k_dp;               /* grad_c^2 / C^2 */
+    ept_mult k_noise;            /* lr * sigma * C / master unit, applied to Q16 normals */
+    ept_mult k_ewc0;             /* lr * lambda * grad_c^2 */
+    ept_mult k_ewc;              /* k_ewc0 / N, set when anchoring */
+    double view_scale;           /* real value of one view unit (export, host tools) */
+    double grad_c;               /* real gradient = grad_c * P * 2^exp */
+} ept_tensor;
+
+typedef struct {
+    /* frozen layer, from the model */
+    int32_t op_index, fc_index, in_tensor, out_tensor;
+    const int8_t *w;
+    const int32_t *bias;
+    int32_t in, out;
+    int32_t in_zp, out_zp, act_min, act_max;
+    int32_t relu;                /* fused activation: clamp at act_min/max is a zero slope */
+    ept_mult *req;               /* per output row (per-tensor FC repeats one value) */
+    ept_mult *wratio;            /* s_w[i] / s_wref per row, NULL for per-tensor weights */
+    /* adapters: tensor indices or -1 */
+    int32_t ta, tb, tbias, tp;
+    int32_t rank, sh_h, plen;
+    ept_mult *side;              /* (alpha/r) s_A s_B / s_w[i] per row, before sh_h */
+    ept_mult lora_dx;            /* (alpha/r) s_A s_B / s_wref */
+    /* prepare-time scales */
+    double s_x, s_wref, s_y, s_a, s_b, s_delta;
+    /* per-step scratch */
+    int8_t *x;                   /* input as seen by the layer (prompt applied) */
+    int8_t *y;                   /* output */
+    int8_t *h8;                  /* LoRA A x, requantised */
+    int32_t *hacc;
+} ept_layer;
+
+struct ept_trainer {
+    uint32_t magic;
+    ept_config cfg;
+    const ep_model *model;
+    int32_t nl;                  /* layers in the suffix */
+    ept_layer L[EPT_MAX_LAYERS];
+    int32_t nt;
+    ept_tensor T[EPT_MAX_TENSORS];
+    int32_t first_op, latent_tensor, latent_bytes, classes;
+    int32_t fc_total;
+    int32_t lowest;              /* lowest layer that needs a gradient */
+    ep_softmax_params smx;
+    int32_t softmax_present;
+    double beta;
+    int8_t *probs;
+    int32_t *dacc;               /* int32 gradient scratch, max(in, out) */
+    int16_t *d16;                /* normalised upstream gradient (layer output) */
+    int16_t *dx16;               /* normalised gradient at layer input */
+    int16_t *gh16;               /* LoRA gradient into h */
+    uint32_t step;
+    int32_t last_clip_q30;
+    int32_t fisher_n;
+    int32_t ewc_on;              /* anchored */
+    uint32_t momentum_q15;
+    uint32_t param_count;
+};
+
+/* fixed.c */
+int32_t ept_mbqm(int32_t x, ept_mult k);
+int32_t ept_rdiv(int32_t x, int32_t e);
+int8_t ept_sat8(int32_t v);
+int16_t ept_sat16(int32_t v);
+ep_status ept_mult_from(double real, ept_mult *out);
+uint32_t ept_hash(uint32_t x);
+uint32_t ept_rand(uint32_t seed, uint32_t stream, uint32_t counter);
+int32_t ept_normal_q16(uint32_t seed, uint32_t stream, uint32_t counter);
+int32_t ept_normalise16(const int32_t *v, int16_t *out, int32_t n);
+int32_t ept_log2_q16(uint32_t x);
+uint32_t ept_isqrt64(uint64_t x);
+int64_t ept_scale_q16(int64_t p, ept_mult k, int32_t extra_exp);
+int32_t ept_stoch_round(int64_t q16, uint32_t rnd);
+
+/* net.c: suffix discovery and prepare-time constants */
+ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_info *p,
+                       char *err, size_t err_size);
+ep_status ept_net_prepare(ept_trainer *t, char *err, size_t err_size);
+
+/* forward.c / backward.c */
+ep_status ept_fwd(ept_trainer *t, const int8_t *latent, int32_t label, ept_step_info *info);
+enum { EPT_VISIT_UPDATE = 0, EPT_VISIT_GRAD, EPT_VISIT_FISHER };
+ep_status ept_bwd(ept_trainer *t, int32_t label, int32_t mode, int32_t *mant,
+                  uint32_t mant_count, ept_grad_layout *lay);
+void ept_refresh_view(ept_tensor *T);
+
+/* snprintf-free error text (picolibc builds keep stdio out of the engine) */
+void ept_err(char *err, size_t n, const char *a, const char *b);
+
+#endif

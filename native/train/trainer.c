@@ -1,0 +1,208 @@
+/* Trainer construction: carves the caller's arena exactly as ept_net_scan accounted it,
+ * then initialises the adapters (A from the seeded PRNG, everything else zero). */
+#include <string.h>
+
+#include "train_internal.h"
+
+#define EPT_MAGIC 0x45505452U /* "EPTR" */
+
+typedef struct {
+    uint8_t *p, *end;
+} carver;
+
+static void *take(carver *c, uint32_t bytes)
+{
+    const uint32_t b = (bytes + 3U) & ~3U;
+    void *r;
+    if (c->p == NULL || (size_t)(c->end - c->p) < b) {
+        c->p = NULL;
+        return NULL;
+    }
+    r = c->p;
+    memset(r, 0, b);
+    c->p += b;
+    return r;
+}
+
+ep_status ept_plan(const ep_model *model, const ept_config *cfg, ept_plan_info *out, char *err,
+                   size_t err_size)
+{
+    return ept_net_scan(model, cfg, out, err, err_size);
+}
+
+void ept_refresh_view(ept_tensor *T)
+{
+    if (T->kind == EPT_T_BIAS) {
+        const int32_t *m = (const int32_t *)T->master;
+        int32_t *v = (int32_t *)T->view;
+        for (int32_t i = 0; i < T->size; ++i) v[i] = ept_rdiv(m[i], EPT_MASTER_FRAC);
+    } else {
+        const int16_t *m = (const int16_t *)T->master;
+        int8_t *v = (int8_t *)T->view;
+        for (int32_t i = 0; i < T->size; ++i) v[i] = ept_sat8(ept_rdiv(m[i], EPT_MASTER_FRAC));
+    }
+}
+
+static ept_tensor *new_tensor(ept_trainer *t, carver *c, int32_t kind, int32_t layer,
+                              int32_t rows, int32_t cols, int32_t *index)
+{
+    ept_tensor *T;
+    const int32_t size = rows * cols;
+    const uint32_t mb = kind == EPT_T_BIAS ? 4U : 2U;  /* master element bytes */
+    const uint32_t vb = kind == EPT_T_BIAS ? 4U : 1U;  /* view element bytes */
+    if (t->nt >= EPT_MAX_TENSORS) {
+        return NULL;
+    }
+    *index = t->nt;
+    T = &t->T[t->nt++];
+    T->kind = kind;
+    T->layer = layer;
+    T->rows = rows;
+    T->cols = cols;
+    T->size = size;
+    T->view = take(c, vb * (uint32_t)size);
+    T->master = take(c, mb * (uint32_t)size);
+    if (kind == EPT_T_BIAS) {
+        T->k_rows = (ept_mult *)take(c, 8U * (uint32_t)rows);
+    }
+    if (t->cfg.momentum_u != 0) {
+        T->mom = take(c, mb * (uint32_t)size);
+    }
+    if (t->cfg.ewc_lambda_m != 0) {
+        T->fisher = (uint16_t *)take(c, 2U * (uint32_t)size);
+        T->anchor = take(c, mb * (uint32_t)size);
+    }
+    return c->p == NULL ? NULL : T;
+}
+
+static ep_status carve_layers(ept_trainer *t, carver *c, const ept_plan_info *p)
+{
+    const int32_t r = t->cfg.rank;
+    for (int32_t l = 0; l < t->nl; ++l) {
+        const ept_layer_plan *lp = &p->layers[l];
+        ept_layer *L = &t->L[l];
+        L->op_index = lp->op_index;
+        L->fc_index = lp->fc_index;
+        L->in = lp->in;
+        L->out = lp->out;
+        L->ta = L->tb = L->tbias = L->tp = -1;
+        L->y = (int8_t *)take(c, (uint32_t)L->out);
+        L->req = (ept_mult *)take(c, 8U * (uint32_t)L->out);
+        L->wratio = (ept_mult *)take(c, 8U * (uint32_t)L->out);
+        if (l == 0 || (lp->kinds & EPT_KIND_PROMPT)) {
+            L->x = (int8_t *)take(c, (uint32_t)L->in);
+        } else {
+            L->x = t->L[l - 1].y;
+        }
+        if (lp->kinds & EPT_KIND_LORA) {
+            L->rank = r;
+            L->sh_h = -1; /* calibrated on the first forward */
+            L->h8 = (int8_t *)take(c, (uint32_t)r);
+            L->hacc = (int32_t *)take(c, 4U * (uint32_t)r);
+            L->side = (ept_mult *)take(c, 8U * (uint32_t)L->out);
+            if (new_tensor(t, c, EPT_T_A, l, r, L->in, &L->ta) == NULL ||
+                new_tensor(t, c, EPT_T_B, l, L->out, r, &L->tb) == NULL) {
+                return EP_ERR_ARENA;
+            }
+        }
+        if ((lp->kinds & EPT_KIND_BIAS) &&
+            new_tensor(t, c, EPT_T_BIAS, l, L->out, 1, &L->tbias) == NULL) {
+            return EP_ERR_ARENA;
+        }
+        if (lp->kinds & EPT_KIND_PROMPT) {
+            const int32_t len = t->cfg.prompt_len == 0 || t->cfg.prompt_len > L->in
+                                    ? L->in : (int32_t)t->cfg.prompt_len;
+            L->plen = len;
+            if (new_tensor(t, c, EPT_T_PROMPT, l, len, 1, &L->tp) == NULL) {
+                return EP_ERR_ARENA;
+            }
+        }
+        if (c->p == NULL) {
+            return EP_ERR_ARENA;
+        }
+    }
+    return EP_OK;
+}
+
+/* A: uniform integers in [-63.5, 63.5) view units (kaiming-uniform bound / 64 per unit),
+ * kept with the master's fraction bits so the draw is not pre-rounded. */
+static void init_lora_a(ept_trainer *t, ept_tensor *A, int32_t tidx)
+{
+    int16_t *m = (int16_t *)A->master;
+    const int32_t span = 127 << EPT_MASTER_FRAC;
+    for (int32_t i = 0; i < A->size; ++i) {
+        const uint32_t r = ept_rand(t->cfg.seed, 0xA11CE000U + (uint32_t)tidx, (uint32_t)i);
+        m[i] = (int16_t)((int32_t)(((uint64_t)r * (uint32_t)span) >> 32) - (span >> 1));
+    }
+}
+
+ep_status ept_init(ept_trainer **out, const ep_model *model, const ept_config *cfg, void *buf,
+                   size_t bytes, char *err, size_t err_size)
+{
+    ept_plan_info p;
+    carver c;
+    ept_trainer *t;
+    ep_status st;
+    if (out == NULL || model == NULL || cfg == NULL || buf == NULL) {
+        return EP_ERR_ARG;
+    }
+    *out = NULL;
+    st = ept_net_scan(model, cfg, &p, err, err_size);
+    if (st != EP_OK) {
+        return st;
+    }
+    if (bytes < p.train_bytes) {
+        ept_err(err, err_size, "trainer arena too small", NULL);
+        return EP_ERR_ARENA;
+    }
+    c.p = (uint8_t *)buf;
+    c.end = c.p + bytes;
+    /* 8-byte alignment for the state struct (doubles inside) */
+    while (((uintptr_t)c.p & 7U) != 0U) ++c.p;
+    t = (ept_trainer *)take(&c, (uint32_t)sizeof(ept_trainer));
+    if (t == NULL) {
+        return EP_ERR_ARENA;
+    }
+    t->magic = EPT_MAGIC;
+    t->cfg = *cfg;
+    t->model = model;
+    t->nl = p.layer_count;
+    t->first_op = p.first_op;
+    t->latent_tensor = p.latent_tensor;
+    t->latent_bytes = p.latent_bytes;
+    t->classes = p.classes;
+    t->param_count = p.param_count;
+    st = carve_layers(t, &c, &p);
+    if (st != EP_OK) {
+        ept_err(err, err_size, "trainer arena too small", NULL);
+        return st;
+    }
+    {
+        int32_t maxdim = 64;
+        for (int32_t l = 0; l < t->nl; ++l) {
+            maxdim = t->L[l].in > maxdim ? t->L[l].in : maxdim;
+            maxdim = t->L[l].out > maxdim ? t->L[l].out : maxdim;
+        }
+        t->probs = (int8_t *)take(&c, (uint32_t)t->classes);
+        t->dacc = (int32_t *)take(&c, 4U * (uint32_t)maxdim);
+        t->d16 = (int16_t *)take(&c, 2U * (uint32_t)maxdim);
+        t->dx16 = (int16_t *)take(&c, 2U * (uint32_t)maxdim);
+        t->gh16 = (int16_t *)take(&c, 2U * 64U);
+        if (c.p == NULL) {
+            ept_err(err, err_size, "trainer arena too small", NULL);
+            return EP_ERR_ARENA;
+        }
+    }
+    st = ept_net_prepare(t, err, err_size);
+    if (st != EP_OK) {
+        return st;
+    }
+    for (int32_t i = 0; i < t->nt; ++i) {
+        if (t->T[i].kind == EPT_T_A) {
+            init_lora_a(t, &t->T[i], i);
+        }
+        ept_refresh_view(&t->T[i]);
+    }
+    *out = t;
+    return EP_OK;
+}

@@ -1,0 +1,244 @@
+/* edge-peft train: integer adapter training from SAMPLES.bin (uint8 label + one int8 input
+ * tensor per record, the model's input quantisation), printing per-step loss and running
+ * accuracy and the SHA-256 of the adapter bytes it writes. Samples are used in file order,
+ * cycling, so any host tool (the float reference) can replay the same sequence. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd_train.h"
+
+static int usage(void)
+{
+    fprintf(stderr,
+            "usage: edge-peft train MODEL.tflite --data SAMPLES.bin --adapter SPEC --steps N\n"
+            "         --seed S --out ADAPTER.bin [--lr X] [--momentum X] [--json]\n"
+            "         [--init ADAPTER.bin] [--ewc LAMBDA --ewc-data OLD.bin]\n"
+            "         [--dp-clip C --dp-sigma s] [--eval-data HELD.bin]\n"
+            "         [--latents-out FILE] [--grad-dump FILE]\n"
+            "SPEC: lora:rank=R,alpha=A,layers=I..J + bias:layers=I + prompt:layers=I,len=N\n");
+    return 2;
+}
+
+static int fixed_opt(int argc, char **argv, const char *name, uint32_t decimals, uint32_t *out)
+{
+    const char *v = ept_cli_opt(argc, argv, name);
+    if (v == NULL) return 0;
+    if (ept_parse_fixed(v, decimals, out) != EP_OK) {
+        fprintf(stderr, "edge-peft: %s: not a non-negative decimal: %s\n", name, v);
+        return 1;
+    }
+    return 0;
+}
+
+static int config_from_args(int argc, char **argv, ept_config *cfg)
+{
+    char err[160] = "";
+    const char *spec = ept_cli_opt(argc, argv, "--adapter");
+    ept_config_default(cfg);
+    if (spec == NULL || ept_parse_spec(spec, cfg, err, sizeof err) != EP_OK) {
+        fprintf(stderr, "edge-peft: --adapter: %s\n", spec == NULL ? "missing" : err);
+        return 1;
+    }
+    if (fixed_opt(argc, argv, "--seed", 0, &cfg->seed) || fixed_opt(argc, argv, "--lr", 6, &cfg->lr_u) ||
+        fixed_opt(argc, argv, "--momentum", 6, &cfg->momentum_u) ||
+        fixed_opt(argc, argv, "--ewc", 3, &cfg->ewc_lambda_m) ||
+        fixed_opt(argc, argv, "--dp-clip", 6, &cfg->dp_clip_u) ||
+        fixed_opt(argc, argv, "--dp-sigma", 6, &cfg->dp_sigma_u)) {
+        return 1;
+    }
+    if (cfg->momentum_u >= 1000000U) {
+        fprintf(stderr, "edge-peft: --momentum must be below 1\n");
+        return 1;
+    }
+    return 0;
+}
+
+/* One JSON line per step: the adapter before the step (hex of its export), the gradient
+ * mantissas with their layout, for the float reference to compare against. */
+static void grad_line(FILE *g, ept_cli_session *cs, const int8_t *lat, uint32_t n, int32_t label,
+                      uint32_t step, int32_t *mant, uint8_t *exp_buf, size_t exp_size)
+{
+    ept_grad_layout lay;
+    size_t w = 0;
+    char *hex;
+    const uint32_t pc = cs->s.plan.param_count;
+    if (ept_export(cs->s.trainer, exp_buf, exp_size, &w) != EP_OK ||
+        ept_gradient(cs->s.trainer, lat, n, label, mant, pc, &lay) != EP_OK) {
+        return;
+    }
+    hex = (char *)malloc(2 * w + 1);
+    if (hex == NULL) return;
+    ept_cli_hex(exp_buf, w, hex);
+    fprintf(g, "{\"step\":%u,\"label\":%d,\"adapter\":\"%s\",\"layout\":[", step, label, hex);
+    for (int32_t k = 0; k < lay.count; ++k) {
+        fprintf(g, "%s{\"kind\":%d,\"layer\":%d,\"size\":%d,\"exp\":%d,\"scale\":%.17g}", k ? "," : "",
+                lay.kind[k], lay.layer[k], lay.size[k], lay.exp[k], lay.scale[k]);
+    }
+    fprintf(g, "],\"grad\":[");
+    for (uint32_t i = 0; i < pc; ++i) fprintf(g, "%s%d", i ? "," : "", mant[i]);
+    fprintf(g, "]}\n");
+    free(hex);
+}
+
+static int prepare_ewc(int argc, char **argv, ept_cli_session *cs)
+{
+    ept_file old;
+    const char *path = ept_cli_opt(argc, argv, "--ewc-data");
+    const size_t rec = 1U + cs->input_bytes;
+    if (path == NULL) {
+        fprintf(stderr, "edge-peft: --ewc needs --ewc-data OLD.bin (Fisher sample set)\n");
+        return 1;
+    }
+    if (ept_cli_read(path, &old) != 0) return 1;
+    ep_status st = ept_fisher_reset(cs->s.trainer);
+    for (size_t off = 0; st == EP_OK && off + rec <= old.size; off += rec) {
+        const int8_t *lat;
+        uint32_t n;
+        st = ept_session_latent(&cs->s, (const int8_t *)old.bytes + off + 1, cs->input_bytes, &lat, &n);
+        if (st == EP_OK) st = ept_fisher_add(cs->s.trainer, lat, n, old.bytes[off]);
+    }
+    if (st == EP_OK) st = ept_ewc_anchor(cs->s.trainer);
+    free(old.bytes);
+    if (st != EP_OK) fprintf(stderr, "edge-peft: EWC: %s\n", ep_status_name(st));
+    return st != EP_OK;
+}
+
+static int eval_file(ept_cli_session *cs, const char *path, double *acc)
+{
+    ept_file f;
+    ept_cli_eval ev;
+    *acc = -1.0;
+    if (path == NULL) return 0;
+    if (ept_cli_read(path, &f) != 0) return 1;
+    const int rc = ept_cli_evaluate(cs, &f, &ev);
+    free(f.bytes);
+    if (rc == 0 && ev.total > 0) *acc = (double)ev.correct / ev.total;
+    return rc;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    ept_config cfg;
+    ept_cli_session cs;
+    ept_file data, init = {0};
+    const char *out_path = ept_cli_opt(argc, argv, "--out");
+    const char *steps_s = ept_cli_opt(argc, argv, "--steps");
+    const char *eval_path = ept_cli_opt(argc, argv, "--eval-data");
+    const char *gpath = ept_cli_opt(argc, argv, "--grad-dump");
+    const char *lpath = ept_cli_opt(argc, argv, "--latents-out");
+    const int json = ept_cli_flag(argc, argv, "--json");
+    uint32_t steps = 0, window_correct = 0;
+    double acc_before, acc_after, train_before, train_after;
+    uint8_t *exp_buf;
+    int32_t *mant = NULL;
+    uint8_t *hist;
+    FILE *g = NULL;
+    size_t written = 0, rec, nrec;
+    uint8_t digest[32];
+    char hexd[65];
+    int rc = 1;
+    if (argc < 2 || ept_cli_opt(argc, argv, "--data") == NULL || out_path == NULL || steps_s == NULL ||
+        ept_parse_fixed(steps_s, 0, &steps) != EP_OK) {
+        return usage();
+    }
+    if (config_from_args(argc, argv, &cfg) != 0) return 2;
+    if (ept_cli_open(&cs, argv[1], &cfg) != 0) return 1;
+    if (ept_cli_read(ept_cli_opt(argc, argv, "--data"), &data) != 0) goto done_cs;
+    rec = 1U + cs.input_bytes;
+    nrec = data.size / rec;
+    if (data.size % rec != 0 || nrec == 0) {
+        fprintf(stderr, "edge-peft: --data is not a whole number of %zu-byte records\n", rec);
+        goto done_data;
+    }
+    if (ept_cli_opt(argc, argv, "--init") != NULL) {
+        if (ept_cli_read(ept_cli_opt(argc, argv, "--init"), &init) != 0 ||
+            ept_import(cs.s.trainer, init.bytes, init.size) != EP_OK) {
+            fprintf(stderr, "edge-peft: --init: adapter does not fit this model and spec\n");
+            goto done_data;
+        }
+    }
+    if (cfg.ewc_lambda_m != 0 && prepare_ewc(argc, argv, &cs) != 0) goto done_data;
+    if (lpath != NULL) {
+        /* latents of every record (label + the input of the lowest adapted layer) */
+        FILE *lf = fopen(lpath, "wb");
+        for (size_t r = 0; lf != NULL && r < nrec; ++r) {
+            const int8_t *lat;
+            uint32_t n;
+            if (ept_session_latent(&cs.s, (const int8_t *)data.bytes + r * rec + 1, cs.input_bytes, &lat, &n) == EP_OK) {
+                fputc(data.bytes[r * rec], lf);
+                fwrite(lat, 1, n, lf);
+            }
+        }
+        if (lf != NULL) fclose(lf);
+    }
+    if (eval_file(&cs, eval_path, &acc_before) != 0 || eval_file(&cs, ept_cli_opt(argc, argv, "--data"), &train_before) != 0) {
+        goto done_data;
+    }
+    exp_buf = (uint8_t *)malloc(cs.s.plan.export_bytes);
+    hist = (uint8_t *)calloc(nrec, 1);
+    if (gpath != NULL) {
+        g = fopen(gpath, "w");
+        mant = (int32_t *)malloc(4U * (cs.s.plan.param_count + 1U));
+    }
+    if (exp_buf == NULL || hist == NULL) goto done_bufs;
+    if (json) printf("{\"steps\":[");
+    for (uint32_t s = 0; s < steps; ++s) {
+        const size_t r = s % nrec;
+        const int32_t label = data.bytes[r * rec];
+        const int8_t *lat;
+        uint32_t n;
+        ept_step_info info;
+        ep_status st = ept_session_latent(&cs.s, (const int8_t *)data.bytes + r * rec + 1, cs.input_bytes, &lat, &n);
+        if (st == EP_OK && g != NULL && mant != NULL) grad_line(g, &cs, lat, n, label, s, mant, exp_buf, cs.s.plan.export_bytes);
+        if (st == EP_OK) st = ept_step(cs.s.trainer, lat, n, label, &info);
+        if (st != EP_OK) {
+            fprintf(stderr, "edge-peft: step %u (record %zu): %s\n", s, r, ep_status_name(st));
+            goto done_bufs;
+        }
+        /* running accuracy over the last epoch's worth of steps (pre-update predictions) */
+        window_correct += (uint32_t)info.correct - hist[r];
+        hist[r] = (uint8_t)info.correct;
+        const uint32_t win = s + 1 < nrec ? s + 1 : (uint32_t)nrec;
+        if (json) {
+            printf("%s{\"step\":%u,\"loss\":%.6f,\"correct\":%d,\"accuracy\":%.6f,\"clip\":%.6f}", s ? "," : "", s + 1,
+                   info.loss_q16 / 65536.0, info.correct, (double)window_correct / win, info.clip_q30 / 1073741824.0);
+        } else {
+            printf("step %u loss %.4f acc %.4f%s\n", s + 1, info.loss_q16 / 65536.0, (double)window_correct / win,
+                   info.clip_q30 != (1 << 30) ? " (clipped)" : "");
+        }
+    }
+    if (ept_export(cs.s.trainer, exp_buf, cs.s.plan.export_bytes, &written) != EP_OK ||
+        ept_cli_write(out_path, exp_buf, written) != 0) {
+        fprintf(stderr, "edge-peft: cannot export the adapter\n");
+        goto done_bufs;
+    }
+    if (eval_file(&cs, eval_path, &acc_after) != 0 || eval_file(&cs, ept_cli_opt(argc, argv, "--data"), &train_after) != 0) {
+        goto done_bufs;
+    }
+    ept_sha256(exp_buf, written, digest);
+    ept_cli_hex(digest, 32, hexd);
+    if (json) {
+        printf("],\"train_accuracy_before\":%.6f,\"train_accuracy_after\":%.6f,\"eval_accuracy_before\":%.6f,"
+               "\"eval_accuracy_after\":%.6f,\"adapter_bytes\":%zu,\"train_bytes\":%u,\"arena_bytes\":%u,"
+               "\"params\":%u,\"sha256\":\"%s\"}\n",
+               train_before, train_after, acc_before, acc_after, written, cs.s.plan.train_bytes,
+               cs.s.engine_plan.arena_bytes, cs.s.plan.param_count, hexd);
+    } else {
+        printf("train accuracy %.4f -> %.4f\n", train_before, train_after);
+        if (eval_path != NULL) printf("eval accuracy %.4f -> %.4f\n", acc_before, acc_after);
+        printf("adapter %s: %zu bytes, sha256 %s\n", out_path, written, hexd);
+    }
+    rc = 0;
+done_bufs:
+    if (g != NULL) fclose(g);
+    free(mant);
+    free(hist);
+    free(exp_buf);
+done_data:
+    free(init.bytes);
+    free(data.bytes);
+done_cs:
+    ept_cli_close(&cs);
+    return rc;
+}
