@@ -193,7 +193,12 @@ static void visit(ept_trainer *t, visit_ctx *c, int32_t ti, const int16_t *u, in
             }
             if (t->ewc_on && T->fisher != NULL) {
                 const int32_t a = bias ? ((int32_t *)T->anchor)[idx] : ((int16_t *)T->anchor)[idx];
-                q += ept_scale_q16((int64_t)T->fisher[idx] * (int64_t)(m - a), T->k_ewc, T->fexp);
+                /* the penalty alone never steps past the anchor: explicit SGD on
+                 * lambda F (theta - theta*)^2 / 2 would oscillate once lr lambda F > 1 */
+                const int64_t lim = (int64_t)(m - a) * ((int64_t)1 << EPT_UPD_FRAC);
+                int64_t pen = ept_scale_q16((int64_t)T->fisher[idx] * (int64_t)(m - a), T->k_ewc, T->fexp);
+                if ((lim >= 0 && pen > lim) || (lim < 0 && pen < lim)) pen = lim;
+                q += pen;
             }
             d = ept_stoch_round(q, ept_rand(t->cfg.seed, t->step, pidx));
             if (T->mom != NULL) {
@@ -228,7 +233,13 @@ static void mask_output(const ept_layer *L, int32_t *d)
 {
     for (int32_t i = 0; i < L->out; ++i) {
         const int32_t y = L->y[i];
-        if (y <= L->act_min && (L->relu != EP_ACT_NONE || d[i] > 0)) d[i] = 0;
+        /* ReLU: the float slope is zero for a pre-activation <= 0; taking it from the int32
+         * accumulator, not the rounded output, keeps units that round to zero alive */
+        if (L->relu == EP_ACT_RELU || L->relu == EP_ACT_RELU6) {
+            if (L->neg[i]) d[i] = 0;
+        } else if (y <= L->act_min && (L->relu != EP_ACT_NONE || d[i] > 0)) {
+            d[i] = 0;
+        }
         if (y >= L->act_max && ((L->relu != EP_ACT_NONE && L->act_max < 127) || d[i] < 0)) d[i] = 0;
     }
 }
@@ -254,6 +265,7 @@ static void sweep(ept_trainer *t, int32_t label, visit_ctx *c)
             for (int32_t j = 0; j < L->rank; ++j) {
                 int32_t g = 0;
                 for (int32_t i = 0; i < out; ++i) g += (int32_t)B[i * L->rank + j] * t->d16[i];
+                /* at h's int8 clamp only the component pushing further out is dropped */
                 if ((L->h8[j] == 127 && g < 0) || (L->h8[j] == -128 && g > 0)) g = 0;
                 L->hacc[j] = g; /* forward's h accumulators are no longer needed */
             }

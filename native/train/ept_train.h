@@ -55,7 +55,7 @@ typedef struct {
     uint32_t dp_sigma_u;       /* DP-SGD noise multiplier x 1e6 */
 } ept_config;
 
-/* Defaults: no adapters, seed 1, lr 0.05, no momentum / EWC / DP. */
+/* Defaults: no adapters, rank 4, alpha 8, seed 1, lr 0.0005, no momentum / EWC / DP. */
 void ept_config_default(ept_config *cfg);
 
 /* Parses terms joined by '+' or ';':
@@ -91,6 +91,7 @@ typedef struct {
     uint32_t train_bytes;      /* everything the trainer needs in the arena */
     uint32_t export_bytes;     /* size of ept_export's output */
     uint32_t param_count;
+    int32_t grad_dim;          /* longest gradient vector (int32 + 2 x int16 scratch) */
 } ept_plan_info;
 
 ep_status ept_plan(const ep_model *model, const ept_config *cfg, ept_plan_info *out,

@@ -4,7 +4,7 @@
 #include "train_internal.h"
 
 /* The h = A x requantisation shift: the smallest that maps the first example's largest
- * |A x| to <= 48 of 127, leaving room for A to grow. Integer and data-deterministic; it is
+ * |A x| to <= 32 of 127, leaving room for A to grow and other inputs. Integer and data-deterministic; it is
  * stored in the adapter so an importer needs no data. */
 static int32_t calibrate_shift(const int32_t *hacc, int32_t r)
 {
@@ -14,7 +14,7 @@ static int32_t calibrate_shift(const int32_t *hacc, int32_t r)
         const uint32_t a = hacc[j] < 0 ? (uint32_t)0 - (uint32_t)hacc[j] : (uint32_t)hacc[j];
         mx = a > mx ? a : mx;
     }
-    while ((mx >> s) > 48U) {
+    while ((mx >> s) > 32U) {
         ++s;
     }
     return s;
@@ -28,13 +28,13 @@ static void layer_forward(ept_trainer *t, ept_layer *L, const int8_t *xin)
         /* prompt / feature offset: x' = sat8(x + p) on the first plen features */
         const int8_t *p = (const int8_t *)t->T[L->tp].view;
         for (int32_t k = 0; k < in; ++k) {
-            L->x[k] = k < L->plen ? ept_sat8((int32_t)xin[k] + p[k]) : xin[k];
+            L->xbuf[k] = k < L->plen ? ept_sat8((int32_t)xin[k] + p[k]) : xin[k];
         }
-        x = L->x;
-    } else if (L->x != xin) {
-        for (int32_t k = 0; k < in; ++k) L->x[k] = xin[k];
-        x = L->x;
+        x = L->xbuf;
     }
+    /* the backward reads the input again: the latent stays live in the engine arena
+     * (keep_tensors) and upper layers read the previous layer's output buffer */
+    L->x = x;
     if (L->ta >= 0) {
         const int8_t *A = (const int8_t *)t->T[L->ta].view;
         for (int32_t j = 0; j < L->rank; ++j) {
@@ -66,6 +66,7 @@ static void layer_forward(ept_trainer *t, ept_layer *L, const int8_t *xin)
             k.s += L->sh_h; /* h8 carries 2^sh_h */
             acc += (uint32_t)ept_mbqm(u, k);
         }
+        L->neg[i] = (uint8_t)((int32_t)acc <= 0);
         {
             int32_t v = ep_requantize((int32_t)acc, L->req[i].m, L->req[i].s) + L->out_zp;
             v = v < L->act_min ? L->act_min : (v > L->act_max ? L->act_max : v);

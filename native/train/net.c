@@ -151,8 +151,9 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         if ((cfg->kinds & EPT_KIND_LORA) && in_range(cfg->lora_layers, fc, nfc)) lp->kinds |= EPT_KIND_LORA;
         if ((cfg->kinds & EPT_KIND_BIAS) && in_range(cfg->bias_layers, fc, nfc)) lp->kinds |= EPT_KIND_BIAS;
         if ((cfg->kinds & EPT_KIND_PROMPT) && in_range(cfg->prompt_layers, fc, nfc)) lp->kinds |= EPT_KIND_PROMPT;
-        maxdim = in > maxdim ? in : maxdim;
+        /* gradient vectors: every layer's output; an input only below a prompt */
         maxdim = out > maxdim ? out : maxdim;
+        if (lp->kinds & EPT_KIND_PROMPT) maxdim = in > maxdim ? in : maxdim;
         p->classes = out;
         prev_out = op.outputs[0];
         ++fc;
@@ -173,8 +174,8 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
     for (int32_t l = 0; l < p->layer_count; ++l) {
         ept_layer_plan *lp = &p->layers[l];
         const uint32_t in = (uint32_t)lp->in, out = (uint32_t)lp->out;
-        const int own_x = l == 0 || (lp->kinds & EPT_KIND_PROMPT);
-        p->scratch_bytes += al4(out) + (own_x ? al4(in) : 0) + al4(out * 8U); /* y, x, req */
+        const int own_x = (lp->kinds & EPT_KIND_PROMPT) != 0;
+        p->scratch_bytes += 2U * al4(out) + (own_x ? al4(in) : 0) + al4(out * 8U); /* y, neg, x, req */
         if (lp->kinds & EPT_KIND_LORA) {
             const uint32_t np = r * in + out * r;
             lp->adapter_bytes += al4(r * in) + al4(out * r);
@@ -209,6 +210,7 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         p->optim_bytes += lp->optim_bytes;
         p->ewc_bytes += lp->ewc_bytes;
     }
+    p->grad_dim = maxdim;
     p->scratch_bytes += al4((uint32_t)p->classes) + al4(4U * (uint32_t)maxdim) +
                         2U * al4(2U * (uint32_t)maxdim) + al4(2U * 64U);
     p->train_bytes = p->state_bytes + p->adapter_bytes + p->master_bytes + p->grad_bytes +

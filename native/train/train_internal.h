@@ -56,8 +56,10 @@ typedef struct {
     /* prepare-time scales */
     double s_x, s_wref, s_y, s_a, s_b, s_delta;
     /* per-step scratch */
-    int8_t *x;                   /* input as seen by the layer (prompt applied) */
+    const int8_t *x;             /* input as seen by the layer (prompt applied), this step */
+    int8_t *xbuf;                /* own input buffer (prompt layers only) */
     int8_t *y;                   /* output */
+    uint8_t *neg;                /* pre-activation accumulator <= 0 (ReLU slope 0) */
     int8_t *h8;                  /* LoRA A x, requantised */
     int32_t *hacc;
 } ept_layer;

@@ -87,12 +87,11 @@ static ep_status carve_layers(ept_trainer *t, carver *c, const ept_plan_info *p)
         L->out = lp->out;
         L->ta = L->tb = L->tbias = L->tp = -1;
         L->y = (int8_t *)take(c, (uint32_t)L->out);
+        L->neg = (uint8_t *)take(c, (uint32_t)L->out);
         L->req = (ept_mult *)take(c, 8U * (uint32_t)L->out);
         L->wratio = (ept_mult *)take(c, 8U * (uint32_t)L->out);
-        if (l == 0 || (lp->kinds & EPT_KIND_PROMPT)) {
-            L->x = (int8_t *)take(c, (uint32_t)L->in);
-        } else {
-            L->x = t->L[l - 1].y;
+        if (lp->kinds & EPT_KIND_PROMPT) {
+            L->xbuf = (int8_t *)take(c, (uint32_t)L->in);
         }
         if (lp->kinds & EPT_KIND_LORA) {
             L->rank = r;
@@ -178,11 +177,7 @@ ep_status ept_init(ept_trainer **out, const ep_model *model, const ept_config *c
         return st;
     }
     {
-        int32_t maxdim = 64;
-        for (int32_t l = 0; l < t->nl; ++l) {
-            maxdim = t->L[l].in > maxdim ? t->L[l].in : maxdim;
-            maxdim = t->L[l].out > maxdim ? t->L[l].out : maxdim;
-        }
+        const int32_t maxdim = p.grad_dim;
         t->probs = (int8_t *)take(&c, (uint32_t)t->classes);
         t->dacc = (int32_t *)take(&c, 4U * (uint32_t)maxdim);
         t->d16 = (int16_t *)take(&c, 2U * (uint32_t)maxdim);

@@ -131,7 +131,7 @@ int ept_cli_open_adapter(ept_cli_session *cs, const char *model_path, const char
     return 0;
 }
 
-int ept_cli_evaluate(ept_cli_session *cs, const ept_file *data, ept_cli_eval *out)
+int ept_cli_evaluate(ept_cli_session *cs, const ept_file *data, ept_cli_eval *out, FILE *outputs)
 {
     const size_t rec = 1U + cs->input_bytes;
     memset(out, 0, sizeof *out);
@@ -145,7 +145,10 @@ int ept_cli_evaluate(ept_cli_session *cs, const ept_file *data, ept_cli_eval *ou
         const int8_t *lat;
         uint32_t n;
         ep_status st = ept_session_latent(&cs->s, (const int8_t *)data->bytes + off + 1, cs->input_bytes, &lat, &n);
-        if (st == EP_OK) st = label < cs->s.plan.classes ? ept_forward(cs->s.trainer, lat, n, NULL, 0, label, &info) : EP_ERR_ARG;
+        int8_t y[EPT_MAX_CLASSES];
+        const uint32_t nc = (uint32_t)cs->s.plan.classes;
+        if (st == EP_OK) st = label < cs->s.plan.classes ? ept_forward(cs->s.trainer, lat, n, y, nc, label, &info) : EP_ERR_ARG;
+        if (st == EP_OK && outputs != NULL && fwrite(y, 1, nc, outputs) != nc) st = EP_ERR_SIZE;
         if (st != EP_OK) {
             fprintf(stderr, "edge-peft: record %zu: %s\n", off / rec,
                     label >= cs->s.plan.classes ? "label out of range" : ep_status_name(st));
@@ -169,13 +172,23 @@ int cmd_eval(int argc, char **argv)
     ept_cli_eval ev;
     const char *dpath = ept_cli_opt(argc, argv, "--data");
     const char *apath = ept_cli_opt(argc, argv, "--adapter");
+    const char *opath = ept_cli_opt(argc, argv, "--outputs");
     const int json = ept_cli_flag(argc, argv, "--json");
+    FILE *of = NULL;
+    int rc;
     if (argc < 2 || dpath == NULL) {
-        fprintf(stderr, "usage: edge-peft eval MODEL.tflite --data SAMPLES.bin [--adapter ADAPTER.bin] [--json]\n");
+        fprintf(stderr, "usage: edge-peft eval MODEL.tflite --data SAMPLES.bin [--adapter ADAPTER.bin] [--outputs OUT.bin] [--json]\n");
         return 2;
     }
     if (ept_cli_open_adapter(&cs, argv[1], apath) != 0) return 1;
-    if (ept_cli_read(dpath, &data) != 0 || ept_cli_evaluate(&cs, &data, &ev) != 0) {
+    if (opath != NULL && (of = fopen(opath, "wb")) == NULL) {
+        fprintf(stderr, "edge-peft: cannot write %s\n", opath);
+        ept_cli_close(&cs);
+        return 1;
+    }
+    rc = ept_cli_read(dpath, &data) != 0 || ept_cli_evaluate(&cs, &data, &ev, of) != 0;
+    if (of != NULL) fclose(of);
+    if (rc != 0) {
         ept_cli_close(&cs);
         return 1;
     }

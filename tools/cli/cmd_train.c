@@ -15,7 +15,8 @@ static int usage(void)
             "         --seed S --out ADAPTER.bin [--lr X] [--momentum X] [--json]\n"
             "         [--init ADAPTER.bin] [--ewc LAMBDA --ewc-data OLD.bin]\n"
             "         [--dp-clip C --dp-sigma s] [--eval-data HELD.bin]\n"
-            "         [--latents-out FILE] [--grad-dump FILE]\n"
+            "         [--outputs OUT.bin] [--latents-out FILE] [--grad-dump FILE]\n"
+            "       edge-peft train MODEL.tflite --adapter SPEC --plan [--json]\n"
             "SPEC: lora:rank=R,alpha=A,layers=I..J + bias:layers=I + prompt:layers=I,len=N\n");
     return 2;
 }
@@ -104,14 +105,20 @@ static int prepare_ewc(int argc, char **argv, ept_cli_session *cs)
     return st != EP_OK;
 }
 
-static int eval_file(ept_cli_session *cs, const char *path, double *acc)
+static int eval_file(ept_cli_session *cs, const char *path, double *acc, const char *outputs)
 {
     ept_file f;
     ept_cli_eval ev;
+    FILE *of = NULL;
     *acc = -1.0;
     if (path == NULL) return 0;
     if (ept_cli_read(path, &f) != 0) return 1;
-    const int rc = ept_cli_evaluate(cs, &f, &ev);
+    if (outputs != NULL && (of = fopen(outputs, "wb")) == NULL) {
+        free(f.bytes);
+        return 1;
+    }
+    const int rc = ept_cli_evaluate(cs, &f, &ev, of);
+    if (of != NULL) fclose(of);
     free(f.bytes);
     if (rc == 0 && ev.total > 0) *acc = (double)ev.correct / ev.total;
     return rc;
@@ -138,6 +145,10 @@ int cmd_train(int argc, char **argv)
     uint8_t digest[32];
     char hexd[65];
     int rc = 1;
+    if (argc >= 2 && ept_cli_flag(argc, argv, "--plan")) {
+        /* `train MODEL --adapter SPEC --plan`: same report as `plan --adapter` */
+        return cmd_plan_adapter(argc, argv);
+    }
     if (argc < 2 || ept_cli_opt(argc, argv, "--data") == NULL || out_path == NULL || steps_s == NULL ||
         ept_parse_fixed(steps_s, 0, &steps) != EP_OK) {
         return usage();
@@ -172,7 +183,8 @@ int cmd_train(int argc, char **argv)
         }
         if (lf != NULL) fclose(lf);
     }
-    if (eval_file(&cs, eval_path, &acc_before) != 0 || eval_file(&cs, ept_cli_opt(argc, argv, "--data"), &train_before) != 0) {
+    if (eval_file(&cs, eval_path, &acc_before, NULL) != 0 ||
+        eval_file(&cs, ept_cli_opt(argc, argv, "--data"), &train_before, NULL) != 0) {
         goto done_data;
     }
     exp_buf = (uint8_t *)malloc(cs.s.plan.export_bytes);
@@ -213,7 +225,10 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "edge-peft: cannot export the adapter\n");
         goto done_bufs;
     }
-    if (eval_file(&cs, eval_path, &acc_after) != 0 || eval_file(&cs, ept_cli_opt(argc, argv, "--data"), &train_after) != 0) {
+    /* --outputs: raw outputs on --eval-data from the trained session itself, to compare
+     * with inference from the exported adapter */
+    if (eval_file(&cs, eval_path, &acc_after, ept_cli_opt(argc, argv, "--outputs")) != 0 ||
+        eval_file(&cs, ept_cli_opt(argc, argv, "--data"), &train_after, NULL) != 0) {
         goto done_bufs;
     }
     ept_sha256(exp_buf, written, digest);

@@ -4,6 +4,7 @@
 #define EPT_CMD_TRAIN_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "../../native/train/ept_train.h"
@@ -47,8 +48,9 @@ typedef struct {
     int64_t loss_q16_sum;
 } ept_cli_eval;
 
-/* Evaluates every record of SAMPLES.bin (uint8 label + one input tensor). */
-int ept_cli_evaluate(ept_cli_session *cs, const ept_file *data, ept_cli_eval *out);
+/* Evaluates every record of SAMPLES.bin (uint8 label + one input tensor); with outputs,
+ * also writes each record's raw int8 model output there. */
+int ept_cli_evaluate(ept_cli_session *cs, const ept_file *data, ept_cli_eval *out, FILE *outputs);
 void ept_cli_hex(const uint8_t *d, size_t n, char *out);
 
 #endif

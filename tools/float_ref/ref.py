@@ -1,0 +1,268 @@
+"""Float (numpy, float64) reference of edge-peft's adapter training.
+
+Independent of the C trainer's arithmetic: the frozen layers are dequantised from the
+.tflite (read with TFLite Micro's generated schema), the adapters from the documented
+adapter format (docs/formats.md), and forward, softmax cross-entropy, backward and SGD run
+in float with no requantisation, rounding or saturation.
+
+Commands (JSON on stdout):
+  grads MODEL --dump G.jsonl --latents L.bin
+      for each step line written by `edge-peft train --grad-dump`, recompute the gradient
+      at the dumped adapter and report the cosine with the C trainer's gradient.
+  train MODEL --init INIT.bin --latents L.bin --steps N --lr X [--eval-latents E.bin]
+      SGD in float from the same initial adapter, samples in file order (cycling), and
+      accuracy before/after on the training and evaluation latents.
+"""
+import argparse
+import json
+import struct
+import sys
+
+import numpy as np
+from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+
+FC, SOFTMAX, RESHAPE = 9, 25, 22
+KIND_A, KIND_B, KIND_BIAS, KIND_PROMPT = 0, 1, 2, 3
+
+
+def opcode(m, op):
+    c = m.operatorCodes[op.opcodeIndex]
+    return max(c.builtinCode, c.deprecatedBuiltinCode)
+
+
+def load_model(path):
+    m = schema.ModelT.InitFromPackedBuf(open(path, "rb").read(), 0)
+    sg = m.subgraphs[0]
+
+    def q(ti):
+        t = sg.tensors[ti]
+        return np.asarray(t.quantization.scale, np.float64), np.asarray(t.quantization.zeroPoint, np.int64)
+
+    def data(ti, dt):
+        return np.frombuffer(bytes(bytearray(m.buffers[sg.tensors[ti].buffer].data)), dtype=dt)
+
+    layers, beta = [], None
+    for op in sg.operators:
+        code = opcode(m, op)
+        if code == FC:
+            sx, zx = q(op.inputs[0])
+            sw, _ = q(op.inputs[1])
+            sy, zy = q(op.outputs[0])
+            shape = sg.tensors[op.inputs[1]].shape
+            w = data(op.inputs[1], np.int8).reshape(shape[0], shape[1]).astype(np.float64)
+            sw_rows = sw if sw.size == shape[0] else np.full(shape[0], sw[0])
+            b = np.zeros(shape[0])
+            if len(op.inputs) > 2 and op.inputs[2] >= 0:
+                b = data(op.inputs[2], np.int32).astype(np.float64) * sx[0] * sw_rows
+            layers.append(dict(W=w * sw_rows[:, None], b=b, sx=sx[0], zx=int(zx[0]), sy=sy[0],
+                               zy=int(zy[0]), act=op.builtinOptions.fusedActivationFunction,
+                               sw=sw_rows, out=shape[0], inp=shape[1]))
+        elif code == SOFTMAX:
+            beta = op.builtinOptions.beta or 1.0
+    return layers, beta
+
+
+def parse_adapter(buf):
+    assert buf[:4] == b"EPAD", "not an adapter"
+    ver, hdr, kinds, rank, alpha = struct.unpack_from("<HHIHH", buf, 4)
+    count = struct.unpack_from("<H", buf, 30)[0]
+    at, tensors = hdr, []
+    for _ in range(count):
+        kind, layer, eb = buf[at], buf[at + 1], buf[at + 2]
+        rows, cols, param = struct.unpack_from("<HHi", buf, at + 4)
+        scale = struct.unpack_from("<d", buf, at + 12)[0]
+        n = rows * cols
+        raw = np.frombuffer(buf, dtype=np.int8 if eb == 1 else "<i4", count=n, offset=at + 20)
+        tensors.append(dict(kind=kind, layer=layer, rows=rows, cols=cols, param=param,
+                            scale=scale, q=raw.astype(np.int64).reshape(rows, cols)))
+        at += 20 + ((n * eb + 3) & ~3)
+    return dict(rank=rank, alpha=alpha, tensors=tensors)
+
+
+class Adapter:
+    """Float adapter parameters keyed by (fc index, kind)."""
+
+    def __init__(self, ad, layers):
+        self.alpha_r = ad["alpha"] / max(ad["rank"], 1)
+        self.p = {}
+        for t in ad["tensors"]:
+            L = layers[t["layer"]]
+            if t["kind"] == KIND_BIAS:  # int32 deltas in accumulator units (s_x * s_w[i])
+                v = t["q"][:, 0] * L["sx"] * L["sw"]
+            else:
+                v = t["q"].astype(np.float64) * t["scale"]
+                if t["kind"] == KIND_PROMPT:
+                    v = v[:, 0]
+            self.p[(t["layer"], t["kind"])] = v
+        self.lowest = min(k[0] for k in self.p)
+
+
+def forward_backward(layers, beta, ad, x8, label, want_grad=True):
+    """x8: int8 latent at the input of layer ad.lowest. Returns loss, logits, grads."""
+    x = (x8.astype(np.float64) - layers[ad.lowest]["zx"]) * layers[ad.lowest]["sx"]
+    cache = []
+    for li in range(ad.lowest, len(layers)):
+        L = layers[li]
+        if (li, KIND_PROMPT) in ad.p:
+            p = ad.p[(li, KIND_PROMPT)]
+            x = x.copy()
+            x[: p.size] += p
+        z = L["W"] @ x + L["b"]
+        h = None
+        if (li, KIND_BIAS) in ad.p:
+            z = z + ad.p[(li, KIND_BIAS)]
+        if (li, KIND_A) in ad.p:
+            h = ad.p[(li, KIND_A)] @ x
+            z = z + ad.alpha_r * (ad.p[(li, KIND_B)] @ h)
+        y = z
+        if L["act"] == 1:
+            y = np.maximum(z, 0.0)
+        elif L["act"] == 3:
+            y = np.clip(z, 0.0, 6.0)
+        cache.append((li, x, h, z))
+        x = y
+    logits = beta * x
+    e = np.exp(logits - logits.max())
+    prob = e / e.sum()
+    loss = -np.log(max(prob[label], 1e-300))
+    if not want_grad:
+        return loss, x, None
+    g = {}
+    d = prob.copy()
+    d[label] -= 1.0
+    d *= beta
+    for li, xin, h, z in reversed(cache):
+        L = layers[li]
+        if L["act"] == 1:
+            d = d * (z > 0)
+        elif L["act"] == 3:
+            d = d * ((z > 0) & (z < 6))
+        if (li, KIND_A) in ad.p:
+            A, B = ad.p[(li, KIND_A)], ad.p[(li, KIND_B)]
+            g[(li, KIND_B)] = ad.alpha_r * np.outer(d, h)
+            gh = ad.alpha_r * (B.T @ d)
+            g[(li, KIND_A)] = np.outer(gh, xin)
+            dx = L["W"].T @ d + A.T @ gh
+        else:
+            dx = L["W"].T @ d
+        if (li, KIND_BIAS) in ad.p:
+            g[(li, KIND_BIAS)] = d.copy()
+        if (li, KIND_PROMPT) in ad.p:
+            g[(li, KIND_PROMPT)] = dx[: ad.p[(li, KIND_PROMPT)].size].copy()
+        d = dx
+    return loss, x, g
+
+
+def read_latents(path, size):
+    raw = np.fromfile(path, dtype=np.uint8).reshape(-1, size + 1)
+    return raw[:, 0].astype(np.int64), raw[:, 1:].view(np.int8)
+
+
+def mirror_task(src, train_out, test_out, split):
+    """Second new-user task for EWC: the 8x8 pad mounted upside down (rows reversed)."""
+    r = np.fromfile(src, dtype=np.uint8).reshape(-1, 65)
+    img = r[:, 1:].reshape(-1, 8, 8)[:, ::-1, :].reshape(-1, 64)
+    out = np.concatenate([r[:, :1], img], axis=1)
+    out[:split].tofile(train_out)
+    out[split:].tofile(test_out)
+
+
+def cmd_grads(a):
+    layers, beta = load_model(a.model)
+    out = []
+    for line in open(a.dump):
+        rec = json.loads(line)
+        ad = Adapter(parse_adapter(bytes.fromhex(rec["adapter"])), layers)
+        labels, lat = read_latents(a.latents, layers[ad.lowest]["inp"])
+        i = rec["step"] % len(labels)
+        loss, logits, g = forward_backward(layers, beta, ad, lat[i], int(labels[i]))
+        L = layers[-1]
+        # int8 saturation of the logits that matters for p: a logit above the range, or the
+        # label's logit below it (classes far below the range have p ~ 0 either way)
+        ql = logits / L["sy"] + L["zy"]
+        sat = bool(np.any(ql > 127.5) or ql[int(labels[i])] < -128.5)
+        mant = np.asarray(rec["grad"], np.float64)
+        at, ours, refs, per = 0, [], [], []
+        for lay in rec["layout"]:
+            n = lay["size"]
+            c = mant[at: at + n] * lay["scale"] * 2.0 ** lay["exp"]
+            r = g[(lay["layer"], lay["kind"])].reshape(-1)
+            at += n
+            ours.append(c)
+            refs.append(r)
+            per.append(cosine(c, r))
+        out.append(dict(step=rec["step"], cosine=cosine(np.concatenate(ours), np.concatenate(refs)),
+                        per_tensor=per, loss=float(loss), saturated=sat,
+                        norm=float(np.linalg.norm(np.concatenate(refs))),
+                        int_norm=float(np.linalg.norm(np.concatenate(ours)))))
+    json.dump(out, sys.stdout)
+
+
+def cosine(a, b):
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na == 0.0 and nb == 0.0:
+        return 1.0
+    if na == 0.0 or nb == 0.0:
+        return 0.0
+    return float(a @ b / (na * nb))
+
+
+def accuracy(layers, beta, ad, labels, lat):
+    ok = 0
+    for y, x in zip(labels, lat):
+        _, logits, _ = forward_backward(layers, beta, ad, x, int(y), want_grad=False)
+        ok += int(np.argmax(logits) == y)
+    return ok / max(len(labels), 1)
+
+
+def cmd_train(a):
+    layers, beta = load_model(a.model)
+    ad = Adapter(parse_adapter(open(a.init, "rb").read()), layers)
+    size = layers[ad.lowest]["inp"]
+    labels, lat = read_latents(a.latents, size)
+    ev = read_latents(a.eval_latents, size) if a.eval_latents else None
+    res = dict(train_before=accuracy(layers, beta, ad, labels, lat))
+    if ev is not None:
+        res["eval_before"] = accuracy(layers, beta, ad, *ev)
+    losses = []
+    for s in range(a.steps):
+        i = s % len(labels)
+        loss, _, g = forward_backward(layers, beta, ad, lat[i], int(labels[i]))
+        losses.append(float(loss))
+        for k, v in g.items():
+            ad.p[k] = ad.p[k] - a.lr * v
+    res["train_after"] = accuracy(layers, beta, ad, labels, lat)
+    if ev is not None:
+        res["eval_after"] = accuracy(layers, beta, ad, *ev)
+    res["losses"] = losses
+    json.dump(res, sys.stdout)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("grads")
+    g.add_argument("model")
+    g.add_argument("--dump", required=True)
+    g.add_argument("--latents", required=True)
+    t = sub.add_parser("train")
+    t.add_argument("model")
+    t.add_argument("--init", required=True)
+    t.add_argument("--latents", required=True)
+    t.add_argument("--eval-latents")
+    t.add_argument("--steps", type=int, required=True)
+    t.add_argument("--lr", type=float, required=True)
+    m = sub.add_parser("mirror")
+    m.add_argument("src")
+    m.add_argument("train_out")
+    m.add_argument("test_out")
+    m.add_argument("--split", type=int, default=200)
+    a = ap.parse_args()
+    if a.cmd == "mirror":
+        mirror_task(a.src, a.train_out, a.test_out, a.split)
+        return
+    {"grads": cmd_grads, "train": cmd_train}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""Derive test variants of a .tflite model by editing the flatbuffer in place.
+
+Nothing moves, so each variant is a valid model that the oracle and our engine both run:
+- --output-tensor N: subgraph 0's outputs[0] becomes tensor N, so an intermediate
+  activation is what both report as output 0;
+- --bias-shift S: every constant int32 tensor (the biases) is shifted right by S bits.
+  keyword_scrambled_8bit's scrambled biases are random int32s that saturate every layer, so
+  its output is the same for all inputs; shifted biases make the outputs depend on the input.
+--ops prints, as JSON, each operator's builtin code, first output tensor and MACs and output
+shape (MACs computed here from the tensor shapes, for FULLY_CONNECTED, CONV_2D,
+DEPTHWISE_CONV_2D and SVDF; else null).
+
+Usage: modeledit.py MODEL [--ops] [--output-tensor N] [--bias-shift S] [-o OUT.tflite]
+"""
+
+import argparse
+import json
+import struct
+import sys
+
+import numpy as np
+from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema_fb
+
+SUBGRAPH_OUTPUTS = 8  # vtable offset of SubGraph.outputs
+BUFFER_DATA = 4       # vtable offset of Buffer.data
+
+
+def _subgraph(buf):
+    model = schema_fb.Model.GetRootAsModel(buf, 0)
+    return model, model.Subgraphs(0)
+
+
+def _macs(sg, op, builtin):
+    shape = lambda t: [int(d) for d in sg.Tensors(t).ShapeAsNumpy()]  # noqa: E731
+    out = int(np.prod(shape(op.Outputs(0))))
+    w = shape(op.Inputs(1)) if op.InputsLength() > 1 else []
+    if builtin == schema_fb.BuiltinOperator.FULLY_CONNECTED:
+        return out * w[1]                 # weights [units, depth]
+    if builtin == schema_fb.BuiltinOperator.CONV_2D:
+        return out * w[1] * w[2] * w[3]   # filter [Cout, kh, kw, Cin]
+    if builtin == schema_fb.BuiltinOperator.DEPTHWISE_CONV_2D:
+        return out * w[1] * w[2]          # filter [1, kh, kw, Cout]
+    if builtin == schema_fb.BuiltinOperator.SVDF:  # feature [F, in] and time [F, mem] matmuls
+        return shape(op.Inputs(0))[0] * w[0] * (w[1] + shape(op.Inputs(2))[1])
+    return None
+
+
+def operators(model_bytes):
+    model, sg = _subgraph(model_bytes)
+    ops = []
+    for i in range(sg.OperatorsLength()):
+        op = sg.Operators(i)
+        oc = model.OperatorCodes(op.OpcodeIndex())
+        builtin = max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode())
+        out = int(op.Outputs(0))
+        ops.append({"index": i, "builtin": builtin, "output": out,
+                    "shape": [int(d) for d in sg.Tensors(out).ShapeAsNumpy()],
+                    "macs": _macs(sg, op, builtin)})
+    return ops
+
+
+def outputs_at(model_bytes):
+    """File position of subgraph 0's outputs[0] (an int32 tensor index)."""
+    _, sg = _subgraph(model_bytes)
+    field = sg._tab.Offset(SUBGRAPH_OUTPUTS)
+    if field == 0 or sg.OutputsLength() < 1:
+        raise ValueError("subgraph 0 has no outputs")
+    return sg._tab.Vector(field)
+
+
+def retarget_output(model_bytes, tensor):
+    buf = bytearray(model_bytes)
+    _, sg = _subgraph(buf)
+    if not 0 <= tensor < sg.TensorsLength():
+        raise ValueError("tensor %d out of range" % tensor)
+    struct.pack_into("<i", buf, outputs_at(buf), tensor)
+    return bytes(buf)
+
+
+def shift_biases(model_bytes, shift):
+    buf = bytearray(model_bytes)
+    model, sg = _subgraph(buf)
+    for t in range(sg.TensorsLength()):
+        tensor = sg.Tensors(t)
+        data = model.Buffers(tensor.Buffer())
+        if tensor.Type() != schema_fb.TensorType.INT32 or data.DataLength() == 0:
+            continue
+        pos, n = data._tab.Vector(data._tab.Offset(BUFFER_DATA)), data.DataLength()
+        values = np.frombuffer(bytes(buf[pos:pos + n]), "<i4") >> shift
+        buf[pos:pos + n] = values.astype("<i4").tobytes()
+    return bytes(buf)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("model")
+    ap.add_argument("--ops", action="store_true")
+    ap.add_argument("--output-tensor", type=int)
+    ap.add_argument("--bias-shift", type=int)
+    ap.add_argument("-o", "--out")
+    args = ap.parse_args()
+    with open(args.model, "rb") as f:
+        data = f.read()
+    if args.ops:
+        json.dump({"outputs_at": outputs_at(data), "ops": operators(data)}, sys.stdout)
+        sys.stdout.write("\n")
+        return
+    if args.bias_shift is not None:
+        data = shift_biases(data, args.bias_shift)
+    if args.output_tensor is not None:
+        data = retarget_output(data, args.output_tensor)
+    if not args.out:
+        sys.exit("modeledit: -o OUT.tflite is required")
+    with open(args.out, "wb") as f:
+        f.write(data)
+
+
+if __name__ == "__main__":
+    main()
