@@ -1,6 +1,7 @@
 // `npm run bench`: runs every benchmark in turn; each prints its own figures.
 const benches: string[] = [
   // one entry per bench/<name>/index.js, added by the room that owns it
+  './dot/index.js',
   './train/index.js',
 ];
 

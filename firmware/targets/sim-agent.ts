@@ -1,0 +1,54 @@
+import { mainAgent } from "../app/agent-main.js";
+import type { BoardProfile } from "../boards/profile.js";
+import type { Ports } from "../platform/ports.js";
+import type { Log } from "../platform/log.js";
+import type { SimClock } from "../platform/sim/sim-clock.js";
+import { PlaybackSensor } from "../capture/playback-sensor.js";
+import { PlaybackReader } from "../platform/sim/playback-reader.js";
+import { NativeEnginePort } from "../platform/sim/sim-engine.js";
+import { SimResource } from "../platform/sim/sim-engine-resource.js";
+import { SampleSet } from "../app/sample-set.js";
+
+// Data files are host buffers outside the XS heap, as Resources in flash are on a board.
+export interface SimAgentContext {
+  readonly args: readonly string[];
+  readonly option: (name: string) => string | undefined;
+  readonly profile: BoardProfile;
+  readonly ports: Ports;
+  readonly clock: SimClock;
+  readonly log: Log;
+}
+
+/** The simulator's agent mode (targets/sim.ts --agent DIR). */
+export function runAgent(dir: string, ctx: SimAgentContext): Promise<unknown> {
+  const { args, option, profile, ports, clock, log } = ctx;
+  const noReplay = args.includes("--no-replay");
+  const ewc = !args.includes("--no-ewc");
+  const seed = Number(option("seed") ?? "1");
+  const lr = option("lr") ?? "0.002";
+  const spec = `lora:rank=${option("rank") ?? "4"},alpha=${option("alpha") ?? "4"},layers=0+bias:layers=0..-1+sgd:lr=${lr}` +
+    `${ewc ? `+ewc:lambda=${option("lambda") ?? "1"}` : ""}+seed:${seed}`;
+  const engine = new NativeEnginePort(new SimResource(`${dir}/digits_mlp_int8.tflite`), spec, profile.arenaBytes);
+  const set = (name: string, batch?: number) =>
+    new SampleSet(new Uint8Array(new SimResource(`${dir}/${name}`) as ArrayBuffer), engine.info.inputBytes, batch);
+  const replaySet = set("population_replay.bin", 100);
+  const stream = `${dir}/user_stream.epr`;
+  const agentPorts: Ports = { ...ports, sensor: (o) => new PlaybackSensor(new PlaybackReader(stream), clock, o) };
+  log.info(`agent: spec ${spec}`);
+  return mainAgent(agentPorts, profile, {
+    data: {
+      engine, userTest: set("user_test.bin"), populationTest: set("population_test.bin"), populationReplay: replaySet,
+      streamLabels: new Uint8Array(new SimResource(`${dir}/user_stream_labels.bin`) as ArrayBuffer),
+    },
+    agent: {
+      feedbackFrames: Number(option("feedback") ?? "50"), pseudoThreshold: Number(option("threshold") ?? "0.9"),
+      tickFrames: Number(option("tick") ?? "10"), stepsPerTick: Number(option("steps") ?? "20"),
+      batchSize: Number(option("batch") ?? "8"), replay: !noReplay, ewc,
+      capacity: Math.min(profile.replay.capacity, Number(option("capacity") ?? "200")), mode: profile.replay.mode, seed,
+    },
+  }).then((summary) => {
+    log.info(`demo-result ${JSON.stringify(summary)}`);
+    engine.close();
+  });
+}
+

@@ -1,0 +1,51 @@
+import { main } from "../main.js";
+import { parseBoardProfile } from "../boards/profile.js";
+import type { Ports } from "../platform/ports.js";
+import { PlaybackSensor } from "../capture/playback-sensor.js";
+import { LoopbackBus, LoopbackTransport } from "../platform/loopback-transport.js";
+import { SimClock } from "../platform/sim/sim-clock.js";
+import { SimStorage } from "../platform/sim/sim-storage.js";
+import { NativeChecksum } from "../platform/sim/native-checksum.js";
+import { TraceLog } from "../platform/sim/trace-log.js";
+import { PlaybackReader } from "../platform/sim/playback-reader.js";
+import { simArgs, simBoardText, simExit } from "../platform/sim/sim-host.js";
+
+
+// Simulator entry: build/bin/edge-peft-sim [--board boards/sim.json] -- build/js/firmware/targets/sim.js
+//   [--recording FILE] [--speed N]. The board profile comes from the simulator (it sized XS from it).
+const args = simArgs();
+function option(name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+const profile = parseBoardProfile(JSON.parse(simBoardText()));
+const recording = option("recording") ?? profile.sensor.recording ?? "data/basicmotions/basicmotions.epr1";
+const clock = new SimClock();
+const log = new TraceLog();
+const ports: Ports = {
+  clock,
+  storage: new SimStorage(profile.storage.partition),
+  checksum: new NativeChecksum(),
+  log,
+  sensor: (options) => new PlaybackSensor(new PlaybackReader(recording), clock, options),
+  transport: new LoopbackTransport(new LoopbackBus()),
+  exit: simExit,
+};
+
+// --agent DIR: the adaptation app on the demo data in DIR (data/demo). Data files are host
+// buffers outside the XS heap, as Resources in flash are on a board.
+const agentDir = option("agent");
+const run: Promise<unknown> = agentDir === undefined
+  // The simulator's clock is virtual: real-rate pacing costs no wall time, so speed 1 by default.
+  ? main(ports, profile, { speed: Number(option("speed") ?? "1") })
+  // Imported only in agent mode: the capture pipeline stays within the board's key budget.
+  : import("./sim-agent.js").then((m) => m.runAgent(agentDir, { args, option, profile, ports, clock, log }));
+
+run.then(
+  () => ports.exit(0),
+  (error: unknown) => {
+    log.error(error instanceof Error ? `${error.message}\n${error.stack ?? ""}` : String(error));
+    ports.exit(1);
+  },
+);

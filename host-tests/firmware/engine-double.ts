@@ -1,0 +1,121 @@
+import type { Batch, Engine, EvalResult, ModelInfo, TrainOptions, TrainResult } from "../../firmware/platform/engine.js";
+
+/**
+ * TEST DOUBLE of the Engine port, used only because the native engine cannot run under Node
+ * yet (the real one arrives over the xsmc binding in the simulator). A frozen linear layer
+ * z = W x / 64 plus a trainable bias adapter b (int32, Q8), softmax cross-entropy, plain SGD,
+ * and the EWC penalty lambda * F * (b - b*)^2. Small enough to reason about in tests.
+ */
+export class EngineDouble implements Engine {
+  readonly info: ModelInfo;
+  readonly weights: Int8Array;
+  bias: Int32Array;
+  penalty: { fisher: Int32Array; anchor: Int32Array; lambda: number } | undefined;
+  imports = 0;
+  trainSteps = 0;
+
+  constructor(weights: Int8Array, classes: number) {
+    this.weights = weights;
+    const inputBytes = weights.length / classes;
+    this.info = { inputBytes, inputScale: 1, inputZeroPoint: 0, classes, outputScale: 1 / 16, outputZeroPoint: 0,
+      latentBytes: inputBytes, arenaBytes: 1024, adapterBytes: 4 * classes };
+    this.bias = new Int32Array(classes);
+  }
+
+  logits(x: Int8Array): Float64Array {
+    const { classes, inputBytes } = this.info;
+    const z = new Float64Array(classes);
+    for (let k = 0; k < classes; k++) {
+      let acc = 0;
+      for (let j = 0; j < inputBytes; j++) acc += this.weights[k * inputBytes + j]! * x[j]!;
+      z[k] = acc / 64 + this.bias[k]! / 256;
+    }
+    return z;
+  }
+
+  #probs(x: Int8Array): Float64Array {
+    const z = this.logits(x);
+    const m = Math.max(...z);
+    const e = z.map((v) => Math.exp(v - m));
+    const s = e.reduce((a, b) => a + b, 0);
+    return e.map((v) => v / s);
+  }
+
+  infer(input: Int8Array): Int8Array {
+    return Int8Array.from(this.logits(input), (v) => Math.max(-128, Math.min(127, Math.round(v * 16))));
+  }
+
+  latent(input: Int8Array): Int8Array {
+    return input.slice();
+  }
+
+  #examples(batch: Batch): Int8Array[] {
+    const n = this.info.inputBytes;
+    return Array.from(batch.labels, (_, i) => batch.data.subarray(i * n, (i + 1) * n));
+  }
+
+  trainStep(batch: Batch, options: TrainOptions): TrainResult {
+    const grad = new Float64Array(this.info.classes);
+    let loss = 0;
+    const xs = this.#examples(batch);
+    xs.forEach((x, i) => {
+      const p = this.#probs(x);
+      loss -= Math.log(p[batch.labels[i]!]!);
+      p.forEach((v, k) => { grad[k]! += (v - (k === batch.labels[i] ? 1 : 0)) / xs.length; });
+    });
+    for (let k = 0; k < grad.length; k++) {
+      let g = grad[k]! * 256;
+      if (this.penalty) g += (this.penalty.lambda * this.penalty.fisher[k]! / 65536) * (this.bias[k]! - this.penalty.anchor[k]!) * 2;
+      this.bias[k]! -= Math.round(g * 2 ** (8 - options.learningRateShift));
+    }
+    this.trainSteps++;
+    return { loss: loss / xs.length, steps: 1 };
+  }
+
+  evaluate(batch: Batch): EvalResult {
+    let correct = 0;
+    let loss = 0;
+    this.#examples(batch).forEach((x, i) => {
+      const p = this.#probs(x);
+      if (p.indexOf(Math.max(...p)) === batch.labels[i]) correct++;
+      loss -= Math.log(p[batch.labels[i]!]!);
+    });
+    return { correct, count: batch.labels.length, loss: loss / Math.max(1, batch.labels.length) };
+  }
+
+  exportAdapter(): ArrayBuffer {
+    return this.bias.slice().buffer;
+  }
+
+  importAdapter(bytes: ArrayBuffer): void {
+    if (bytes.byteLength !== this.info.adapterBytes) throw new RangeError("adapter size");
+    this.bias = new Int32Array(bytes.slice(0));
+    this.imports++;
+  }
+
+  resetAdapter(): void {
+    this.bias = new Int32Array(this.info.classes);
+  }
+
+  fisher(batch: Batch): ArrayBuffer {
+    const f = new Float64Array(this.info.classes);
+    const xs = this.#examples(batch);
+    xs.forEach((x, i) => this.#probs(x).forEach((v, k) => { f[k]! += (v - (k === batch.labels[i] ? 1 : 0)) ** 2 / xs.length; }));
+    return Int32Array.from(f, (v) => Math.round(v * 65536)).buffer;
+  }
+
+  installPenalty(fisher: ArrayBuffer, anchor: ArrayBuffer, lambda: number): void {
+    this.penalty = lambda === 0 ? undefined : { fisher: new Int32Array(fisher), anchor: new Int32Array(anchor), lambda };
+  }
+
+  /** In-engine EWC as the native trainer does it; lambda fixed at 1 for the double. */
+  consolidate(batch: Batch): void {
+    this.installPenalty(this.fisher(batch), this.exportAdapter(), 1);
+  }
+
+  get steps(): number {
+    return this.trainSteps;
+  }
+
+  close(): void {}
+}

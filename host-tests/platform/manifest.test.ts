@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { repoPath, ROOT } from "./repo.js";
+import { parseBoardProfile } from "../../firmware/boards/profile.js";
+
+type Json = Record<string, unknown>;
+const load = (path: string): Json => JSON.parse(readFileSync(path, "utf8")) as Json;
+
+/** modules entries of a manifest and its local includes (paths resolved against each file). */
+function moduleEntries(file: string, out = new Map<string, string>()): Map<string, string> {
+  const m = load(file);
+  const base = dirname(file);
+  for (const [name, path] of Object.entries((m["modules"] ?? {}) as Record<string, string | string[]>)) {
+    for (const p of Array.isArray(path) ? path : [path]) out.set(name, relative(ROOT, resolve(base, p)).split("\\").join("/"));
+  }
+  for (const inc of (m["include"] ?? []) as string[]) if (!inc.startsWith("$(")) moduleEntries(resolve(base, inc), out);
+  return out;
+}
+
+function tsFolders(dir: string, out: string[] = []): string[] {
+  const entries = readdirSync(dir);
+  if (entries.some((n) => n.endsWith(".ts") && !n.endsWith(".d.ts"))) out.push(relative(ROOT, dir).split("\\").join("/"));
+  for (const n of entries) if (statSync(join(dir, n)).isDirectory()) tsFolders(join(dir, n), out);
+  return out;
+}
+
+// Not part of a Moddable build: Node and desktop-simulator implementations; boot is "main".
+const NOT_MODDABLE = new Set(["firmware/platform/node", "firmware/platform/sim", "firmware/boot", "firmware/targets"]);
+
+describe("manifest.json (Moddable)", () => {
+  const entries = moduleEntries(repoPath("manifest.json"));
+
+  it("has one wildcard entry per firmware folder, named as its path", () => {
+    const missing = tsFolders(repoPath("firmware")).filter((f) => !NOT_MODDABLE.has(f) && entries.get(`${f}/*`) !== `${f}/*`);
+    assert.deepEqual(missing, []);
+  });
+
+  it("every module name mirrors the file path it maps to (except the start module)", () => {
+    const bad = [...entries].filter(([name, path]) => name !== "main" && name !== path);
+    assert.deepEqual(bad, []);
+    assert.equal(entries.get("main"), "firmware/boot/main");
+    assert.equal(entries.get("firmware/targets/moddable"), "firmware/targets/moddable");
+  });
+
+  it("every mapped module exists on disk", () => {
+    for (const [name, path] of entries) {
+      if (path.endsWith("/*")) assert.ok(existsSync(repoPath(path.slice(0, -2))), name);
+      else assert.ok(existsSync(repoPath(`${path}.ts`)) || existsSync(repoPath(`${path}.js`)), name);
+    }
+  });
+
+  it("no Node-only folder is in the build", () => {
+    for (const path of entries.values()) assert.ok(!path.startsWith("firmware/platform/node") && !path.includes("targets/node"), path);
+  });
+
+  it("each platform's creation is its board profile's, and its profile ships as a resource", () => {
+    const platforms = load(repoPath("manifest.json"))["platforms"] as Record<string, Json>;
+    assert.deepEqual(Object.keys(platforms).sort(), ["esp32", "esp32/esp32c3", "esp32/esp32s3", "lin", "nrf52"]);
+    for (const [key, section] of Object.entries(platforms)) {
+      const board = (section["config"] as Json)["board"] as string;
+      const profile = parseBoardProfile(load(repoPath("boards", `${board}.json`)));
+      assert.deepEqual(section["creation"], profile.creation, key);
+      const resources = ((section["resources"] as Json)["*"] as string[]).map((p) => relative(ROOT, resolve(ROOT, p)));
+      assert.ok(resources.includes(`boards/${board}.json`), key);
+      for (const r of resources) assert.ok(existsSync(repoPath(r)), `${key}: ${r}`);
+    }
+  });
+});
+
+describe("board profiles", () => {
+  const names = ["esp32", "esp32s3", "esp32c3", "nrf52840", "sim"];
+  for (const name of names) {
+    it(`${name}: parses and fits its own budgets`, () => {
+      const p = parseBoardProfile(load(repoPath("boards", `${name}.json`)));
+      assert.equal(p.name, name);
+      const slotBytes = p.platform === "sim" ? 32 : 16; // XS slot: 16 bytes on a 32-bit MCU
+      const xs = p.creation.chunk.initial + p.creation.heap.initial * slotBytes + p.creation.stack * slotBytes;
+      assert.ok(xs + p.arenaBytes + p.adapters.ramBytes < p.ramBytes, `${name}: ${xs} + arena + adapters exceeds RAM`);
+      assert.ok(p.storage.sectors * p.storage.sectorBytes <= p.flashBytes / 4, `${name}: storage partition too large`);
+      assert.equal(p.storage.sectorBytes, 4096, "ESP32 and nRF52840 erase 4 KB pages");
+    });
+  }
+});

@@ -1,0 +1,125 @@
+/* The simulated NOR partition: a file (--flash FILE) or host memory. Writes go straight to the
+ * file with pwrite, so a power cut leaves on disk exactly the bytes written before it. */
+#include "sim_host.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static bool simFlashFill(int fd, uint32_t from, uint32_t to)
+{
+	uint8_t erased[4096];
+	memset(erased, 0xFF, sizeof(erased));
+	while (from < to) {
+		size_t n = (to - from < sizeof(erased)) ? to - from : sizeof(erased);
+		ssize_t done = pwrite(fd, erased, n, from);
+		if (done <= 0)
+			return false;
+		from += (uint32_t)done;
+	}
+	return true;
+}
+
+bool simFlashOpen(SimHost* host)
+{
+	struct stat info;
+	host->flashFd = -1;
+	if (!host->flashPath) {
+		host->flashMemory = malloc(host->flashSize);
+		if (!host->flashMemory)
+			return false;
+		memset(host->flashMemory, 0xFF, host->flashSize);   /* a fresh chip reads erased */
+		return true;
+	}
+	host->flashFd = open(host->flashPath, O_RDWR | O_CREAT, 0644);
+	if (host->flashFd < 0 || fstat(host->flashFd, &info) != 0) {
+		fprintf(stderr, "edge-peft-sim: cannot open flash file %s: %s\n", host->flashPath,
+			strerror(errno));
+		return false;
+	}
+	if ((uint64_t)info.st_size > host->flashSize) {
+		fprintf(stderr, "edge-peft-sim: flash file %s is %lld bytes, partition is %u\n",
+			host->flashPath, (long long)info.st_size, host->flashSize);
+		return false;
+	}
+	/* a new or short file is completed with erased sectors */
+	if (!simFlashFill(host->flashFd, (uint32_t)info.st_size, host->flashSize)) {
+		fprintf(stderr, "edge-peft-sim: cannot extend flash file %s\n", host->flashPath);
+		return false;
+	}
+	return true;
+}
+
+void simFlashClose(SimHost* host)
+{
+	if (host->flashFd >= 0)
+		close(host->flashFd);
+	host->flashFd = -1;
+	free(host->flashMemory);
+	host->flashMemory = NULL;
+}
+
+/* Callers have checked offset + length against the partition. */
+void simFlashRead(SimHost* host, uint32_t offset, void* data, uint32_t length)
+{
+	if (host->flashMemory) {
+		memcpy(data, host->flashMemory + offset, length);
+		return;
+	}
+	if (pread(host->flashFd, data, length, offset) != (ssize_t)length) {
+		fprintf(stderr, "edge-peft-sim: flash file read failed\n");
+		exit(SIM_EXIT_ERROR);
+	}
+}
+
+static void simFlashStore(SimHost* host, uint32_t offset, const uint8_t* data, uint32_t length)
+{
+	if (host->flashMemory) {
+		memcpy(host->flashMemory + offset, data, length);
+		return;
+	}
+	if (pwrite(host->flashFd, data, length, offset) != (ssize_t)length) {
+		fprintf(stderr, "edge-peft-sim: flash file write failed\n");
+		exit(SIM_EXIT_ERROR);
+	}
+}
+
+bool simFlashProgram(SimHost* host, uint32_t offset, const void* data, uint32_t length)
+{
+	const uint8_t* in = data;
+	uint8_t chunk[256];
+	bool cut = false;
+	if (host->flashCutAfter >= 0 && (int64_t)length >= host->flashCutAfter) {
+		length = (uint32_t)host->flashCutAfter;
+		cut = true;
+	}
+	if (host->flashCutAfter >= 0)
+		host->flashCutAfter -= length;
+	while (length) {
+		uint32_t n = length < sizeof(chunk) ? length : (uint32_t)sizeof(chunk);
+		uint32_t i;
+		simFlashRead(host, offset, chunk, n);
+		for (i = 0; i < n; i++)
+			chunk[i] &= in[i];   /* NOR programming only clears bits */
+		simFlashStore(host, offset, chunk, n);
+		offset += n;
+		in += n;
+		length -= n;
+	}
+	return !cut;
+}
+
+void simFlashErase(SimHost* host, uint32_t offset, uint32_t length)
+{
+	uint8_t erased[256];
+	memset(erased, 0xFF, sizeof(erased));
+	while (length) {
+		uint32_t n = length < sizeof(erased) ? length : (uint32_t)sizeof(erased);
+		simFlashStore(host, offset, erased, n);
+		offset += n;
+		length -= n;
+	}
+}

@@ -1,0 +1,150 @@
+/* Module lookup and loading for the simulator: ES modules are files on disk, named by their real
+ * path so each loads once; relative specifiers resolve against the importing file. */
+#include "sim_internal.h"
+#include "xsScript.h"
+#include <limits.h>
+#include <sys/stat.h>
+
+/* Folds "." and ".." segments of an absolute path in place, as a URL resolver would. */
+static void simNormalisePath(char* path)
+{
+	char* out = path;
+	const char* in = path;
+	while (*in) {
+		while (*in == '/')
+			in++;
+		if (!*in)
+			break;
+		const char* end = strchr(in, '/');
+		size_t n = end ? (size_t)(end - in) : strlen(in);
+		if (n == 1 && in[0] == '.') {
+			/* drop */
+		}
+		else if (n == 2 && in[0] == '.' && in[1] == '.') {
+			while (out > path && *--out != '/')
+				;
+		}
+		else {
+			*out++ = '/';
+			memmove(out, in, n);
+			out += n;
+		}
+		in += n;
+	}
+	if (out == path)
+		*out++ = '/';
+	*out = 0;
+}
+
+static bool simIsFile(const char* path)
+{
+	struct stat info;
+	return stat(path, &info) == 0 && S_ISREG(info.st_mode);
+}
+
+txID fxFindModule(txMachine* the, txSlot* realm, txID moduleID, txSlot* slot)
+{
+	char name[PATH_MAX];
+	char path[2 * PATH_MAX + 8];
+	char real[PATH_MAX];
+	bool relative;
+	fxToStringBuffer(the, slot, name, sizeof(name));
+	relative = !strncmp(name, "./", 2) || !strncmp(name, "../", 3);
+	if (name[0] == '/')
+		snprintf(path, sizeof(path), "%s", name);
+	else if (relative && moduleID != XS_NO_ID) {
+		const char* referrer = fxGetKeyName(the, moduleID);
+		const char* slash = referrer ? strrchr(referrer, '/') : NULL;
+		if (!slash)
+			return XS_NO_ID;
+		snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - referrer), referrer, name);
+	}
+	else if (moduleID == XS_NO_ID) {
+		/* the host's entry module: a path relative to the working directory */
+		char cwd[PATH_MAX];
+		if (!getcwd(cwd, sizeof(cwd)))
+			return XS_NO_ID;
+		snprintf(path, sizeof(path), "%s/%s", cwd, name);
+	}
+	else
+		return XS_NO_ID;	/* bare names: no built-in modules in the simulator */
+	simNormalisePath(path);
+	if (!simIsFile(path)) {
+		/* Moddable names modules without ".js"; accept that spelling too */
+		size_t n = strlen(path);
+		if (n + 4 >= sizeof(path))
+			return XS_NO_ID;
+		memcpy(path + n, ".js", 4);
+		if (!simIsFile(path))
+			return XS_NO_ID;
+	}
+	if (!realpath(path, real))
+		return XS_NO_ID;
+	return fxNewNameC(the, real);
+}
+
+/* Keeps the first parse error with its file and line, for the SyntaxError the import rejects
+ * with (the engine's own message has neither). */
+static void simRecordParseError(void* console, txString path, txInteger line, txString format,
+	c_va_list arguments)
+{
+	SimHost* host = simHostOf(console);
+	int n;
+	if (!host || host->parseError[0])
+		return;
+	n = snprintf(host->parseError, sizeof(host->parseError), "%s:%d: ", path ? path : "?",
+		(int)line);
+	if (n > 0 && (size_t)n < sizeof(host->parseError))
+		vsnprintf(host->parseError + n, sizeof(host->parseError) - (size_t)n, format, arguments);
+}
+
+void fxLoadModule(txMachine* the, txSlot* module, txID moduleID)
+{
+	SimHost* host = simHostOf(the);
+	char path[PATH_MAX];
+	char message[256] = "";
+	txParser parserRecord;
+	txParser* parser = &parserRecord;
+	txParserJump jump;
+	txScript* volatile script = NULL;   /* set between setjmp and longjmp */
+	FILE* file;
+	snprintf(path, sizeof(path), "%s", fxGetKeyName(the, moduleID));
+	file = fopen(path, "r");
+	if (!file)
+		mxReferenceError("module \"%s\" cannot be read", path);
+	fxInitializeParser(parser, the, the->parserBufferSize, the->parserTableModulo);
+	parser->firstJump = &jump;
+	parser->reportError = simRecordParseError;
+	host->parseError[0] = 0;
+	if (c_setjmp(jump.jmp_buf) == 0) {
+		parser->path = fxNewParserSymbol(parser, path);
+		fxParserTree(parser, file, (txGetter)fgetc, 0, NULL);
+		fxParserHoist(parser);
+		fxParserBind(parser);
+		script = fxParserCode(parser);
+	}
+	if (parser->errorCount) {
+		/* the parser may still return code that throws; report with the location instead */
+		snprintf(message, sizeof(message), "%s", host->parseError[0] ? host->parseError
+			: (parser->errorMessage ? parser->errorMessage : "cannot parse"));
+		if (script)
+			fxDeleteScript(script);
+		script = NULL;
+	}
+#ifdef mxInstrument
+	if (the->peakParserSize < parser->total)
+		the->peakParserSize = parser->total;
+#endif
+	fxTerminateParser(parser);
+	fclose(file);
+	if (!script)
+		mxSyntaxError("%s", message[0] ? message : "cannot parse");
+	host->codeBytes += script->codeSize;
+	fxResolveModule(the, module, moduleID, script, C_NULL, C_NULL);
+}
+
+/* The event loop (sim_main.c) runs the jobs; the engine only tells it that some are queued. */
+void fxQueuePromiseJobs(txMachine* the)
+{
+	the->simPromiseJobs = 1;
+}

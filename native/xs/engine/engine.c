@@ -1,0 +1,291 @@
+/* xsmc body of the engine face (native/xs/engine/engine.ts), shared by the simulator and
+ * Moddable builds. One instance = one model + adapter configuration + trainer session.
+ *
+ * Memory: the arena and the session records sit in a static block (.bss on a board), sized at
+ * build time by EPX_ARENA_BYTES; the board profile's arenaBytes picks how much of it a session
+ * may use. Static, not a host chunk: the session stores pointers into its arena and XS may
+ * move host chunks when it compacts the chunk heap. So one session is open at a time, and no
+ * call allocates. The model must be a host buffer (a Resource in flash): ArrayBuffer memory is
+ * relocatable, and the session points into the model's weights. */
+#include "xsmc.h"
+#include "edge_peft.h"
+#include "../../train/ept_train.h" /* the sim adds only native/include to the path */
+#include <stdint.h>
+#include <string.h>
+
+#ifndef EPX_ARENA_BYTES
+#define EPX_ARENA_BYTES 65536
+#endif
+
+typedef struct {
+	ep_model model;
+	ept_session session;
+	ept_config cfg;
+	uint32_t arenaBytes;      /* the part of the static arena this session was given */
+	int32_t lastLossQ16;      /* mean loss of the last train/eval batch */
+	char err[160];
+} EngineState;
+
+static struct {
+	EngineState state;
+	uint8_t arena[EPX_ARENA_BYTES + 16]; /* +16: the session aligns its start */
+	int inUse;
+} gEngine;
+
+void xs_engine_destructor(void* data)
+{
+	if (data == &gEngine.state)
+		gEngine.inUse = 0;
+}
+
+static EngineState* engineOf(xsMachine* the)
+{
+	EngineState* s = xsmcGetHostData(xsThis);
+	if (s == NULL)
+		xsUnknownError("engine: closed");
+	return s;
+}
+
+/* Engine statuses become exceptions carrying the engine's own message. */
+static void check(xsMachine* the, EngineState* s, ep_status st, const char* what)
+{
+	if (st == EP_OK)
+		return;
+	if (s != NULL && s->err[0])
+		xsUnknownError("engine: %s: %s: %s", what, ep_status_name(st), s->err);
+	xsUnknownError("engine: %s: %s", what, ep_status_name(st));
+}
+
+/* A readable byte range of any buffer argument (ArrayBuffer, typed array, host buffer). Valid
+ * only until the next allocation by XS: callers use it before creating any JS value. */
+static const int8_t* bytesOf(xsMachine* the, xsSlot* slot, uint32_t* size)
+{
+	void* data;
+	xsUnsignedValue count;
+	xsmcGetBufferReadable(*slot, &data, &count);
+	*size = (uint32_t)count;
+	return (const int8_t*)data;
+}
+
+static int32_t intArg(xsMachine* the, int i, int32_t lo, int32_t hi, const char* what)
+{
+	int32_t v = xsmcToInteger(xsArg(i));
+	if (v < lo || v > hi)
+		xsRangeError("engine: %s %d outside %d..%d", what, (int)v, (int)lo, (int)hi);
+	return v;
+}
+
+/* new Engine(model, spec, arenaBytes) */
+void xs_engine(xsMachine* the)
+{
+	EngineState* s = &gEngine.state;
+	char spec[160];
+	void* data;
+	xsUnsignedValue size;
+	ep_status st;
+	int32_t arenaBytes;
+	if (xsmcArgc < 3)
+		xsTypeError("engine: new Engine(model, spec, arenaBytes)");
+	if (gEngine.inUse)
+		xsUnknownError("engine: a session is already open (close() it first)");
+	if (xsmcGetBufferReadable(xsArg(0), &data, &size) != xsBufferNonrelocatable)
+		xsTypeError("engine: the model must stay in place: pass a Resource (host buffer), not an ArrayBuffer");
+	xsmcToStringBuffer(xsArg(1), spec, sizeof(spec));
+	arenaBytes = intArg(the, 2, 1, EPX_ARENA_BYTES, "arenaBytes");
+	memset(s, 0, sizeof(*s));
+	check(the, s, ep_model_open(&s->model, data, size, s->err, sizeof(s->err)), "model");
+	ept_config_default(&s->cfg);
+	check(the, s, ept_parse_spec(spec, &s->cfg, s->err, sizeof(s->err)), "spec");
+	st = ept_session_init(&s->session, &s->model, &s->cfg, gEngine.arena, (size_t)arenaBytes,
+		s->err, sizeof(s->err));
+	check(the, s, st, "session");
+	s->arenaBytes = (uint32_t)arenaBytes;
+	gEngine.inUse = 1;
+	xsmcSetHostData(xsThis, s);
+}
+
+void xs_engine_close(xsMachine* the)
+{
+	EngineState* s = xsmcGetHostData(xsThis);
+	if (s != NULL) {
+		xs_engine_destructor(s);
+		xsmcSetHostData(xsThis, NULL);
+	}
+}
+
+static void setInt(xsMachine* the, const char* name, int32_t v)
+{
+	xsmcSetInteger(xsVar(0), v);
+	xsmcSet(xsResult, xsID(name), xsVar(0));
+}
+
+static void setNumber(xsMachine* the, const char* name, double v)
+{
+	xsmcSetNumber(xsVar(0), v);
+	xsmcSet(xsResult, xsID(name), xsVar(0));
+}
+
+/* Facts the app sizes its buffers from; called once after construction. */
+void xs_engine_info(xsMachine* the)
+{
+	EngineState* s = engineOf(the);
+	ep_tensor_view in, out;
+	check(the, s, ep_session_input(&s->session.session, 0, &in), "input");
+	check(the, s, ep_session_output(&s->session.session, 0, &out), "output");
+	xsmcVars(1);
+	xsmcSetNewObject(xsResult);
+	setInt(the, "inputBytes", (int32_t)in.bytes);
+	setNumber(the, "inputScale", in.scale);
+	setInt(the, "inputZeroPoint", in.zero_point);
+	setInt(the, "classes", s->session.plan.classes);
+	setNumber(the, "outputScale", out.scale);
+	setInt(the, "outputZeroPoint", out.zero_point);
+	setInt(the, "latentBytes", s->session.plan.latent_bytes);
+	setInt(the, "arenaBytes", (int32_t)s->session.engine_plan.arena_bytes);
+	setInt(the, "adapterBytes", (int32_t)s->session.plan.export_bytes);
+	setInt(the, "paramCount", (int32_t)s->session.plan.param_count);
+	setInt(the, "trainBytes", (int32_t)s->session.plan.train_bytes);
+}
+
+/* A latent of the trainer: the argument itself (latent = true) or the frozen prefix's output. */
+static const int8_t* latentOf(xsMachine* the, EngineState* s, const int8_t* x, uint32_t n,
+	int latent)
+{
+	const int8_t* lat;
+	uint32_t bytes;
+	if (latent) {
+		if (n != (uint32_t)s->session.plan.latent_bytes)
+			xsRangeError("engine: latent of %u bytes, expected %d", (unsigned)n,
+				(int)s->session.plan.latent_bytes);
+		return x;
+	}
+	s->err[0] = 0;
+	check(the, s, ept_session_latent(&s->session, x, n, &lat, &bytes), "latent");
+	return lat;
+}
+
+/* infer(input, latent, output): writes the model output (int8) into output; returns the
+ * predicted class. The caller owns the output buffer, so nothing is allocated per call. */
+void xs_engine_infer(xsMachine* the)
+{
+	EngineState* s = engineOf(the);
+	uint32_t n, outBytes;
+	const int8_t* x = bytesOf(the, &xsArg(0), &n);
+	int latent = xsmcToBoolean(xsArg(1));
+	int8_t* out = (int8_t*)bytesOf(the, &xsArg(2), &outBytes);
+	ept_step_info info;
+	const int8_t* lat = latentOf(the, s, x, n, latent);
+	check(the, s, ept_forward(s->session.trainer, lat, (uint32_t)s->session.plan.latent_bytes,
+		out, outBytes, -1, &info), "infer");
+	xsmcSetInteger(xsResult, info.predicted);
+}
+
+/* latent(input, output): copies the latent of one raw input into output. */
+void xs_engine_latent(xsMachine* the)
+{
+	EngineState* s = engineOf(the);
+	uint32_t n, outBytes;
+	const int8_t* x = bytesOf(the, &xsArg(0), &n);
+	int8_t* out = (int8_t*)bytesOf(the, &xsArg(1), &outBytes);
+	const int8_t* lat = latentOf(the, s, x, n, 0);
+	if (outBytes != (uint32_t)s->session.plan.latent_bytes)
+		xsRangeError("engine: latent buffer of %u bytes, expected %d", (unsigned)outBytes,
+			(int)s->session.plan.latent_bytes);
+	memcpy(out, lat, outBytes);
+}
+
+enum { BATCH_TRAIN = 0, BATCH_EVAL = 1, BATCH_FISHER = 2 };
+
+/* Shared loop over a batch: data holds count entries back to back, labels one byte each. */
+static int32_t runBatch(xsMachine* the, EngineState* s, int mode)
+{
+	uint32_t n, count, entry;
+	const int8_t* data = bytesOf(the, &xsArg(0), &n);
+	const uint8_t* labels = (const uint8_t*)bytesOf(the, &xsArg(1), &count);
+	int latent = xsmcToBoolean(xsArg(2));
+	int32_t correct = 0;
+	int64_t loss = 0;
+	ept_step_info info;
+	if (count == 0 || n % count != 0)
+		xsRangeError("engine: %u data bytes for %u labels", (unsigned)n, (unsigned)count);
+	entry = n / count;
+	if (mode == BATCH_FISHER) {
+		s->err[0] = 0;
+		check(the, s, ept_fisher_reset(s->session.trainer), "fisher (EWC needs ewc:lambda in the spec)");
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		const int8_t* lat = latentOf(the, s, data + (size_t)i * entry, entry, latent);
+		uint32_t lb = (uint32_t)s->session.plan.latent_bytes;
+		ep_status st;
+		if (labels[i] >= (uint32_t)s->session.plan.classes)
+			xsRangeError("engine: label %u outside 0..%d", labels[i], (int)s->session.plan.classes - 1);
+		memset(&info, 0, sizeof(info));
+		s->err[0] = 0;
+		if (mode == BATCH_TRAIN)
+			st = ept_step(s->session.trainer, lat, lb, labels[i], &info);
+		else if (mode == BATCH_EVAL)
+			st = ept_forward(s->session.trainer, lat, lb, NULL, 0, labels[i], &info);
+		else
+			st = ept_fisher_add(s->session.trainer, lat, lb, labels[i]);
+		check(the, s, st, mode == BATCH_TRAIN ? "trainStep" : mode == BATCH_EVAL ? "eval" : "fisher");
+		correct += info.correct;
+		loss += info.loss_q16;
+	}
+	s->lastLossQ16 = (int32_t)(loss / (int64_t)count);
+	return correct;
+}
+
+/* trainStep(data, labels, latent): one SGD step per example; returns correct predictions
+ * (before each update); lastLoss() gives the batch's mean loss. */
+void xs_engine_train(xsMachine* the)
+{
+	xsmcSetInteger(xsResult, runBatch(the, engineOf(the), BATCH_TRAIN));
+}
+
+/* eval(data, labels, latent): correct predictions; lastLoss() the mean loss. */
+void xs_engine_eval(xsMachine* the)
+{
+	xsmcSetInteger(xsResult, runBatch(the, engineOf(the), BATCH_EVAL));
+}
+
+/* consolidate(data, labels, latent): diagonal Fisher over the batch, then the EWC anchor at
+ * the current adapter (lambda comes from the spec). */
+void xs_engine_consolidate(xsMachine* the)
+{
+	EngineState* s = engineOf(the);
+	runBatch(the, s, BATCH_FISHER);
+	s->err[0] = 0;
+	check(the, s, ept_ewc_anchor(s->session.trainer), "anchor");
+}
+
+/* Mean loss of the last batch, Q16.16 nats. */
+void xs_engine_lastLoss(xsMachine* the)
+{
+	xsmcSetInteger(xsResult, engineOf(the)->lastLossQ16);
+}
+
+void xs_engine_steps(xsMachine* the)
+{
+	xsmcSetInteger(xsResult, (xsIntegerValue)ept_steps(engineOf(the)->session.trainer));
+}
+
+/* exportAdapter(buffer): writes the adapter bytes; returns the count. */
+void xs_engine_export(xsMachine* the)
+{
+	EngineState* s = engineOf(the);
+	uint32_t size;
+	size_t written = 0;
+	uint8_t* out = (uint8_t*)bytesOf(the, &xsArg(0), &size);
+	s->err[0] = 0;
+	check(the, s, ept_export(s->session.trainer, out, size, &written), "exportAdapter");
+	xsmcSetInteger(xsResult, (xsIntegerValue)written);
+}
+
+void xs_engine_import(xsMachine* the)
+{
+	EngineState* s = engineOf(the);
+	uint32_t size;
+	const uint8_t* in = (const uint8_t*)bytesOf(the, &xsArg(0), &size);
+	s->err[0] = 0;
+	check(the, s, ept_import(s->session.trainer, in, size), "importAdapter");
+}

@@ -1,0 +1,107 @@
+// JS face of the native engine (native/xs/engine/engine.c): one model + adapter spec + trainer
+// session in a static arena. Buffers are passed in and filled in place, so a call allocates
+// nothing in the XS heap unless the caller asks for a fresh result.
+
+/** Model facts read once from the session. */
+export interface NativeEngineInfo {
+  readonly inputBytes: number;
+  readonly inputScale: number;
+  readonly inputZeroPoint: number;
+  readonly classes: number;
+  /** Quantisation of the model output (softmax probabilities when the model ends in SOFTMAX). */
+  readonly outputScale: number;
+  readonly outputZeroPoint: number;
+  readonly latentBytes: number;
+  /** Arena bytes the session plan needs (inference + trainer). */
+  readonly arenaBytes: number;
+  /** Bytes of an exported adapter. */
+  readonly adapterBytes: number;
+  readonly paramCount: number;
+  readonly trainBytes: number;
+}
+
+/** Any byte range the C side can read: ArrayBuffer, typed array or host buffer (Resource). */
+export type Bytes = ArrayBuffer | ArrayBufferView | object;
+
+const open = native("xs_engine") as (this: NativeEngine, model: Bytes, spec: string, arenaBytes: number) => void;
+const close = native("xs_engine_close") as (this: NativeEngine) => void;
+const info = native("xs_engine_info") as (this: NativeEngine) => NativeEngineInfo;
+const infer = native("xs_engine_infer") as (this: NativeEngine, input: Bytes, latent: boolean, output: Int8Array) => number;
+const latent = native("xs_engine_latent") as (this: NativeEngine, input: Bytes, output: Int8Array) => void;
+const train = native("xs_engine_train") as (this: NativeEngine, data: Bytes, labels: Uint8Array, latent: boolean) => number;
+const evaluate = native("xs_engine_eval") as (this: NativeEngine, data: Bytes, labels: Uint8Array, latent: boolean) => number;
+const consolidate = native("xs_engine_consolidate") as (this: NativeEngine, data: Bytes, labels: Uint8Array, latent: boolean) => void;
+const lastLoss = native("xs_engine_lastLoss") as (this: NativeEngine) => number;
+const steps = native("xs_engine_steps") as (this: NativeEngine) => number;
+const exportAdapter = native("xs_engine_export") as (this: NativeEngine, into: Uint8Array) => number;
+const importAdapter = native("xs_engine_import") as (this: NativeEngine, bytes: Bytes) => void;
+
+/**
+ * A trainer session over a model that stays in place (a Resource: ArrayBuffers are refused
+ * because the heap may move them). spec is the trainer's spec string (docs: ept_parse_spec),
+ * e.g. "lora:rank=4,alpha=4,layers=0+bias:layers=0..-1+sgd:lr=0.05+ewc:lambda=100+seed:1".
+ * Engine errors throw Error("engine: <what>: <STATUS>: <engine message>").
+ */
+export class NativeEngine extends Native("xs_engine_destructor") {
+  readonly info: NativeEngineInfo;
+  // Holds the model buffer so it lives as long as the session that points into it.
+  readonly #model: Bytes;
+
+  constructor(model: Bytes, spec: string, arenaBytes: number) {
+    super();
+    open.call(this, model, spec, arenaBytes);
+    this.#model = model;
+    this.info = info.call(this);
+  }
+
+  get model(): Bytes {
+    return this.#model;
+  }
+
+  /** Model output of one input (latent = true: a latent entry) into output; returns the top class. */
+  infer(input: Bytes, isLatent: boolean, output: Int8Array): number {
+    return infer.call(this, input, isLatent, output);
+  }
+
+  latent(input: Bytes, output: Int8Array): void {
+    latent.call(this, input, output);
+  }
+
+  /** One SGD step per example, in order; returns the examples predicted right before their step. */
+  train(data: Bytes, labels: Uint8Array, isLatent: boolean): number {
+    return train.call(this, data, labels, isLatent);
+  }
+
+  /** Correct predictions over a batch. */
+  evaluate(data: Bytes, labels: Uint8Array, isLatent: boolean): number {
+    return evaluate.call(this, data, labels, isLatent);
+  }
+
+  /** EWC: diagonal Fisher over the batch and the anchor at the current adapter. */
+  consolidate(data: Bytes, labels: Uint8Array, isLatent: boolean): void {
+    consolidate.call(this, data, labels, isLatent);
+  }
+
+  /** Mean cross-entropy of the last train/evaluate/consolidate batch, in nats. */
+  get lastLoss(): number {
+    return lastLoss.call(this) / 65536;
+  }
+
+  get steps(): number {
+    return steps.call(this);
+  }
+
+  /** Writes the adapter into `into` (info.adapterBytes long); returns the bytes written. */
+  exportInto(into: Uint8Array): number {
+    return exportAdapter.call(this, into);
+  }
+
+  importAdapter(bytes: Bytes): void {
+    importAdapter.call(this, bytes);
+  }
+
+  /** Frees the static arena for another session; the instance is unusable afterwards. */
+  close(): void {
+    close.call(this);
+  }
+}

@@ -1,0 +1,137 @@
+/* Reader of EPR1 sensor recordings (docs/formats.md): a 16-byte little-endian header, then
+ * frameCount frames of `channels` interleaved samples. Simulator/desktop only: it reads a file. */
+#include "xsmc.h"
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+	FILE* file;
+	uint32_t channels;
+	uint32_t sampleType;
+	uint32_t sampleBytes;
+	uint32_t rateHz;
+	uint32_t frameCount;
+} Playback;
+
+void xs_playback_destructor(void* data)
+{
+	Playback* playback = data;
+	if (playback) {
+		if (playback->file)
+			fclose(playback->file);
+		free(playback);
+	}
+}
+
+static uint32_t readLE(const uint8_t* p, int bytes)
+{
+	uint32_t value = 0;
+	while (bytes--)
+		value = (value << 8) | p[bytes];
+	return value;
+}
+
+static Playback* playbackOf(xsMachine* the)
+{
+	Playback* playback = xsmcGetHostData(xsThis);
+	if (!playback)
+		xsUnknownError("playback: closed");
+	return playback;
+}
+
+/* xs_playback_open(path): validates the header and that the file holds every frame */
+void xs_playback_open(xsMachine* the)
+{
+	static const uint32_t sampleBytes[5] = { 0, 1, 2, 1, 4 };
+	char path[1024];
+	uint8_t header[16];
+	Playback record = { NULL, 0, 0, 0, 0, 0 };
+	Playback* playback;
+	long size;
+	if (xsmcGetHostData(xsThis))
+		xsUnknownError("playback: already open");
+	xsmcToStringBuffer(xsArg(0), path, sizeof(path));
+	record.file = fopen(path, "rb");
+	if (!record.file)
+		xsUnknownError("playback: cannot open %s", path);
+	if (fread(header, 1, sizeof(header), record.file) != sizeof(header) || memcmp(header, "EPR1", 4)) {
+		fclose(record.file);
+		xsUnknownError("playback: %s is not an EPR1 recording", path);
+	}
+	record.channels = readLE(header + 4, 2);
+	record.sampleType = readLE(header + 6, 2);
+	record.rateHz = readLE(header + 8, 4);
+	record.frameCount = readLE(header + 12, 4);
+	record.sampleBytes = (record.sampleType >= 1 && record.sampleType <= 4)
+		? sampleBytes[record.sampleType] : 0;
+	if (!record.channels || !record.sampleBytes || !record.rateHz) {
+		fclose(record.file);
+		xsUnknownError("playback: %s: bad header (channels %u, type %u, rate %u)", path,
+			(unsigned)record.channels, (unsigned)record.sampleType, (unsigned)record.rateHz);
+	}
+	if (fseek(record.file, 0, SEEK_END) != 0 || (size = ftell(record.file)) < 0
+		|| (uint64_t)size < 16 + (uint64_t)record.frameCount * record.channels * record.sampleBytes) {
+		fclose(record.file);
+		xsUnknownError("playback: %s is truncated", path);
+	}
+	playback = malloc(sizeof(Playback));
+	if (!playback) {
+		fclose(record.file);
+		xsUnknownError("playback: no memory");
+	}
+	*playback = record;
+	xsmcSetHostData(xsThis, playback);
+}
+
+/* xs_playback_info() -> [channels, sampleType, rateHz, frameCount] */
+void xs_playback_info(xsMachine* the)
+{
+	Playback* playback = playbackOf(the);
+	xsmcVars(1);
+	xsmcSetNewArray(xsResult, 4);
+	xsmcSetInteger(xsVar(0), (xsIntegerValue)playback->channels);
+	xsmcSetIndex(xsResult, 0, xsVar(0));
+	xsmcSetInteger(xsVar(0), (xsIntegerValue)playback->sampleType);
+	xsmcSetIndex(xsResult, 1, xsVar(0));
+	xsmcSetNumber(xsVar(0), (double)playback->rateHz);
+	xsmcSetIndex(xsResult, 2, xsVar(0));
+	xsmcSetNumber(xsVar(0), (double)playback->frameCount);
+	xsmcSetIndex(xsResult, 3, xsVar(0));
+}
+
+/* xs_playback_read(first, count) -> ArrayBuffer of the frames [first, first + count), cut at
+ * the end of the recording */
+void xs_playback_read(xsMachine* the)
+{
+	Playback* playback = playbackOf(the);
+	double first = xsmcToNumber(xsArg(0));
+	double count = xsmcToNumber(xsArg(1));
+	uint32_t frameBytes = playback->channels * playback->sampleBytes;
+	uint32_t frames;
+	if (!(first >= 0 && first <= playback->frameCount) || first != (double)(uint32_t)first
+		|| !(count >= 0 && count <= 0x7FFFFFFF) || count != (double)(uint32_t)count)
+		xsRangeError("playback: frames %g+%g outside the recording", first, count);
+	frames = (uint32_t)count;
+	if (frames > playback->frameCount - (uint32_t)first)
+		frames = playback->frameCount - (uint32_t)first;
+	if ((uint64_t)frames * frameBytes > 0x7FFFFFFF)
+		xsRangeError("playback: read too large");
+	xsmcSetArrayBuffer(xsResult, NULL, frames * frameBytes);
+	if (frames) {
+		long offset = 16 + (long)first * (long)frameBytes;
+		if (fseek(playback->file, offset, SEEK_SET) != 0
+			|| fread(xsmcToArrayBuffer(xsResult), frameBytes, frames, playback->file) != frames)
+			xsUnknownError("playback: read failed");
+	}
+}
+
+void xs_playback_close(xsMachine* the)
+{
+	Playback* playback = xsmcGetHostData(xsThis);
+	if (playback) {
+		xsmcSetHostData(xsThis, NULL);
+		xs_playback_destructor(playback);
+	}
+}
