@@ -9,6 +9,7 @@ ALL_TARGETS :=
 -include native/train/train.mk
 -include native/sim/sim.mk
 -include bench/bench.mk
+-include native/fuzz/fuzz.mk
 
 .PHONY: all clean
 all: $(ALL_TARGETS)

@@ -2,6 +2,7 @@
 const benches: string[] = [
   // one entry per bench/<name>/index.js, added by the room that owns it
   './dot/index.js',
+  './engine/index.js',
   './train/index.js',
 ];
 

@@ -1,6 +1,9 @@
 /* SVDF int8 with int8 state (TFLM EvalIntegerSvdfReference<int8_t>).
- * The state zero point is added before the clamp when a new activation is
- * stored and subtracted when the time weights read it, as in TFLM. */
+ * A new activation is clamped to int8 and THEN offset by the state zero point, the
+ * sum narrowed to int8 with wrap-around: that is what the TFLM interpreter we are
+ * bit-exact with (PyPI tflite-micro, pinned in requirements.txt) stores. (Later TFLM
+ * moved the zero point before the clamp; a model whose state saturates tells them apart.)
+ * The time weights read the state with the zero point subtracted. */
 #include <string.h>
 
 #include "kernels.h"
@@ -42,9 +45,10 @@ ep_status ep_svdf_s8(const ep_context *ctx, const ep_svdf_params *params,
         for (int32_t f = 0; f < num_filters; ++f) {
             const int32_t dot = ep_dot_off_s8(feature_weights + (size_t)f * (size_t)input_size, x,
                                               params->input_offset, input_size);
-            const int32_t v = (int32_t)((uint32_t)ep_requantize(dot, params->in_quant.multiplier,
-                                                                params->in_quant.shift) + (uint32_t)zs);
-            slot[(size_t)f * (size_t)memory_size] = (int8_t)ep_clamp(v, -128, 127);
+            const int32_t v = ep_clamp(ep_requantize(dot, params->in_quant.multiplier,
+                                                     params->in_quant.shift), -128, 127) + zs;
+            /* Two's-complement narrowing written out: defined behaviour in C. */
+            slot[(size_t)f * (size_t)memory_size] = (int8_t)(((v & 0xFF) ^ 0x80) - 0x80);
         }
     }
     for (int32_t b = 0; b < batch; ++b) {
