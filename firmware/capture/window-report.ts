@@ -1,5 +1,5 @@
 import type { SampleWindow } from "./windower.js";
-import { channelMeans } from "./window-stats.js";
+import { windowStats } from "../features/window-stats.js";
 
 /** Running totals over all windows, for the end-of-run summary. */
 export class WindowReport {
@@ -15,7 +15,7 @@ export class WindowReport {
 
   /** Account one window; returns its per-channel means. */
   add(window: SampleWindow): Float64Array {
-    const means = channelMeans(window);
+    const means = windowStats(window.data, window.channels).mean;
     for (let c = 0; c < this.channels; c++) this.#sums[c] += means[c] * window.frames;
     this.windows++;
     this.frames += window.frames;

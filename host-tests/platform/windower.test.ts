@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Windower, type SampleWindow } from "../../firmware/capture/windower.js";
-import { channelMeans, channelRms } from "../../firmware/capture/window-stats.js";
+import { windowStats } from "../../firmware/features/window-stats.js";
 
 const frame = (t: number, ...v: number[]) => ({ timestamp: t, values: Float32Array.from(v) });
 
@@ -35,9 +35,11 @@ describe("Windower", () => {
     assert.throws(() => new Windower(3, 4, () => {}).push(frame(0, 1, 2)), RangeError);
   });
 
-  it("channel means and RMS match hand computation", () => {
+  it("window statistics (features room) match hand computation", () => {
     const win: SampleWindow = { index: 0, channels: 2, frames: 4, start: 0, data: Float32Array.from([1, 3, 2, -3, 3, 3, 6, -3]) };
-    assert.deepEqual(Array.from(channelMeans(win)), [3, 0]);
-    assert.deepEqual(Array.from(channelRms(win)), [Math.sqrt(50 / 4), 3]);
+    const stats = windowStats(win.data, win.channels);
+    assert.deepEqual(Array.from(stats.mean), [3, 0]);
+    assert.deepEqual(Array.from(stats.max), [6, 3]);
+    assert.deepEqual(Array.from(stats.std), [Math.sqrt(3.5), 3]);
   });
 });
