@@ -21,6 +21,10 @@ show(plain);
 const { esp32 } = demoBoard();
 const g = guarded.result, p = plain.result, m = guarded.memory;
 const chunkLimit = esp32.creation.chunk.initial, slotLimit = esp32.creation.heap.initial;
+const keyLimit = esp32.creation.keys.available, stackLimit = esp32.creation.stack;
+// Key names of the parsed code sit in the chunk heap here and in flash on a precompiled build.
+const appChunks = m["chunks-peak"]! - m["load-key-chunks"]!;
+const fits = appChunks <= chunkLimit && m["slots-peak"]! <= slotLimit && m["keys"]! <= keyLimit && m["stack-peak"]! <= stackLimit;
 const rows: [string, string][] = [
   ["new user accuracy (user_test, 240) before", pct(g.userBefore)],
   ["new user accuracy after (replay+EWC / plain)", `${pct(g.userAfter)} / ${pct(p.userAfter)}`],
@@ -31,17 +35,20 @@ const rows: [string, string][] = [
   ["training steps (examples) / rounds committed", `${g.steps} / ${g.commits} of ${g.rounds}`],
   ["adapter bytes (export)", String(g.adapterBytes)],
   ["engine arena bytes (plan) / board arena", `${g.arenaBytes} / ${String(esp32["arenaBytes"])}`],
-  ["XS chunks: peak / live at exit / esp32 budget", `${m["chunks-peak"]} / ${m["chunks-live"]} / ${chunkLimit} (incl. ${m["code-bytes"]} B bytecode, in flash on a board)`],
+  ["XS chunks: peak / live at exit / esp32 budget", `${m["chunks-peak"]} / ${m["chunks-live"]} / ${chunkLimit}`],
+  ["  of which key names of parsed code (flash on a board)", `${m["load-key-chunks"]} -> app peak ${appChunks}`],
+  ["  bytecode parsed (outside the XS heap, not counted)", `${m["code-bytes"]}`],
   ["XS slots: peak / live at exit / esp32 budget", `${m["slots-peak"]} / ${m["slots-live"]} / ${slotLimit}`],
-  ["XS stack peak / esp32 budget (slots)", `${m["stack-peak"]} / ${esp32.creation.stack}`],
-  ["XS keys (runtime-parsed code) / esp32 budget", `${m["keys"]} / ${esp32.creation.keys.available} (precompiled keys live in flash on a board)`],
+  ["XS stack peak / esp32 budget (slots)", `${m["stack-peak"]} / ${stackLimit}`],
+  ["XS keys made at run time / esp32 budget (enforced)", `${m["keys"]} / ${keyLimit}`],
+  ["XS keys of parsed code (flash on a board)", `${m["load-keys"]}`],
 ];
 const w = Math.max(...rows.map((r) => r[0].length));
 phase("results (every figure from the XS runs)");
 for (const [k, v] of rows) console.log(`  ${k.padEnd(w)}  ${v}`);
-// The simulator aborts with "out of memory" (status 3) when a fixed budget overflows; both runs
-// finished under esp32's chunk, slot and stack budgets.
-console.log(`  heap fits esp32 (chunks ${chunkLimit} B, ${slotLimit} slots, stack ${esp32.creation.stack}): ${guarded.status === 0 && plain.status === 0 ? "yes" : "NO"}`);
+// The simulator aborts with "out of memory" (status 3) when a fixed budget overflows, so both
+// runs finishing is the fit; the figures above say by how much.
+console.log(`  fits esp32's unmodified XS creation (chunks ${chunkLimit} B, ${slotLimit} slots, stack ${stackLimit}, keys ${keyLimit}): ${guarded.status === 0 && plain.status === 0 && fits ? "yes" : "NO"}`);
 
 const svg = accuracySvg([
   { label: "replay + EWC", color: "#1f77b4", curve: g.curve },

@@ -6,7 +6,20 @@ import { Xorshift32 } from "../replay/random.js";
 import { TickBudget } from "../agent/tick-budget.js";
 import { GuardedTrainer } from "../agent/guarded-trainer.js";
 import { FeedbackLabels } from "../agent/feedback-labels.js";
+import { outputKind, pseudoLabel, type OutputQuant } from "../agent/pseudo-labeler.js";
 import type { SampleSet } from "./sample-set.js";
+
+/** Where the agent's state goes and comes from (firmware/app/agent-main.ts wires the stores). */
+export interface AgentPersistence {
+  /** A committed adapter (after validation). */
+  commit(adapter: ArrayBuffer): void;
+  /** The replay buffer, saved with each commit and at the task boundary. */
+  saveReplay(replay: Reservoir): void;
+  /** EWC at the task boundary: theta* and the number of old-task examples of the Fisher. */
+  saveEwc(anchor: ArrayBuffer, samples: number): void;
+  /** A replay buffer restored from storage, used instead of an empty one. */
+  readonly replay?: Reservoir;
+}
 
 export interface AgentOptions {
   /** Frames whose explicit feedback label the agent receives (the enrolment block). */
@@ -56,17 +69,19 @@ export class AdaptAgent {
   readonly #trainer: GuardedTrainer;
   readonly #labels: FeedbackLabels;
   readonly #userTest: SampleSet;
-  readonly #onCommit: (adapter: ArrayBuffer) => void;
+  readonly #persist: AgentPersistence;
+  readonly #output: OutputQuant;
 
   constructor(engine: Engine, clock: Clock, log: Log, userTest: SampleSet, options: AgentOptions,
-    onCommit: (adapter: ArrayBuffer) => void) {
+    persist: AgentPersistence) {
     this.#engine = engine;
     this.#log = log;
     this.#options = options;
     this.#userTest = userTest;
-    this.#onCommit = onCommit;
+    this.#persist = persist;
     const { info } = engine;
-    this.#replay = new Reservoir({
+    this.#output = { kind: outputKind(info.outputScale, info.outputZeroPoint), scale: info.outputScale, zeroPoint: info.outputZeroPoint };
+    this.#replay = persist.replay ?? new Reservoir({
       capacity: options.capacity, entryBytes: options.mode === "latent" ? info.latentBytes : info.inputBytes,
       classes: info.classes, mode: options.mode, seed: options.seed, heldOutEvery: 5,
     });
@@ -75,7 +90,16 @@ export class AdaptAgent {
     const budget = new TickBudget(clock, options.stepsPerTick, 60000);
     this.#trainer = new GuardedTrainer(engine, this.#replay, budget, new Xorshift32(options.seed ^ 0x5eed), {
       batchSize: options.batchSize, train: { learningRateShift: 0 }, minHeldOut: 8, tolerance: 1,
-    }, (adapter) => { this.commits++; this.#onCommit(adapter); });
+    }, (adapter) => {
+      this.commits++;
+      persist.commit(adapter);
+      persist.saveReplay(this.#replay);
+    });
+  }
+
+  /** Entries in the replay buffer. */
+  get replayCount(): number {
+    return this.#replay.count;
   }
 
   /** Task boundary: old-task samples into the replay buffer, EWC Fisher + anchor on them. */
@@ -85,10 +109,19 @@ export class AdaptAgent {
       for (let i = 0; i < oldTask.count; i++) this.#offer(oldTask.input(i, x), oldTask.label(i));
     }
     if (this.#options.ewc) {
-      // One batch: the engine's Fisher restarts with each consolidate call.
+      // One batch: the engine's Fisher restarts with each consolidate call. The anchor is the
+      // adapter now current, exported first so the boundary can be restored after a reboot.
+      const anchor = this.#engine.exportAdapter();
       this.#engine.consolidate(oldTask.batch(0, oldTask.count));
+      this.#persist.saveEwc(anchor, oldTask.count);
     }
+    this.#persist.saveReplay(this.#replay);
     this.#log.info(`agent: task start replay=${this.#replay.count} ewc=${this.#options.ewc ? "fisher+anchor on " + oldTask.count : "off"}`);
+    this.#point();
+  }
+
+  /** After a restart with saved state: no new task boundary, only the curve's first point. */
+  resume(): void {
     this.#point();
   }
 
@@ -101,15 +134,11 @@ export class AdaptAgent {
     if (feedback >= 0) {
       this.#labels.push(input, feedback);
     } else {
-      const probs = this.#engine.infer(input);
-      const { outputScale, outputZeroPoint } = this.#engine.info;
-      let top = 0;
-      for (let k = 1; k < probs.length; k++) if (probs[k] > probs[top]) top = k;
-      const confidence = (probs[top] - outputZeroPoint) * outputScale;
-      if (confidence >= this.#options.pseudoThreshold) {
+      const p = pseudoLabel(this.#engine.infer(input), this.#output, this.#options.pseudoThreshold);
+      if (p.label >= 0) {
         this.pseudo++;
-        if (top !== truth) this.pseudoWrong++;
-        this.#offer(input, top);
+        if (p.label !== truth) this.pseudoWrong++;
+        this.#offer(input, p.label);
       }
     }
     for (const s of this.#labels.take()) { this.feedback++; this.#offer(s.input, s.label); }

@@ -2,7 +2,7 @@ import type { Ports } from "../platform/ports.js";
 import type { Engine } from "../platform/engine.js";
 import type { BoardProfile } from "../boards/profile.js";
 import { quantizeToInt8 } from "../features/quantize.js";
-import { AdaptAgent, type AgentOptions, type CurvePoint } from "./adapt-agent.js";
+import { AdaptAgent, type AgentOptions, type AgentPersistence, type CurvePoint } from "./adapt-agent.js";
 import type { SampleSet } from "./sample-set.js";
 
 /** What the adaptation run needs besides the ports: the opened engine and the data in place. */
@@ -34,12 +34,13 @@ export interface AdaptSummary {
 }
 
 /**
- * The demo app: measure the base model, start the new task (replay seed + EWC), stream the
- * recording through the agent, commit adapters to the store callback, measure again. Each phase
- * logs one line; the summary is returned (and logged as one JSON line by the caller).
+ * The demo app: measure the model as it starts, start the new task (replay seed + EWC) unless
+ * the state was restored from storage (`resumed`), stream the recording through the agent,
+ * commit adapters and state through `persist`, measure again. Each phase logs one line; the
+ * summary is returned (and logged as one JSON line by the caller).
  */
 export function runAdaptation(ports: Ports, profile: BoardProfile, data: AdaptData, options: AgentOptions,
-  onCommit: (adapter: ArrayBuffer) => void, speed = 0): Promise<AdaptSummary> {
+  persist: AgentPersistence, resumed: boolean, speed = 0): Promise<AdaptSummary> {
   const { log } = ports;
   const { engine } = data;
   const mode = `${options.replay ? "replay" : "no-replay"}+${options.ewc ? "ewc" : "no-ewc"}`;
@@ -47,8 +48,9 @@ export function runAdaptation(ports: Ports, profile: BoardProfile, data: AdaptDa
   const userBefore = data.userTest.accuracy(engine);
   const populationBefore = data.populationTest.accuracy(engine);
   log.info(`phase base: user=${pct(userBefore)} population=${pct(populationBefore)} arena=${engine.info.arenaBytes} board=${profile.name}`);
-  const agent = new AdaptAgent(engine, ports.clock, log, data.userTest, options, onCommit);
-  agent.startTask(data.populationReplay);
+  const agent = new AdaptAgent(engine, ports.clock, log, data.userTest, options, persist);
+  if (resumed) agent.resume();
+  else agent.startTask(data.populationReplay);
   log.info(`phase stream: mode=${mode} feedback frames=${options.feedbackFrames} pseudo threshold=${options.pseudoThreshold}`);
   return new Promise<AdaptSummary>((resolve, reject) => {
     const quant = { scale: engine.info.inputScale, zeroPoint: engine.info.inputZeroPoint };

@@ -2,6 +2,9 @@ import type { Ports } from "../platform/ports.js";
 import type { BoardProfile } from "../boards/profile.js";
 import { layoutStorage } from "../replay/storage-layout.js";
 import { SlotStore } from "../replay/slot-store.js";
+import { ReplayStore } from "../replay/replay-store.js";
+import { reservoirImageBytes } from "../replay/reservoir-codec.js";
+import { EwcStore, restoreEwc } from "../ewc/ewc-store.js";
 import { AdapterStore } from "../adapters/adapter-store.js";
 import { runAdaptation, type AdaptData, type AdaptSummary } from "./adapt-run.js";
 import type { AgentOptions } from "./adapt-agent.js";
@@ -15,20 +18,59 @@ export interface AgentMainOptions {
 }
 
 /**
- * Wiring only: the agent's adapter store in the storage partition's adapter slots, then the
- * adaptation run (firmware/app) with committed adapters saved to slot 0 and activated.
+ * Wiring: the storage partition holds the replay buffer, the EWC state and the adapter slots,
+ * each an A/B SlotStore record (DESIGN.md section 4). At start the agent restores what is there
+ * (committed adapter of slot 0, replay buffer, EWC Fisher + anchor) and continues; with nothing
+ * saved it starts the new task. Committed adapters are saved to slot 0 with the replay buffer.
  */
 export function mainAgent(ports: Ports, profile: BoardProfile, options: AgentMainOptions): Promise<AdaptSummary> {
   const { engine } = options.data;
-  const replayBytes = options.agent.capacity * (engine.info.latentBytes + 1);
+  const { info } = engine;
+  const { log } = ports;
+  const o = options.agent;
+  const entryBytes = o.mode === "latent" ? info.latentBytes : info.inputBytes;
   const layout = layoutStorage(profile.storage, {
-    replayBytes, ewcBytes: 8 * engine.info.adapterBytes, adapterBytes: engine.info.adapterBytes + 8,
+    replayBytes: reservoirImageBytes(o.capacity, entryBytes, info.classes),
+    ewcBytes: 16 + info.adapterBytes, adapterBytes: info.adapterBytes + 8,
     adapterSlots: profile.adapters.slots,
   });
-  const slots = layout.adapters.map((region) => new SlotStore(ports.storage, ports.checksum, region));
-  const store = new AdapterStore(engine, slots, profile.adapters.ramBytes);
-  return runAdaptation(ports, profile, options.data, options.agent, (adapter) => {
-    const v = store.save(0, adapter);
-    ports.log.metric("adapters.version", v.version);
-  }, options.speed ?? 0);
+  const slot = (region: typeof layout.replay) => new SlotStore(ports.storage, ports.checksum, region);
+  const replayStore = new ReplayStore(slot(layout.replay), {
+    capacity: o.capacity, entryBytes, classes: info.classes, mode: o.mode, seed: o.seed, heldOutEvery: 5,
+  });
+  const ewcStore = new EwcStore(slot(layout.ewc));
+  const adapters = new AdapterStore(engine, layout.adapters.map(slot), profile.adapters.ramBytes);
+
+  // Restore: each record is old or new after a power cut, never corrupt. The task boundary
+  // saves EWC, then the replay buffer: without the latter it did not complete and is redone
+  // (the committed adapter, if any, is still restored).
+  const committed = adapters.version(0);
+  if (committed) adapters.activate(0);
+  const restored = o.replay ? replayStore.restore() : undefined;
+  const boundary = o.replay ? restored !== undefined : o.ewc && ewcStore.sequence > 0;
+  const replay = boundary ? restored : undefined;
+  const ewc = boundary && o.ewc ? ewcStore.load() : undefined;
+  if (ewc) {
+    const old = options.data.populationReplay;
+    restoreEwc(engine, ewc, old.batch(0, old.count), engine.exportAdapter());
+  }
+  if (boundary || committed) {
+    log.info(`agent: resumed replay=${replay ? `${replay.count}@${replayStore.sequence}` : "none"} ewc=${ewc ? `task ${ewc.task}@${ewcStore.sequence}` : "none"} adapter=${committed ? `v${committed.version}` : "base"}`);
+  }
+  return runAdaptation(ports, profile, options.data, o, {
+    replay,
+    commit: (adapter) => {
+      const v = adapters.save(0, adapter);
+      ports.log.metric("adapters.version", v.version);
+    },
+    saveReplay: (r) => {
+      if (!o.replay) return;
+      const seq = replayStore.save(r);
+      log.info(`agent: saved replay=${r.count}@${seq}`);
+    },
+    saveEwc: (anchor, samples) => {
+      const seq = ewcStore.save({ task: 1, samples, anchor: new Uint8Array(anchor), fisher: new Uint8Array(0) });
+      log.info(`agent: saved ewc task 1@${seq}`);
+    },
+  }, boundary, options.speed ?? 0);
 }

@@ -1,6 +1,6 @@
 import type { SlotStore } from "./slot-store.js";
 import { Reservoir, type ReservoirOptions } from "./reservoir.js";
-import { decodeReservoir, encodeReservoir } from "./reservoir-codec.js";
+import { decodeReservoir, reservoirParts } from "./reservoir-codec.js";
 
 /** The replay buffer's persistence: restore the last committed reservoir or start empty. */
 export class ReplayStore {
@@ -17,17 +17,27 @@ export class ReplayStore {
    * model or board invalidates old entries rather than misreading them).
    */
   load(): Reservoir {
+    return this.restore() ?? new Reservoir(this.#options);
+  }
+
+  /** The saved reservoir if there is one of the configured shape, else undefined. */
+  restore(): Reservoir | undefined {
     const record = this.#store.load();
     if (record) {
       const r = decodeReservoir(record.payload);
       const o = this.#options;
       if (r.capacity === o.capacity && r.entryBytes === o.entryBytes && r.classes === o.classes && r.mode === o.mode) return r;
     }
-    return new Reservoir(this.#options);
+    return undefined;
   }
 
-  /** Commit the reservoir; returns the record's sequence number. */
+  /** Sequence number of the current record (0: none). */
+  get sequence(): number {
+    return this.#store.sequence;
+  }
+
+  /** Commit the reservoir (written from its arrays in place); returns the record's sequence number. */
   save(reservoir: Reservoir): number {
-    return this.#store.save(encodeReservoir(reservoir));
+    return this.#store.saveParts(reservoirParts(reservoir));
   }
 }

@@ -8,8 +8,26 @@ import { Reservoir, type EntryMode } from "./reservoir.js";
  * Only stored entries are written, so a young buffer saves fast.
  */
 export function encodeReservoir(r: Reservoir): Uint8Array {
-  const size = 16 + 4 * r.classes + 2 * r.count + r.count * r.entryBytes;
+  const parts = reservoirParts(r);
+  let size = 0;
+  for (const p of parts) size += p.length;
   const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+/** Bytes of a reservoir image with an encoded image's size in bytes. */
+export function reservoirImageBytes(capacity: number, entryBytes: number, classes: number): number {
+  return 16 + 4 * classes + capacity * (entryBytes + 2);
+}
+
+/**
+ * encodeReservoir's image as parts: a small header it allocates, then views (no copies) of the
+ * stored labels, held-out flags and entries, for SlotStore.saveParts.
+ */
+export function reservoirParts(r: Reservoir): Uint8Array[] {
+  const out = new Uint8Array(16 + 4 * r.classes);
   const view = new DataView(out.buffer);
   view.setUint16(0, r.capacity, true);
   view.setUint16(2, r.entryBytes, true);
@@ -20,10 +38,8 @@ export function encodeReservoir(r: Reservoir): Uint8Array {
   view.setUint32(12, r.random.state, true);
   let at = 16;
   for (let c = 0; c < r.classes; c++, at += 4) view.setUint32(at, r.seen[c], true);
-  out.set(r.labels.subarray(0, r.count), at); at += r.count;
-  out.set(r.heldOut.subarray(0, r.count), at); at += r.count;
-  out.set(new Uint8Array(r.data.buffer, r.data.byteOffset, r.count * r.entryBytes), at);
-  return out;
+  return [out, r.labels.subarray(0, r.count), r.heldOut.subarray(0, r.count),
+    new Uint8Array(r.data.buffer, r.data.byteOffset, r.count * r.entryBytes)];
 }
 
 /** Rebuild a Reservoir from encodeReservoir's image; throws on an inconsistent image. */

@@ -68,12 +68,22 @@ export class SlotStore {
 
   /** Write payload as the new current record; returns its sequence number. */
   save(payload: Uint8Array): number {
-    if (payload.length > this.capacity) throw new RangeError(`record of ${payload.length} bytes exceeds slot capacity ${this.capacity}`);
+    return this.saveParts([payload]);
+  }
+
+  /**
+   * Write the concatenation of parts as one record, without building it in RAM (a replay
+   * buffer saves its arrays in place: no copy of kilobytes in a board's heap).
+   */
+  saveParts(parts: readonly Uint8Array[]): number {
+    let length = 0;
+    for (const p of parts) length += p.length;
+    if (length > this.capacity) throw new RangeError(`record of ${length} bytes exceeds slot capacity ${this.capacity}`);
     if (!this.#scanned) this.load();
     const slot: 0 | 1 = this.#current ? (this.#current.slot === 0 ? 1 : 0) : 0;
     const sequence = this.#current ? (this.#current.sequence + 1) >>> 0 : 1;
     const base = this.#slotOffset(slot);
-    const sectors = Math.ceil((HEADER_BYTES + payload.length) / this.#storage.blockSize);
+    const sectors = Math.ceil((HEADER_BYTES + length) / this.#storage.blockSize);
     const first = base / this.#storage.blockSize;
     // Erasing the header's sector first invalidates the old record in this slot before anything else.
     for (let s = 0; s < sectors; s++) this.#storage.erase(first + s);
@@ -82,14 +92,26 @@ export class SlotStore {
     view.setUint32(0, MAGIC, true);
     view.setUint16(4, FORMAT_VERSION, true);
     view.setUint16(6, this.#options.tag, true);
-    view.setUint32(8, payload.length, true);
+    view.setUint32(8, length, true);
     view.setUint32(12, sequence, true);
-    const crc = this.#checksum.crc32(payload, this.#checksum.crc32(header.subarray(0, 16)));
+    let crc = this.#checksum.crc32(header.subarray(0, 16));
+    let at = base + HEADER_BYTES;
+    for (const p of parts) {
+      if (p.length === 0) continue;
+      crc = this.#checksum.crc32(p, crc);
+      this.#storage.write(at, p.length, p);
+      at += p.length;
+    }
     view.setUint32(16, crc, true);
-    if (payload.length > 0) this.#storage.write(base + HEADER_BYTES, payload.length, payload);
     this.#storage.write(base, HEADER_BYTES, header); // the commit point
     this.#current = { slot, sequence };
     return sequence;
+  }
+
+  /** Sequence number of the current record (0: none). */
+  get sequence(): number {
+    if (!this.#scanned) this.load();
+    return this.#current?.sequence ?? 0;
   }
 
   #slotOffset(slot: 0 | 1): number {

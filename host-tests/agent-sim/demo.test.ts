@@ -36,12 +36,15 @@ describe("demo: agent adapting in the simulator", function () {
     assert.deepEqual(again.result, guarded.result);
   });
 
-  it("runs within the esp32 profile's fixed XS chunk, slot and stack budgets", () => {
+  it("runs within the esp32 profile's unmodified XS chunk, slot, stack and key budgets", () => {
     const { esp32 } = demoBoard();
     const m = guarded.memory;
     assert.equal(m["chunks-limit"], esp32.creation.chunk.initial);
     assert.equal(m["slots-limit"], esp32.creation.heap.initial);
     assert.equal(m["stack-limit"], esp32.creation.stack);
+    assert.equal(m["keys-limit"], esp32.creation.keys.available);
+    // run-time keys within the budget; the parsed code's keys (flash on a board) counted apart
+    assert.ok(m["keys"]! <= esp32.creation.keys.available && m["load-keys"]! > 0);
     // The simulator aborts (status 3/4) on overflow, so finishing is the fit; the live figures
     // say by how much.
     assert.equal(guarded.status, 0);

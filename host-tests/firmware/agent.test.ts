@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { pseudoLabel } from "../../firmware/agent/pseudo-labeler.js";
+import { outputKind, pseudoLabel } from "../../firmware/agent/pseudo-labeler.js";
 import { FeedbackLabels } from "../../firmware/agent/feedback-labels.js";
 import { TickBudget } from "../../firmware/agent/tick-budget.js";
 import { GuardedTrainer } from "../../firmware/agent/guarded-trainer.js";
@@ -21,16 +21,31 @@ for l,s in json.loads(sys.argv[1]):
 print(json.dumps(out))`;
     const expected = JSON.parse(execFileSync(repoPath(".venv/bin/python"), ["-c", script, JSON.stringify(cases)], { cwd: ROOT, encoding: "utf8" })) as number[];
     cases.forEach(([l, s], i) => {
-      const got = pseudoLabel(Int8Array.from(l), s, 0);
+      const got = pseudoLabel(Int8Array.from(l), { kind: "logits", scale: s, zeroPoint: 0 }, 0);
       assert.ok(Math.abs(got.confidence - expected[i]!) < 1e-12, `${l}: ${got.confidence} vs ${expected[i]}`);
     });
   });
 
   it("labels only at or above the threshold, with the arg-max class", () => {
-    assert.equal(pseudoLabel(Int8Array.of(10, 40, -20, 0), 1 / 16, 0.79).label, 1); // p = 0.7948
-    assert.equal(pseudoLabel(Int8Array.of(10, 40, -20, 0), 1 / 16, 0.8).label, -1);
-    assert.equal(pseudoLabel(Int8Array.of(5, 4, 3), 0.5, 0.8).label, -1);
-    assert.equal(pseudoLabel(Int8Array.of(7, 7, 0), 0.25, 0.5).label, -1, "a tie is never confident above 1/2");
+    const logits = (scale: number) => ({ kind: "logits" as const, scale, zeroPoint: 0 });
+    assert.equal(pseudoLabel(Int8Array.of(10, 40, -20, 0), logits(1 / 16), 0.79).label, 1); // p = 0.7948
+    assert.equal(pseudoLabel(Int8Array.of(10, 40, -20, 0), logits(1 / 16), 0.8).label, -1);
+    assert.equal(pseudoLabel(Int8Array.of(5, 4, 3), logits(0.5), 0.8).label, -1);
+    assert.equal(pseudoLabel(Int8Array.of(7, 7, 0), logits(0.25), 0.5).label, -1, "a tie is never confident above 1/2");
+  });
+
+  it("reads int8 softmax output (TFLite: scale 1/256, zero point -128) as probabilities", () => {
+    // TFLite's quantisation spec: int8 softmax output q means (q + 128) / 256.
+    const softmax = { kind: outputKind(1 / 256, -128), scale: 1 / 256, zeroPoint: -128 };
+    assert.equal(softmax.kind, "probabilities");
+    assert.equal(outputKind(1 / 16, 0), "logits");
+    // q = 102 -> 230/256 = 0.8984; the same bytes read as logits would give another confidence
+    const q = Int8Array.of(-128, 102, -100, -128);
+    const p = pseudoLabel(q, softmax, 0.89);
+    assert.equal(p.label, 1);
+    assert.equal(p.confidence, 230 / 256);
+    assert.equal(pseudoLabel(q, softmax, 0.9).label, -1);
+    assert.notEqual(pseudoLabel(q, { ...softmax, kind: "logits" }, 0).confidence, 230 / 256);
   });
 });
 

@@ -144,4 +144,23 @@ describe("simulator runtime (edge-peft-sim)", function () {
     assert.ok((m["slots-peak"] ?? -1) > 0 && (m["baseline-slots"] ?? 0) > 1000, r.stderr);
     assert.equal(m["slot-bytes"], 32);
   });
+  it("counts keys of parsed code apart and holds run-time keys to the board's key budget", function () {
+    const limit = boardCreation().keys.available;
+    // A module naming 2 x limit distinct properties in its source: on a board these names are
+    // precompiled keys in flash, so loading must not use the run-time budget.
+    const names = Array.from({ length: 2 * limit }, (_, i) => `p${i}x`);
+    const lib = fx.write("lib.js", `export const o = { ${names.map((n, i) => `${n}: ${i}`).join(", ")} };\n`);
+    const made = (n: number) => fx.write(`made${n}.js`,
+      `import { o } from "./lib.js";\nconst t = {};\nfor (let i = 0; i < ${n}; i++) t["r" + i + "q"] = i;\nconsole.log(o.p0x, Object.keys(t).length);\n`);
+    const ok = fx.run([made(limit / 2)]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.stdout, `0 ${limit / 2}\n`);
+    const m = memoryLine(ok.stderr)!;
+    assert.ok(m["load-keys"]! >= 2 * limit, ok.stderr);
+    // the names the app made at run time, plus the few the host or engine makes on the way
+    assert.ok(m["keys"]! >= limit / 2 && m["keys"]! < limit / 2 + 16, ok.stderr);
+    const over = fx.run([made(limit + 1)]);
+    assert.equal(over.status, 3, over.stderr);
+    assert.match(over.stderr, new RegExp(`out of memory: keys \\(limit ${limit} keys created at run time\\)`));
+  });
 });

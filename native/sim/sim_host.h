@@ -45,7 +45,14 @@ typedef struct {
 	SimMemory baseline;       /* desktop built-ins, measured after machine creation */
 	SimMemory live;           /* held by the app at a clean exit, after a collection */
 	bool haveLive;
-	int32_t codeBytes;        /* bytecode parsed at run time (a board keeps it in flash) */
+	int32_t codeBytes;        /* bytecode parsed at run time: malloc'ed outside the XS heaps */
+	/* Keys created while finding and loading modules (module names, every identifier of the
+	 * parsed code): a board's build precompiles modules and keeps these keys in flash, so only
+	 * the keys the app creates while running count against the board's key budget. */
+	int32_t loadKeys;
+	int32_t loadKeyChunks;    /* chunk bytes of their names (also in flash on a board) */
+	int32_t loadDepth;        /* nested module loads in progress */
+	int32_t savedKeyDelta;
 	char parseError[256];     /* first error of the module being parsed: "path:line: message" */
 	/* flash partition */
 	const char* flashPath;    /* NULL: volatile, in memory only */
@@ -79,6 +86,11 @@ double simRealNow(void);
 void simAdvanceClock(SimHost* host);
 bool simRunNextTimer(void* the);   /* false when no timer is left */
 void simDeleteTimers(void* the);
+
+/* sim_modules.c: key accounting around module finding/loading (docs/simulator.md) */
+long simKeysLoadBegin(void* the);
+void simKeysLoadEnd(void* the, long start);
+long simRuntimeKeys(void* the);
 
 /* sim_globals.c */
 void simInstallGlobals(void* the);

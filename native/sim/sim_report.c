@@ -39,7 +39,8 @@ void simPrintException(void* machine, const char* what, void* exceptionSlot)
 }
 
 /* One parseable line; app figures are the machine's high-water marks minus the desktop baseline
- * measured right after creation (docs/simulator.md). */
+ * measured right after creation and, for slots, minus the slots of load keys, which the slot heap
+ * was grown by (docs/simulator.md). Chunk figures still include the load keys' names. */
 void simPrintMemory(void* machine)
 {
 	txMachine* the = machine;
@@ -52,14 +53,14 @@ void simPrintMemory(void* machine)
 #endif
 	fflush(stdout);
 	fprintf(stderr,
-		"xs-memory: chunks-peak=%ld slots-peak=%ld keys=%ld stack-peak=%ld"
-		" chunks-live=%ld slots-live=%ld code-bytes=%ld"
+		"xs-memory: chunks-peak=%ld slots-peak=%ld keys=%ld load-keys=%ld load-key-chunks=%ld"
+		" stack-peak=%ld chunks-live=%ld slots-live=%ld code-bytes=%ld"
 		" chunks-limit=%ld slots-limit=%ld keys-limit=%ld stack-limit=%ld"
 		" baseline-chunks=%ld baseline-slots=%ld baseline-keys=%ld baseline-stack=%ld slot-bytes=%ld"
 		" (app, baseline subtracted)\n",
 		(long)the->peakChunksSize - host->baseline.chunks,
-		(long)the->peakHeapCount - host->baseline.slots,
-		(long)(the->keyIndex - the->keyOffset) - host->baseline.keys,
+		(long)the->peakHeapCount - host->baseline.slots - host->loadKeys,
+		simRuntimeKeys(the), (long)host->loadKeys, (long)host->loadKeyChunks,
 		stackPeak, host->haveLive ? (long)host->live.chunks : -1L,
 		host->haveLive ? (long)host->live.slots : -1L, (long)host->codeBytes,
 		(long)host->creation.chunkInitial, (long)host->creation.heapInitial,
@@ -75,7 +76,7 @@ void simMeasureLive(void* machine)
 	SimHost* host = simHostOf(the);
 	fxCollectGarbage(the);
 	host->live.chunks = the->currentChunksSize - host->baseline.chunks;
-	host->live.slots = the->currentHeapCount - host->baseline.slots;
+	host->live.slots = the->currentHeapCount - host->baseline.slots - host->loadKeys;
 	host->haveLive = true;
 }
 
@@ -106,7 +107,7 @@ void fxAbort(txMachine* the, int status)
 				host ? (long)host->creation.chunkInitial : -1L);
 		simExit(the, SIM_EXIT_OUT_OF_MEMORY);
 	case XS_NO_MORE_KEYS_EXIT:
-		fprintf(stderr, "edge-peft-sim: out of memory: keys (limit %ld keys)\n",
+		fprintf(stderr, "edge-peft-sim: out of memory: keys (limit %ld keys created at run time)\n",
 			host ? (long)host->creation.keysAvailable : -1L);
 		simExit(the, SIM_EXIT_OUT_OF_MEMORY);
 	case XS_STACK_OVERFLOW_EXIT:

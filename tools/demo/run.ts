@@ -19,15 +19,15 @@ export interface DemoRun { result: DemoResult; memory: XsMemory; status: number 
 interface Board { creation: { chunk: { initial: number }; heap: { initial: number }; stack: number; keys: { available: number } }; [k: string]: unknown }
 
 /**
- * The board the demo runs on: boards/esp32.json's XS creation (chunk, slot and stack budgets,
- * fixed), with the simulator's playback sensor and a scratch flash file. Only the key budget is
- * raised: the simulator parses the app at run time and counts every identifier as a runtime
- * key, while mcconfig precompiles modules whose keys then live in flash.
+ * The board the demo runs on: boards/esp32.json's XS creation block unmodified (chunk, slot,
+ * stack and key budgets, all fixed), with the simulator's playback sensor. The key budget
+ * applies to keys made at run time: the simulator counts the keys of the code it parses apart,
+ * as mcconfig precompiles modules whose keys then live in flash (docs/simulator.md).
  */
 export function demoBoard(): { path: string; esp32: Board } {
   const esp32 = JSON.parse(readFileSync(join(root, "boards", "esp32.json"), "utf8")) as Board;
   const sim = JSON.parse(readFileSync(join(root, "boards", "sim.json"), "utf8")) as Board;
-  const board = { ...sim, name: "esp32-sim", creation: { ...esp32.creation, keys: { ...esp32.creation.keys, available: 2048 } },
+  const board = { ...sim, name: "esp32-sim", creation: esp32.creation,
     arenaBytes: esp32["arenaBytes"], storage: { ...(sim["storage"] as object), partition: "build/demo/flash.bin" } };
   const path = join(root, "build", "demo", "board.json");
   mkdirSync(dirname(path), { recursive: true });
