@@ -68,6 +68,9 @@ export async function run(): Promise<void> {
   const d = mkdtempSync(join(tmpdir(), 'ept-bench-'));
   const speech = join(modelsDir, 'micro_speech_quantized.tflite');
   speechSet(join(d, 'speech.bin'), 1, 16);
+  // person_detect: augmentations of the two real photographs (tools/float_ref/person_data.py)
+  execFileSync(python, [join(repoRoot, 'tools', 'float_ref', 'person_data.py'), join(d, 'person.bin'), '-n', '16',
+    '--seed', '1', '--gain', '0.4', '--offset', '140', '--noise', '4']);
   const stack = m4StackPeak();
   const cases = [
     { name: 'head', model: speech, data: join(d, 'speech.bin'), rec: 1961, spec: 'bias:layers=-1', rank: 0 },
@@ -76,6 +79,7 @@ export async function run(): Promise<void> {
     { name: 'mlp', model: demo('digits_mlp_int8.tflite'), data: demo('user_pool.bin'), rec: 65, spec: 'bias:layers=0..1', rank: 0 },
     { name: 'mlp', model: demo('digits_mlp_int8.tflite'), data: demo('user_pool.bin'), rec: 65, spec: 'lora:rank=4,alpha=8,layers=0+bias:layers=0..1', rank: 4 },
     { name: 'mlp', model: demo('digits_mlp_int8.tflite'), data: demo('user_pool.bin'), rec: 65, spec: 'lora:rank=4,alpha=8,layers=0..1+bias:layers=0..1+prompt:layers=0', rank: 4 },
+    { name: 'person', model: join(modelsDir, 'person_detect.tflite'), data: join(d, 'person.bin'), rec: 9217, spec: 'lora:rank=4,alpha=8,layers=-2..-1+bias:layers=-2..-1', rank: 4 },
   ];
   console.log('\n== trainer (bench/train) ==');
   console.log(`stack high-water mark of a training step on Cortex-M4 (qemu, painted): ${stack} bytes (micro_speech head image)`);

@@ -1,6 +1,7 @@
 /* Cross-target determinism image: the micro_speech fixture model (embedded), fixed
  * synthetic data, N training steps for three adapter configurations (LoRA + bias with
- * momentum, DP-SGD, prompt), each printing the SHA-256 of the exported adapter. The same
+ * momentum, DP-SGD, prompt), plus LoRA + bias on person_detect's last two 1x1 convs (through
+ * its global average pool, trained on fixed latents), each printing the SHA-256 of the exported adapter. The same
  * file builds for x86-64 (build/bin/ept-cross-host), Cortex-M4 (qemu mps2-an386) and
  * rv32imc (qemu virt); a host test compares the digests. On targets it also paints the
  * stack and prints its high-water mark. Static memory only. */
@@ -10,6 +11,7 @@
 
 #include "ept_train.h"
 #include "fixture_model.h"
+#include "conv_model.h"
 
 #define STEPS 24
 #define ARENA_BYTES (96 * 1024)
@@ -17,7 +19,7 @@
 
 static uint8_t arena[ARENA_BYTES] __attribute__((aligned(16)));
 static uint8_t adapter[16 * 1024];
-static int8_t input[INPUT_BYTES];
+static int8_t input[2304]; /* micro_speech input (1960) or a person_detect latent */
 static ep_model model;
 static ept_session sess;
 
@@ -45,10 +47,10 @@ static uint32_t stack_peak(void)
 #endif
 
 /* Fixed data without the trainer's PRNG: class prototypes plus noise from an LCG. */
-static void make_input(uint32_t sample, uint32_t label)
+static void make_input(uint32_t sample, uint32_t label, uint32_t bytes)
 {
     uint32_t s = 12345U + sample * 7919U;
-    for (uint32_t k = 0; k < INPUT_BYTES; ++k) {
+    for (uint32_t k = 0; k < bytes; ++k) {
         const uint32_t proto = (k * 2654435761U + label * 40503U) >> 25; /* 0..127 */
         s = s * 1664525U + 1013904223U;
         const int32_t v = (int32_t)proto - 128 + (int32_t)((s >> 27) & 31U) - 16;
@@ -84,7 +86,7 @@ static int run(const char *name, const char *spec, uint32_t momentum_u, uint32_t
     for (uint32_t step = 0; st == EP_OK && step < STEPS; ++step) {
         ept_step_info info;
         const uint32_t sample = step % 8U;
-        make_input(sample, sample % 4U);
+        make_input(sample, sample % 4U, INPUT_BYTES);
         st = ept_session_step(&sess, input, INPUT_BYTES, (int32_t)(sample % 4U), &info);
         correct += info.correct;
         loss += info.loss_q16;
@@ -109,6 +111,46 @@ static int run(const char *name, const char *spec, uint32_t momentum_u, uint32_t
     return 0;
 }
 
+/* person_detect: the trainer alone (ept_init / ept_step) on fixed latents at the input of
+ * the second-last pointwise conv (3x3x256), so the image does not run the 7M-MAC prefix. */
+#define CONV_LATENT 2304
+static int run_conv(void)
+{
+    static ep_model cm;
+    ept_config cfg;
+    ept_trainer *t = NULL;
+    char err[128] = "";
+    uint8_t d[32];
+    size_t n = 0;
+    int32_t correct = 0;
+    int64_t loss = 0;
+    ep_status st = ep_model_open(&cm, ept_conv_model, sizeof ept_conv_model, err, sizeof err);
+    ept_config_default(&cfg);
+    if (st == EP_OK) st = ept_parse_spec("lora:rank=4,alpha=8,layers=-2..-1+bias:layers=-2+sgd:lr=0.01,momentum=0.5",
+                                         &cfg, err, sizeof err);
+    cfg.seed = 11;
+    if (st == EP_OK) st = ept_init(&t, &cm, &cfg, arena, sizeof arena, err, sizeof err);
+    for (uint32_t step = 0; st == EP_OK && step < STEPS; ++step) {
+        ept_step_info info;
+        const uint32_t sample = step % 6U;
+        make_input(sample, sample % 2U, CONV_LATENT);
+        st = ept_step(t, input, CONV_LATENT, (int32_t)(sample % 2U), &info);
+        correct += info.correct;
+        loss += info.loss_q16;
+    }
+    if (st == EP_OK) st = ept_export(t, adapter, sizeof adapter, &n);
+    if (st != EP_OK) {
+        printf("conv1x1: error %s %s\n", ep_status_name(st), err);
+        return 1;
+    }
+    ept_sha256(adapter, n, d);
+    printf("conv1x1: steps %d correct %ld loss_q16 %ld bytes %lu arena 0 sha256 ", STEPS,
+           (long)correct, (long)loss, (unsigned long)n);
+    for (int i = 0; i < 32; ++i) printf("%02x", d[i]);
+    printf("\n");
+    return 0;
+}
+
 int main(void)
 {
     char err[128] = "";
@@ -123,6 +165,7 @@ int main(void)
     rc |= run("lora+bias+momentum", "lora:rank=2,alpha=8,layers=-1+bias:layers=-1", 900000U, 0U, 0U);
     rc |= run("lora+dp", "lora:rank=2,alpha=8,layers=-1", 0U, 1000000U, 500000U);
     rc |= run("prompt+bias", "prompt:layers=-1,len=256+bias:layers=-1", 0U, 0U, 0U);
+    rc |= run_conv();
 #ifdef EPT_CROSS_TARGET
     printf("stack peak %lu bytes (training steps), %lu bytes (plan + session init)\n",
            (unsigned long)peak_train, (unsigned long)peak_init);

@@ -44,9 +44,12 @@ $(SIM_OUT)/xs/%.o: $(SIM_XS_DIR)/sources/%.c native/sim/sim_xs.h
 	@mkdir -p $(dir $@)
 	$(CC) $(SIM_ENGINE_CFLAGS) -c $< -o $@
 
+# -MMD: bindings include engine/trainer headers too; a changed struct must rebuild them.
 $(SIM_OUT)/%.o: %.c $(SIM_HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(SIM_HOST_CFLAGS) -c $< -o $@
+	$(CC) $(SIM_HOST_CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(SIM_OWN_OBJS:.o=.d)
 
 # Table of every xs_* host function and destructor, so native("xs_x") / Native("xs_x_destructor")
 # find new bindings without editing the simulator.

@@ -37,7 +37,7 @@ static uint64_t dbits(double d)
     return u;
 }
 
-static uint32_t crc32(const uint8_t *p, size_t n)
+uint32_t ept_crc32(const uint8_t *p, size_t n)
 {
     uint32_t c = 0xFFFFFFFFU;
     for (size_t i = 0; i < n; ++i) {
@@ -104,7 +104,7 @@ ep_status ept_export(const ept_trainer *t, uint8_t *buf, size_t size, size_t *wr
         }
         at += data_bytes(T);
     }
-    put32(buf + at, crc32(buf, at));
+    put32(buf + at, ept_crc32(buf, at));
     *written = need;
     return EP_OK;
 }
@@ -114,7 +114,7 @@ ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg)
     if (buf == NULL || cfg == NULL) return EP_ERR_ARG;
     if (size < HDR + 4U || memcmp(buf, "EPAD", 4) != 0) return EP_ERR_MODEL;
     if (get16(buf + 4) != 1U || get16(buf + 6) != HDR) return EP_ERR_UNSUPPORTED;
-    if (get32(buf + 40) != size || crc32(buf, size - 4U) != get32(buf + size - 4U)) return EP_ERR_MODEL;
+    if (get32(buf + 40) != size || ept_crc32(buf, size - 4U) != get32(buf + size - 4U)) return EP_ERR_MODEL;
     ept_config_default(cfg);
     cfg->kinds = get32(buf + 8);
     cfg->rank = (uint16_t)get16(buf + 12);

@@ -91,12 +91,7 @@ ep_status ept_ewc_anchor(ept_trainer *t)
         ept_tensor *T = &t->T[i];
         const uint32_t mb = T->kind == EPT_T_BIAS ? 4U : 2U;
         memcpy(T->anchor, T->master, mb * (size_t)T->size);
-        T->k_ewc = T->k_ewc0;
-        if (T->fcount > 1) {
-            /* the mean over samples folds into the multiplier: m * (2^31 / N) >> 31 */
-            const uint64_t recip = ((uint64_t)1 << 31) / (uint64_t)T->fcount;
-            T->k_ewc.m = (int32_t)(((uint64_t)T->k_ewc0.m * recip) >> 31);
-        }
+        ept_ewc_fold(T);
     }
     t->ewc_on = 1;
     return EP_OK;

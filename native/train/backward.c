@@ -116,11 +116,167 @@ static void fisher_prepare(ept_tensor *T, uint64_t maxp2, int32_t X)
     }
 }
 
-static void visit(ept_trainer *t, visit_ctx *c, int32_t ti, const int16_t *u, int32_t nu,
-                  const int8_t *v, int32_t nv, int32_t voff, int32_t X)
+/* ceil(log2(n)): the right shift that keeps a sum of n products in the range of one */
+static int32_t pos_shift(int32_t n)
+{
+    int32_t s = 0;
+    while (((int32_t)1 << s) < n) ++s;
+    return s;
+}
+
+/* Gradient mantissa of parameter (i, j) for a layer applied at np positions (1x1 conv):
+ * sum_p u[p][i] v[p][j], shifted right by sh = pos_shift(np) (the caller adds sh to the
+ * exponent). A single position is the plain outer product. */
+static int32_t pos_prod(const int16_t *u, int32_t nu, const int8_t *v, int32_t nv, int32_t voff,
+                        int32_t np, int32_t sh, int32_t i, int32_t j)
+{
+    int64_t s = 0;
+    for (int32_t p = 0; p < np; ++p) {
+        s += (int64_t)u[(size_t)p * (size_t)nu + (size_t)i] *
+             (v != NULL ? (int32_t)v[(size_t)p * (size_t)nv + (size_t)j] + voff : 1);
+    }
+    return (int32_t)((s + ((int64_t)1 << (sh - 1))) >> sh);
+}
+
+/* One parameter's update from its gradient mantissa p (real gradient grad_c p 2^X):
+ * SGD step, DP noise, EWC pull, stochastic rounding, momentum, master and view. */
+static void update_param(ept_trainer *t, const visit_ctx *c, ept_tensor *T, int32_t ti,
+                         int32_t idx, int32_t p, ept_mult k, int32_t X, int32_t row)
+{
+    const int bias = T->kind == EPT_T_BIAS;
+    const uint32_t pidx = ((uint32_t)ti << 24) + (uint32_t)idx;
+    int64_t q = ept_scale_q16(p, k, X);
+    int32_t m = bias ? ((int32_t *)T->master)[idx] : ((int16_t *)T->master)[idx];
+    int32_t d;
+    if (c->dp) {
+        const int32_t z = ept_normal_q16(t->cfg.seed ^ 0x5EEDD9U, t->step, pidx);
+        const int64_t zp = ept_scale_q16(z, T->k_noise, -EPT_UPD_FRAC);
+        q += ept_scale_q16(zp, bias ? T->k_rows[row] : T->k_upd, -EPT_UPD_FRAC);
+    }
+    if (t->ewc_on && T->fisher != NULL) {
+        const int32_t a = bias ? ((int32_t *)T->anchor)[idx] : ((int16_t *)T->anchor)[idx];
+        /* the penalty alone never steps past the anchor: explicit SGD on
+         * lambda F (theta - theta*)^2 / 2 would oscillate once lr lambda F > 1 */
+        const int64_t lim = (int64_t)(m - a) * ((int64_t)1 << EPT_UPD_FRAC);
+        int64_t pen = ept_scale_q16((int64_t)T->fisher[idx] * (int64_t)(m - a), T->k_ewc, T->fexp);
+        if ((lim >= 0 && pen > lim) || (lim < 0 && pen < lim)) pen = lim;
+        q += pen;
+    }
+    d = ept_stoch_round(q, ept_rand(t->cfg.seed, t->step, pidx));
+    if (T->mom != NULL) {
+        if (bias) {
+            int32_t *mv = (int32_t *)T->mom;
+            const int64_t vv = (((int64_t)mv[idx] * t->momentum_q15) >> 15) + d;
+            mv[idx] = vv > INT32_MAX ? INT32_MAX : (vv < INT32_MIN ? INT32_MIN : (int32_t)vv);
+            d = mv[idx];
+        } else {
+            int16_t *mv = (int16_t *)T->mom;
+            mv[idx] = ept_sat16((int32_t)(((int64_t)mv[idx] * t->momentum_q15) >> 15) + d);
+            d = mv[idx];
+        }
+    }
+    if (bias) {
+        const int64_t nm = (int64_t)m - d;
+        ((int32_t *)T->master)[idx] = nm > INT32_MAX ? INT32_MAX : (nm < INT32_MIN ? INT32_MIN : (int32_t)nm);
+        ((int32_t *)T->view)[idx] = ept_rdiv(((int32_t *)T->master)[idx], EPT_MASTER_FRAC);
+    } else {
+        const int16_t nm = ept_sat16(m - d);
+        ((int16_t *)T->master)[idx] = nm;
+        ((int8_t *)T->view)[idx] = ept_sat8(ept_rdiv(nm, EPT_MASTER_FRAC));
+    }
+}
+
+static void fisher_param(ept_tensor *T, int32_t idx, int64_t p, int32_t d)
+{
+    const uint64_t p2 = (uint64_t)(p * p);
+    const uint64_t add = d >= 0 ? (d >= 40 ? 65535U : p2 << d) : (-d >= 64 ? 0 : p2 >> -d);
+    const uint64_t f = (uint64_t)T->fisher[idx] + add;
+    T->fisher[idx] = (uint16_t)(f > 65535U ? 65535U : f);
+    T->fmax = T->fisher[idx] > T->fmax ? T->fisher[idx] : T->fmax;
+}
+
+static void layout_add(ept_trainer *t, visit_ctx *c, const ept_tensor *T, int32_t X)
+{
+    if (c->lay != NULL && c->lay->count < EPT_MAX_TENSORS) {
+        const int32_t k = c->lay->count++;
+        c->lay->kind[k] = T->kind;
+        c->lay->layer[k] = t->L[T->layer].fc_index;
+        c->lay->size[k] = T->size;
+        c->lay->exp[k] = X;
+        c->lay->scale[k] = T->grad_c;
+    }
+}
+
+static ept_mult row_mult(const ept_tensor *T, const visit_ctx *c, int32_t i)
+{
+    ept_mult k = T->kind == EPT_T_BIAS ? T->k_rows[i] : T->k_upd;
+    if (c->clip_q30 != (1 << 30)) k.m = (int32_t)(((int64_t)k.m * c->clip_q30) >> 30);
+    return k;
+}
+
+/* Multi-position tensors (1x1 conv): the gradient is a sum of np outer products, formed
+ * per parameter as a mantissa with sh more exponent bits, then the same visits. */
+static void visit_pos(ept_trainer *t, visit_ctx *c, int32_t ti, const int16_t *u, int32_t nu,
+                      const int8_t *v, int32_t nv, int32_t voff, int32_t X, int32_t np)
 {
     ept_tensor *T = &t->T[ti];
-    const int bias = T->kind == EPT_T_BIAS;
+    const int32_t sh = pos_shift(np);
+    const int32_t Xs = X + sh;
+    if (c->norm_only) {
+        for (int32_t i = 0; i < nu; ++i) {
+            uint64_t row = 0; /* |p| < 2^24, nv <= 65535: < 2^64 */
+            for (int32_t j = 0; j < nv; ++j) {
+                const int64_t p = pos_prod(u, nu, v, nv, voff, np, sh, i, j);
+                row += (uint64_t)(p * p);
+            }
+            norm_add(c, T, row, 1, Xs);
+        }
+        return;
+    }
+    if (c->mode == EPT_VISIT_GRAD) {
+        layout_add(t, c, T, Xs);
+        for (int32_t i = 0; i < nu; ++i) {
+            for (int32_t j = 0; j < nv; ++j) {
+                if (c->mant_at < c->mant_count) c->mant[c->mant_at] = pos_prod(u, nu, v, nv, voff, np, sh, i, j);
+                ++c->mant_at;
+            }
+        }
+        return;
+    }
+    if (c->mode == EPT_VISIT_FISHER) {
+        uint64_t mx = 0;
+        for (int32_t i = 0; i < nu; ++i) {
+            for (int32_t j = 0; j < nv; ++j) {
+                const int64_t p = pos_prod(u, nu, v, nv, voff, np, sh, i, j);
+                const uint64_t a = (uint64_t)(p < 0 ? -p : p);
+                mx = a > mx ? a : mx;
+            }
+        }
+        fisher_prepare(T, mx * mx, Xs);
+        for (int32_t i = 0; i < nu; ++i) {
+            for (int32_t j = 0; j < nv; ++j) {
+                fisher_param(T, i * nv + j, pos_prod(u, nu, v, nv, voff, np, sh, i, j), 2 * Xs - T->fexp);
+            }
+        }
+        T->fcount += 1;
+        return;
+    }
+    for (int32_t i = 0; i < nu; ++i) {
+        const ept_mult k = row_mult(T, c, i);
+        for (int32_t j = 0; j < nv; ++j) {
+            update_param(t, c, T, ti, i * nv + j, pos_prod(u, nu, v, nv, voff, np, sh, i, j), k, Xs, i);
+        }
+    }
+}
+
+static void visit(ept_trainer *t, visit_ctx *c, int32_t ti, const int16_t *u, int32_t nu,
+                  const int8_t *v, int32_t nv, int32_t voff, int32_t X, int32_t np)
+{
+    ept_tensor *T = &t->T[ti];
+    if (np > 1) {
+        visit_pos(t, c, ti, u, nu, v, nv, voff, X, np);
+        return;
+    }
     if (c->norm_only) {
         uint64_t su = 0, sv = 0;
         for (int32_t i = 0; i < nu; ++i) su += (uint64_t)((int64_t)u[i] * u[i]);
@@ -133,14 +289,7 @@ static void visit(ept_trainer *t, visit_ctx *c, int32_t ti, const int16_t *u, in
         return;
     }
     if (c->mode == EPT_VISIT_GRAD) {
-        if (c->lay != NULL && c->lay->count < EPT_MAX_TENSORS) {
-            const int32_t k = c->lay->count++;
-            c->lay->kind[k] = T->kind;
-            c->lay->layer[k] = t->L[T->layer].fc_index;
-            c->lay->size[k] = T->size;
-            c->lay->exp[k] = X;
-            c->lay->scale[k] = T->grad_c;
-        }
+        layout_add(t, c, T, X);
         for (int32_t i = 0; i < nu; ++i) {
             for (int32_t j = 0; j < nv; ++j) {
                 const int32_t vj = v != NULL ? (int32_t)v[j] + voff : 1;
@@ -161,13 +310,7 @@ static void visit(ept_trainer *t, visit_ctx *c, int32_t ti, const int16_t *u, in
         const int32_t d = 2 * X - T->fexp;
         for (int32_t i = 0; i < nu; ++i) {
             for (int32_t j = 0; j < nv; ++j) {
-                const int64_t p = (int64_t)u[i] * (v != NULL ? (int32_t)v[j] + voff : 1);
-                const uint64_t p2 = (uint64_t)(p * p);
-                const uint64_t add = d >= 0 ? (d >= 40 ? 65535U : p2 << d) : (-d >= 64 ? 0 : p2 >> -d);
-                const int32_t idx = i * nv + j;
-                const uint64_t f = (uint64_t)T->fisher[idx] + add;
-                T->fisher[idx] = (uint16_t)(f > 65535U ? 65535U : f);
-                T->fmax = T->fisher[idx] > T->fmax ? T->fisher[idx] : T->fmax;
+                fisher_param(T, i * nv + j, (int64_t)u[i] * (v != NULL ? (int32_t)v[j] + voff : 1), d);
             }
         }
         T->fcount += 1;
@@ -175,53 +318,9 @@ static void visit(ept_trainer *t, visit_ctx *c, int32_t ti, const int16_t *u, in
     }
     /* EPT_VISIT_UPDATE */
     for (int32_t i = 0; i < nu; ++i) {
-        ept_mult k = bias ? T->k_rows[i] : T->k_upd;
-        if (c->clip_q30 != (1 << 30)) {
-            k.m = (int32_t)(((int64_t)k.m * c->clip_q30) >> 30);
-        }
+        const ept_mult k = row_mult(T, c, i);
         for (int32_t j = 0; j < nv; ++j) {
-            const int32_t idx = i * nv + j;
-            const int32_t p = (int32_t)u[i] * (v != NULL ? (int32_t)v[j] + voff : 1);
-            const uint32_t pidx = ((uint32_t)ti << 24) + (uint32_t)idx;
-            int64_t q = ept_scale_q16(p, k, X);
-            int32_t m = bias ? ((int32_t *)T->master)[idx] : ((int16_t *)T->master)[idx];
-            int32_t d;
-            if (c->dp) {
-                const int32_t z = ept_normal_q16(t->cfg.seed ^ 0x5EEDD9U, t->step, pidx);
-                const int64_t zp = ept_scale_q16(z, T->k_noise, -EPT_UPD_FRAC);
-                q += ept_scale_q16(zp, bias ? T->k_rows[i] : T->k_upd, -EPT_UPD_FRAC);
-            }
-            if (t->ewc_on && T->fisher != NULL) {
-                const int32_t a = bias ? ((int32_t *)T->anchor)[idx] : ((int16_t *)T->anchor)[idx];
-                /* the penalty alone never steps past the anchor: explicit SGD on
-                 * lambda F (theta - theta*)^2 / 2 would oscillate once lr lambda F > 1 */
-                const int64_t lim = (int64_t)(m - a) * ((int64_t)1 << EPT_UPD_FRAC);
-                int64_t pen = ept_scale_q16((int64_t)T->fisher[idx] * (int64_t)(m - a), T->k_ewc, T->fexp);
-                if ((lim >= 0 && pen > lim) || (lim < 0 && pen < lim)) pen = lim;
-                q += pen;
-            }
-            d = ept_stoch_round(q, ept_rand(t->cfg.seed, t->step, pidx));
-            if (T->mom != NULL) {
-                if (bias) {
-                    int32_t *mv = (int32_t *)T->mom;
-                    const int64_t vv = (((int64_t)mv[idx] * t->momentum_q15) >> 15) + d;
-                    mv[idx] = vv > INT32_MAX ? INT32_MAX : (vv < INT32_MIN ? INT32_MIN : (int32_t)vv);
-                    d = mv[idx];
-                } else {
-                    int16_t *mv = (int16_t *)T->mom;
-                    mv[idx] = ept_sat16((int32_t)(((int64_t)mv[idx] * t->momentum_q15) >> 15) + d);
-                    d = mv[idx];
-                }
-            }
-            if (bias) {
-                const int64_t nm = (int64_t)m - d;
-                ((int32_t *)T->master)[idx] = nm > INT32_MAX ? INT32_MAX : (nm < INT32_MIN ? INT32_MIN : (int32_t)nm);
-                ((int32_t *)T->view)[idx] = ept_rdiv(((int32_t *)T->master)[idx], EPT_MASTER_FRAC);
-            } else {
-                const int16_t nm = ept_sat16(m - d);
-                ((int16_t *)T->master)[idx] = nm;
-                ((int8_t *)T->view)[idx] = ept_sat8(ept_rdiv(nm, EPT_MASTER_FRAC));
-            }
+            update_param(t, c, T, ti, i * nv + j, (int32_t)u[i] * (v != NULL ? (int32_t)v[j] + voff : 1), k, X, i);
         }
     }
 }
@@ -231,7 +330,7 @@ static void visit(ept_trainer *t, visit_ctx *c, int32_t ti, const int16_t *u, in
  * only the component that would push further out is dropped. */
 static void mask_output(const ept_layer *L, int32_t *d)
 {
-    for (int32_t i = 0; i < L->out; ++i) {
+    for (int32_t i = 0; i < L->out * L->pos; ++i) {
         const int32_t y = L->y[i];
         /* ReLU: the float slope is zero for a pre-activation <= 0; taking it from the int32
          * accumulator, not the rounded output, keeps units that round to zero alive */
@@ -241,6 +340,31 @@ static void mask_output(const ept_layer *L, int32_t *d)
             d[i] = 0;
         }
         if (y >= L->act_max && ((L->relu != EP_ACT_NONE && L->act_max < 127) || d[i] < 0)) d[i] = 0;
+    }
+}
+
+/* dx = W^T d (+ LoRA A^T g_h rescaled to W's scale) at every position, into dacc; d16 and
+ * gh16 hold the inputs, computed from the pre-update adapters. */
+static void input_grad(const ept_trainer *t, const ept_layer *L, int32_t eg, int32_t *dacc)
+{
+    const int32_t in = L->in, out = L->out;
+    for (int32_t p = 0; p < L->pos; ++p) {
+        int32_t *dx = dacc + (size_t)p * (size_t)in;
+        const int16_t *dp = t->d16 + (size_t)p * (size_t)out;
+        for (int32_t k = 0; k < in; ++k) dx[k] = 0;
+        if (L->ta >= 0) {
+            const int8_t *A = (const int8_t *)t->T[L->ta].view;
+            ept_mult kx = L->lora_dx;
+            kx.s += eg;
+            for (int32_t j = 0; j < L->rank; ++j) {
+                ept_axpy_s8(dx, A + (size_t)j * (size_t)in, t->gh16[p * L->rank + j], in);
+            }
+            for (int32_t k = 0; k < in; ++k) dx[k] = ept_mbqm(dx[k], kx);
+        }
+        for (int32_t i = 0; i < out; ++i) {
+            const int32_t di = L->wratio != NULL ? ept_mbqm(dp[i], L->wratio[i]) : dp[i];
+            if (di != 0) ept_axpy_s8(dx, L->w + (size_t)i * (size_t)in, di, in);
+        }
     }
 }
 
@@ -255,44 +379,35 @@ static void sweep(ept_trainer *t, int32_t label, visit_ctx *c)
     }
     for (int32_t l = t->nl - 1; l >= 0; --l) {
         ept_layer *L = &t->L[l];
-        const int32_t in = L->in, out = L->out;
+        const int32_t in = L->in, out = L->out, np = L->pos;
         int32_t eg = 0, ex = 0;
         const int need_dx = l > 0 || L->tp >= 0;
+        if (L->type == EPT_LAYER_AVGPOOL) {
+            /* d x[p][c] = d y[c] / count; the 1/count lives in the next layer's s_delta.
+             * Backwards so position 0 (the source) is overwritten last, by itself. */
+            for (int32_t p = np - 1; p > 0; --p) {
+                for (int32_t ch = 0; ch < out; ++ch) dacc[(size_t)p * (size_t)out + (size_t)ch] = dacc[ch];
+            }
+            continue;
+        }
         mask_output(L, dacc);
-        E += ept_normalise16(dacc, t->d16, out);
+        E += ept_normalise16(dacc, t->d16, out * np);
         if (L->ta >= 0) {
             const int8_t *B = (const int8_t *)t->T[L->tb].view;
-            for (int32_t j = 0; j < L->rank; ++j) {
-                int32_t g = 0;
-                for (int32_t i = 0; i < out; ++i) g += (int32_t)B[i * L->rank + j] * t->d16[i];
-                /* at h's int8 clamp only the component pushing further out is dropped */
-                if ((L->h8[j] == 127 && g < 0) || (L->h8[j] == -128 && g > 0)) g = 0;
-                L->hacc[j] = g; /* forward's h accumulators are no longer needed */
-            }
-            eg = ept_normalise16(L->hacc, t->gh16, L->rank);
-        }
-        if (need_dx) {
-            /* dx = W^T d (+ LoRA A^T g_h rescaled to W's scale), from the pre-update adapters */
-            for (int32_t k = 0; k < in; ++k) dacc[k] = 0;
-            if (L->ta >= 0) {
-                const int8_t *A = (const int8_t *)t->T[L->ta].view;
-                ept_mult kx = L->lora_dx;
-                kx.s += eg;
+            for (int32_t p = 0; p < np; ++p) {
+                const int16_t *dp = t->d16 + (size_t)p * (size_t)out;
                 for (int32_t j = 0; j < L->rank; ++j) {
-                    const int32_t g = t->gh16[j];
-                    const int8_t *a = A + (size_t)j * (size_t)in;
-                    for (int32_t k = 0; k < in; ++k) dacc[k] += (int32_t)a[k] * g;
+                    const int32_t hj = L->h8[p * L->rank + j];
+                    int32_t g = 0;
+                    for (int32_t i = 0; i < out; ++i) g += (int32_t)B[i * L->rank + j] * dp[i];
+                    /* at h's int8 clamp only the component pushing further out is dropped */
+                    if ((hj == 127 && g < 0) || (hj == -128 && g > 0)) g = 0;
+                    L->hacc[p * L->rank + j] = g; /* forward's h accumulators are no longer needed */
                 }
-                for (int32_t k = 0; k < in; ++k) dacc[k] = ept_mbqm(dacc[k], kx);
             }
-            for (int32_t i = 0; i < out; ++i) {
-                const int8_t *w = L->w + (size_t)i * (size_t)in;
-                const int32_t di = L->wratio != NULL
-                                       ? ept_mbqm(t->d16[i], L->wratio[i]) : t->d16[i];
-                if (di == 0) continue;
-                for (int32_t k = 0; k < in; ++k) dacc[k] += (int32_t)w[k] * di;
-            }
+            eg = ept_normalise16(L->hacc, t->gh16, L->rank * np);
         }
+        if (need_dx) input_grad(t, L, eg, dacc);
         if (L->tp >= 0) {
             /* prompt: gradient at x' = x + p, zero where the saturating add clipped */
             ex = ept_normalise16(dacc, t->dx16, L->plen);
@@ -302,11 +417,11 @@ static void sweep(ept_trainer *t, int32_t label, visit_ctx *c)
             }
         }
         if (L->ta >= 0) {
-            visit(t, c, L->tb, t->d16, out, L->h8, L->rank, 0, E + L->sh_h);
-            visit(t, c, L->ta, t->gh16, L->rank, L->x, in, -L->in_zp, E + eg);
+            visit(t, c, L->tb, t->d16, out, L->h8, L->rank, 0, E + L->sh_h, np);
+            visit(t, c, L->ta, t->gh16, L->rank, L->x, in, -L->in_zp, E + eg, np);
         }
-        if (L->tbias >= 0) visit(t, c, L->tbias, t->d16, out, NULL, 1, 0, E);
-        if (L->tp >= 0) visit(t, c, L->tp, t->dx16, L->plen, NULL, 1, 0, E + ex);
+        if (L->tbias >= 0) visit(t, c, L->tbias, t->d16, out, NULL, 1, 0, E, np);
+        if (L->tp >= 0) visit(t, c, L->tp, t->dx16, L->plen, NULL, 1, 0, E + ex, 1);
         if (l == 0) break;
     }
 }

@@ -5,8 +5,9 @@
  *   LoRA   y = W x + (alpha/r) B A x, side path, A (r x in), B (out x r), B = 0 at init;
  *   bias   a trainable delta added to a layer's int32 bias (accumulator units);
  *   prompt a trainable int8 offset added to the first `len` features of a layer's input.
- * Adapters sit on FULLY_CONNECTED layers; layer indices count FULLY_CONNECTED operators in
- * execution order, negative ones from the end (-1 = the last FC).
+ * Adapters sit on FULLY_CONNECTED and 1x1 CONV_2D (stride 1) layers; layer indices count
+ * those operators in execution order, negative ones from the end (-1 = the last). A 1x1 conv
+ * is the FC matrix applied at every spatial position.
  *
  * Numerics: int8 activations and adapter views, int32 accumulators, int16-normalised
  * gradients with integer exponents, int16 master weights with 8 bits below the int8 view
@@ -26,11 +27,13 @@
 extern "C" {
 #endif
 
-#define EPT_MAX_LAYERS 8       /* FULLY_CONNECTED layers from the lowest adapter up */
+#define EPT_MAX_LAYERS 8       /* layers (FC, 1x1 conv, global avg pool) from the lowest adapter up */
 #define EPT_MAX_CLASSES 64     /* softmax width */
 #define EPT_MAX_TENSORS (4 * EPT_MAX_LAYERS)
 
 enum { EPT_KIND_LORA = 1, EPT_KIND_BIAS = 2, EPT_KIND_PROMPT = 4 };
+/* Layer types of the trained suffix (pools are frozen and carry no adapter). */
+enum { EPT_LAYER_FC = 0, EPT_LAYER_CONV1X1 = 1, EPT_LAYER_AVGPOOL = 2 };
 
 /* Inclusive layer range; negative indices count from the last FC (-1). */
 typedef struct {
@@ -68,7 +71,7 @@ ep_status ept_parse_fixed(const char *s, uint32_t decimals, uint32_t *out);
 
 /* Bytes per adapted layer and in total, for `plan`. */
 typedef struct {
-    int32_t fc_index;          /* index among FULLY_CONNECTED ops */
+    int32_t fc_index;          /* index among adaptable ops (FC, 1x1 conv); -1 for a pool */
     int32_t op_index;          /* model operator index */
     int32_t in, out;
     uint32_t kinds;
@@ -77,10 +80,12 @@ typedef struct {
     uint32_t grad_bytes;       /* per-step gradient scratch (normalised vectors) */
     uint32_t optim_bytes;      /* momentum */
     uint32_t ewc_bytes;        /* Fisher + anchor */
+    int32_t type;              /* EPT_LAYER_* */
+    int32_t positions;         /* spatial positions of the input (FC: 1) */
 } ept_layer_plan;
 
 typedef struct {
-    int32_t layer_count;       /* FC layers in the trained suffix */
+    int32_t layer_count;       /* layers in the trained suffix */
     ept_layer_plan layers[EPT_MAX_LAYERS];
     int32_t first_op;          /* first operator run by the trainer (frozen prefix below) */
     int32_t latent_tensor;     /* its input tensor: the prefix output kept for training */
@@ -91,7 +96,10 @@ typedef struct {
     uint32_t train_bytes;      /* everything the trainer needs in the arena */
     uint32_t export_bytes;     /* size of ept_export's output */
     uint32_t param_count;
-    int32_t grad_dim;          /* longest gradient vector (int32 + 2 x int16 scratch) */
+    int32_t grad_dim;          /* longest gradient vector (int32 + int16 scratch) */
+    int32_t gh_dim;            /* LoRA rank x positions, largest */
+    int32_t prompt_dim;        /* longest prompt (its int16 gradient scratch) */
+    int32_t tensor_count;      /* trainable tensors (LoRA: 2 per layer) */
 } ept_plan_info;
 
 ep_status ept_plan(const ep_model *model, const ept_config *cfg, ept_plan_info *out,
@@ -136,6 +144,24 @@ ep_status ept_fisher_reset(ept_trainer *t);
 ep_status ept_fisher_add(ept_trainer *t, const int8_t *latent, uint32_t latent_bytes,
                          int32_t label);
 ep_status ept_ewc_anchor(ept_trainer *t);
+
+/* EWC state (Fisher mantissas + block exponents + sample counts + anchor theta*), so an
+ * owner can persist it across reboots or merge tasks (docs/formats.md, "EWC state", "EPEW").
+ * Import checks magic, version, CRC-32 and that every tensor matches this trainer's
+ * configuration; it restores the anchored flag. EP_ERR_STATE when EWC is not configured. */
+size_t ept_ewc_bytes(const ept_trainer *t);
+ep_status ept_ewc_export(const ept_trainer *t, uint8_t *buf, size_t size, size_t *written);
+ep_status ept_ewc_import(ept_trainer *t, const uint8_t *buf, size_t size);
+
+/* New learning rate (x 1e6) and EWC lambda (x 1e3) between steps, no re-init. The
+ * multipliers are re-derived as at init (IEEE double, identical on every target). Lambda can
+ * change but not switch EWC on/off (its memory is carved at init): EP_ERR_STATE. */
+ep_status ept_set_rates(ept_trainer *t, uint32_t lr_u, uint32_t ewc_lambda_m);
+
+/* Restores the initial adapter (A redrawn from the seed, B / bias / prompt zero, momentum
+ * zero, h shift recalibrated, step count 0), byte-identical to a fresh ept_init; Fisher
+ * and anchor are kept. */
+ep_status ept_reset_adapters(ept_trainer *t);
 
 /* Adapter bytes (docs/formats.md, "Adapter"). export: *written = bytes used. */
 ep_status ept_export(const ept_trainer *t, uint8_t *buf, size_t size, size_t *written);

@@ -20,14 +20,60 @@ static int32_t calibrate_shift(const int32_t *hacc, int32_t r)
     return s;
 }
 
-static void layer_forward(ept_trainer *t, ept_layer *L, const int8_t *xin)
+/* TFLM's int8 average pool over all taps: sum, divide rounding half away from zero, clamp. */
+static void pool_forward(ept_layer *L, const int8_t *x)
+{
+    const int32_t c = L->out, n = L->pool_count;
+    for (int32_t ch = 0; ch < c; ++ch) {
+        int32_t sum = 0, v;
+        for (int32_t p = 0; p < n; ++p) sum += x[(size_t)p * (size_t)c + (size_t)ch];
+        v = sum > 0 ? (sum + n / 2) / n : (sum - n / 2) / n;
+        L->y[ch] = (int8_t)(v < L->act_min ? L->act_min : (v > L->act_max ? L->act_max : v));
+    }
+    L->x = x;
+}
+
+/* One position of an FC / 1x1 conv: x (in), h8 (rank) -> y, neg (out). */
+static void row_block(const ept_trainer *t, const ept_layer *L, const int8_t *x, const int8_t *h8,
+                      int8_t *y, uint8_t *neg)
 {
     const int32_t in = L->in, out = L->out, zx = L->in_zp;
+    for (int32_t i = 0; i < out; ++i) {
+        const int8_t *w = L->w + (size_t)i * (size_t)in;
+        /* unsigned sums wrap like TFLM's int32 accumulator instead of being UB */
+        uint32_t acc = L->bias != NULL ? (uint32_t)L->bias[i] : 0U;
+        acc += (uint32_t)ept_dot_s8_off(w, x, zx, in);
+        if (L->tbias >= 0) {
+            acc += (uint32_t)((const int32_t *)t->T[L->tbias].view)[i];
+        }
+        if (L->ta >= 0) {
+            const int8_t *B = (const int8_t *)t->T[L->tb].view + (size_t)i * (size_t)L->rank;
+            ept_mult k = L->side[i];
+            const int32_t u = ept_dot_s8_off(B, h8, 0, L->rank);
+            k.s += L->sh_h; /* h8 carries 2^sh_h */
+            acc += (uint32_t)ept_mbqm(u, k);
+        }
+        neg[i] = (uint8_t)((int32_t)acc <= 0);
+        {
+            int32_t v = ep_requantize((int32_t)acc, L->req[i].m, L->req[i].s) + L->out_zp;
+            v = v < L->act_min ? L->act_min : (v > L->act_max ? L->act_max : v);
+            y[i] = (int8_t)v;
+        }
+    }
+}
+
+static void layer_forward(ept_trainer *t, ept_layer *L, const int8_t *xin)
+{
+    const int32_t in = L->in, out = L->out, zx = L->in_zp, np = L->pos;
     const int8_t *x = xin;
+    if (L->type == EPT_LAYER_AVGPOOL) {
+        pool_forward(L, xin);
+        return;
+    }
     if (L->tp >= 0) {
-        /* prompt / feature offset: x' = sat8(x + p) on the first plen features */
+        /* prompt / feature offset: x' = sat8(x + p) on the first plen (flattened) features */
         const int8_t *p = (const int8_t *)t->T[L->tp].view;
-        for (int32_t k = 0; k < in; ++k) {
+        for (int32_t k = 0; k < in * np; ++k) {
             L->xbuf[k] = k < L->plen ? ept_sat8((int32_t)xin[k] + p[k]) : xin[k];
         }
         x = L->xbuf;
@@ -37,41 +83,21 @@ static void layer_forward(ept_trainer *t, ept_layer *L, const int8_t *xin)
     L->x = x;
     if (L->ta >= 0) {
         const int8_t *A = (const int8_t *)t->T[L->ta].view;
-        for (int32_t j = 0; j < L->rank; ++j) {
-            const int8_t *a = A + (size_t)j * (size_t)in;
-            int32_t acc = 0;
-            for (int32_t k = 0; k < in; ++k) acc += (int32_t)a[k] * ((int32_t)x[k] - zx);
-            L->hacc[j] = acc;
+        for (int32_t p = 0; p < np; ++p) {
+            const int8_t *xp = x + (size_t)p * (size_t)in;
+            for (int32_t j = 0; j < L->rank; ++j) {
+                L->hacc[p * L->rank + j] = ept_dot_s8_off(A + (size_t)j * (size_t)in, xp, zx, in);
+            }
         }
         if (L->sh_h < 0) {
-            L->sh_h = calibrate_shift(L->hacc, L->rank);
+            L->sh_h = calibrate_shift(L->hacc, L->rank * np);
         }
-        for (int32_t j = 0; j < L->rank; ++j) L->h8[j] = ept_sat8(ept_rdiv(L->hacc[j], L->sh_h));
+        for (int32_t j = 0; j < L->rank * np; ++j) L->h8[j] = ept_sat8(ept_rdiv(L->hacc[j], L->sh_h));
     }
-    for (int32_t i = 0; i < out; ++i) {
-        const int8_t *w = L->w + (size_t)i * (size_t)in;
-        /* unsigned sums wrap like TFLM's int32 accumulator instead of being UB */
-        uint32_t acc = L->bias != NULL ? (uint32_t)L->bias[i] : 0U;
-        int32_t dot = 0;
-        for (int32_t k = 0; k < in; ++k) dot += (int32_t)w[k] * ((int32_t)x[k] - zx);
-        acc += (uint32_t)dot;
-        if (L->tbias >= 0) {
-            acc += (uint32_t)((const int32_t *)t->T[L->tbias].view)[i];
-        }
-        if (L->ta >= 0) {
-            const int8_t *B = (const int8_t *)t->T[L->tb].view + (size_t)i * (size_t)L->rank;
-            int32_t u = 0;
-            ept_mult k = L->side[i];
-            for (int32_t j = 0; j < L->rank; ++j) u += (int32_t)B[j] * (int32_t)L->h8[j];
-            k.s += L->sh_h; /* h8 carries 2^sh_h */
-            acc += (uint32_t)ept_mbqm(u, k);
-        }
-        L->neg[i] = (uint8_t)((int32_t)acc <= 0);
-        {
-            int32_t v = ep_requantize((int32_t)acc, L->req[i].m, L->req[i].s) + L->out_zp;
-            v = v < L->act_min ? L->act_min : (v > L->act_max ? L->act_max : v);
-            L->y[i] = (int8_t)v;
-        }
+    for (int32_t p = 0; p < np; ++p) {
+        const size_t o = (size_t)p * (size_t)out;
+        row_block(t, L, x + (size_t)p * (size_t)in,
+                  L->ta >= 0 ? L->h8 + (size_t)p * (size_t)L->rank : NULL, L->y + o, L->neg + o);
     }
 }
 

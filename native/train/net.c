@@ -12,31 +12,83 @@ static uint32_t al4(uint32_t v)
     return (v + 3U) & ~3U;
 }
 
-/* Valid int8 FC with int8 symmetric weights and batch 1; fills in/out. */
-static ep_status fc_shape(const ep_model *m, const ep_op_info *op, int32_t *in, int32_t *out,
-                          char *err, size_t n)
+/* Layers the trainer can adapt: FULLY_CONNECTED, and CONV_2D with a 1x1 filter and stride 1,
+ * which is the same matrix applied at every spatial position (person_detect's pointwise
+ * convs). Both need int8 input/output and constant int8 symmetric weights [out][..][in].
+ * Returns 1 and the shape (features in / out per position, positions) when adaptable. */
+static int adaptable(const ep_model *m, const ep_op_info *op, int32_t *in, int32_t *out,
+                     int32_t *pos)
 {
     ep_tensor_info ti, tw, to;
-    if (op->input_count < 2 || op->inputs[0] < 0 || op->inputs[1] < 0 || op->outputs[0] < 0 ||
+    if ((op->opcode != EP_OP_FULLY_CONNECTED && op->opcode != EP_OP_CONV_2D) ||
+        op->input_count < 2 || op->inputs[0] < 0 || op->inputs[1] < 0 || op->outputs[0] < 0 ||
         ep_model_tensor(m, op->inputs[0], &ti) != EP_OK ||
         ep_model_tensor(m, op->inputs[1], &tw) != EP_OK ||
-        ep_model_tensor(m, op->outputs[0], &to) != EP_OK) {
-        ept_err(err, n, "FULLY_CONNECTED: bad tensors", NULL);
-        return EP_ERR_MODEL;
+        ep_model_tensor(m, op->outputs[0], &to) != EP_OK || tw.data == NULL) {
+        return 0;
     }
-    if (ti.type != EP_TYPE_INT8 || tw.type != EP_TYPE_INT8 || to.type != EP_TYPE_INT8 ||
-        tw.rank != 2 || tw.data == NULL || ti.scale_count < 1 || tw.scale_count < 1 ||
-        to.scale_count < 1) {
-        ept_err(err, n, "FULLY_CONNECTED: trainer needs int8 quantised input/weights/output", NULL);
+    if (op->opcode == EP_OP_FULLY_CONNECTED) {
+        if (tw.rank != 2) return 0;
+        *out = tw.dims[0];
+        *in = tw.dims[1];
+        *pos = 1;
+    } else {
+        /* 1x1, stride 1, same spatial size: padding and dilation cannot matter */
+        if (tw.rank != 4 || tw.dims[1] != 1 || tw.dims[2] != 1 || op->options.stride_w != 1 ||
+            op->options.stride_h != 1 || ti.rank != 4 || to.rank != 4 ||
+            ti.dims[1] != to.dims[1] || ti.dims[2] != to.dims[2] || ti.dims[0] != 1) {
+            return 0;
+        }
+        *out = tw.dims[0];
+        *in = tw.dims[3];
+        *pos = ti.dims[1] * ti.dims[2];
+    }
+    return ti.type == EP_TYPE_INT8 && tw.type == EP_TYPE_INT8 && to.type == EP_TYPE_INT8 &&
+           *in > 0 && *out > 0;
+}
+
+/* The shape checks the trainer needs on top of adaptable(): batch 1 and bounded sizes. */
+static ep_status fc_shape(const ep_model *m, const ep_op_info *op, int32_t *in, int32_t *out,
+                          int32_t *pos, char *err, size_t n)
+{
+    ep_tensor_info ti, tw, to;
+    if (!adaptable(m, op, in, out, pos)) {
+        ept_err(err, n, ep_op_name(op), ": trainer needs int8 input/weights/output (CONV_2D: 1x1, stride 1)");
         return EP_ERR_UNSUPPORTED;
     }
-    *out = tw.dims[0];
-    *in = tw.dims[1];
-    if (ti.elements != *in || to.elements != *out || *in <= 0 || *out <= 0 || *in > 65535 ||
-        *out > 65535) {
-        ept_err(err, n, "FULLY_CONNECTED: trainer needs batch 1", NULL);
+    (void)ep_model_tensor(m, op->inputs[0], &ti);
+    (void)ep_model_tensor(m, op->inputs[1], &tw);
+    (void)ep_model_tensor(m, op->outputs[0], &to);
+    if (ti.scale_count < 1 || tw.scale_count < 1 || to.scale_count < 1) {
+        ept_err(err, n, ep_op_name(op), ": trainer needs quantised tensors");
         return EP_ERR_UNSUPPORTED;
     }
+    if (ti.elements != *in * *pos || to.elements != *out * *pos || *in > 65535 || *out > 65535 ||
+        *pos > 4096) {
+        ept_err(err, n, ep_op_name(op), ": trainer needs batch 1");
+        return EP_ERR_UNSUPPORTED;
+    }
+    return EP_OK;
+}
+
+/* Global AVERAGE_POOL_2D (person_detect: 3x3 -> 1x1): frozen, passed by the backward as
+ * d x[p] = d y / count. Same input and output quantisation, as TFLM requires. */
+static ep_status pool_shape(const ep_model *m, const ep_op_info *op, int32_t *c, int32_t *pos,
+                            char *err, size_t n)
+{
+    ep_tensor_info ti, to;
+    if (op->input_count < 1 || ep_model_tensor(m, op->inputs[0], &ti) != EP_OK ||
+        ep_model_tensor(m, op->outputs[0], &to) != EP_OK || ti.rank != 4 || to.rank != 4 ||
+        ti.type != EP_TYPE_INT8 || to.type != EP_TYPE_INT8 || ti.dims[0] != 1 ||
+        to.dims[1] != 1 || to.dims[2] != 1 || op->options.filter_h != ti.dims[1] ||
+        op->options.filter_w != ti.dims[2] || ti.scale_count < 1 || to.scale_count < 1 ||
+        ep_tensor_scale(&ti, 0) != ep_tensor_scale(&to, 0) ||
+        ep_tensor_zero_point(&ti, 0) != ep_tensor_zero_point(&to, 0)) {
+        ept_err(err, n, "AVERAGE_POOL_2D above the lowest adapter: only a global int8 pool is trainable", NULL);
+        return EP_ERR_UNSUPPORTED;
+    }
+    *c = ti.dims[3];
+    *pos = ti.dims[1] * ti.dims[2];
     return EP_OK;
 }
 
@@ -50,7 +102,7 @@ static ep_status check_range(ept_range r, int32_t n, const char *what, char *err
 {
     const int32_t a = resolve(r.first, n), b = resolve(r.last, n);
     if (a < 0 || b < a || b >= n) {
-        ept_err(err, en, what, " layers out of range (FULLY_CONNECTED layers counted)");
+        ept_err(err, en, what, " layers out of range (FULLY_CONNECTED and 1x1 CONV_2D layers counted)");
         return EP_ERR_ARG;
     }
     return EP_OK;
@@ -74,10 +126,11 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         if (ep_model_op(model, i, &op) != EP_OK) {
             return EP_ERR_MODEL;
         }
-        nfc += op.opcode == EP_OP_FULLY_CONNECTED;
+        int32_t a, b, c;
+        nfc += adaptable(model, &op, &a, &b, &c);
     }
     if (nfc == 0) {
-        ept_err(err, err_size, "model has no FULLY_CONNECTED layer to adapt", NULL);
+        ept_err(err, err_size, "model has no FULLY_CONNECTED or 1x1 CONV_2D layer to adapt", NULL);
         return EP_ERR_UNSUPPORTED;
     }
     if (((cfg->kinds & EPT_KIND_LORA) && check_range(cfg->lora_layers, nfc, "lora", err, err_size)) ||
@@ -98,10 +151,10 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         lowest = resolve(cfg->prompt_layers.first, nfc);
     p->first_op = -1;
     for (int32_t i = 0; i < model->operator_count; ++i) {
-        int32_t in, out;
+        int32_t in, out, pos;
         (void)ep_model_op(model, i, &op);
         if (p->first_op < 0) {
-            if (op.opcode == EP_OP_FULLY_CONNECTED) {
+            if (adaptable(model, &op, &in, &out, &pos)) {
                 if (fc == lowest) {
                     p->first_op = i;
                     p->latent_tensor = op.inputs[0];
@@ -131,29 +184,45 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
             prev_out = op.outputs[0];
             continue;
         }
-        if (op.opcode != EP_OP_FULLY_CONNECTED) {
+        if (p->layer_count >= EPT_MAX_LAYERS) {
+            ept_err(err, err_size, "too many layers above the lowest adapter", NULL);
+            return EP_ERR_LIMIT;
+        }
+        if (op.opcode == EP_OP_AVERAGE_POOL_2D) {
+            st = pool_shape(model, &op, &out, &pos, err, err_size);
+            if (st != EP_OK) return st;
+            ept_layer_plan *pp = &p->layers[p->layer_count++];
+            pp->fc_index = -1;
+            pp->op_index = i;
+            pp->type = EPT_LAYER_AVGPOOL;
+            pp->in = pp->out = out;
+            pp->positions = pos;
+            prev_out = op.outputs[0];
+            continue;
+        }
+        if (op.opcode != EP_OP_FULLY_CONNECTED && op.opcode != EP_OP_CONV_2D) {
             ept_err(err, err_size, "operator above the lowest adapter not trainable: ",
                     ep_op_name(&op));
             return EP_ERR_UNSUPPORTED;
         }
-        if (p->layer_count >= EPT_MAX_LAYERS) {
-            return EP_ERR_LIMIT;
-        }
-        st = fc_shape(model, &op, &in, &out, err, err_size);
+        st = fc_shape(model, &op, &in, &out, &pos, err, err_size);
         if (st != EP_OK) {
             return st;
         }
         ept_layer_plan *lp = &p->layers[p->layer_count++];
         lp->fc_index = fc;
         lp->op_index = i;
+        lp->type = op.opcode == EP_OP_CONV_2D ? EPT_LAYER_CONV1X1 : EPT_LAYER_FC;
+        lp->positions = pos;
         lp->in = in;
         lp->out = out;
         if ((cfg->kinds & EPT_KIND_LORA) && in_range(cfg->lora_layers, fc, nfc)) lp->kinds |= EPT_KIND_LORA;
         if ((cfg->kinds & EPT_KIND_BIAS) && in_range(cfg->bias_layers, fc, nfc)) lp->kinds |= EPT_KIND_BIAS;
         if ((cfg->kinds & EPT_KIND_PROMPT) && in_range(cfg->prompt_layers, fc, nfc)) lp->kinds |= EPT_KIND_PROMPT;
-        /* gradient vectors: every layer's output; an input only below a prompt */
-        maxdim = out > maxdim ? out : maxdim;
-        if (lp->kinds & EPT_KIND_PROMPT) maxdim = in > maxdim ? in : maxdim;
+        /* gradient vectors: every layer's output (all positions); an input only below a
+         * prompt; pools need nothing more (their input is the layer below's output) */
+        maxdim = out * pos > maxdim ? out * pos : maxdim;
+        if (lp->kinds & EPT_KIND_PROMPT) maxdim = in * pos > maxdim ? in * pos : maxdim;
         p->classes = out;
         prev_out = op.outputs[0];
         ++fc;
@@ -170,21 +239,38 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
     /* Byte accounting; ept_init carves exactly these blocks (4-byte aligned each). */
     const uint32_t r = cfg->rank;
     const int mom = cfg->momentum_u != 0, ewc = cfg->ewc_lambda_m != 0;
-    p->state_bytes = al4((uint32_t)sizeof(struct ept_trainer));
+    {
+        /* state: the fixed struct plus exactly the layers and tensors this config has */
+        uint32_t nt = 0;
+        for (int32_t l = 0; l < p->layer_count; ++l) {
+            const uint32_t k = p->layers[l].kinds;
+            nt += ((k & EPT_KIND_LORA) ? 2U : 0U) + ((k & EPT_KIND_BIAS) ? 1U : 0U) + ((k & EPT_KIND_PROMPT) ? 1U : 0U);
+        }
+        p->state_bytes = al4((uint32_t)sizeof(struct ept_trainer)) +
+                         al4((uint32_t)p->layer_count * (uint32_t)sizeof(ept_layer)) +
+                         al4(nt * (uint32_t)sizeof(ept_tensor)) + 8U; /* + alignment of the doubles */
+        p->tensor_count = (int32_t)nt;
+    }
+    uint32_t ghdim = 1, pdim = 0;
     for (int32_t l = 0; l < p->layer_count; ++l) {
         ept_layer_plan *lp = &p->layers[l];
-        const uint32_t in = (uint32_t)lp->in, out = (uint32_t)lp->out;
+        const uint32_t in = (uint32_t)lp->in, out = (uint32_t)lp->out, np = (uint32_t)lp->positions;
+        if (lp->type == EPT_LAYER_AVGPOOL) {
+            p->scratch_bytes += al4(out); /* y */
+            continue;
+        }
         const int own_x = (lp->kinds & EPT_KIND_PROMPT) != 0;
-        p->scratch_bytes += 2U * al4(out) + (own_x ? al4(in) : 0) + al4(out * 8U); /* y, neg, x, req */
+        /* y, neg per position; own input copy under a prompt; requantisation per row */
+        p->scratch_bytes += 2U * al4(out * np) + (own_x ? al4(in * np) : 0) + al4(out * 8U);
         if (lp->kinds & EPT_KIND_LORA) {
-            const uint32_t np = r * in + out * r;
             lp->adapter_bytes += al4(r * in) + al4(out * r);
             lp->master_bytes += al4(2U * r * in) + al4(2U * out * r);
-            lp->grad_bytes += al4(r) + al4(4U * r) + al4(out * 8U);
+            lp->grad_bytes += al4(r * np) + al4(4U * r * np) + al4(out * 8U); /* h8, hacc, side */
             lp->optim_bytes += mom ? al4(2U * r * in) + al4(2U * out * r) : 0;
             lp->ewc_bytes += ewc ? 2U * (al4(2U * r * in) + al4(2U * out * r)) : 0;
-            p->param_count += np;
+            p->param_count += r * in + out * r;
             p->export_bytes += 40U + al4(r * in) + al4(out * r);
+            ghdim = r * np > ghdim ? r * np : ghdim;
         }
         if (lp->kinds & EPT_KIND_BIAS) {
             lp->adapter_bytes += 4U * out;
@@ -195,13 +281,15 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
             p->export_bytes += 20U + 4U * out;
         }
         if (lp->kinds & EPT_KIND_PROMPT) {
-            const uint32_t len = cfg->prompt_len == 0 || cfg->prompt_len > in ? in : cfg->prompt_len;
+            /* the prompt offsets the first len bytes of the flattened input */
+            const uint32_t len = cfg->prompt_len == 0 || cfg->prompt_len > in * np ? in * np : cfg->prompt_len;
             lp->adapter_bytes += al4(len);
             lp->master_bytes += al4(2U * len);
             lp->optim_bytes += mom ? al4(2U * len) : 0;
             lp->ewc_bytes += ewc ? 2U * al4(2U * len) : 0;
             p->param_count += len;
             p->export_bytes += 20U + al4(len);
+            pdim = len > pdim ? len : pdim;
         }
         lp->grad_bytes += al4(out * 8U); /* per-channel weight ratios (worst case) */
         p->adapter_bytes += lp->adapter_bytes;
@@ -211,8 +299,11 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         p->ewc_bytes += lp->ewc_bytes;
     }
     p->grad_dim = maxdim;
+    p->gh_dim = (int32_t)ghdim;
+    p->prompt_dim = (int32_t)pdim;
+    /* probs, dacc (int32), d16, dx16 (prompt only), gh16 */
     p->scratch_bytes += al4((uint32_t)p->classes) + al4(4U * (uint32_t)maxdim) +
-                        2U * al4(2U * (uint32_t)maxdim) + al4(2U * 64U);
+                        al4(2U * (uint32_t)maxdim) + al4(2U * pdim) + al4(2U * ghdim);
     p->train_bytes = p->state_bytes + p->adapter_bytes + p->master_bytes + p->grad_bytes +
                      p->optim_bytes + p->ewc_bytes + p->scratch_bytes + 64U;
     p->export_bytes += 44U + 4U; /* header + CRC-32 (docs/formats.md, Adapter) */

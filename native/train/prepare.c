@@ -26,6 +26,31 @@ static double row_scale(const ept_trainer *t, const ept_layer *L, int32_t i)
     return (double)ep_tensor_scale(&tw, tw.scale_count > 1 ? i : 0);
 }
 
+/* Global average pool: only the output clamp (same quantisation in and out). */
+static ep_status pool_frozen(ept_trainer *t, ept_layer *L, char *err, size_t n)
+{
+    ep_op_info op;
+    ep_tensor_info to;
+    ep_activation act;
+    if (ep_model_op(t->model, L->op_index, &op) != EP_OK ||
+        ep_model_tensor(t->model, op.outputs[0], &to) != EP_OK) {
+        return EP_ERR_MODEL;
+    }
+    L->in_tensor = op.inputs[0];
+    L->out_tensor = op.outputs[0];
+    L->s_x = L->s_y = ep_tensor_scale(&to, 0);
+    L->in_zp = L->out_zp = ep_tensor_zero_point(&to, 0);
+    if (ep_activation_range(op.options.activation, ep_tensor_scale(&to, 0), L->out_zp, -128, 127,
+                            &act) != EP_OK) {
+        ept_err(err, n, "AVERAGE_POOL_2D: unsupported fused activation", NULL);
+        return EP_ERR_UNSUPPORTED;
+    }
+    L->act_min = act.min;
+    L->act_max = act.max;
+    L->relu = op.options.activation;
+    return EP_OK;
+}
+
 static ep_status layer_frozen(ept_trainer *t, ept_layer *L, char *err, size_t n)
 {
     ep_op_info op;
@@ -44,14 +69,14 @@ static ep_status layer_frozen(ept_trainer *t, ept_layer *L, char *err, size_t n)
     if (op.input_count > 2 && op.inputs[2] >= 0) {
         if (ep_model_tensor(t->model, op.inputs[2], &tb) != EP_OK || tb.type != EP_TYPE_INT32 ||
             tb.elements != L->out || tb.data == NULL) {
-            ept_err(err, n, "FULLY_CONNECTED bias must be constant int32 [out]", NULL);
+            ept_err(err, n, ep_op_name(&op), ": bias must be constant int32 [out]");
             return EP_ERR_UNSUPPORTED;
         }
         L->bias = (const int32_t *)tb.data;
     }
     for (int32_t i = 0; i < tw.zero_point_count; ++i) {
         if (ep_tensor_zero_point(&tw, i) != 0) {
-            ept_err(err, n, "FULLY_CONNECTED weights must be symmetric (zero point 0)", NULL);
+            ept_err(err, n, ep_op_name(&op), ": weights must be symmetric (zero point 0)");
             return EP_ERR_UNSUPPORTED;
         }
     }
@@ -70,15 +95,16 @@ static ep_status layer_frozen(ept_trainer *t, ept_layer *L, char *err, size_t n)
     L->s_wref = 0.0;
     const int per_channel = tw.scale_count > 1;
     if (per_channel && tw.scale_count != L->out) {
-        ept_err(err, n, "per-channel FC weights need one scale per output row", NULL);
+        ept_err(err, n, ep_op_name(&op), ": per-channel weights need one scale per output row");
         return EP_ERR_QUANT;
     }
     for (int32_t i = 0; i < L->out; ++i) {
         const float sw = ep_tensor_scale(&tw, per_channel ? i : 0);
         double real;
         L->s_wref = sw > L->s_wref ? sw : L->s_wref;
-        /* TFLM: per-tensor FC forms s_in*s_w in float32, per-channel in double. */
-        if (per_channel) {
+        /* TFLM: per-tensor FC forms s_in*s_w in float32; per-channel FC and every CONV_2D
+         * (PopulateConvolutionQuantizationParams) in double. */
+        if (per_channel || L->type == EPT_LAYER_CONV1X1) {
             real = (double)sx * (double)sw / (double)sy;
         } else {
             real = (double)(float)(sx * sw) / (double)sy;
@@ -139,9 +165,20 @@ ep_status ept_net_prepare(ept_trainer *t, char *err, size_t n)
     for (int32_t l = t->nl - 1; l >= 0; --l) {
         ept_layer *L = &t->L[l];
         L->s_delta = s_delta;
+        if (L->type == EPT_LAYER_AVGPOOL) {
+            if (l == t->nl - 1) {
+                ept_err(err, n, "AVERAGE_POOL_2D cannot produce the logits", NULL);
+                return EP_ERR_UNSUPPORTED;
+            }
+            st = pool_frozen(t, L, err, n);
+            if (st != EP_OK) return st;
+            /* d x[p] = d y / count: the integer gradient is broadcast unchanged */
+            s_delta /= (double)L->pool_count;
+            continue;
+        }
         if (L->out > 1024) {
             /* int32 backward sums: 1024 rows x 127 x 2^14 stays below 2^31 */
-            ept_err(err, n, "trainer supports FC layers up to 1024 outputs", NULL);
+            ept_err(err, n, "trainer supports layers up to 1024 outputs", NULL);
             return EP_ERR_LIMIT;
         }
         st = layer_frozen(t, L, err, n);
@@ -167,31 +204,55 @@ ep_status ept_net_prepare(ept_trainer *t, char *err, size_t n)
             B->view_scale = L->s_b;
             A->grad_c = alpha_r * L->s_b * s_delta * L->s_x;
             B->grad_c = alpha_r * s_delta * L->s_x * L->s_a;
-            st = tensor_common(t, A, L->s_a / 256.0, err, n);
-            if (st == EP_OK) st = tensor_common(t, B, L->s_b / 256.0, err, n);
-            if (st != EP_OK) return st;
         }
         if (L->tbias >= 0) {
             ept_tensor *T = &t->T[L->tbias];
-            const double lr = (double)t->cfg.lr_u * 1e-6;
             T->grad_c = s_delta;
             T->view_scale = L->s_x * L->s_wref; /* nominal; rows use s_x * s_w[i] */
-            for (int32_t i = 0; i < L->out; ++i) {
-                st = mult(lr * s_delta * 256.0 / (L->s_x * row_scale(t, L, i)), &T->k_rows[i], err, n);
-                if (st != EP_OK) return st;
-            }
-            st = tensor_common(t, T, 0.0, err, n);
-            if (st != EP_OK) return st;
         }
         if (L->tp >= 0) {
             ept_tensor *T = &t->T[L->tp];
             T->view_scale = L->s_x;
             T->grad_c = L->s_wref * s_delta; /* gradient at this layer's input */
-            st = tensor_common(t, T, L->s_x / 256.0, err, n);
-            if (st != EP_OK) return st;
         }
         s_delta *= L->s_wref;
     }
     t->momentum_q15 = (uint32_t)(((uint64_t)t->cfg.momentum_u * 32768U + 500000U) / 1000000U);
+    return ept_net_rates(t, err, n);
+}
+
+/* Every multiplier that depends on lr, EWC lambda or the DP settings, from t->cfg. Split
+ * from ept_net_prepare so ept_set_rates can change them between steps: the same IEEE
+ * double derivation as at init, so every target still derives identical constants. */
+ep_status ept_net_rates(ept_trainer *t, char *err, size_t n)
+{
+    const double lr = (double)t->cfg.lr_u * 1e-6;
+    for (int32_t i = 0; i < t->nt; ++i) {
+        ept_tensor *T = &t->T[i];
+        const ept_layer *L = &t->L[T->layer];
+        ep_status st;
+        if (T->kind == EPT_T_BIAS) {
+            for (int32_t r = 0; r < L->out; ++r) {
+                st = mult(lr * L->s_delta * 256.0 / (L->s_x * row_scale(t, L, r)), &T->k_rows[r], err, n);
+                if (st != EP_OK) return st;
+            }
+            st = tensor_common(t, T, 0.0, err, n);
+        } else {
+            /* master unit: 1/256 of a view unit (EPT_MASTER_FRAC = 8) */
+            st = tensor_common(t, T, T->view_scale / 256.0, err, n);
+        }
+        if (st != EP_OK) return st;
+        ept_ewc_fold(T);
+    }
     return EP_OK;
+}
+
+void ept_ewc_fold(ept_tensor *T)
+{
+    T->k_ewc = T->k_ewc0;
+    if (T->fcount > 1) {
+        /* the mean over samples folds into the multiplier: m * (2^31 / N) >> 31 */
+        const uint64_t recip = ((uint64_t)1 << 31) / (uint64_t)T->fcount;
+        T->k_ewc.m = (int32_t)(((uint64_t)T->k_ewc0.m * recip) >> 31);
+    }
 }

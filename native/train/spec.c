@@ -236,7 +236,18 @@ static ep_status parse_term(ept_config *cfg, span t, char *err, size_t n)
             return EP_ERR_ARG;
         }
         if (st != EP_OK) {
-            span_err(err, n, "bad value: ", val);
+            /* name the term and key: "bad value for lora:rank: 0" */
+            char what[64];
+            size_t w = 0;
+            const char *pre = "bad value for ";
+            for (size_t i = 0; pre[i] != '\0' && w + 1 < sizeof what; ++i) what[w++] = pre[i];
+            for (const char *c = kind.p; c < kind.end && w + 1 < sizeof what; ++c) what[w++] = *c;
+            if (w + 1 < sizeof what) what[w++] = ':';
+            for (const char *c = key.p; c < key.end && w + 3 < sizeof what; ++c) what[w++] = *c;
+            what[w++] = ':';
+            what[w++] = ' ';
+            what[w] = '\0';
+            span_err(err, n, what, val);
             return EP_ERR_ARG;
         }
         rest.p = comma < rest.end ? comma + 1 : comma;

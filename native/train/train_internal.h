@@ -41,6 +41,8 @@ typedef struct {
 typedef struct {
     /* frozen layer, from the model */
     int32_t op_index, fc_index, in_tensor, out_tensor;
+    int32_t type;                /* EPT_LAYER_*; a pool has in = out = channels */
+    int32_t pos;                 /* spatial positions of the input (FC: 1) */
     const int8_t *w;
     const int32_t *bias;
     int32_t in, out;
@@ -51,6 +53,7 @@ typedef struct {
     /* adapters: tensor indices or -1 */
     int32_t ta, tb, tbias, tp;
     int32_t rank, sh_h, plen;
+    int32_t pool_count;          /* AVERAGE_POOL_2D: taps averaged (= pos) */
     ept_mult *side;              /* (alpha/r) s_A s_B / s_w[i] per row, before sh_h */
     ept_mult lora_dx;            /* (alpha/r) s_A s_B / s_wref */
     /* prepare-time scales */
@@ -69,9 +72,9 @@ struct ept_trainer {
     ept_config cfg;
     const ep_model *model;
     int32_t nl;                  /* layers in the suffix */
-    ept_layer L[EPT_MAX_LAYERS];
-    int32_t nt;
-    ept_tensor T[EPT_MAX_TENSORS];
+    ept_layer *L;                /* nl layers, carved from the arena (sized by the model) */
+    int32_t nt, nt_cap;
+    ept_tensor *T;               /* nt_cap tensors, carved from the arena */
     int32_t first_op, latent_tensor, latent_bytes, classes;
     int32_t fc_total;
     int32_t lowest;              /* lowest layer that needs a gradient */
@@ -82,7 +85,7 @@ struct ept_trainer {
     int32_t *dacc;               /* int32 gradient scratch, max(in, out) */
     int16_t *d16;                /* normalised upstream gradient (layer output) */
     int16_t *dx16;               /* normalised gradient at layer input */
-    int16_t *gh16;               /* LoRA gradient into h */
+    int16_t *gh16;               /* LoRA gradient into h, rank x positions */
     uint32_t step;
     int32_t last_clip_q30;
     int32_t fisher_n;
@@ -90,6 +93,21 @@ struct ept_trainer {
     uint32_t momentum_q15;
     uint32_t param_count;
 };
+
+/* Hot loops: branch-free, unit stride, int32 accumulation, so compilers vectorise them
+ * (SIMD on x86, SMLAD-friendly on Cortex-M4). sum a[k] * (x[k] - zx). */
+static inline int32_t ept_dot_s8_off(const int8_t *a, const int8_t *x, int32_t zx, int32_t n)
+{
+    int32_t acc = 0;
+    for (int32_t k = 0; k < n; ++k) acc += (int32_t)a[k] * ((int32_t)x[k] - zx);
+    return acc;
+}
+
+/* acc[k] += a[k] * g over n: the transposed products of the backward. */
+static inline void ept_axpy_s8(int32_t *acc, const int8_t *a, int32_t g, int32_t n)
+{
+    for (int32_t k = 0; k < n; ++k) acc[k] += (int32_t)a[k] * g;
+}
 
 /* fixed.c */
 int32_t ept_mbqm(int32_t x, ept_mult k);
@@ -110,6 +128,11 @@ int32_t ept_stoch_round(int64_t q16, uint32_t rnd);
 ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_info *p,
                        char *err, size_t err_size);
 ep_status ept_net_prepare(ept_trainer *t, char *err, size_t err_size);
+ep_status ept_net_rates(ept_trainer *t, char *err, size_t err_size);
+/* k_ewc = k_ewc0 / (samples in the Fisher) */
+void ept_ewc_fold(ept_tensor *T);
+/* trainer.c: A from the seeded PRNG (the init draw) */
+void ept_init_lora_a(ept_trainer *t, ept_tensor *A, int32_t tidx);
 
 /* forward.c / backward.c */
 ep_status ept_fwd(ept_trainer *t, const int8_t *latent, int32_t label, ept_step_info *info);
@@ -117,6 +140,9 @@ enum { EPT_VISIT_UPDATE = 0, EPT_VISIT_GRAD, EPT_VISIT_FISHER };
 ep_status ept_bwd(ept_trainer *t, int32_t label, int32_t mode, int32_t *mant,
                   uint32_t mant_count, ept_grad_layout *lay);
 void ept_refresh_view(ept_tensor *T);
+
+/* adapter_io.c: CRC-32 (IEEE 802.3, reflected) of adapter and EWC-state bytes */
+uint32_t ept_crc32(const uint8_t *p, size_t n);
 
 /* snprintf-free error text (picolibc builds keep stdio out of the engine) */
 void ept_err(char *err, size_t n, const char *a, const char *b);

@@ -50,7 +50,7 @@ static ept_tensor *new_tensor(ept_trainer *t, carver *c, int32_t kind, int32_t l
     const int32_t size = rows * cols;
     const uint32_t mb = kind == EPT_T_BIAS ? 4U : 2U;  /* master element bytes */
     const uint32_t vb = kind == EPT_T_BIAS ? 4U : 1U;  /* view element bytes */
-    if (t->nt >= EPT_MAX_TENSORS) {
+    if (t->nt >= t->nt_cap) {
         return NULL;
     }
     *index = t->nt;
@@ -85,19 +85,29 @@ static ep_status carve_layers(ept_trainer *t, carver *c, const ept_plan_info *p)
         L->fc_index = lp->fc_index;
         L->in = lp->in;
         L->out = lp->out;
+        L->type = lp->type;
+        L->pos = lp->positions;
         L->ta = L->tb = L->tbias = L->tp = -1;
-        L->y = (int8_t *)take(c, (uint32_t)L->out);
-        L->neg = (uint8_t *)take(c, (uint32_t)L->out);
+        if (L->type == EPT_LAYER_AVGPOOL) {
+            /* frozen global pool: only its output */
+            L->pool_count = L->pos;
+            L->y = (int8_t *)take(c, (uint32_t)L->out);
+            if (c->p == NULL) return EP_ERR_ARENA;
+            continue;
+        }
+        const uint32_t np = (uint32_t)L->pos;
+        L->y = (int8_t *)take(c, (uint32_t)L->out * np);
+        L->neg = (uint8_t *)take(c, (uint32_t)L->out * np);
         L->req = (ept_mult *)take(c, 8U * (uint32_t)L->out);
         L->wratio = (ept_mult *)take(c, 8U * (uint32_t)L->out);
         if (lp->kinds & EPT_KIND_PROMPT) {
-            L->xbuf = (int8_t *)take(c, (uint32_t)L->in);
+            L->xbuf = (int8_t *)take(c, (uint32_t)L->in * np);
         }
         if (lp->kinds & EPT_KIND_LORA) {
             L->rank = r;
             L->sh_h = -1; /* calibrated on the first forward */
-            L->h8 = (int8_t *)take(c, (uint32_t)r);
-            L->hacc = (int32_t *)take(c, 4U * (uint32_t)r);
+            L->h8 = (int8_t *)take(c, (uint32_t)r * np);
+            L->hacc = (int32_t *)take(c, 4U * (uint32_t)r * np);
             L->side = (ept_mult *)take(c, 8U * (uint32_t)L->out);
             if (new_tensor(t, c, EPT_T_A, l, r, L->in, &L->ta) == NULL ||
                 new_tensor(t, c, EPT_T_B, l, L->out, r, &L->tb) == NULL) {
@@ -109,8 +119,9 @@ static ep_status carve_layers(ept_trainer *t, carver *c, const ept_plan_info *p)
             return EP_ERR_ARENA;
         }
         if (lp->kinds & EPT_KIND_PROMPT) {
-            const int32_t len = t->cfg.prompt_len == 0 || t->cfg.prompt_len > L->in
-                                    ? L->in : (int32_t)t->cfg.prompt_len;
+            const int32_t flat = L->in * L->pos;
+            const int32_t len = t->cfg.prompt_len == 0 || t->cfg.prompt_len > flat
+                                    ? flat : (int32_t)t->cfg.prompt_len;
             L->plen = len;
             if (new_tensor(t, c, EPT_T_PROMPT, l, len, 1, &L->tp) == NULL) {
                 return EP_ERR_ARENA;
@@ -125,7 +136,7 @@ static ep_status carve_layers(ept_trainer *t, carver *c, const ept_plan_info *p)
 
 /* A: uniform integers in [-63.5, 63.5) view units (kaiming-uniform bound / 64 per unit),
  * kept with the master's fraction bits so the draw is not pre-rounded. */
-static void init_lora_a(ept_trainer *t, ept_tensor *A, int32_t tidx)
+void ept_init_lora_a(ept_trainer *t, ept_tensor *A, int32_t tidx)
 {
     int16_t *m = (int16_t *)A->master;
     const int32_t span = 127 << EPT_MASTER_FRAC;
@@ -162,6 +173,16 @@ ep_status ept_init(ept_trainer **out, const ep_model *model, const ept_config *c
     if (t == NULL) {
         return EP_ERR_ARENA;
     }
+    /* layers and tensors right after the struct, 8-aligned (they hold doubles) */
+    while (((uintptr_t)c.p & 7U) != 0U) ++c.p;
+    t->L = (ept_layer *)take(&c, (uint32_t)(p.layer_count * (int32_t)sizeof(ept_layer)));
+    while (c.p != NULL && ((uintptr_t)c.p & 7U) != 0U) ++c.p;
+    t->T = (ept_tensor *)take(&c, (uint32_t)(p.tensor_count * (int32_t)sizeof(ept_tensor)));
+    if (c.p == NULL) {
+        ept_err(err, err_size, "trainer arena too small", NULL);
+        return EP_ERR_ARENA;
+    }
+    t->nt_cap = p.tensor_count;
     t->magic = EPT_MAGIC;
     t->cfg = *cfg;
     t->model = model;
@@ -181,8 +202,8 @@ ep_status ept_init(ept_trainer **out, const ep_model *model, const ept_config *c
         t->probs = (int8_t *)take(&c, (uint32_t)t->classes);
         t->dacc = (int32_t *)take(&c, 4U * (uint32_t)maxdim);
         t->d16 = (int16_t *)take(&c, 2U * (uint32_t)maxdim);
-        t->dx16 = (int16_t *)take(&c, 2U * (uint32_t)maxdim);
-        t->gh16 = (int16_t *)take(&c, 2U * 64U);
+        t->dx16 = (int16_t *)take(&c, 2U * (uint32_t)p.prompt_dim);
+        t->gh16 = (int16_t *)take(&c, 2U * (uint32_t)p.gh_dim);
         if (c.p == NULL) {
             ept_err(err, err_size, "trainer arena too small", NULL);
             return EP_ERR_ARENA;
@@ -194,7 +215,7 @@ ep_status ept_init(ept_trainer **out, const ep_model *model, const ept_config *c
     }
     for (int32_t i = 0; i < t->nt; ++i) {
         if (t->T[i].kind == EPT_T_A) {
-            init_lora_a(t, &t->T[i], i);
+            ept_init_lora_a(t, &t->T[i], i);
         }
         ept_refresh_view(&t->T[i]);
     }

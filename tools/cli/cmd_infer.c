@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_train.h"
 
 int cmd_infer(int argc, char **argv)
 {
@@ -13,9 +14,11 @@ int cmd_infer(int argc, char **argv)
     const char *out_path = cli_option(argc, argv, "--output");
     const int reset = cli_flag(argc, argv, "--reset");
     if (argc < 2 || in_path == NULL) {
-        fprintf(stderr, "usage: edge-peft infer MODEL.tflite --input IN.bin [--output OUT.bin] [--reset]\n");
+        fprintf(stderr, "usage: edge-peft infer MODEL.tflite --input IN.bin [--output OUT.bin] [--reset] [--adapter ADAPTER.bin]\n");
         return 2;
     }
+    /* an adapter file: the trainer's session runs the frozen prefix and the adapted suffix */
+    if (cli_option(argc, argv, "--adapter") != NULL) return cmd_infer_adapter(argc, argv);
     if (cli_open_model(argv[1], &m) != 0) {
         return 1;
     }

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_train.h"
 
 static long long op_macs(const ep_model *m, const ep_op_info *op)
 {
@@ -54,9 +55,11 @@ int cmd_plan(int argc, char **argv)
     char err[512];
     const int json = cli_flag(argc, argv, "--json");
     if (argc < 2) {
-        fprintf(stderr, "usage: edge-peft plan MODEL.tflite [--json]\n");
+        fprintf(stderr, "usage: edge-peft plan MODEL.tflite [--adapter SPEC] [--json]\n");
         return 2;
     }
+    /* with an adapter spec the trainer plans: inference + training arena, per-layer bytes */
+    if (cli_option(argc, argv, "--adapter") != NULL) return cmd_plan_adapter(argc, argv);
     if (cli_open_model(argv[1], &m) != 0) {
         return 1;
     }

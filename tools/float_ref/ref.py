@@ -21,7 +21,7 @@ import sys
 import numpy as np
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
-FC, SOFTMAX, RESHAPE = 9, 25, 22
+AVGPOOL, CONV, FC, SOFTMAX, RESHAPE = 1, 3, 9, 25, 22
 KIND_A, KIND_B, KIND_BIAS, KIND_PROMPT = 0, 1, 2, 3
 
 
@@ -31,6 +31,8 @@ def opcode(m, op):
 
 
 def load_model(path):
+    """Adaptable layers (FC, 1x1 stride-1 CONV_2D) in order, each with the frozen global
+    average pools that follow it ("pools_after"), and the softmax beta."""
     m = schema.ModelT.InitFromPackedBuf(open(path, "rb").read(), 0)
     sg = m.subgraphs[0]
 
@@ -44,19 +46,26 @@ def load_model(path):
     layers, beta = [], None
     for op in sg.operators:
         code = opcode(m, op)
-        if code == FC:
+        shape = list(sg.tensors[op.inputs[1]].shape) if len(op.inputs) > 1 else []
+        conv1 = (code == CONV and shape[1:3] == [1, 1] and op.builtinOptions.strideW == 1
+                 and op.builtinOptions.strideH == 1)
+        if code == FC or conv1:
             sx, zx = q(op.inputs[0])
             sw, _ = q(op.inputs[1])
             sy, zy = q(op.outputs[0])
-            shape = sg.tensors[op.inputs[1]].shape
-            w = data(op.inputs[1], np.int8).reshape(shape[0], shape[1]).astype(np.float64)
-            sw_rows = sw if sw.size == shape[0] else np.full(shape[0], sw[0])
-            b = np.zeros(shape[0])
+            out, inp = shape[0], shape[-1]
+            ish = list(sg.tensors[op.inputs[0]].shape)
+            pos = int(np.prod(ish[1:3])) if conv1 else 1
+            w = data(op.inputs[1], np.int8).reshape(out, inp).astype(np.float64)
+            sw_rows = sw if sw.size == out else np.full(out, sw[0])
+            b = np.zeros(out)
             if len(op.inputs) > 2 and op.inputs[2] >= 0:
                 b = data(op.inputs[2], np.int32).astype(np.float64) * sx[0] * sw_rows
             layers.append(dict(W=w * sw_rows[:, None], b=b, sx=sx[0], zx=int(zx[0]), sy=sy[0],
                                zy=int(zy[0]), act=op.builtinOptions.fusedActivationFunction,
-                               sw=sw_rows, out=shape[0], inp=shape[1]))
+                               sw=sw_rows, out=out, inp=inp, pos=pos, pools_after=0))
+        elif code == AVGPOOL and layers:
+            layers[-1]["pools_after"] += 1  # global pool: mean over positions
         elif code == SOFTMAX:
             beta = op.builtinOptions.beta or 1.0
     return layers, beta
@@ -98,29 +107,36 @@ class Adapter:
 
 
 def forward_backward(layers, beta, ad, x8, label, want_grad=True):
-    """x8: int8 latent at the input of layer ad.lowest. Returns loss, logits, grads."""
-    x = (x8.astype(np.float64) - layers[ad.lowest]["zx"]) * layers[ad.lowest]["sx"]
+    """x8: int8 latent at the input of layer ad.lowest (flattened positions x features).
+    Activations are [positions, features] matrices; a 1x1 conv is the FC at every position,
+    a global average pool the mean over positions."""
+    L0 = layers[ad.lowest]
+    x = (x8.astype(np.float64) - L0["zx"]) * L0["sx"]
     cache = []
     for li in range(ad.lowest, len(layers)):
         L = layers[li]
-        if (li, KIND_PROMPT) in ad.p:
+        if (li, KIND_PROMPT) in ad.p:  # offsets the first features of the flattened input
             p = ad.p[(li, KIND_PROMPT)]
-            x = x.copy()
+            x = x.reshape(-1).copy()
             x[: p.size] += p
-        z = L["W"] @ x + L["b"]
-        h = None
+        X = x.reshape(L["pos"], L["inp"])
+        Z = X @ L["W"].T + L["b"]
+        H = None
         if (li, KIND_BIAS) in ad.p:
-            z = z + ad.p[(li, KIND_BIAS)]
+            Z = Z + ad.p[(li, KIND_BIAS)]
         if (li, KIND_A) in ad.p:
-            h = ad.p[(li, KIND_A)] @ x
-            z = z + ad.alpha_r * (ad.p[(li, KIND_B)] @ h)
-        y = z
+            H = X @ ad.p[(li, KIND_A)].T
+            Z = Z + ad.alpha_r * (H @ ad.p[(li, KIND_B)].T)
+        Y = Z
         if L["act"] == 1:
-            y = np.maximum(z, 0.0)
+            Y = np.maximum(Z, 0.0)
         elif L["act"] == 3:
-            y = np.clip(z, 0.0, 6.0)
-        cache.append((li, x, h, z))
-        x = y
+            Y = np.clip(Z, 0.0, 6.0)
+        cache.append((li, X, H, Z))
+        for _ in range(L["pools_after"]):
+            Y = Y.mean(axis=0, keepdims=True)
+        x = Y
+    x = x.reshape(-1)
     logits = beta * x
     e = np.exp(logits - logits.max())
     prob = e / e.sum()
@@ -130,25 +146,28 @@ def forward_backward(layers, beta, ad, x8, label, want_grad=True):
     g = {}
     d = prob.copy()
     d[label] -= 1.0
-    d *= beta
-    for li, xin, h, z in reversed(cache):
+    d = (d * beta)[None, :]
+    for li, X, H, Z in reversed(cache):
         L = layers[li]
+        d = d.reshape(-1, L["out"])
+        if d.shape[0] != L["pos"]:  # through the pool: mean -> equal share per position
+            d = np.repeat(d, L["pos"], axis=0) / L["pos"]
         if L["act"] == 1:
-            d = d * (z > 0)
+            d = d * (Z > 0)
         elif L["act"] == 3:
-            d = d * ((z > 0) & (z < 6))
+            d = d * ((Z > 0) & (Z < 6))
         if (li, KIND_A) in ad.p:
             A, B = ad.p[(li, KIND_A)], ad.p[(li, KIND_B)]
-            g[(li, KIND_B)] = ad.alpha_r * np.outer(d, h)
-            gh = ad.alpha_r * (B.T @ d)
-            g[(li, KIND_A)] = np.outer(gh, xin)
-            dx = L["W"].T @ d + A.T @ gh
+            g[(li, KIND_B)] = ad.alpha_r * (d.T @ H)
+            GH = ad.alpha_r * (d @ B)
+            g[(li, KIND_A)] = GH.T @ X
+            dx = d @ L["W"] + GH @ A
         else:
-            dx = L["W"].T @ d
+            dx = d @ L["W"]
         if (li, KIND_BIAS) in ad.p:
-            g[(li, KIND_BIAS)] = d.copy()
+            g[(li, KIND_BIAS)] = d.sum(axis=0)
         if (li, KIND_PROMPT) in ad.p:
-            g[(li, KIND_PROMPT)] = dx[: ad.p[(li, KIND_PROMPT)].size].copy()
+            g[(li, KIND_PROMPT)] = dx.reshape(-1)[: ad.p[(li, KIND_PROMPT)].size].copy()
         d = dx
     return loss, x, g
 
@@ -173,7 +192,7 @@ def cmd_grads(a):
     for line in open(a.dump):
         rec = json.loads(line)
         ad = Adapter(parse_adapter(bytes.fromhex(rec["adapter"])), layers)
-        labels, lat = read_latents(a.latents, layers[ad.lowest]["inp"])
+        labels, lat = read_latents(a.latents, layers[ad.lowest]["inp"] * layers[ad.lowest]["pos"])
         i = rec["step"] % len(labels)
         loss, logits, g = forward_backward(layers, beta, ad, lat[i], int(labels[i]))
         L = layers[-1]
@@ -218,7 +237,7 @@ def accuracy(layers, beta, ad, labels, lat):
 def cmd_train(a):
     layers, beta = load_model(a.model)
     ad = Adapter(parse_adapter(open(a.init, "rb").read()), layers)
-    size = layers[ad.lowest]["inp"]
+    size = layers[ad.lowest]["inp"] * layers[ad.lowest]["pos"]
     labels, lat = read_latents(a.latents, size)
     ev = read_latents(a.eval_latents, size) if a.eval_latents else None
     res = dict(train_before=accuracy(layers, beta, ad, labels, lat))
