@@ -72,3 +72,27 @@ engine-arm: $(BUILD)/arm/libedgepeft.a
 engine-rv32: $(BUILD)/rv32/libedgepeft.a
 
 ALL_TARGETS += $(ENGINE_LIB) $(CLI_BIN)
+
+# --- warning-free builds as a test (host-tests/engine/warnings.test.ts) ---
+# The engine's own sources (reader, kernels, planner, sessions) compiled with -Werror by
+# host gcc and clang and by both cross compilers with the engine-arm / engine-rv32 flags.
+# Separate object dirs: a clean -Werror compile must not depend on what `make` built.
+WARN_SRCS := $(sort $(foreach d,native/model native/kernels native/plan native/engine,$(wildcard $(d)/*.c)))
+WARN_HOST_FLAGS := -std=c11 -O2 -Wall -Wextra -Werror -ffp-contract=off $(ENGINE_OPT) $(ENGINE_INC)
+WARN_OBJS := $(foreach t,gcc clang arm rv32,$(patsubst %.c,$(BUILD)/warn/$(t)/%.o,$(WARN_SRCS)))
+
+$(BUILD)/warn/gcc/%.o: %.c $(ENGINE_HDRS)
+	@mkdir -p $(dir $@)
+	gcc $(WARN_HOST_FLAGS) -c $< -o $@
+$(BUILD)/warn/clang/%.o: %.c $(ENGINE_HDRS)
+	@mkdir -p $(dir $@)
+	clang $(filter-out -fvect-cost-model=dynamic,$(WARN_HOST_FLAGS)) -c $< -o $@
+$(BUILD)/warn/arm/%.o: %.c $(ENGINE_HDRS)
+	@mkdir -p $(dir $@)
+	$(ARM_CC) $(ARM_CFLAGS) -Werror -c $< -o $@
+$(BUILD)/warn/rv32/%.o: %.c $(ENGINE_HDRS)
+	@mkdir -p $(dir $@)
+	$(RV32_CC) $(RV32_CFLAGS) -Werror -c $< -o $@
+
+.PHONY: engine-warnings
+engine-warnings: $(WARN_OBJS)

@@ -55,13 +55,24 @@ typedef struct {
         struct {
             uint32_t bytes;
         } copy;
+        struct {
+            const void *params; /* persistent block: see op_prepare_data.c */
+        } ext;
     } u;
 } ep_op_rt;
 
 enum {
     EP_K_FC, EP_K_FC_PC, EP_K_CONV, EP_K_CONV16, EP_K_DW, EP_K_AVGPOOL, EP_K_MAXPOOL,
-    EP_K_SOFTMAX8, EP_K_SOFTMAX16, EP_K_QUANT, EP_K_SVDF, EP_K_RESHAPE
+    EP_K_SOFTMAX8, EP_K_SOFTMAX16, EP_K_QUANT, EP_K_SVDF, EP_K_RESHAPE, EP_K_ADD, EP_K_MUL,
+    EP_K_PAD, EP_K_CONCAT, EP_K_SSLICE
 };
+
+/* CONCATENATION arguments: input tensors (the op record holds only 5). */
+typedef struct {
+    int32_t count, outer;
+    int16_t in[EP_MAX_OP_INPUTS];
+    int32_t axis_bytes[EP_MAX_OP_INPUTS];
+} ep_concat_rt;
 
 /* Persistent allocator used by prepare. In measure mode (base NULL) it only
  * counts; prepare then skips writing. */
@@ -80,6 +91,8 @@ ep_status ep_prep_fail(ep_prep *p, ep_status st, const char *fmt, ...);
 
 /* Validate one operator and fill its record; allocates persistent data. */
 ep_status ep_op_prepare(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
+/* ADD, MUL, PAD, CONCATENATION, STRIDED_SLICE (op_prepare_data.c). */
+ep_status ep_op_prepare_data(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 ep_status ep_op_eval(ep_session *s, ep_op_rt *rt);
 /* Is this operator kind (with these types) supported? */
 bool ep_op_supported(int32_t opcode);

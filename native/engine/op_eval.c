@@ -68,6 +68,26 @@ ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
             memmove(out, in, rt->u.copy.bytes);
         }
         return EP_OK;
+    case EP_K_ADD:
+    case EP_K_MUL: {
+        const ep_broadcast_dims *bd = (const ep_broadcast_dims *)rt->u.ext.params;
+        const void *p = bd + 1;
+        return rt->kind == EP_K_ADD
+                   ? ep_elementwise_add_s8((const ep_add_params *)p, bd, in, w, out)
+                   : ep_elementwise_mul_s8((const ep_mul_params *)p, bd, in, w, out);
+    }
+    case EP_K_PAD:
+        return ep_pad_s8((const ep_pad_params *)rt->u.ext.params, in, out);
+    case EP_K_SSLICE:
+        return ep_strided_slice((const ep_strided_slice_params *)rt->u.ext.params, in, out);
+    case EP_K_CONCAT: {
+        const ep_concat_rt *cr = (const ep_concat_rt *)rt->u.ext.params;
+        const uint8_t *ins[EP_MAX_OP_INPUTS];
+        for (int32_t i = 0; i < cr->count && i < EP_MAX_OP_INPUTS; ++i) {
+            ins[i] = TD(s, cr->in[i]);
+        }
+        return ep_concatenation(ins, cr->axis_bytes, cr->count, cr->outer, out);
+    }
     default:
         return EP_ERR_STATE;
     }

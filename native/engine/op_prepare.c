@@ -92,7 +92,7 @@ static ep_status prep_conv(ctx_t *c, ep_op_rt *rt, bool depthwise)
         ok = ok && fd.n == 1 && fd.c == out_c && o->depth_multiplier > 0 &&
              out_c == id.c * o->depth_multiplier;
     } else {
-        ok = ok && fd.n == out_c && fd.c > 0 && id.c % fd.c == 0 && out_c % (id.c / fd.c) == 0;
+        ok = ok && fd.n == out_c && fd.c > 0 && id.c >= fd.c && id.c % fd.c == 0 && out_c % (id.c / fd.c) == 0;
     }
     if (!ok) {
         return FAIL(c, EP_ERR_SHAPE, "operator %d (%s): output/filter shape mismatch", c->index,
@@ -316,7 +316,6 @@ ep_status ep_op_prepare(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_r
     case EP_OP_SVDF: return prep_svdf(&c, rt);
     case EP_OP_RESHAPE: return prep_reshape(&c, rt);
     default:
-        return FAIL(&c, EP_ERR_UNSUPPORTED, "operator %d: unsupported operator %s", index,
-                    ep_op_name(op));
+        return ep_op_prepare_data(p, index, op, rt);
     }
 }

@@ -29,7 +29,8 @@ bool ep_op_supported(int32_t opcode)
     switch (opcode) {
     case EP_OP_FULLY_CONNECTED: case EP_OP_CONV_2D: case EP_OP_DEPTHWISE_CONV_2D:
     case EP_OP_AVERAGE_POOL_2D: case EP_OP_MAX_POOL_2D: case EP_OP_RESHAPE:
-    case EP_OP_SOFTMAX: case EP_OP_QUANTIZE: case EP_OP_SVDF:
+    case EP_OP_SOFTMAX: case EP_OP_QUANTIZE: case EP_OP_SVDF: case EP_OP_ADD: case EP_OP_MUL:
+    case EP_OP_PAD: case EP_OP_CONCATENATION: case EP_OP_STRIDED_SLICE:
         return true;
     default:
         return false;

@@ -277,6 +277,65 @@ ep_status ep_svdf_s8(const ep_context *ctx, const ep_svdf_params *params,
                      const int8_t *feature_weights, const int8_t *time_weights,
                      const int32_t *bias, int8_t *state, int32_t num_units, int8_t *output);
 
+/* Elementwise and data-movement kernels (ADD, MUL, PAD, CONCATENATION,
+ * STRIDED_SLICE). Shapes are right-aligned to EP_MAX_DIMS (leading 1s). */
+
+/* Broadcast view of two inputs onto one output (TFLM BroadcastAdd/Mul6DSlow):
+ * stride_1/stride_2 are element strides, 0 along broadcast dimensions. */
+typedef struct {
+    int32_t dims[EP_MAX_DIMS];
+    int32_t stride_1[EP_MAX_DIMS];
+    int32_t stride_2[EP_MAX_DIMS];
+} ep_broadcast_dims;
+
+/* ADD int8 (TFLM reference int8 Add): both inputs scaled to a common
+ * 2^left_shift fixed point, summed, requantised. Offsets: input = -z_in,
+ * output = +z_out; multipliers with shift <= 0. */
+typedef struct {
+    int32_t input_1_offset, input_1_mult, input_1_shift;
+    int32_t input_2_offset, input_2_mult, input_2_shift;
+    int32_t left_shift;
+    int32_t output_offset, output_mult, output_shift;
+    ep_activation activation;
+} ep_add_params;
+ep_status ep_elementwise_add_s8(const ep_add_params *params, const ep_broadcast_dims *dims,
+                                const int8_t *input_1, const int8_t *input_2, int8_t *output);
+
+/* MUL int8 (TFLM reference int8 Mul): requant((x1 - z1) * (x2 - z2)) + z_out. */
+typedef struct {
+    int32_t input_1_offset, input_2_offset, output_offset;
+    ep_per_tensor_quant_params quant;
+    ep_activation activation;
+} ep_mul_params;
+ep_status ep_elementwise_mul_s8(const ep_mul_params *params, const ep_broadcast_dims *dims,
+                                const int8_t *input_1, const int8_t *input_2, int8_t *output);
+
+/* PAD int8: output[i] = input[i - before] inside, pad_value outside. */
+typedef struct {
+    int32_t in_dims[EP_MAX_DIMS];
+    int32_t before[EP_MAX_DIMS];
+    int32_t after[EP_MAX_DIMS];
+    int32_t pad_value;
+} ep_pad_params;
+ep_status ep_pad_s8(const ep_pad_params *params, const int8_t *input, int8_t *output);
+
+/* CONCATENATION (any element type): count inputs, each viewed as [outer,
+ * axis_bytes[i]] bytes; output rows are the inputs' rows back to back. */
+ep_status ep_concatenation(const uint8_t *const *inputs, const int32_t *axis_bytes,
+                           int32_t count, int32_t outer, uint8_t *output);
+
+/* STRIDED_SLICE (any element type): start/stop/stride per dimension already
+ * resolved (TFLM StartForAxis / StopForAxis: masks, negative indices, clamping). */
+typedef struct {
+    int32_t in_dims[EP_MAX_DIMS];
+    int32_t start[EP_MAX_DIMS];
+    int32_t stop[EP_MAX_DIMS];
+    int32_t stride[EP_MAX_DIMS];
+    int32_t element_bytes;
+} ep_strided_slice_params;
+ep_status ep_strided_slice(const ep_strided_slice_params *params, const uint8_t *input,
+                           uint8_t *output);
+
 /* ------------------------------------------------------------------ */
 /* Model reader (native/model): zero-copy view of .tflite bytes        */
 /* ------------------------------------------------------------------ */

@@ -32,6 +32,46 @@ ep_status ep_convolve_s8_prepare(const ep_conv_params *params, const ep_dims *fi
     return EP_OK;
 }
 
+/* Four horizontally adjacent output pixels whose windows lie inside the input. */
+static void conv_tile4(const ep_conv_params *params, const ep_per_channel_quant_params *quant,
+                       const int8_t *in_b, int32_t in_w, int32_t in_c, int32_t iy0,
+                       int32_t ix0, const int8_t *filter, int32_t kh, int32_t kw, int32_t cin,
+                       int32_t oc_per_group, int32_t out_c, const int32_t *bias, int8_t *output)
+{
+    const int32_t dh = params->dilation.h, dw = params->dilation.w;
+    const size_t px = (size_t)params->stride.w * (size_t)in_c; /* next pixel's window */
+    const size_t w_oc = (size_t)kh * (size_t)kw * (size_t)cin;
+    for (int32_t oc = 0; oc < out_c; ++oc) {
+        const int8_t *w = filter + (size_t)oc * w_oc;
+        const int8_t *x0 = in_b + (size_t)(oc / oc_per_group) * (size_t)cin;
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, ws = 0;
+        for (int32_t fy = 0; fy < kh; ++fy) {
+            for (int32_t fx = 0; fx < kw; ++fx) {
+                const int8_t *x = x0 + ((size_t)(iy0 + fy * dh) * (size_t)in_w +
+                                        (size_t)(ix0 + fx * dw)) * (size_t)in_c;
+                const int8_t *wt = w + ((size_t)fy * (size_t)kw + (size_t)fx) * (size_t)cin;
+                for (int32_t i = 0; i < cin; ++i) {
+                    const int32_t wv = wt[i];
+                    ws += wv;
+                    a0 += wv * x[i];
+                    a1 += wv * x[px + (size_t)i];
+                    a2 += wv * x[2 * px + (size_t)i];
+                    a3 += wv * x[3 * px + (size_t)i];
+                }
+            }
+        }
+        const uint32_t base = (uint32_t)params->input_offset * (uint32_t)ws +
+                              (bias != NULL ? (uint32_t)bias[oc] : 0u);
+        const int32_t acc[4] = {(int32_t)((uint32_t)a0 + base), (int32_t)((uint32_t)a1 + base),
+                                (int32_t)((uint32_t)a2 + base), (int32_t)((uint32_t)a3 + base)};
+        for (int32_t p = 0; p < 4; ++p) {
+            output[(size_t)p * (size_t)out_c + (size_t)oc] =
+                ep_out_s8(acc[p], quant->multiplier[oc], quant->shift[oc], params->output_offset,
+                          params->activation.min, params->activation.max);
+        }
+    }
+}
+
 ep_status ep_convolve_s8(const ep_context *ctx, const ep_conv_params *params,
                          const ep_per_channel_quant_params *quant,
                          const ep_dims *input_dims, const int8_t *input,
@@ -66,8 +106,21 @@ ep_status ep_convolve_s8(const ep_context *ctx, const ep_conv_params *params,
             const int32_t iy0 = oy * params->stride.h - params->padding.h;
             int32_t fy0, fy1;
             ep_tap_range(iy0, in_h, kh, dh, &fy0, &fy1);
+            const int row_inside = fy0 == 0 && fy1 == kh;
             for (int32_t ox = 0; ox < out_w; ++ox) {
                 const int32_t ix0 = ox * params->stride.w - params->padding.w;
+                /* Four windows fully inside the input: one pass over each filter row
+                 * serves four output pixels (a GEMM micro-tile), and the input offset
+                 * is applied once per channel as io * sum(w), computed in the same
+                 * pass. Int32 wraps alike in either order, so the bytes are TFLM's. */
+                const int32_t ix3 = ix0 + 3 * params->stride.w;
+                if (row_inside && ox + 4 <= out_w && ix0 >= 0 && ix3 + (kw - 1) * dw < in_w) {
+                    conv_tile4(params, quant, in_b, in_w, in_c, iy0, ix0, filter, kh, kw, cin,
+                               oc_per_group, out_c, bias, output);
+                    output += 4 * (size_t)out_c;
+                    ox += 3;
+                    continue;
+                }
                 int32_t fx0, fx1;
                 ep_tap_range(ix0, in_w, kw, dw, &fx0, &fx1);
                 const int inside = sums != NULL && fy0 == 0 && fy1 == kh && fx0 == 0 && fx1 == kw;

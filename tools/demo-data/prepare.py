@@ -28,9 +28,11 @@ import sys
 import zipfile
 from pathlib import Path
 
-import flatbuffers
 import numpy as np
 from sklearn.datasets import load_digits
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import tflite_writer  # noqa: E402  (tools/tflite_writer.py, shared with tools/oracle/opmodels.py)
 
 SEED = 2024
 HIDDEN = 32
@@ -165,110 +167,20 @@ OPT_FULLY_CONNECTED, OPT_SOFTMAX = 8, 9  # BuiltinOptions union indices
 ACT_NONE, ACT_RELU = 0, 1
 
 
-def _vec(b: flatbuffers.Builder, values: list[int] | list[float], kind: str) -> int:
-    size, prepend = {"i32": (4, b.PrependInt32), "i64": (8, b.PrependInt64),
-                     "f32": (4, b.PrependFloat32), "off": (4, b.PrependUOffsetTRelative)}[kind]
-    b.StartVector(size, len(values), size)
-    for v in reversed(values):
-        prepend(v)
-    return b.EndVector()
-
-
-def _aligned_bytes(b: flatbuffers.Builder, data: bytes) -> int:
-    # Buffer.data is force_align 16 in the schema: a zero-copy reader may load int32 bias
-    # (or SIMD-load weights) straight from flash, so honour it. The builder keeps the final
-    # size a multiple of its largest alignment, so end-relative alignment is absolute.
-    b.StartVector(1, len(data), 16)
-    b.head = b.head - len(data)
-    b.Bytes[b.head:b.head + len(data)] = data
-    return b.EndVector()
-
-
 def write_tflite(tensors: list[dict], operators: list[dict], buffers: list[bytes], description: str) -> bytes:
     """tensors: name, shape, type, buffer, scale, zp. operators: opcode (0 FC, 1 SOFTMAX),
-    inputs, outputs, and either act (FC) or beta (SOFTMAX). Field slots follow schema.fbs."""
-    b = flatbuffers.Builder(4096)
-
-    buf_offs = []
-    for data in buffers:
-        data_off = _aligned_bytes(b, data) if data else None
-        b.StartObject(3)  # Buffer: data, offset, size
-        if data_off is not None:
-            b.PrependUOffsetTRelativeSlot(0, data_off, 0)
-        buf_offs.append(b.EndObject())
-
-    tensor_offs = []
-    for t in tensors:
-        name = b.CreateString(t["name"])
-        shape = _vec(b, t["shape"], "i32")
-        scale = _vec(b, [float(t["scale"])], "f32")
-        zp = _vec(b, [int(t["zp"])], "i64")
-        b.StartObject(7)  # QuantizationParameters: min, max, scale, zero_point, details_type, details, qdim
-        b.PrependUOffsetTRelativeSlot(2, scale, 0)
-        b.PrependUOffsetTRelativeSlot(3, zp, 0)
-        quant = b.EndObject()
-        b.StartObject(5)  # Tensor: shape, type, buffer, name, quantization
-        b.PrependUOffsetTRelativeSlot(0, shape, 0)
-        b.PrependInt8Slot(1, t["type"], 0)
-        b.PrependUint32Slot(2, t["buffer"], 0)
-        b.PrependUOffsetTRelativeSlot(3, name, 0)
-        b.PrependUOffsetTRelativeSlot(4, quant, 0)
-        tensor_offs.append(b.EndObject())
-
-    op_offs = []
+    inputs, outputs, and either act (FC) or beta (SOFTMAX). The bytes come from the shared
+    writer (tools/tflite_writer.py); versions as the converter records them for int8
+    kernels (FC v4, SOFTMAX v2)."""
+    ops = []
     for op in operators:
         if op["opcode"] == 0:
-            b.StartObject(5)  # FullyConnectedOptions: fused_activation_function, weights_format, ...
-            b.PrependInt8Slot(0, op["act"], 0)
-            options, options_type = b.EndObject(), OPT_FULLY_CONNECTED
+            options = (OPT_FULLY_CONNECTED, 5, [(0, "i8", op["act"])])  # FullyConnectedOptions
         else:
-            b.StartObject(1)  # SoftmaxOptions: beta
-            b.PrependFloat32Slot(0, op["beta"], 0.0)
-            options, options_type = b.EndObject(), OPT_SOFTMAX
-        inputs = _vec(b, op["inputs"], "i32")
-        outputs = _vec(b, op["outputs"], "i32")
-        b.StartObject(5)  # Operator: opcode_index, inputs, outputs, builtin_options_type, builtin_options
-        b.PrependUint32Slot(0, op["opcode"], 0)
-        b.PrependUOffsetTRelativeSlot(1, inputs, 0)
-        b.PrependUOffsetTRelativeSlot(2, outputs, 0)
-        b.PrependUint8Slot(3, options_type, 0)
-        b.PrependUOffsetTRelativeSlot(4, options, 0)
-        op_offs.append(b.EndObject())
-
-    sg_name = b.CreateString("main")
-    sg_tensors = _vec(b, tensor_offs, "off")
-    sg_inputs = _vec(b, [0], "i32")
-    sg_outputs = _vec(b, [len(tensors) - 1], "i32")
-    sg_ops = _vec(b, op_offs, "off")
-    b.StartObject(5)  # SubGraph: tensors, inputs, outputs, operators, name
-    b.PrependUOffsetTRelativeSlot(0, sg_tensors, 0)
-    b.PrependUOffsetTRelativeSlot(1, sg_inputs, 0)
-    b.PrependUOffsetTRelativeSlot(2, sg_outputs, 0)
-    b.PrependUOffsetTRelativeSlot(3, sg_ops, 0)
-    b.PrependUOffsetTRelativeSlot(4, sg_name, 0)
-    subgraph = b.EndObject()
-
-    # Versions as the converter records them for int8 kernels (FC v4, SOFTMAX v2).
-    code_offs = []
-    for code, version in ((OP_FULLY_CONNECTED, 4), (OP_SOFTMAX, 2)):
-        b.StartObject(4)  # OperatorCode: deprecated_builtin_code, custom_code, version, builtin_code
-        b.PrependInt8Slot(0, code, 0)
-        b.PrependInt32Slot(2, version, 1)
-        b.PrependInt32Slot(3, code, 0)
-        code_offs.append(b.EndObject())
-
-    desc = b.CreateString(description)
-    codes = _vec(b, code_offs, "off")
-    subgraphs = _vec(b, [subgraph], "off")
-    bufs = _vec(b, buf_offs, "off")
-    b.StartObject(5)  # Model: version, operator_codes, subgraphs, description, buffers
-    b.PrependUint32Slot(0, 3, 0)
-    b.PrependUOffsetTRelativeSlot(1, codes, 0)
-    b.PrependUOffsetTRelativeSlot(2, subgraphs, 0)
-    b.PrependUOffsetTRelativeSlot(3, desc, 0)
-    b.PrependUOffsetTRelativeSlot(4, bufs, 0)
-    b.Finish(b.EndObject(), file_identifier=b"TFL3")
-    return bytes(b.Output())
+            options = (OPT_SOFTMAX, 1, [(0, "f32", op["beta"])])  # SoftmaxOptions: beta
+        ops.append(dict(opcode=op["opcode"], inputs=op["inputs"], outputs=op["outputs"], options=options))
+    return tflite_writer.write_model(tensors, ops, buffers, [(OP_FULLY_CONNECTED, 4), (OP_SOFTMAX, 2)],
+                                     description)
 
 
 def build_int8_model(p: dict[str, np.ndarray], calib_raw: np.ndarray) -> tuple[bytes, dict]:

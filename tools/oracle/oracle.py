@@ -3,8 +3,8 @@
 Usage:
   oracle.py MODEL [--input IN.bin] [--output OUT.bin] [--keep-state] [--output-tensors T,..]
 
-IN.bin holds one or more raw input tensors back to back, in the model's input dtype
-(little-endian).  Each is run as an independent inference (the interpreter is reset in
+IN.bin holds one or more samples back to back, each the model's input tensors in order,
+in their dtypes (little-endian).  Each is run as an independent inference (the interpreter is reset in
 between, so stateful models such as keyword_scrambled's SVDF start from zero state each
 time) unless --keep-state is given.  The raw outputs are written back to back to OUT.bin.
 Variants of a model (intermediate outputs, rescaled biases) come from modeledit.py;
@@ -61,26 +61,50 @@ def arena_usage(interp):
     return usage
 
 
+def input_infos(interp):
+    """Every model input, in order (the bindings only say how many by raising)."""
+    infos = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)  # the C++ side prints the out-of-range probe to fd 2
+    try:
+        while True:
+            try:
+                infos.append(tensor_info(interp.get_input_details(len(infos))))
+            except IndexError:
+                return infos
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def run_batch(model, raw, keep_state):
-    """Runs each input tensor in `raw`; returns (interpreter, input info, output info, outputs)."""
+    """Runs each sample in `raw` (all model inputs back to back, like `edge-peft infer`);
+    returns (interpreter, input infos, output info, outputs)."""
     interp = runtime.Interpreter.from_bytes(model)
-    inp = tensor_info(interp.get_input_details(0))
+    inps = input_infos(interp)
     out = tensor_info(interp.get_output_details(0))
-    dtype = np.dtype(inp["dtype"]).newbyteorder("<")
-    if len(raw) % inp["bytes"] != 0:
+    sample = sum(i["bytes"] for i in inps)
+    if len(raw) % sample != 0:
         sys.exit("oracle: input holds %d bytes, not a multiple of the input size %d"
-                 % (len(raw), inp["bytes"]))
+                 % (len(raw), sample))
     results = []
-    for i in range(len(raw) // inp["bytes"]):
-        chunk = raw[i * inp["bytes"]:(i + 1) * inp["bytes"]]
-        x = np.frombuffer(chunk, dtype=dtype).reshape(inp["shape"])
-        interp.set_input(x.astype(dtype.newbyteorder("=")), 0)
+    for k in range(len(raw) // sample):
+        at = k * sample
+        for n, inp in enumerate(inps):
+            dtype = np.dtype(inp["dtype"]).newbyteorder("<")
+            chunk = raw[at:at + inp["bytes"]]
+            at += inp["bytes"]
+            x = np.frombuffer(chunk, dtype=dtype).reshape(inp["shape"])
+            interp.set_input(x.astype(dtype.newbyteorder("=")), n)
         interp.invoke()
         y = interp.get_output(0)
         results.append(np.ascontiguousarray(y).astype(y.dtype.newbyteorder("<")).tobytes())
         if not keep_state:
             interp.reset()
-    return interp, inp, out, b"".join(results)
+    return interp, inps, out, b"".join(results)
 
 
 def main():
@@ -99,8 +123,8 @@ def main():
     if args.input:
         with open(args.input, "rb") as f:
             raw = f.read()
-    interp, inp, out, outputs = run_batch(model, raw, args.keep_state)
-    count = len(raw) // inp["bytes"]
+    interp, inps, out, outputs = run_batch(model, raw, args.keep_state)
+    count = len(raw) // sum(i["bytes"] for i in inps)
     if args.input and not args.output:
         sys.stdout.buffer.write(outputs)
         return
@@ -109,7 +133,8 @@ def main():
             f.write(outputs)
     summary = {
         "model_bytes": len(model),
-        "input": inp,
+        "input": inps[0],
+        "inputs": inps,
         "output": out,
         "inferences": count,
         "arena": arena_usage(interp),

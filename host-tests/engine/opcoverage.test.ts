@@ -1,0 +1,76 @@
+// Operator coverage against the TFLite Micro oracle: tools/oracle/opmodels.py writes tiny
+// single-operator int8 models (every implemented operator and its variants: padding, stride,
+// dilation, fused activations, per-tensor / per-channel weights, depth multiplier, softmax
+// beta and int16 output, QUANTIZE type pairs, broadcasting ADD / MUL, PAD, CONCATENATION,
+// STRIDED_SLICE); each runs on 100 seeded inputs in our engine and in the oracle, and the
+// outputs must be equal byte for byte. The fixture models never exercise most of these.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { python, repoRoot } from '../support/paths.js';
+import {
+  firstDifference, randomInputs, runEngine, runOracle, scratchDir, type TensorInfo,
+} from './harness.js';
+
+const INPUTS = 100;
+const generator = join(repoRoot, 'tools', 'oracle', 'opmodels.py');
+
+interface Case {
+  name: string;
+  op: string;
+  file: string;
+  inputs: { shape: number[]; dtype: TensorInfo['dtype']; zero_point: number }[];
+}
+
+const bytesOf: Record<string, number> = { int8: 1, int16: 2, int32: 4 };
+
+function seedOf(name: string): number {
+  let h = 2166136261;
+  for (const c of name) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
+  return h;
+}
+
+/** INPUTS samples, each all of the model's inputs back to back (the CLI and oracle contract). */
+function batchFor(c: Case): Buffer {
+  const per = c.inputs.map((t, i) => {
+    const info: TensorInfo = {
+      shape: t.shape, dtype: t.dtype, scales: [1], zero_points: [t.zero_point],
+      bytes: t.shape.reduce((a, b) => a * b, 1) * (bytesOf[t.dtype] ?? 1),
+    };
+    return { info, data: randomInputs(info, INPUTS, seedOf(`${c.name}/${i}`)) };
+  });
+  const parts: Buffer[] = [];
+  for (let k = 0; k < INPUTS; k++) {
+    for (const p of per) parts.push(p.data.subarray(k * p.info.bytes, (k + 1) * p.info.bytes));
+  }
+  return Buffer.concat(parts);
+}
+
+describe('operator coverage: single-op models vs TFLite Micro (byte for byte)', function () {
+  this.timeout(300_000);
+  const scratch = scratchDir('opcov');
+  const cases = JSON.parse(
+    execFileSync(python, [generator, scratch.dir], { encoding: 'utf8' }),
+  ) as Case[];
+  after(() => scratch.done());
+
+  it('covers every implemented operator', () => {
+    const ops = new Set(cases.map((c) => c.op));
+    for (const op of ['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'AVERAGE_POOL_2D',
+      'MAX_POOL_2D', 'SOFTMAX', 'QUANTIZE', 'ADD', 'MUL', 'PAD', 'CONCATENATION',
+      'STRIDED_SLICE']) {
+      assert.ok(ops.has(op), `no model for ${op}`);
+    }
+  });
+
+  for (const c of cases) {
+    it(`${c.op}: ${c.name}`, () => {
+      const batch = batchFor(c);
+      const { report, output } = runOracle(c.file, batch, scratch.dir);
+      assert.equal(report.inferences, INPUTS);
+      const got = runEngine(c.file, batch, scratch.dir);
+      const diff = firstDifference(output, got, report.output);
+      assert.equal(diff, undefined, `${c.name}: ${diff ?? ''}`);
+    });
+  }
+});

@@ -1,0 +1,317 @@
+/* Prepare for the elementwise and data-movement operators (ADD, MUL, PAD,
+ * CONCATENATION, STRIDED_SLICE). Their kernel arguments are larger than the
+ * op record's union, so they live in a persistent block allocated only for
+ * these operators: models without them keep the same arena size. */
+#include "prep_util.h"
+
+static ep_status want_same_quant(ctx_t *c, const ep_tensor_info *a, const ep_tensor_info *b)
+{
+    if (ep_tensor_scale(a, 0) != ep_tensor_scale(b, 0) ||
+        ep_tensor_zero_point(a, 0) != ep_tensor_zero_point(b, 0)) {
+        return FAIL(c, EP_ERR_QUANT, "operator %d (%s): input and output quantisation differ",
+                    c->index, ep_op_name(c->op));
+    }
+    return EP_OK;
+}
+
+/* Right-aligns a shape to EP_MAX_DIMS. */
+static void align_dims(const ep_tensor_info *t, int32_t *d)
+{
+    for (int32_t k = 0; k < EP_MAX_DIMS; ++k) {
+        d[k] = 1;
+    }
+    for (int32_t k = 0; k < t->rank; ++k) {
+        d[EP_MAX_DIMS - t->rank + k] = t->dims[k];
+    }
+}
+
+/* Broadcast strides of a and b onto out (each dim equal or 1, as TFLM). */
+static ep_status broadcast(ctx_t *c, const ep_tensor_info *a, const ep_tensor_info *b,
+                           const ep_tensor_info *out, ep_broadcast_dims *bd)
+{
+    int32_t da[EP_MAX_DIMS], db[EP_MAX_DIMS], dout[EP_MAX_DIMS];
+    align_dims(a, da);
+    align_dims(b, db);
+    align_dims(out, dout);
+    int32_t sa = 1, sb = 1;
+    for (int32_t k = EP_MAX_DIMS - 1; k >= 0; --k) {
+        const int32_t want = da[k] == 1 ? db[k] : da[k];
+        if ((da[k] != 1 && db[k] != 1 && da[k] != db[k]) || dout[k] != want) {
+            return FAIL(c, EP_ERR_SHAPE, "operator %d (%s): shapes do not broadcast", c->index,
+                        ep_op_name(c->op));
+        }
+        bd->dims[k] = want;
+        bd->stride_1[k] = da[k] == 1 ? 0 : sa;
+        bd->stride_2[k] = db[k] == 1 ? 0 : sb;
+        sa *= da[k];
+        sb *= db[k];
+    }
+    return EP_OK;
+}
+
+static ep_status prep_binary(ctx_t *c, ep_op_rt *rt, bool add)
+{
+    const ep_op_info *op = c->op;
+    ep_tensor_info a, b, out;
+    if (op->input_count != 2) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (%s): want 2 inputs", c->index, ep_op_name(op));
+    }
+    TRY(pu_tensor(c, op->inputs[0], &a, "input 1"));
+    TRY(pu_tensor(c, op->inputs[1], &b, "input 2"));
+    TRY(pu_tensor(c, op->outputs[0], &out, "output"));
+    TRY(pu_want_type(c, &a, EP_TYPE_INT8, "input 1"));
+    TRY(pu_want_type(c, &b, EP_TYPE_INT8, "input 2"));
+    TRY(pu_want_type(c, &out, EP_TYPE_INT8, "output"));
+    TRY(pu_want_quant(c, &a, "input 1"));
+    TRY(pu_want_quant(c, &b, "input 2"));
+    TRY(pu_want_quant(c, &out, "output"));
+    ep_broadcast_dims bd;
+    TRY(broadcast(c, &a, &b, &out, &bd));
+    ep_activation act;
+    TRY(pu_activation(c, &out, op->options.activation, -128, 127, &act));
+    const double s1 = (double)ep_tensor_scale(&a, 0), s2 = (double)ep_tensor_scale(&b, 0);
+    const double so = (double)ep_tensor_scale(&out, 0);
+    const size_t size = add ? sizeof(ep_add_params) : sizeof(ep_mul_params);
+    uint8_t *blk = (uint8_t *)ep_prep_alloc(c->p, (uint32_t)(sizeof bd + size));
+    rt->kind = add ? EP_K_ADD : EP_K_MUL;
+    rt->u.ext.params = blk;
+    ep_status st;
+    if (add) {
+        /* TFLM CalculateOpDataAdd: both inputs onto 2 * max scale, 20 bits of headroom. */
+        ep_add_params p = {-ep_tensor_zero_point(&a, 0), 0, 0, -ep_tensor_zero_point(&b, 0), 0, 0,
+                           20, ep_tensor_zero_point(&out, 0), 0, 0, act};
+        const double twice_max = 2.0 * (s1 > s2 ? s1 : s2);
+        st = ep_quantize_multiplier(s1 / twice_max, &p.input_1_mult, &p.input_1_shift);
+        if (st == EP_OK) {
+            st = ep_quantize_multiplier(s2 / twice_max, &p.input_2_mult, &p.input_2_shift);
+        }
+        if (st == EP_OK) {
+            st = ep_quantize_multiplier(twice_max / ((double)(1 << 20) * so), &p.output_mult,
+                                        &p.output_shift);
+        }
+        if (blk != NULL) {
+            __builtin_memcpy(blk + sizeof bd, &p, sizeof p);
+        }
+    } else {
+        ep_mul_params p = {-ep_tensor_zero_point(&a, 0), -ep_tensor_zero_point(&b, 0),
+                           ep_tensor_zero_point(&out, 0), {0, 0}, act};
+        st = ep_quantize_multiplier(s1 * s2 / so, &p.quant.multiplier, &p.quant.shift);
+        if (blk != NULL) {
+            __builtin_memcpy(blk + sizeof bd, &p, sizeof p);
+        }
+    }
+    if (st != EP_OK) {
+        return FAIL(c, EP_ERR_QUANT, "operator %d (%s): bad scales", c->index, ep_op_name(op));
+    }
+    if (blk != NULL) {
+        __builtin_memcpy(blk, &bd, sizeof bd);
+    }
+    return EP_OK;
+}
+
+static ep_status prep_pad(ctx_t *c, ep_op_rt *rt)
+{
+    const ep_op_info *op = c->op;
+    ep_tensor_info in, pads, out;
+    TRY(pu_tensor(c, op->inputs[0], &in, "input"));
+    TRY(pu_tensor(c, op->input_count > 1 ? op->inputs[1] : -1, &pads, "paddings"));
+    TRY(pu_tensor(c, op->outputs[0], &out, "output"));
+    TRY(pu_want_type(c, &in, EP_TYPE_INT8, "input"));
+    TRY(pu_want_type(c, &out, EP_TYPE_INT8, "output"));
+    TRY(pu_want_quant(c, &in, "input"));
+    TRY(pu_want_quant(c, &out, "output"));
+    TRY(want_same_quant(c, &in, &out));
+    if (op->input_count > 2 && op->inputs[2] >= 0) {
+        return FAIL(c, EP_ERR_UNSUPPORTED, "operator %d (PAD): constant_values not supported",
+                    c->index);
+    }
+    if (pads.data == NULL || pads.type != EP_TYPE_INT32 || pads.rank != 2 ||
+        pads.dims[0] != in.rank || pads.dims[1] != 2 || out.rank != in.rank) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (PAD): paddings must be constant int32 [%d, 2]",
+                    c->index, in.rank);
+    }
+    ep_pad_params p;
+    align_dims(&in, p.in_dims);
+    const uint8_t *pd = (const uint8_t *)pads.data;
+    for (int32_t k = 0; k < EP_MAX_DIMS; ++k) {
+        p.before[k] = 0;
+        p.after[k] = 0;
+    }
+    for (int32_t k = 0; k < in.rank; ++k) {
+        const int32_t at = EP_MAX_DIMS - in.rank + k;
+        __builtin_memcpy(&p.before[at], pd + 8 * k, 4);
+        __builtin_memcpy(&p.after[at], pd + 8 * k + 4, 4);
+        if (p.before[at] < 0 || p.after[at] < 0 || p.before[at] > 65535 || p.after[at] > 65535 ||
+            out.dims[k] != in.dims[k] + p.before[at] + p.after[at]) {
+            return FAIL(c, EP_ERR_SHAPE, "operator %d (PAD): dimension %d does not match", c->index,
+                        k);
+        }
+    }
+    /* TFLM pads int8 with the output zero point (real 0) when no constant is given. */
+    p.pad_value = ep_tensor_zero_point(&out, 0);
+    ep_pad_params *blk = (ep_pad_params *)ep_prep_alloc(c->p, sizeof p);
+    if (blk != NULL) {
+        *blk = p;
+    }
+    rt->kind = EP_K_PAD;
+    rt->u.ext.params = blk;
+    return EP_OK;
+}
+
+static ep_status prep_concat(ctx_t *c, ep_op_rt *rt)
+{
+    const ep_op_info *op = c->op;
+    ep_tensor_info out, in;
+    ep_concat_rt p;
+    TRY(pu_tensor(c, op->outputs[0], &out, "output"));
+    const int32_t axis = op->options.axis < 0 ? op->options.axis + out.rank : op->options.axis;
+    if (axis < 0 || axis >= out.rank || op->options.activation != EP_ACT_NONE) {
+        return FAIL(c, EP_ERR_UNSUPPORTED, "operator %d (CONCATENATION): axis %d / activation",
+                    c->index, op->options.axis);
+    }
+    int32_t outer = 1, inner = out.element_bytes, total = 0;
+    for (int32_t k = 0; k < axis; ++k) {
+        outer *= out.dims[k];
+    }
+    for (int32_t k = axis + 1; k < out.rank; ++k) {
+        inner *= out.dims[k];
+    }
+    p.count = op->input_count;
+    p.outer = outer;
+    for (int32_t i = 0; i < op->input_count; ++i) {
+        TRY(pu_tensor(c, op->inputs[i], &in, "input"));
+        if (in.type != out.type || in.rank != out.rank) {
+            return FAIL(c, EP_ERR_SHAPE, "operator %d (CONCATENATION): input %d type/rank",
+                        c->index, i);
+        }
+        if (out.type == EP_TYPE_INT8 || out.type == EP_TYPE_INT16) {
+            TRY(want_same_quant(c, &in, &out));
+        }
+        for (int32_t k = 0; k < out.rank; ++k) {
+            if (k != axis && in.dims[k] != out.dims[k]) {
+                return FAIL(c, EP_ERR_SHAPE, "operator %d (CONCATENATION): input %d dim %d",
+                            c->index, i, k);
+            }
+        }
+        total += in.dims[axis];
+        p.in[i] = (int16_t)op->inputs[i];
+        p.axis_bytes[i] = in.dims[axis] * inner;
+    }
+    if (total != out.dims[axis]) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (CONCATENATION): axis sizes", c->index);
+    }
+    ep_concat_rt *blk = (ep_concat_rt *)ep_prep_alloc(c->p, sizeof p);
+    if (blk != NULL) {
+        *blk = p;
+    }
+    rt->kind = EP_K_CONCAT;
+    rt->u.ext.params = blk;
+    return EP_OK;
+}
+
+static int32_t clamp(int32_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+static ep_status prep_slice(ctx_t *c, ep_op_rt *rt)
+{
+    const ep_op_info *op = c->op;
+    const ep_op_options *o = &op->options;
+    ep_tensor_info in, tb, te, ts, out;
+    if (op->input_count != 4) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (STRIDED_SLICE): want 4 inputs", c->index);
+    }
+    TRY(pu_tensor(c, op->inputs[0], &in, "input"));
+    TRY(pu_tensor(c, op->inputs[1], &tb, "begin"));
+    TRY(pu_tensor(c, op->inputs[2], &te, "end"));
+    TRY(pu_tensor(c, op->inputs[3], &ts, "strides"));
+    TRY(pu_tensor(c, op->outputs[0], &out, "output"));
+    if (o->ellipsis_mask != 0 || o->new_axis_mask != 0) {
+        return FAIL(c, EP_ERR_UNSUPPORTED, "operator %d (STRIDED_SLICE): ellipsis/new axis masks",
+                    c->index);
+    }
+    const ep_tensor_info *v[3] = {&tb, &te, &ts};
+    for (int32_t i = 0; i < 3; ++i) {
+        if (v[i]->data == NULL || v[i]->type != EP_TYPE_INT32 || v[i]->elements != in.rank) {
+            return FAIL(c, EP_ERR_SHAPE, "operator %d (STRIDED_SLICE): begin/end/strides must be "
+                        "constant int32 [%d]", c->index, in.rank);
+        }
+    }
+    if (in.type != out.type) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (STRIDED_SLICE): input/output types differ",
+                    c->index);
+    }
+    if (in.scale_count > 0 && out.scale_count > 0) {
+        TRY(want_same_quant(c, &in, &out)); /* a copy: no requantisation */
+    }
+    ep_strided_slice_params p;
+    align_dims(&in, p.in_dims);
+    p.element_bytes = in.element_bytes;
+    int32_t count = 1;
+    for (int32_t k = 0; k < EP_MAX_DIMS; ++k) {
+        p.start[k] = 0;
+        p.stop[k] = p.in_dims[k];
+        p.stride[k] = 1;
+    }
+    for (int32_t k = 0; k < in.rank; ++k) {
+        const int32_t at = EP_MAX_DIMS - in.rank + k, size = in.dims[k];
+        int32_t b, e, s;
+        __builtin_memcpy(&b, (const uint8_t *)tb.data + 4 * k, 4);
+        __builtin_memcpy(&e, (const uint8_t *)te.data + 4 * k, 4);
+        __builtin_memcpy(&s, (const uint8_t *)ts.data + 4 * k, 4);
+        if (s == 0 || s == INT32_MIN || b == INT32_MIN || e == INT32_MIN) {
+            return FAIL(c, EP_ERR_SHAPE, "operator %d (STRIDED_SLICE): stride 0", c->index);
+        }
+        if (o->ss_offset) {
+            e = (int32_t)((int64_t)b + e > INT32_MAX ? INT32_MAX : b + (int64_t)e);
+        }
+        /* TFLM StartForAxis / StopForAxis. */
+        if (o->begin_mask >> k & 1) {
+            b = s > 0 ? 0 : size - 1;
+        } else {
+            b = b < 0 ? b + size : b;
+            b = s > 0 ? clamp(b, 0, size) : clamp(b, -1, size - 1);
+        }
+        if (o->shrink_axis_mask >> k & 1) {
+            e = b + 1;
+        } else if (o->end_mask >> k & 1) {
+            e = s > 0 ? size : -1;
+        } else {
+            e = e < 0 ? e + size : e;
+            e = s > 0 ? clamp(e, 0, size) : clamp(e, -1, size - 1);
+        }
+        p.start[at] = b;
+        p.stop[at] = e;
+        p.stride[at] = s;
+        const int32_t n = s > 0 ? (e > b ? (e - b + s - 1) / s : 0)
+                                : (b > e ? (b - e - s - 1) / -s : 0);
+        count *= n;
+    }
+    if (count != out.elements) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (STRIDED_SLICE): output has %d elements, want %d",
+                    c->index, out.elements, count);
+    }
+    ep_strided_slice_params *blk = (ep_strided_slice_params *)ep_prep_alloc(c->p, sizeof p);
+    if (blk != NULL) {
+        *blk = p;
+    }
+    rt->kind = EP_K_SSLICE;
+    rt->u.ext.params = blk;
+    return EP_OK;
+}
+
+ep_status ep_op_prepare_data(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt)
+{
+    ctx_t c = {p, index, op};
+    switch (op->opcode) {
+    case EP_OP_ADD: return prep_binary(&c, rt, true);
+    case EP_OP_MUL: return prep_binary(&c, rt, false);
+    case EP_OP_PAD: return prep_pad(&c, rt);
+    case EP_OP_CONCATENATION: return prep_concat(&c, rt);
+    case EP_OP_STRIDED_SLICE: return prep_slice(&c, rt);
+    default:
+        return FAIL(&c, EP_ERR_UNSUPPORTED, "operator %d: unsupported operator %s", index,
+                    ep_op_name(op));
+    }
+}

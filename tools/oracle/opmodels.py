@@ -1,0 +1,399 @@
+#!/usr/bin/env python3
+"""Tiny single-operator int8 models for the oracle coverage test (host-tests/engine/opcoverage).
+
+Usage: opmodels.py OUTDIR     writes OUTDIR/<case>.tflite and prints a JSON manifest
+                              [{name, op, file, inputs: [{shape, dtype, zero_point}]}]
+
+Every implemented operator and its variants (padding, stride, dilation, fused activation,
+per-tensor / per-channel weights, depth multiplier, softmax beta and int16 output, QUANTIZE
+type pairs, broadcasting) gets a model with seeded random weights and converter-like
+quantisation: activations asymmetric int8 from a float range, weights symmetric
+[-127, 127] per channel (or per tensor), int32 bias at s_in * s_w. Output scales are set
+from the expected spread of the float result so most outputs land inside the int8 range
+(some saturate, which the clamps need too). The same seed always gives the same bytes.
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import tflite_writer as tw  # noqa: E402
+
+# schema BuiltinOperator codes and BuiltinOptions union indices
+ADD, AVG, CONCAT, CONV, DW, FC, MAXP, MUL, SOFTMAX, PAD, SSLICE, QUANT, MEAN = (
+    0, 1, 2, 3, 4, 9, 17, 18, 25, 34, 45, 114, 40)
+O_CONV, O_DW, O_POOL, O_FC, O_SOFTMAX, O_CONCAT, O_ADD, O_MUL, O_PAD, O_SSLICE, O_REDUCER = (
+    1, 2, 5, 8, 9, 10, 11, 21, 22, 32, 27)
+SAME, VALID = 0, 1
+NONE, RELU, RELU6 = 0, 1, 3
+DT = {tw.INT8: "int8", tw.INT16: "int16", tw.INT32: "int32"}
+
+
+class Builder:
+    """Collects tensors, buffers and one operator; buffer 0 is the empty one."""
+
+    def __init__(self):
+        self.tensors: list[dict] = []
+        self.buffers: list[bytes] = [b""]
+        self.ops: list[dict] = []
+        self.codes: list[tuple[int, int]] = []
+        self.inputs: list[int] = []
+
+    def act(self, shape, dtype=tw.INT8, scale=0.05, zp=0, is_input=False) -> int:
+        self.tensors.append(dict(name=f"t{len(self.tensors)}", shape=list(shape), type=dtype,
+                                 buffer=0, scale=np.float32(scale), zp=int(zp)))
+        if is_input:
+            self.inputs.append(len(self.tensors) - 1)
+        return len(self.tensors) - 1
+
+    def const(self, arr: np.ndarray, dtype, scale=None, zp=None, qdim=0) -> int:
+        self.buffers.append(arr.astype({tw.INT8: "<i1", tw.INT16: "<i2", tw.INT32: "<i4",
+                                        tw.INT64: "<i8"}[dtype]).tobytes())
+        t = dict(name=f"c{len(self.tensors)}", shape=list(arr.shape), type=dtype,
+                 buffer=len(self.buffers) - 1, qdim=qdim)
+        if scale is not None:
+            t["scale"] = [np.float32(s) for s in np.atleast_1d(scale)]
+            t["zp"] = [0] * len(t["scale"]) if zp is None else [int(z) for z in np.atleast_1d(zp)]
+        self.tensors.append(t)
+        return len(self.tensors) - 1
+
+    def op(self, code, inputs, outputs, options=None, version=1):
+        self.codes.append((code, version))
+        self.ops.append(dict(opcode=len(self.codes) - 1, inputs=inputs, outputs=outputs,
+                             options=options))
+
+    def bytes(self, name) -> bytes:
+        return tw.write_model(self.tensors, self.ops, self.buffers, self.codes,
+                              f"edge-peft opmodels {name}", inputs=self.inputs,
+                              outputs=[self.ops[-1]["outputs"][0]])
+
+    def input_infos(self):
+        return [dict(shape=self.tensors[i]["shape"], dtype=DT[self.tensors[i]["type"]],
+                     zero_point=self.tensors[i]["zp"]) for i in self.inputs]
+
+
+def act_q(rng, lo=None, hi=None):
+    """Asymmetric int8 (scale, zp) from a float range that contains 0, as the converter."""
+    lo = -rng.uniform(0.2, 4.0) if lo is None else lo
+    hi = rng.uniform(0.2, 4.0) if hi is None else hi
+    scale = (hi - lo) / 255.0
+    return scale, int(np.clip(round(-128 - lo / scale), -128, 127))
+
+
+def weights(rng, shape, axis, per_channel):
+    """Symmetric int8 weights; per-channel scales along `axis` (or one scale)."""
+    w = rng.normal(0, 1, shape) * rng.uniform(0.05, 1.0, shape[axis]).reshape(
+        [-1 if i == axis else 1 for i in range(len(shape))])
+    if per_channel:
+        m = np.abs(w).max(axis=tuple(i for i in range(len(shape)) if i != axis))
+        s = (m / 127.0).astype(np.float32)
+        q = np.round(w / s.reshape([-1 if i == axis else 1 for i in range(len(shape))]))
+    else:
+        s = np.array([np.abs(w).max() / 127.0], np.float32)
+        q = np.round(w / s[0])
+    return np.clip(q, -127, 127).astype(np.int8), s
+
+
+def out_q(rng, s_in, s_w, depth, signed=True):
+    """Output scale from the spread of sum(w*x) over `depth` terms of full-range inputs."""
+    spread = 2.5 * float(np.mean(s_w)) * s_in * 127 * 75 * math.sqrt(depth) * rng.uniform(0.6, 1.6)
+    return act_q(rng, -spread, spread) if signed else act_q(rng, -0.3 * spread, spread)
+
+
+def fused(b, rng, out_shape, s_out, zp_out):
+    return b.act(out_shape, scale=s_out, zp=zp_out)
+
+
+def conv_case(rng, name, in_shape, cout, k, stride=(1, 1), dil=(1, 1), padding=SAME, act=NONE,
+              per_channel=True, groups=1, s16=False, bias=True):
+    b = Builder()
+    n, h, w_, cin = in_shape
+    if s16:
+        s_in, zp_in = rng.uniform(0.0005, 0.002), 0
+    else:
+        s_in, zp_in = act_q(rng)
+    x = b.act(in_shape, tw.INT16 if s16 else tw.INT8, s_in, zp_in, is_input=True)
+    wq, sw = weights(rng, (cout, k[0], k[1], cin // groups), 0, per_channel)
+    if not per_channel:
+        sw = np.repeat(sw, 1)
+    wt = b.const(wq, tw.INT8, sw, None, qdim=0)
+    depth = k[0] * k[1] * cin // groups
+    inputs = [x, wt]
+    if bias:
+        sb = (s_in * sw.astype(np.float64))
+        bv = np.round(rng.normal(0, 0.3, cout) * depth * 64 * np.mean(sw) * s_in / np.resize(sb, cout))
+        inputs.append(b.const(bv, tw.INT64 if s16 else tw.INT32, np.resize(sb, len(sw)), None))
+    else:
+        inputs.append(-1)
+
+    def osz(i, kk, s, d):
+        eff = (kk - 1) * d + 1
+        return (i + s - 1) // s if padding == SAME else (i - eff + s) // s
+    oh, ow = osz(h, k[0], stride[1], dil[1]), osz(w_, k[1], stride[0], dil[0])
+    if s16:
+        s_out, zp_out = float(np.mean(sw)) * s_in * 127 * 3000 * math.sqrt(depth) / 32767 * 2, 0
+        y = b.act((n, oh, ow, cout), tw.INT16, s_out, 0)
+    else:
+        s_out, zp_out = out_q(rng, s_in, sw, depth, act == NONE)
+        y = b.act((n, oh, ow, cout), scale=s_out, zp=zp_out)
+    b.op(CONV, inputs, [y], (O_CONV, 6, [(0, "i8", padding), (1, "i32", stride[0]),
+                                         (2, "i32", stride[1]), (3, "i8", act),
+                                         (4, "i32", dil[0]), (5, "i32", dil[1])]), 3)
+    return name, "CONV_2D", b
+
+
+def dw_case(rng, name, in_shape, mult, k, stride=(1, 1), dil=(1, 1), padding=SAME, act=NONE,
+            per_channel=True):
+    b = Builder()
+    n, h, w_, cin = in_shape
+    s_in, zp_in = act_q(rng)
+    x = b.act(in_shape, scale=s_in, zp=zp_in, is_input=True)
+    cout = cin * mult
+    wq, sw = weights(rng, (1, k[0], k[1], cout), 3, per_channel)
+    wt = b.const(wq, tw.INT8, sw, None, qdim=3)
+    depth = k[0] * k[1]
+    sb = s_in * sw.astype(np.float64)
+    bv = np.round(rng.normal(0, 0.3, cout) * depth * 64 * np.mean(sw) * s_in / np.resize(sb, cout))
+    bt = b.const(bv, tw.INT32, sb, None)
+
+    def osz(i, kk, s, d):
+        eff = (kk - 1) * d + 1
+        return (i + s - 1) // s if padding == SAME else (i - eff + s) // s
+    oh, ow = osz(h, k[0], stride[1], dil[1]), osz(w_, k[1], stride[0], dil[0])
+    s_out, zp_out = out_q(rng, s_in, sw, depth, act == NONE)
+    y = b.act((n, oh, ow, cout), scale=s_out, zp=zp_out)
+    b.op(DW, [x, wt, bt], [y], (O_DW, 7, [(0, "i8", padding), (1, "i32", stride[0]),
+                                          (2, "i32", stride[1]), (3, "i32", mult),
+                                          (4, "i8", act), (5, "i32", dil[0]),
+                                          (6, "i32", dil[1])]), 2)
+    return name, "DEPTHWISE_CONV_2D", b
+
+
+def fc_case(rng, name, batches, depth, rows, act=NONE, per_channel=False, bias=True):
+    b = Builder()
+    s_in, zp_in = act_q(rng)
+    x = b.act((batches, depth), scale=s_in, zp=zp_in, is_input=True)
+    wq, sw = weights(rng, (rows, depth), 0, per_channel)
+    wt = b.const(wq, tw.INT8, sw, None, qdim=0)
+    inputs = [x, wt]
+    if bias:
+        # per-tensor FC: bias scale is the float32 product, within TFLM's 2% check
+        sb = (np.float32(s_in) * sw).astype(np.float32)
+        bv = np.round(rng.normal(0, 0.3, rows) * depth * 64 * np.mean(sw) * s_in / np.resize(sb, rows))
+        inputs.append(b.const(bv, tw.INT32, sb, None))
+    else:
+        inputs.append(-1)
+    s_out, zp_out = out_q(rng, s_in, sw, depth, act == NONE)
+    y = b.act((batches, rows), scale=s_out, zp=zp_out)
+    b.op(FC, inputs, [y], (O_FC, 5, [(0, "i8", act)]), 5 if per_channel else 4)
+    return name, "FULLY_CONNECTED", b
+
+
+def pool_case(rng, name, code, in_shape, k, stride, padding, act=NONE):
+    b = Builder()
+    s, zp = act_q(rng)
+    x = b.act(in_shape, scale=s, zp=zp, is_input=True)
+    n, h, w_, c = in_shape
+    osz = (lambda i, kk, st: (i + st - 1) // st if padding == SAME else (i - kk + st) // st)
+    y = b.act((n, osz(h, k[0], stride[1]), osz(w_, k[1], stride[0]), c), scale=s, zp=zp)
+    b.op(code, [x], [y], (O_POOL, 6, [(0, "i8", padding), (1, "i32", stride[0]),
+                                      (2, "i32", stride[1]), (3, "i32", k[1]),
+                                      (4, "i32", k[0]), (5, "i8", act)]), 2)
+    return name, "AVERAGE_POOL_2D" if code == AVG else "MAX_POOL_2D", b
+
+
+def softmax_case(rng, name, shape, beta, out16=False):
+    b = Builder()
+    s_in, zp_in = act_q(rng, -rng.uniform(2, 12), rng.uniform(2, 12))
+    x = b.act(shape, scale=s_in, zp=zp_in, is_input=True)
+    if out16:
+        y = b.act(shape, tw.INT16, 1.0 / 65536, -32768)
+    else:
+        y = b.act(shape, scale=1.0 / 256, zp=-128)
+    b.op(SOFTMAX, [x], [y], (O_SOFTMAX, 1, [(0, "f32", beta)]), 2)
+    return name, "SOFTMAX", b
+
+
+def quant_case(rng, name, tin, tout, shape=(1, 37)):
+    b = Builder()
+
+    def q(t):
+        if t == tw.INT8:
+            return act_q(rng)
+        if t == tw.INT16:
+            return rng.uniform(0.00005, 0.0005), 0
+        return rng.uniform(0.000001, 0.00001), 0
+    s_in, zp_in = q(tin)
+    s_out, zp_out = q(tout)
+    x = b.act(shape, tin, s_in, zp_in, is_input=True)
+    y = b.act(shape, tout, s_out, zp_out)
+    b.op(QUANT, [x], [y], None, 2)
+    return name, "QUANTIZE", b
+
+
+def binary_case(rng, name, code, shape_a, shape_b, act=NONE, const_b=False):
+    b = Builder()
+    sa, za = act_q(rng)
+    sb, zb = act_q(rng)
+    xa = b.act(shape_a, scale=sa, zp=za, is_input=True)
+    if const_b:
+        xb = b.const(rng.integers(-128, 128, shape_b), tw.INT8, [sb], [zb])
+    else:
+        xb = b.act(shape_b, scale=sb, zp=zb, is_input=True)
+    out_shape = np.broadcast_shapes(tuple(shape_a), tuple(shape_b))
+    if code == ADD:
+        so, zo = act_q(rng, -(sa + sb) * 128 * rng.uniform(0.6, 1.2), (sa + sb) * 128 * rng.uniform(0.6, 1.2))
+        opt = (O_ADD, 2, [(0, "i8", act)])
+    else:
+        so, zo = act_q(rng, -sa * sb * 128 * 128 * rng.uniform(0.3, 1.0), sa * sb * 128 * 128 * rng.uniform(0.3, 1.0))
+        opt = (O_MUL, 1, [(0, "i8", act)])
+    y = b.act(out_shape, scale=so, zp=zo)
+    b.op(code, [xa, xb], [y], opt, 2)
+    return name, "ADD" if code == ADD else "MUL", b
+
+
+def pad_case(rng, name, shape, pads):
+    b = Builder()
+    s, zp = act_q(rng)
+    x = b.act(shape, scale=s, zp=zp, is_input=True)
+    p = b.const(np.array(pads, np.int32), tw.INT32)
+    y = b.act([d + lo + hi for d, (lo, hi) in zip(shape, pads)], scale=s, zp=zp)
+    b.op(PAD, [x, p], [y], (O_PAD, 0, []), 2)
+    return name, "PAD", b
+
+
+def concat_case(rng, name, shapes, axis):
+    b = Builder()
+    s, zp = act_q(rng)
+    xs = [b.act(sh, scale=s, zp=zp, is_input=True) for sh in shapes]
+    a = axis % len(shapes[0])
+    out = list(shapes[0])
+    out[a] = sum(sh[a] for sh in shapes)
+    y = b.act(out, scale=s, zp=zp)
+    b.op(CONCAT, xs, [y], (O_CONCAT, 2, [(0, "i32", axis)]), 2)
+    return name, "CONCATENATION", b
+
+
+def slice_case(rng, name, shape, begin, end, strides, begin_mask=0, end_mask=0, shrink=0):
+    b = Builder()
+    s, zp = act_q(rng)
+    x = b.act(shape, scale=s, zp=zp, is_input=True)
+    ins = [x] + [b.const(np.array(v, np.int32), tw.INT32) for v in (begin, end, strides)]
+    # Output shape as numpy slicing gives it (the masks mean "from the start / to the end").
+    idx = []
+    for d in range(len(shape)):
+        st = strides[d]
+        bg = None if begin_mask >> d & 1 else begin[d]
+        en = None if end_mask >> d & 1 else end[d]
+        idx.append(bg if shrink >> d & 1 else slice(bg, en, st))
+    out = np.zeros(shape)[tuple(idx)].shape
+    y = b.act(out, scale=s, zp=zp)
+    b.op(SSLICE, ins, [y], (O_SSLICE, 6, [(0, "i32", begin_mask), (1, "i32", end_mask),
+                                          (4, "i32", shrink)]), 2)
+    return name, "STRIDED_SLICE", b
+
+
+def cases():
+    rng = np.random.default_rng(20261)
+    c = []
+    # CONV_2D: padding, stride, dilation, activation, per-tensor filter, grouped, batch, 16x8
+    c.append(conv_case(rng, "conv_3x3_same_s1_relu", (1, 8, 8, 3), 4, (3, 3), act=RELU))
+    c.append(conv_case(rng, "conv_3x3_valid_s2_none", (1, 9, 9, 4), 5, (3, 3), (2, 2), padding=VALID))
+    c.append(conv_case(rng, "conv_3x3_same_s2_relu6", (1, 10, 7, 3), 6, (3, 3), (2, 2), act=RELU6))
+    c.append(conv_case(rng, "conv_3x3_same_dil2", (1, 9, 9, 2), 3, (3, 3), dil=(2, 2)))
+    c.append(conv_case(rng, "conv_5x3_valid_dil23_s12", (1, 12, 11, 3), 4, (5, 3), (1, 2), (3, 2), VALID))
+    c.append(conv_case(rng, "conv_2x4_same_s21_relu", (1, 7, 9, 5), 3, (2, 4), (2, 1), act=RELU))
+    c.append(conv_case(rng, "conv_1x1_pointwise", (1, 6, 6, 16), 8, (1, 1)))
+    c.append(conv_case(rng, "conv_1x1_pointwise_relu6", (1, 5, 5, 24), 12, (1, 1), act=RELU6))
+    c.append(conv_case(rng, "conv_per_tensor_filter", (1, 6, 6, 3), 4, (3, 3), per_channel=False))
+    c.append(conv_case(rng, "conv_no_bias", (1, 6, 6, 3), 4, (3, 3), bias=False))
+    c.append(conv_case(rng, "conv_batch2", (2, 5, 5, 3), 4, (3, 3), (2, 2)))
+    c.append(conv_case(rng, "conv16x8_3x3_same_s2_relu", (1, 8, 8, 4), 5, (3, 3), (2, 2), act=RELU, s16=True))
+    c.append(conv_case(rng, "conv16x8_3x3_valid_dil2", (1, 9, 9, 3), 4, (3, 3), dil=(2, 2), padding=VALID, s16=True))
+    # DEPTHWISE_CONV_2D
+    c.append(dw_case(rng, "dw_3x3_same_s1_relu6", (1, 8, 8, 4), 1, (3, 3), act=RELU6))
+    c.append(dw_case(rng, "dw_3x3_valid_s2_mult2", (1, 9, 9, 3), 2, (3, 3), (2, 2), padding=VALID))
+    c.append(dw_case(rng, "dw_3x3_same_dil2_relu", (1, 9, 9, 4), 1, (3, 3), dil=(2, 2), act=RELU))
+    c.append(dw_case(rng, "dw_5x5_same_s2_mult3", (1, 11, 10, 2), 3, (5, 5), (2, 2)))
+    c.append(dw_case(rng, "dw_3x2_same_s12_dil21", (1, 7, 8, 5), 1, (3, 2), (1, 2), (2, 1)))
+    c.append(dw_case(rng, "dw_per_tensor_filter", (1, 6, 6, 8), 1, (3, 3), per_channel=False))
+    c.append(dw_case(rng, "dw_batch2_mult4", (2, 5, 5, 1), 4, (3, 3)))
+    # FULLY_CONNECTED
+    c.append(fc_case(rng, "fc_per_tensor_relu", 1, 40, 12, RELU))
+    c.append(fc_case(rng, "fc_per_tensor_relu6", 1, 33, 7, RELU6))
+    c.append(fc_case(rng, "fc_per_tensor_batch3", 3, 20, 9))
+    c.append(fc_case(rng, "fc_per_channel_none", 1, 48, 10, per_channel=True))
+    c.append(fc_case(rng, "fc_per_channel_relu_batch2", 2, 25, 6, RELU, per_channel=True))
+    c.append(fc_case(rng, "fc_per_channel_relu6_no_bias", 1, 64, 5, RELU6, per_channel=True, bias=False))
+    c.append(fc_case(rng, "fc_large_k", 1, 1000, 4))
+    # pools
+    c.append(pool_case(rng, "avgpool_2x2_valid_s2", AVG, (1, 8, 8, 3), (2, 2), (2, 2), VALID))
+    c.append(pool_case(rng, "avgpool_3x3_same_s2_relu", AVG, (1, 9, 7, 4), (3, 3), (2, 2), SAME, RELU))
+    c.append(pool_case(rng, "avgpool_3x3_same_s1", AVG, (1, 6, 6, 2), (3, 3), (1, 1), SAME))
+    c.append(pool_case(rng, "avgpool_2x3_same_s21_relu6", AVG, (2, 7, 8, 3), (2, 3), (2, 1), SAME, RELU6))
+    c.append(pool_case(rng, "maxpool_2x2_valid_s2", MAXP, (1, 8, 8, 3), (2, 2), (2, 2), VALID))
+    c.append(pool_case(rng, "maxpool_3x3_same_s2", MAXP, (1, 9, 7, 4), (3, 3), (2, 2), SAME))
+    c.append(pool_case(rng, "maxpool_3x3_same_s1_relu", MAXP, (1, 6, 6, 2), (3, 3), (1, 1), SAME, RELU))
+    c.append(pool_case(rng, "maxpool_2x3_valid_s12_relu6", MAXP, (2, 7, 8, 3), (2, 3), (1, 2), VALID, RELU6))
+    # SOFTMAX
+    c.append(softmax_case(rng, "softmax_beta1", (1, 10), 1.0))
+    c.append(softmax_case(rng, "softmax_beta05_rows", (3, 7), 0.5))
+    c.append(softmax_case(rng, "softmax_beta2_4d", (1, 2, 3, 5), 2.0))
+    c.append(softmax_case(rng, "softmax_beta0p1", (1, 32), 0.1))
+    c.append(softmax_case(rng, "softmax_s16_out", (2, 12), 1.0, out16=True))
+    c.append(softmax_case(rng, "softmax_s16_out_beta07", (1, 9), 0.7, out16=True))
+    # QUANTIZE (requantize between integer types)
+    for tin, tout in ((tw.INT8, tw.INT8), (tw.INT8, tw.INT16), (tw.INT16, tw.INT8),
+                      (tw.INT16, tw.INT16), (tw.INT8, tw.INT32), (tw.INT16, tw.INT32)):
+        c.append(quant_case(rng, f"quantize_{DT[tin]}_{DT[tout]}", tin, tout))
+    return c
+
+
+def extra_cases():
+    """Operators added after the fixture set (ADD, MUL, PAD, CONCATENATION, STRIDED_SLICE)."""
+    rng = np.random.default_rng(20262)
+    c = []
+    c.append(binary_case(rng, "add_same_shape", ADD, (1, 4, 4, 3), (1, 4, 4, 3)))
+    c.append(binary_case(rng, "add_broadcast_channel_relu", ADD, (1, 4, 5, 3), (1, 1, 1, 3), RELU))
+    c.append(binary_case(rng, "add_broadcast_both_relu6", ADD, (1, 4, 1, 3), (1, 1, 5, 3), RELU6))
+    c.append(binary_case(rng, "add_const_2d", ADD, (2, 6), (1, 6), const_b=True))
+    c.append(binary_case(rng, "mul_same_shape", MUL, (1, 3, 3, 4), (1, 3, 3, 4)))
+    c.append(binary_case(rng, "mul_broadcast_relu", MUL, (2, 3, 4), (1, 3, 1), RELU))
+    c.append(binary_case(rng, "mul_broadcast_both_relu6", MUL, (1, 5, 1, 2), (1, 1, 3, 2), RELU6))
+    c.append(binary_case(rng, "mul_scalar_const", MUL, (1, 10), (1,), const_b=True))
+    c.append(pad_case(rng, "pad_hw", (1, 4, 5, 3), [(0, 0), (1, 2), (2, 1), (0, 0)]))
+    c.append(pad_case(rng, "pad_all4", (2, 3, 3, 2), [(1, 0), (0, 1), (1, 1), (2, 0)]))
+    c.append(pad_case(rng, "pad_2d", (3, 5), [(1, 1), (0, 3)]))
+    c.append(concat_case(rng, "concat_axis3", [(1, 3, 3, 2), (1, 3, 3, 5)], 3))
+    c.append(concat_case(rng, "concat_axis1_three", [(1, 2, 4), (1, 3, 4), (1, 1, 4)], 1))
+    c.append(concat_case(rng, "concat_axis_neg1", [(2, 3), (2, 4)], -1))
+    c.append(slice_case(rng, "sslice_basic", (1, 8, 8, 3), [0, 1, 2, 0], [1, 7, 8, 3], [1, 2, 3, 1]))
+    c.append(slice_case(rng, "sslice_masks", (1, 6, 7, 4), [0, 2, 0, 1], [0, 0, 5, 3], [1, 1, 2, 1],
+                        begin_mask=0b0101, end_mask=0b0011))
+    c.append(slice_case(rng, "sslice_negative", (4, 10), [-3, -8], [-1, -1], [1, 2]))
+    c.append(slice_case(rng, "sslice_shrink", (3, 5, 4), [1, 0, 0], [2, 5, 4], [1, 1, 1], shrink=0b001))
+    c.append(slice_case(rng, "sslice_reverse", (1, 9, 3), [0, 8, 0], [1, 0, 3], [1, -2, 1]))
+    return c
+
+
+def main() -> int:
+    out = Path(sys.argv[1])
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = []
+    for group in (cases(), extra_cases()):
+        for name, op, b in group:
+            f = out / f"{name}.tflite"
+            f.write_bytes(b.bytes(name))
+            manifest.append(dict(name=name, op=op, file=str(f), inputs=b.input_infos()))
+    json.dump(manifest, sys.stdout)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
