@@ -15,8 +15,8 @@ export interface AgentPersistence {
   commit(adapter: ArrayBuffer): void;
   /** The replay buffer, saved with each commit and at the task boundary. */
   saveReplay(replay: Reservoir): void;
-  /** EWC at the task boundary: theta* and the number of old-task examples of the Fisher. */
-  saveEwc(anchor: ArrayBuffer, samples: number): void;
+  /** EWC at the task boundary: the engine's image (Fisher + theta*) and its example count. */
+  saveEwc(state: ArrayBuffer, samples: number): void;
   /** A replay buffer restored from storage, used instead of an empty one. */
   readonly replay?: Reservoir;
 }
@@ -109,11 +109,10 @@ export class AdaptAgent {
       for (let i = 0; i < oldTask.count; i++) this.#offer(oldTask.input(i, x), oldTask.label(i));
     }
     if (this.#options.ewc) {
-      // One batch: the engine's Fisher restarts with each consolidate call. The anchor is the
-      // adapter now current, exported first so the boundary can be restored after a reboot.
-      const anchor = this.#engine.exportAdapter();
+      // One batch: the engine's Fisher restarts with each consolidate call. The engine's image
+      // (Fisher + anchor) is what a restart imports, so it never re-reads the old task.
       this.#engine.consolidate(oldTask.batch(0, oldTask.count));
-      this.#persist.saveEwc(anchor, oldTask.count);
+      this.#persist.saveEwc(this.#engine.exportEwc(), oldTask.count);
     }
     this.#persist.saveReplay(this.#replay);
     this.#log.info(`agent: task start replay=${this.#replay.count} ewc=${this.#options.ewc ? "fisher+anchor on " + oldTask.count : "off"}`);

@@ -10,6 +10,11 @@ import { runAdaptation, type AdaptData, type AdaptSummary } from "./adapt-run.js
 import type { AgentOptions } from "./adapt-agent.js";
 // Kept apart from firmware/main.ts so the capture-only pipeline does not load the agent.
 
+/** Size and CRC-32 of an EWC image as logged, so a restart's state can be matched to a save. */
+function digest(ports: Ports, state: ArrayBuffer): string {
+  return `bytes=${state.byteLength} crc=${(ports.checksum.crc32(new Uint8Array(state)) >>> 0).toString(16)}`;
+}
+
 /** The adaptation app's inputs beyond the ports (engine and data opened by the target). */
 export interface AgentMainOptions {
   readonly data: AdaptData;
@@ -20,7 +25,7 @@ export interface AgentMainOptions {
 /**
  * Wiring: the storage partition holds the replay buffer, the EWC state and the adapter slots,
  * each an A/B SlotStore record (DESIGN.md section 4). At start the agent restores what is there
- * (committed adapter of slot 0, replay buffer, EWC Fisher + anchor) and continues; with nothing
+ * (committed adapter of slot 0, replay buffer, the engine's EWC image) and continues; with nothing
  * saved it starts the new task. Committed adapters are saved to slot 0 with the replay buffer.
  */
 export function mainAgent(ports: Ports, profile: BoardProfile, options: AgentMainOptions): Promise<AdaptSummary> {
@@ -31,7 +36,7 @@ export function mainAgent(ports: Ports, profile: BoardProfile, options: AgentMai
   const entryBytes = o.mode === "latent" ? info.latentBytes : info.inputBytes;
   const layout = layoutStorage(profile.storage, {
     replayBytes: reservoirImageBytes(o.capacity, entryBytes, info.classes),
-    ewcBytes: 16 + info.adapterBytes, adapterBytes: info.adapterBytes + 8,
+    ewcBytes: EwcStore.payloadBytes(info.ewcBytes), adapterBytes: info.adapterBytes + 8,
     adapterSlots: profile.adapters.slots,
   });
   const slot = (region: typeof layout.replay) => new SlotStore(ports.storage, ports.checksum, region);
@@ -47,13 +52,24 @@ export function mainAgent(ports: Ports, profile: BoardProfile, options: AgentMai
   const committed = adapters.version(0);
   if (committed) adapters.activate(0);
   const restored = o.replay ? replayStore.restore() : undefined;
-  const boundary = o.replay ? restored !== undefined : o.ewc && ewcStore.sequence > 0;
-  const replay = boundary ? restored : undefined;
-  const ewc = boundary && o.ewc ? ewcStore.load() : undefined;
-  if (ewc) {
-    const old = options.data.populationReplay;
-    restoreEwc(engine, ewc, old.batch(0, old.count), engine.exportAdapter());
+  let boundary = o.replay ? restored !== undefined : o.ewc && ewcStore.sequence > 0;
+  let ewc = boundary && o.ewc ? ewcStore.load() : undefined;
+  if (boundary && o.ewc) {
+    // The engine's image, imported as saved: the Fisher is not re-estimated on the old task.
+    // No usable record (an earlier layout), or an image the engine refuses (another adapter
+    // configuration; the engine is left unchanged): the boundary is redone from the old task,
+    // as after a boundary cut short, rather than adapting without EWC.
+    try {
+      if (!ewc) throw new Error("no valid EWC record");
+      restoreEwc(engine, ewc);
+      log.info(`agent: restored ewc task ${ewc.task} samples=${ewc.samples} ${digest(ports, engine.exportEwc())}`);
+    } catch (error: unknown) {
+      log.warn(`agent: ewc not restored (${error instanceof Error ? error.message : String(error)}), task boundary redone`);
+      ewc = undefined;
+      boundary = false;
+    }
   }
+  const replay = boundary ? restored : undefined;
   if (boundary || committed) {
     log.info(`agent: resumed replay=${replay ? `${replay.count}@${replayStore.sequence}` : "none"} ewc=${ewc ? `task ${ewc.task}@${ewcStore.sequence}` : "none"} adapter=${committed ? `v${committed.version}` : "base"}`);
   }
@@ -68,9 +84,9 @@ export function mainAgent(ports: Ports, profile: BoardProfile, options: AgentMai
       const seq = replayStore.save(r);
       log.info(`agent: saved replay=${r.count}@${seq}`);
     },
-    saveEwc: (anchor, samples) => {
-      const seq = ewcStore.save({ task: 1, samples, anchor: new Uint8Array(anchor), fisher: new Uint8Array(0) });
-      log.info(`agent: saved ewc task 1@${seq}`);
+    saveEwc: (state, samples) => {
+      const seq = ewcStore.save({ task: 1, samples, state: new Uint8Array(state) });
+      log.info(`agent: saved ewc task 1@${seq} ${digest(ports, state)}`);
     },
   }, boundary, options.speed ?? 0);
 }

@@ -34,6 +34,8 @@ export interface ModelInfo {
   readonly arenaBytes: number;
   /** Bytes of exportAdapter()'s result. */
   readonly adapterBytes: number;
+  /** Bytes of exportEwc()'s result (0 when the session has no EWC). */
+  readonly ewcBytes: number;
 }
 
 /**
@@ -84,17 +86,35 @@ export interface Engine {
   exportAdapter(): ArrayBuffer;
   /** Replace the current adapter; the base model stays open (hot swap). */
   importAdapter(bytes: ArrayBuffer): void;
-  /** Back to the initial adapter (LoRA B = 0: the base model's behaviour). */
+  /**
+   * Back to the initial adapter (LoRA B = 0: the base model's behaviour), byte-identical to a
+   * fresh session's; the EWC Fisher and anchor are kept.
+   */
   resetAdapter(): void;
   /**
    * EWC at a task boundary, inside the engine: diagonal Fisher of the adapter parameters over
    * `batch` (the old task's data) and the anchor theta* = the current adapter. Training then
-   * adds lambda * F * (theta - theta*)^2, lambda being part of the session's configuration
-   * (the native trainer keeps F and theta* in its arena and has no call to read them out).
+   * adds lambda * F * (theta - theta*)^2, lambda being part of the session's configuration.
    */
   consolidate(batch: Batch): void;
   /**
-   * Engines that can take a Fisher from outside (persisted by EwcBook) also offer these:
+   * The EWC state (Fisher + anchor + whether the penalty is on) as an opaque, versioned,
+   * checksummed image (native trainer: "EPEW", docs/formats.md), for persisting across reboots.
+   * Throws when the session has no EWC.
+   */
+  exportEwc(): ArrayBuffer;
+  /**
+   * Restores an exportEwc() image of the same model and configuration; the adapter is not
+   * touched. A corrupt or foreign image throws with the engine's reason and changes nothing.
+   */
+  importEwc(bytes: ArrayBuffer): void;
+  /**
+   * Learning rate and EWC lambda for the next steps, without reopening the session (lambda can
+   * change but not turn EWC on or off).
+   */
+  setRates(learningRate: number, ewcLambda: number): void;
+  /**
+   * Engines that can take a Fisher from outside (merged by EwcBook) also offer these:
    * fisher(batch) returns one int32 per adapter parameter (Q16, exportAdapter() order) and
    * installPenalty() sets F, theta* (an exportAdapter() image) and lambda (0 removes it).
    */

@@ -5,7 +5,7 @@ import type { Log } from "../platform/log.js";
 import type { SimClock } from "../platform/sim/sim-clock.js";
 import { PlaybackSensor } from "../capture/playback-sensor.js";
 import { PlaybackReader } from "../platform/sim/playback-reader.js";
-import { NativeEnginePort } from "../platform/sim/sim-engine.js";
+import { NativeEnginePort } from "../platform/native-engine.js";
 import { SimResource } from "../platform/sim/sim-engine-resource.js";
 import { SampleSet } from "../app/sample-set.js";
 
@@ -47,6 +47,9 @@ export function runAgent(dir: string, ctx: SimAgentContext): Promise<unknown> {
       capacity: Math.min(profile.replay.capacity, Number(option("capacity") ?? "200")), mode: profile.replay.mode, seed,
     },
   }).then((summary) => {
+    // Old-task examples the engine ran through its Fisher in this boot: the boundary's count on
+    // a fresh start, 0 after a restart that imported the saved EWC state.
+    log.metric("engine.fisher-examples", engine.native.fisherExamples);
     log.info(`demo-result ${JSON.stringify(summary)}`);
     engine.close();
   });

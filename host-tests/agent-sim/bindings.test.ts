@@ -9,7 +9,7 @@ import { Fixture } from "../sim/harness.js";
 import { modelsDir, python, repoRoot } from "../support/paths.js";
 
 const js = (p: string) => join(repoRoot, "build", "js", p);
-const HEADER = `import { NativeEnginePort } from "${js("firmware/platform/sim/sim-engine.js")}";
+const HEADER = `import { NativeEnginePort } from "${js("firmware/platform/native-engine.js")}";
 import { SimResource } from "${js("firmware/platform/sim/sim-engine-resource.js")}";
 const out = (s) => trace(s + "\\n");
 `;

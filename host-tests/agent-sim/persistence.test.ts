@@ -20,18 +20,34 @@ function agent(flash: string, cutAfter?: number): Run {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** The last "agent: saved replay=COUNT@SEQ" / "saved ewc task T@SEQ" / adapter version printed. */
-function saved(out: string): { replay?: [number, number]; ewc?: number; adapter: number } {
-  let replay: [number, number] | undefined, ewc: number | undefined, adapter = 0;
+/** An EWC image as the app logs it: the engine's bytes and their CRC-32. */
+interface EwcImage { bytes: number; crc: string }
+
+/** The last "agent: saved replay=COUNT@SEQ" / "saved ewc task T@SEQ ..." / adapter version printed. */
+function saved(out: string): { replay?: [number, number]; ewc?: number; adapter: number; image?: EwcImage } {
+  let replay: [number, number] | undefined, ewc: number | undefined, adapter = 0, image: EwcImage | undefined;
   for (const l of out.split("\n")) {
     let m = /^agent: saved replay=(\d+)@(\d+)$/.exec(l);
     if (m) replay = [Number(m[1]), Number(m[2])];
-    m = /^agent: saved ewc task \d+@(\d+)$/.exec(l);
-    if (m) ewc = Number(m[1]);
+    m = /^agent: saved ewc task \d+@(\d+) bytes=(\d+) crc=([0-9a-f]+)$/.exec(l);
+    if (m) { ewc = Number(m[1]); image = { bytes: Number(m[2]), crc: m[3]! }; }
     m = /adapters\.version=(\d+)/.exec(l);
     if (m) adapter = Number(m[1]);
   }
-  return { replay, ewc, adapter };
+  return { replay, ewc, adapter, image };
+}
+
+/** The EWC image a restarted app imported (read back from the engine), if it says so. */
+function restoredImage(out: string): EwcImage | undefined {
+  const m = /^agent: restored ewc task \d+ samples=\d+ bytes=(\d+) crc=([0-9a-f]+)$/m.exec(out);
+  return m ? { bytes: Number(m[1]), crc: m[2]! } : undefined;
+}
+
+/** Old-task examples the engine ran through its Fisher during the run (C-side counter). */
+function fisherExamples(out: string): number {
+  const m = /^metric engine\.fisher-examples=(\d+)$/m.exec(out);
+  assert.ok(m, out);
+  return Number(m[1]);
 }
 
 /** What the restarted app says it restored (undefined: started fresh). */
@@ -53,19 +69,23 @@ function result(out: string): { userBefore: number; populationBefore: number; us
 describe("agent state persisted in the simulator's flash", function () {
   this.timeout(600000);
   let dir: string;
-  before(() => { dir = mkdtempSync(join(tmpdir(), "edge-peft-agent-")); });
+  let first: Run;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "edge-peft-agent-"));
+    first = agent(join(dir, "resume.bin"));
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it("a second run on the same flash resumes with the saved replay buffer, EWC state and adapter", () => {
     const flash = join(dir, "resume.bin");
-    const first = agent(flash);
     assert.equal(first.status, 0, first.stderr);
     assert.equal(resumed(first.stdout), undefined, "an erased flash starts fresh");
     const s = saved(first.stdout);
     assert.ok(s.replay && s.ewc === 1 && s.adapter > 0, first.stdout);
     const second = agent(flash);
     assert.equal(second.status, 0, second.stderr);
-    assert.deepEqual(resumed(second.stdout), s);
+    const { image, ...records } = s;
+    assert.deepEqual(resumed(second.stdout), records);
     // The restored adapter is the one the first run ended with (it rolls back to the last
     // commit), so the second run starts where the first one finished, measured on the same data.
     const a = result(first.stdout), b = result(second.stdout);
@@ -74,10 +94,27 @@ describe("agent state persisted in the simulator's flash", function () {
     assert.doesNotMatch(second.stdout, /agent: task start/, "no second task boundary");
   });
 
+  it("a restart imports the saved Fisher + anchor instead of re-estimating them on the old task", () => {
+    const s = saved(first.stdout);
+    assert.ok(s.image, first.stdout);
+    // The boundary estimated the Fisher on the 100 old-task examples of population_replay.bin.
+    assert.equal(fisherExamples(first.stdout), 100);
+    const again = agent(join(dir, "resume.bin"));
+    assert.equal(again.status, 0, again.stderr);
+    // The engine holds the saved image (exported back after the import: same bytes, same CRC)...
+    assert.deepEqual(restoredImage(again.stdout), s.image);
+    // ...and no old-task example went through the Fisher in this boot.
+    assert.equal(fisherExamples(again.stdout), 0);
+  });
+
   it("a power cut at any point of a save leaves the old or the new state", () => {
-    // Byte budgets falling inside the first saves: EWC record (16 + 680 payload + 20 header
-    // bytes), the seeded replay buffer (6,656 + 20), then adapter and replay saves of the stream.
-    const cuts = [1, 300, 700, 716, 717, 3000, 7370, 7390, 7392, 7400, 7700, 9000, 15000, 30000];
+    // Byte budgets falling inside the first saves: the EWC record (20 header + 12 head + the
+    // engine's image, whose size the fresh run logged), the seeded replay buffer (6,656 + 20),
+    // then adapter and replay saves of the stream.
+    const image = saved(first.stdout).image;
+    assert.ok(image, first.stdout);
+    const e = 20 + 12 + image.bytes, r = e + 6676;
+    const cuts = [1, e >> 1, e - 16, e, e + 1, e + 2284, r - 22, r - 2, r, r + 8, r + 308, r + 1608, r + 7608, r + 22608];
     for (const n of cuts) {
       const flash = join(dir, `cut-${n}.bin`);
       const cut = agent(flash, n);

@@ -18,7 +18,7 @@ export class EngineDouble implements Engine {
     this.weights = weights;
     const inputBytes = weights.length / classes;
     this.info = { inputBytes, inputScale: 1, inputZeroPoint: 0, classes, outputScale: 1 / 16, outputZeroPoint: 0,
-      latentBytes: inputBytes, arenaBytes: 1024, adapterBytes: 4 * classes };
+      latentBytes: inputBytes, arenaBytes: 1024, adapterBytes: 4 * classes, ewcBytes: 8 * classes + 4 };
     this.bias = new Int32Array(classes);
   }
 
@@ -106,6 +106,32 @@ export class EngineDouble implements Engine {
 
   installPenalty(fisher: ArrayBuffer, anchor: ArrayBuffer, lambda: number): void {
     this.penalty = lambda === 0 ? undefined : { fisher: new Int32Array(fisher), anchor: new Int32Array(anchor), lambda };
+  }
+
+  /** Image: int32 lambda x 1000 | classes x int32 Fisher | classes x int32 anchor (no check). */
+  exportEwc(): ArrayBuffer {
+    const { classes } = this.info;
+    const out = new Int32Array(1 + 2 * classes);
+    if (this.penalty) {
+      out[0] = Math.round(this.penalty.lambda * 1000);
+      out.set(this.penalty.fisher, 1);
+      out.set(this.penalty.anchor, 1 + classes);
+    }
+    return out.buffer;
+  }
+
+  importEwc(bytes: ArrayBuffer): void {
+    const { classes } = this.info;
+    if (bytes.byteLength !== this.info.ewcBytes) throw new RangeError("EWC image size");
+    const v = new Int32Array(bytes.slice(0));
+    this.installPenalty(v.slice(1, 1 + classes).buffer, v.slice(1 + classes).buffer, v[0]! / 1000);
+  }
+
+  rates: { learningRate: number; ewcLambda: number } | undefined;
+
+  setRates(learningRate: number, ewcLambda: number): void {
+    this.rates = { learningRate, ewcLambda };
+    if (this.penalty) this.penalty.lambda = ewcLambda;
   }
 
   /** In-engine EWC as the native trainer does it; lambda fixed at 1 for the double. */

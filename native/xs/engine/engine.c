@@ -13,6 +13,18 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Arena size: on Moddable builds the manifest's "defines": {"engine": {"arena": N}} (one per
+ * platform, equal to the board profile's arenaBytes) arrives as MODDEF_ENGINE_ARENA through the
+ * generated mc.defines.h; other builds (simulator, host tests) pass -DEPX_ARENA_BYTES or take
+ * the default. __has_include: the simulator has no mc.defines.h. */
+#if !defined(EPX_ARENA_BYTES) && defined(__has_include)
+#if __has_include("mc.defines.h")
+#include "mc.defines.h"
+#endif
+#endif
+#if !defined(EPX_ARENA_BYTES) && defined(MODDEF_ENGINE_ARENA)
+#define EPX_ARENA_BYTES MODDEF_ENGINE_ARENA
+#endif
 #ifndef EPX_ARENA_BYTES
 #define EPX_ARENA_BYTES 65536
 #endif
@@ -23,6 +35,8 @@ typedef struct {
 	ept_config cfg;
 	uint32_t arenaBytes;      /* the part of the static arena this session was given */
 	int32_t lastLossQ16;      /* mean loss of the last train/eval batch */
+	uint32_t fisherExamples;  /* examples run through ept_fisher_add since open (a witness that
+	                           * a restart restored EWC without re-estimating it) */
 	char err[160];
 } EngineState;
 
@@ -145,6 +159,7 @@ void xs_engine_info(xsMachine* the)
 	setInt(the, "adapterBytes", (int32_t)s->session.plan.export_bytes);
 	setInt(the, "paramCount", (int32_t)s->session.plan.param_count);
 	setInt(the, "trainBytes", (int32_t)s->session.plan.train_bytes);
+	setInt(the, "ewcBytes", (int32_t)ept_ewc_bytes(s->session.trainer));
 }
 
 /* A latent of the trainer: the argument itself (latent = true) or the frozen prefix's output. */
@@ -225,8 +240,10 @@ static int32_t runBatch(xsMachine* the, EngineState* s, int mode)
 			st = ept_step(s->session.trainer, lat, lb, labels[i], &info);
 		else if (mode == BATCH_EVAL)
 			st = ept_forward(s->session.trainer, lat, lb, NULL, 0, labels[i], &info);
-		else
+		else {
 			st = ept_fisher_add(s->session.trainer, lat, lb, labels[i]);
+			s->fisherExamples++;
+		}
 		check(the, s, st, mode == BATCH_TRAIN ? "trainStep" : mode == BATCH_EVAL ? "eval" : "fisher");
 		correct += info.correct;
 		loss += info.loss_q16;
@@ -288,4 +305,85 @@ void xs_engine_import(xsMachine* the)
 	const uint8_t* in = (const uint8_t*)bytesOf(the, &xsArg(0), &size);
 	s->err[0] = 0;
 	check(the, s, ept_import(s->session.trainer, in, size), "importAdapter");
+}
+
+/* resetAdapters(): the initial adapter (as a fresh session), EWC Fisher and anchor kept. */
+void xs_engine_resetAdapters(xsMachine* the)
+{
+	EngineState* s = engineOf(the);
+	s->err[0] = 0;
+	check(the, s, ept_reset_adapters(s->session.trainer), "resetAdapters");
+}
+
+/* setRates(lrMicro, lambdaMilli): the spec's sgd:lr and ewc:lambda in its fixed-point units;
+ * lambda cannot switch EWC on or off (its memory is carved at open). */
+void xs_engine_setRates(xsMachine* the)
+{
+	EngineState* s = engineOf(the);
+	int32_t lr = intArg(the, 0, 0, INT32_MAX, "lrMicro");
+	int32_t lambda = intArg(the, 1, 0, INT32_MAX, "lambdaMilli");
+	ep_status st;
+	s->err[0] = 0;
+	st = ept_set_rates(s->session.trainer, (uint32_t)lr, (uint32_t)lambda);
+	if (st == EP_ERR_STATE)
+		xsUnknownError("engine: setRates: %s: EWC is %s in this session's spec and cannot be switched %s",
+			ep_status_name(st), lambda == 0 ? "on" : "off", lambda == 0 ? "off" : "on");
+	check(the, s, st, "setRates");
+}
+
+/* Bytes of the EWC state blob (docs/formats.md, "EPEW"); 0 when the spec has no EWC. */
+void xs_engine_ewcBytes(xsMachine* the)
+{
+	xsmcSetInteger(xsResult, (xsIntegerValue)ept_ewc_bytes(engineOf(the)->session.trainer));
+}
+
+/* exportEwc(buffer): writes Fisher + anchor; returns the bytes written. */
+void xs_engine_exportEwc(xsMachine* the)
+{
+	EngineState* s = engineOf(the);
+	uint32_t size;
+	size_t written = 0;
+	uint8_t* out = (uint8_t*)bytesOf(the, &xsArg(0), &size);
+	ep_status st;
+	s->err[0] = 0;
+	st = ept_ewc_export(s->session.trainer, out, size, &written);
+	if (st == EP_ERR_STATE)
+		xsUnknownError("engine: exportEwc: %s: no EWC in this session (the spec needs ewc:lambda)", ep_status_name(st));
+	if (st == EP_ERR_SIZE)
+		xsRangeError("engine: exportEwc: %s: buffer of %u bytes, the state is %u", ep_status_name(st),
+			(unsigned)size, (unsigned)ept_ewc_bytes(s->session.trainer));
+	check(the, s, st, "exportEwc");
+	xsmcSetInteger(xsResult, (xsIntegerValue)written);
+}
+
+/* importEwc(bytes): restores Fisher + anchor. The trainer checks the whole blob (magic, version,
+ * CRC-32, every tensor's kind / layer / size) before it writes anything, so a refused blob leaves
+ * the current EWC state as it was. The trainer reports only a status: the messages say which
+ * part to look at. */
+void xs_engine_importEwc(xsMachine* the)
+{
+	EngineState* s = engineOf(the);
+	uint32_t size;
+	const uint8_t* in = (const uint8_t*)bytesOf(the, &xsArg(0), &size);
+	size_t want = ept_ewc_bytes(s->session.trainer);
+	ep_status st;
+	s->err[0] = 0;
+	st = ept_ewc_import(s->session.trainer, in, size);
+	if (st == EP_OK)
+		return;
+	if (want == 0)
+		xsUnknownError("engine: importEwc: %s: no EWC in this session (the spec needs ewc:lambda)", ep_status_name(st));
+	if (size != want)
+		xsUnknownError("engine: importEwc: %s: EWC state of %u bytes, this session's is %u", ep_status_name(st),
+			(unsigned)size, (unsigned)want);
+	if (size < 4 || memcmp(in, "EPEW", 4) != 0)
+		xsUnknownError("engine: importEwc: %s: not an EWC state (magic)", ep_status_name(st));
+	xsUnknownError("engine: importEwc: %s: EWC state refused (version, CRC-32 or tensor layout differ)",
+		ep_status_name(st));
+}
+
+/* Examples the session has run through the Fisher since it opened. */
+void xs_engine_fisherExamples(xsMachine* the)
+{
+	xsmcSetInteger(xsResult, (xsIntegerValue)engineOf(the)->fisherExamples);
 }

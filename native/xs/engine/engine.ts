@@ -18,6 +18,8 @@ export interface NativeEngineInfo {
   readonly adapterBytes: number;
   readonly paramCount: number;
   readonly trainBytes: number;
+  /** Bytes of an exported EWC state (Fisher + anchor, "EPEW"); 0 when the spec has no EWC. */
+  readonly ewcBytes: number;
 }
 
 /** Any byte range the C side can read: ArrayBuffer, typed array or host buffer (Resource). */
@@ -35,6 +37,11 @@ const lastLoss = native("xs_engine_lastLoss") as (this: NativeEngine) => number;
 const steps = native("xs_engine_steps") as (this: NativeEngine) => number;
 const exportAdapter = native("xs_engine_export") as (this: NativeEngine, into: Uint8Array) => number;
 const importAdapter = native("xs_engine_import") as (this: NativeEngine, bytes: Bytes) => void;
+const resetAdapters = native("xs_engine_resetAdapters") as (this: NativeEngine) => void;
+const setRates = native("xs_engine_setRates") as (this: NativeEngine, lrMicro: number, lambdaMilli: number) => void;
+const exportEwc = native("xs_engine_exportEwc") as (this: NativeEngine, into: Uint8Array) => number;
+const importEwc = native("xs_engine_importEwc") as (this: NativeEngine, bytes: Bytes) => void;
+const fisherExamples = native("xs_engine_fisherExamples") as (this: NativeEngine) => number;
 
 /**
  * A trainer session over a model that stays in place (a Resource: ArrayBuffers are refused
@@ -98,6 +105,35 @@ export class NativeEngine extends Native("xs_engine_destructor") {
 
   importAdapter(bytes: Bytes): void {
     importAdapter.call(this, bytes);
+  }
+
+  /** The initial adapter again, as a fresh session would start; EWC Fisher and anchor kept. */
+  resetAdapters(): void {
+    resetAdapters.call(this);
+  }
+
+  /**
+   * New learning rate (millionths, the spec's sgd:lr x 1e6) and EWC lambda (thousandths) for
+   * the next steps, without reopening. Integers, as the spec parser reads them, so a rate set
+   * here and one written in the spec give the same trainer. Lambda cannot turn EWC on or off.
+   */
+  setRates(lrMicro: number, lambdaMilli: number): void {
+    setRates.call(this, lrMicro, lambdaMilli);
+  }
+
+  /** Writes the EWC state (info.ewcBytes long) into `into`; returns the bytes written. */
+  exportEwcInto(into: Uint8Array): number {
+    return exportEwc.call(this, into);
+  }
+
+  /** Restores an exported EWC state; a refused blob throws and changes nothing. */
+  importEwc(bytes: Bytes): void {
+    importEwc.call(this, bytes);
+  }
+
+  /** Examples run through the Fisher (consolidate) since the session opened. */
+  get fisherExamples(): number {
+    return fisherExamples.call(this);
   }
 
   /** Frees the static arena for another session; the instance is unusable afterwards. */
