@@ -13,7 +13,7 @@ const floatRef = join(repoRoot, 'tools', 'float_ref', 'ref.py');
 const demo = (f: string): string => join(repoRoot, 'data', 'demo', f);
 
 interface PlanJson {
-  model_bytes: number; inference_arena_bytes: number; training_arena_bytes: number; export_bytes: number;
+  model_bytes: number; inference_arena_bytes: number; training_arena_bytes: number; export_bytes: number; trainer_bytes: number;
   params: number; layers: { in: number; out: number; kinds: number; fc: number }[];
 }
 
@@ -107,6 +107,28 @@ export async function run(): Promise<void> {
     console.log(`  MACs per step ${macs} (inference ${inferMacs}); ${(perStep / macs).toFixed(2)} instructions per MAC`);
     console.log(`  adapter ${plan.export_bytes} B exported (${plan.params} params) vs model ${plan.model_bytes} B ` +
       `(${((100 * plan.export_bytes) / plan.model_bytes).toFixed(1)}%)`);
+  }
+  // head vs AIfES (DESIGN.md section 8): a step from a latent replay entry (the input of the
+  // adapted FC cached, so the frozen layers below are not re-run). Memory: the trainer's
+  // arena + one latent entry + the stack (no inference arena needed for such a step).
+  const aifesInstr = 2194260;
+  const aifesMem = (144 + 64) * 1024;
+  for (const c of cases.filter((x) => x.name === 'head')) {
+    const plan = JSON.parse(execFileSync(cli, ['train', c.model, '--adapter', c.spec, '--plan', '--json'], { encoding: 'utf8' })) as PlanJson;
+    const K = 16;
+    firstRecords(c.data, c.rec, K, join(d, 'k.bin'));
+    execFileSync(cli, ['train', c.model, '--data', join(d, 'k.bin'), '--adapter', c.spec, '--steps', '0', '--out', join(d, 'a.bin'),
+      '--latents-out', join(d, 'lat.bin')]);
+    const base = ['--data', join(d, 'k.bin'), '--replay', join(d, 'lat.bin'), '--adapter', c.spec, '--seed', '1', '--out', join(d, 'a.bin')];
+    const i0 = callgrindTotal(['train', c.model, ...base, '--steps', '0'], join(d, 'cr0'));
+    const iK = callgrindTotal(['train', c.model, ...base, '--steps', String(K)], join(d, 'crK'));
+    const perStep = (iK - i0) / K;
+    const latent = readFileSync(join(d, 'lat.bin')).length / K - 1;
+    const mem = plan.trainer_bytes + latent + stack;
+    console.log(`head from latent replay, ${c.spec}: ${Math.round(perStep)} instructions per step ` +
+      `(AIfES F32 SGD ${aifesInstr}: ratio ${(perStep / aifesInstr).toFixed(3)}, goal <= 0.1); memory trainer ` +
+      `${plan.trainer_bytes} B + latent ${latent} B + stack ${stack} B = ${mem} B (AIfES ${aifesMem} B: ratio ` +
+      `${(mem / aifesMem).toFixed(3)}, goal <= 0.125)`);
   }
   // EWC on a two-task sequence (digits): task 1 = pad shifted one column, task 2 = upside down
   const spec = 'lora:rank=4,alpha=8,layers=0+bias:layers=0..1';

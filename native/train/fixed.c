@@ -4,45 +4,6 @@
  * (gcc/clang on x86-64, Arm and RISC-V all do this). */
 #include "train_internal.h"
 
-int32_t ept_mbqm(int32_t x, ept_mult k)
-{
-    /* Shifts outside TFLM's range would be UB in the engine helper; clamp them. */
-    if (k.m == 0 || k.s < -62) {
-        return 0;
-    }
-    if (k.s < -31) {
-        /* Very small multipliers (side path with large sh_h swings): do it in 64 bits. */
-        const int64_t p = (int64_t)x * k.m;
-        const int32_t sh = 31 - k.s;
-        return (int32_t)((p + ((int64_t)1 << (sh - 1))) >> sh);
-    }
-    if (k.s > 30) {
-        return x > 0 ? INT32_MAX : (x < 0 ? INT32_MIN : 0);
-    }
-    return ep_requantize(x, k.m, k.s);
-}
-
-int32_t ept_rdiv(int32_t x, int32_t e)
-{
-    if (e <= 0) {
-        return x;
-    }
-    if (e > 31) {
-        return 0;
-    }
-    return ep_rounding_divide_by_pot(x, e);
-}
-
-int8_t ept_sat8(int32_t v)
-{
-    return (int8_t)(v < -128 ? -128 : (v > 127 ? 127 : v));
-}
-
-int16_t ept_sat16(int32_t v)
-{
-    return (int16_t)(v < -32768 ? -32768 : (v > 32767 ? 32767 : v));
-}
-
 ep_status ept_mult_from(double real, ept_mult *out)
 {
     int32_t m = 0, s = 0;
@@ -69,18 +30,6 @@ ep_status ept_mult_from(double real, ept_mult *out)
     out->m = m;
     out->s = s + extra;
     return EP_OK;
-}
-
-/* "lowbias32" integer hash (C. Wellons): a full-avalanche 32-bit mixer, so the stream
- * is counter based: any (seed, stream, counter) is reachable without state. */
-uint32_t ept_hash(uint32_t x)
-{
-    x ^= x >> 16;
-    x *= 0x7feb352dU;
-    x ^= x >> 15;
-    x *= 0x846ca68bU;
-    x ^= x >> 16;
-    return x;
 }
 
 uint32_t ept_rand(uint32_t seed, uint32_t stream, uint32_t counter)

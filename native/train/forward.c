@@ -33,16 +33,29 @@ static void pool_forward(ept_layer *L, const int8_t *x)
     L->x = x;
 }
 
+/* x - zx of one position as int16, in the int32 gradient scratch (dead until the backward
+ * starts, which rewrites it): every row's dot product then skips the offset and widening
+ * (about 1.5 instead of 5.4 instructions per MAC on x86-64, SMLAD pairs on Cortex-M4).
+ * Exact integer arithmetic, so outputs are unchanged. NULL when the scratch is too short
+ * (the offset dot is used). */
+static const int16_t *widen(const ept_trainer *t, const int8_t *x, int32_t zx, int32_t in)
+{
+    int16_t *x16 = (int16_t *)t->dacc;
+    if (in > 2 * t->grad_dim) return NULL;
+    for (int32_t k = 0; k < in; ++k) x16[k] = (int16_t)((int32_t)x[k] - zx);
+    return x16;
+}
+
 /* One position of an FC / 1x1 conv: x (in), h8 (rank) -> y, neg (out). */
-static void row_block(const ept_trainer *t, const ept_layer *L, const int8_t *x, const int8_t *h8,
-                      int8_t *y, uint8_t *neg)
+static void row_block(const ept_trainer *t, const ept_layer *L, const int8_t *x, const int16_t *x16,
+                      const int8_t *h8, int8_t *y, uint8_t *neg)
 {
     const int32_t in = L->in, out = L->out, zx = L->in_zp;
     for (int32_t i = 0; i < out; ++i) {
         const int8_t *w = L->w + (size_t)i * (size_t)in;
         /* unsigned sums wrap like TFLM's int32 accumulator instead of being UB */
         uint32_t acc = L->bias != NULL ? (uint32_t)L->bias[i] : 0U;
-        acc += (uint32_t)ept_dot_s8_off(w, x, zx, in);
+        acc += (uint32_t)(x16 != NULL ? ept_dot_s8_s16(w, x16, in) : ept_dot_s8_off(w, x, zx, in));
         if (L->tbias >= 0) {
             acc += (uint32_t)((const int32_t *)t->T[L->tbias].view)[i];
         }
@@ -85,8 +98,10 @@ static void layer_forward(ept_trainer *t, ept_layer *L, const int8_t *xin)
         const int8_t *A = (const int8_t *)t->T[L->ta].view;
         for (int32_t p = 0; p < np; ++p) {
             const int8_t *xp = x + (size_t)p * (size_t)in;
+            const int16_t *x16 = widen(t, xp, zx, in);
             for (int32_t j = 0; j < L->rank; ++j) {
-                L->hacc[p * L->rank + j] = ept_dot_s8_off(A + (size_t)j * (size_t)in, xp, zx, in);
+                const int8_t *a = A + (size_t)j * (size_t)in;
+                L->hacc[p * L->rank + j] = x16 != NULL ? ept_dot_s8_s16(a, x16, in) : ept_dot_s8_off(a, xp, zx, in);
             }
         }
         if (L->sh_h < 0) {
@@ -96,7 +111,8 @@ static void layer_forward(ept_trainer *t, ept_layer *L, const int8_t *xin)
     }
     for (int32_t p = 0; p < np; ++p) {
         const size_t o = (size_t)p * (size_t)out;
-        row_block(t, L, x + (size_t)p * (size_t)in,
+        const int8_t *xp = x + (size_t)p * (size_t)in;
+        row_block(t, L, xp, widen(t, xp, zx, in),
                   L->ta >= 0 ? L->h8 + (size_t)p * (size_t)L->rank : NULL, L->y + o, L->neg + o);
     }
 }

@@ -83,6 +83,7 @@ struct ept_trainer {
     double beta;
     int8_t *probs;
     int32_t *dacc;               /* int32 gradient scratch, max(in, out) */
+    int32_t grad_dim;            /* dacc elements (the forward borrows it as int16 x) */
     int16_t *d16;                /* normalised upstream gradient (layer output) */
     int16_t *dx16;               /* normalised gradient at layer input */
     int16_t *gh16;               /* LoRA gradient into h, rank x positions */
@@ -103,19 +104,75 @@ static inline int32_t ept_dot_s8_off(const int8_t *a, const int8_t *x, int32_t z
     return acc;
 }
 
+/* sum a[k] * x16[k] with x16 = x - zx widened once per input vector: an int8 x int16 dot
+ * product compilers map to multiply-add pairs (pmaddwd; SMLAD on Cortex-M4). */
+static inline int32_t ept_dot_s8_s16(const int8_t *a, const int16_t *x16, int32_t n)
+{
+    int32_t acc = 0;
+    for (int32_t k = 0; k < n; ++k) acc += (int32_t)(int16_t)a[k] * x16[k];
+    return acc;
+}
+
 /* acc[k] += a[k] * g over n: the transposed products of the backward. */
 static inline void ept_axpy_s8(int32_t *acc, const int8_t *a, int32_t g, int32_t n)
 {
     for (int32_t k = 0; k < n; ++k) acc[k] += (int32_t)a[k] * g;
 }
 
+/* Small fixed-point helpers, inline: they sit in every per-parameter and per-row loop. */
+static inline int32_t ept_mbqm(int32_t x, ept_mult k)
+{
+    /* Shifts outside TFLM's range would be UB in the engine helper; clamp them. */
+    if (k.m == 0 || k.s < -62) {
+        return 0;
+    }
+    if (k.s < -31) {
+        /* Very small multipliers (side path with large sh_h swings): do it in 64 bits. */
+        const int64_t p = (int64_t)x * k.m;
+        const int32_t sh = 31 - k.s;
+        return (int32_t)((p + ((int64_t)1 << (sh - 1))) >> sh);
+    }
+    if (k.s > 30) {
+        return x > 0 ? INT32_MAX : (x < 0 ? INT32_MIN : 0);
+    }
+    return ep_requantize(x, k.m, k.s);
+}
+
+static inline int32_t ept_rdiv(int32_t x, int32_t e)
+{
+    if (e <= 0) {
+        return x;
+    }
+    if (e > 31) {
+        return 0;
+    }
+    return ep_rounding_divide_by_pot(x, e);
+}
+
+static inline int8_t ept_sat8(int32_t v)
+{
+    return (int8_t)(v < -128 ? -128 : (v > 127 ? 127 : v));
+}
+
+static inline int16_t ept_sat16(int32_t v)
+{
+    return (int16_t)(v < -32768 ? -32768 : (v > 32767 ? 32767 : v));
+}
+
+/* "lowbias32" integer hash (C. Wellons): a full-avalanche 32-bit mixer, so the stream
+ * is counter based: any (seed, stream, counter) is reachable without state. */
+static inline uint32_t ept_hash(uint32_t x)
+{
+    x ^= x >> 16;
+    x *= 0x7feb352dU;
+    x ^= x >> 15;
+    x *= 0x846ca68bU;
+    x ^= x >> 16;
+    return x;
+}
+
 /* fixed.c */
-int32_t ept_mbqm(int32_t x, ept_mult k);
-int32_t ept_rdiv(int32_t x, int32_t e);
-int8_t ept_sat8(int32_t v);
-int16_t ept_sat16(int32_t v);
 ep_status ept_mult_from(double real, ept_mult *out);
-uint32_t ept_hash(uint32_t x);
 uint32_t ept_rand(uint32_t seed, uint32_t stream, uint32_t counter);
 int32_t ept_normal_q16(uint32_t seed, uint32_t stream, uint32_t counter);
 int32_t ept_normalise16(const int32_t *v, int16_t *out, int32_t n);
@@ -140,6 +197,31 @@ enum { EPT_VISIT_UPDATE = 0, EPT_VISIT_GRAD, EPT_VISIT_FISHER };
 ep_status ept_bwd(ept_trainer *t, int32_t label, int32_t mode, int32_t *mant,
                   uint32_t mant_count, ept_grad_layout *lay);
 void ept_refresh_view(ept_tensor *T);
+
+/* One backward sweep's visit state (update.c / backward.c). */
+typedef struct {
+    int32_t mode;
+    int32_t *mant;
+    uint32_t mant_count;
+    uint32_t mant_at;
+    ept_grad_layout *lay;
+    int32_t clip_q30;
+    int32_t dp;                  /* 1: add noise */
+    /* DP norm pass: sum of (grad / C)^2 as m * 2^e */
+    int32_t norm_only;
+    uint64_t nm;
+    int32_t ne;
+} ept_visit_ctx;
+
+/* update.c: the parameter visits of one adapter tensor whose gradient is u (x) v (summed
+ * over np positions), and the DP clip factor from the measured norm. */
+void ept_visit(ept_trainer *t, ept_visit_ctx *c, int32_t ti, const int16_t *u, int32_t nu,
+               const int8_t *v, int32_t nv, int32_t voff, int32_t X, int32_t np);
+int32_t ept_clip_factor(uint64_t m, int32_t e);
+/* norm_fisher.c */
+void ept_norm_add(ept_visit_ctx *c, const ept_tensor *T, uint64_t su, uint64_t sv, int32_t X);
+void ept_fisher_prepare(ept_tensor *T, uint64_t maxp2, int32_t X);
+void ept_fisher_param(ept_tensor *T, int32_t idx, int64_t p, int32_t d);
 
 /* adapter_io.c: CRC-32 (IEEE 802.3, reflected) of adapter and EWC-state bytes */
 uint32_t ept_crc32(const uint8_t *p, size_t n);

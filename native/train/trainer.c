@@ -201,6 +201,7 @@ ep_status ept_init(ept_trainer **out, const ep_model *model, const ept_config *c
         const int32_t maxdim = p.grad_dim;
         t->probs = (int8_t *)take(&c, (uint32_t)t->classes);
         t->dacc = (int32_t *)take(&c, 4U * (uint32_t)maxdim);
+        t->grad_dim = maxdim;
         t->d16 = (int16_t *)take(&c, 2U * (uint32_t)maxdim);
         t->dx16 = (int16_t *)take(&c, 2U * (uint32_t)p.prompt_dim);
         t->gh16 = (int16_t *)take(&c, 2U * (uint32_t)p.gh_dim);

@@ -15,7 +15,7 @@ static int usage(void)
             "         --seed S --out ADAPTER.bin [--lr X] [--momentum X] [--json]\n"
             "         [--init ADAPTER.bin] [--ewc LAMBDA --ewc-data OLD.bin]\n"
             "         [--dp-clip C --dp-sigma s] [--eval-data HELD.bin]\n"
-            "         [--outputs OUT.bin] [--latents-out FILE] [--grad-dump FILE]\n"
+            "         [--outputs OUT.bin] [--latents-out FILE] [--replay LATENTS] [--grad-dump FILE]\n"
             "       edge-peft train MODEL.tflite --adapter SPEC --plan [--json]\n"
             "SPEC: lora:rank=R,alpha=A,layers=I..J + bias:layers=I + prompt:layers=I,len=N\n");
     return 2;
@@ -128,7 +128,7 @@ int cmd_train(int argc, char **argv)
 {
     ept_config cfg;
     ept_cli_session cs;
-    ept_file data, init = {0};
+    ept_file data, init = {0}, replay = {0};
     const char *out_path = ept_cli_opt(argc, argv, "--out");
     const char *steps_s = ept_cli_opt(argc, argv, "--steps");
     const char *eval_path = ept_cli_opt(argc, argv, "--eval-data");
@@ -183,11 +183,21 @@ int cmd_train(int argc, char **argv)
         }
         if (lf != NULL) fclose(lf);
     }
+    /* --replay: steps on latent replay entries (records of --latents-out: label + latent),
+     * the frozen prefix is not run (DESIGN.md section 8, head vs AIfES) */
+    if (ept_cli_opt(argc, argv, "--replay") != NULL &&
+        (ept_cli_read(ept_cli_opt(argc, argv, "--replay"), &replay) != 0 ||
+         replay.size % (1U + cs.s.plan.latent_bytes) != 0 || replay.size == 0)) {
+        fprintf(stderr, "edge-peft: --replay is not a whole number of %u-byte latent records\n",
+                (unsigned)(1U + cs.s.plan.latent_bytes));
+        goto done_data;
+    }
     if (eval_file(&cs, eval_path, &acc_before, NULL) != 0 ||
         eval_file(&cs, ept_cli_opt(argc, argv, "--data"), &train_before, NULL) != 0) {
         goto done_data;
     }
     exp_buf = (uint8_t *)malloc(cs.s.plan.export_bytes);
+    if (replay.bytes != NULL) nrec = replay.size / (1U + (size_t)cs.s.plan.latent_bytes); /* window of the running accuracy */
     hist = (uint8_t *)calloc(nrec, 1);
     if (gpath != NULL) {
         g = fopen(gpath, "w");
@@ -196,12 +206,14 @@ int cmd_train(int argc, char **argv)
     if (exp_buf == NULL || hist == NULL) goto done_bufs;
     if (json) printf("{\"steps\":[");
     for (uint32_t s = 0; s < steps; ++s) {
-        const size_t r = s % nrec;
-        const int32_t label = data.bytes[r * rec];
-        const int8_t *lat;
-        uint32_t n;
+        const size_t lrec = 1U + (size_t)cs.s.plan.latent_bytes;
+        const size_t r = replay.bytes != NULL ? s % (replay.size / lrec) : s % nrec;
+        const int32_t label = replay.bytes != NULL ? replay.bytes[r * lrec] : data.bytes[r * rec];
+        const int8_t *lat = (const int8_t *)replay.bytes + r * lrec + 1;
+        uint32_t n = (uint32_t)cs.s.plan.latent_bytes;
         ept_step_info info;
-        ep_status st = ept_session_latent(&cs.s, (const int8_t *)data.bytes + r * rec + 1, cs.input_bytes, &lat, &n);
+        ep_status st = replay.bytes != NULL ? EP_OK
+            : ept_session_latent(&cs.s, (const int8_t *)data.bytes + r * rec + 1, cs.input_bytes, &lat, &n);
         if (st == EP_OK && g != NULL && mant != NULL) grad_line(g, &cs, lat, n, label, s, mant, exp_buf, cs.s.plan.export_bytes);
         if (st == EP_OK) st = ept_step(cs.s.trainer, lat, n, label, &info);
         if (st != EP_OK) {
@@ -251,6 +263,7 @@ done_bufs:
     free(hist);
     free(exp_buf);
 done_data:
+    free(replay.bytes);
     free(init.bytes);
     free(data.bytes);
 done_cs:
