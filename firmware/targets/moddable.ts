@@ -8,16 +8,26 @@ import { TableChecksum } from "../platform/table-checksum.js";
 import { NorFlash } from "../platform/nor-flash.js";
 import { TimerClock } from "../platform/moddable/timer-clock.js";
 import { TraceLog } from "../platform/moddable/trace-log.js";
-import { openResourcePlayback } from "../platform/moddable/resource-playback.js";
+import { openResourcePlayback, resourceBytes } from "../platform/moddable/resource-playback.js";
 import type { Storage } from "../platform/storage.js";
 import type { Clock } from "../platform/clock.js";
+import type { Log } from "../platform/log.js";
 
 // Moddable entry. The manifest's per-platform "config" names the board profile (shipped as a
-// resource: XS cannot import JSON as a module on every version) and says whether the platform
-// has the flash module. Board-only modules (flash, embedded:io/i2c) are imported dynamically so
-// a platform without them (mcsim on lin) never loads them.
+// data file: XS cannot import JSON as a module on every version), says whether the platform has
+// the flash module, which app runs and how fast recordings play. Board-only modules (flash,
+// embedded:io/i2c) and the agent are imported dynamically, so a platform without them (mcsim on
+// lin) never loads them and the capture app does not pay for the agent's modules.
+//   config.app: "agent" (default: the on-device learning loop, what a user flashes) or "capture"
+//   config.speed: playback speed of recordings (1 = real time; 0 = as fast as the CPU allows)
 const boardName = String(config["board"] ?? "esp32");
 const ramStorage = config["storage"] === "ram";
+const app = String(config["app"] ?? "agent");
+const speed = Number(config["speed"] ?? 1);
+
+/** The agent's demo data, shipped as resources (manifests/native.json) and read in place. */
+const MODEL = "digits_mlp_int8.tflite";
+const STREAM = "user_stream.epr";
 
 function basename(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
@@ -44,6 +54,38 @@ async function sensorFactory(p: BoardProfile, clock: Clock): Promise<SensorFacto
   return (options) => new I2cImuSensor(driver, wiring, sensor.rateHz, clock, options);
 }
 
+/**
+ * The agent (firmware/app, as targets/sim-agent.ts runs it in the simulator, same defaults):
+ * the engine port over the model Resource (zero-copy: the session points into flash), sample
+ * sets and labels as views of Resources; ports.sensor plays the user's stream (start()). The
+ * stream stands in for the board's IMU: the demo model takes 8x8 digit images, not IMU windows.
+ */
+async function runAgent(ports: Ports, profile: BoardProfile, log: Log): Promise<void> {
+  const { mainAgent } = await import("../app/agent-main.js");
+  const { SampleSet } = await import("../app/sample-set.js");
+  const { NativeEnginePort } = await import("../platform/native-engine.js");
+  const seed = 1;
+  const spec = `lora:rank=4,alpha=4,layers=0+bias:layers=0..-1+sgd:lr=0.002+ewc:lambda=1+seed:${seed}`;
+  const engine = new NativeEnginePort(new Resource(MODEL), spec, profile.arenaBytes);
+  const set = (name: string, batch?: number) => new SampleSet(resourceBytes(name), engine.info.inputBytes, batch);
+  log.info(`agent: spec ${spec} arena=${engine.info.arenaBytes}/${profile.arenaBytes} speed=${speed}`);
+  const summary = await mainAgent(ports, profile, {
+    data: {
+      engine, userTest: set("user_test.bin"), populationTest: set("population_test.bin"),
+      populationReplay: set("population_replay.bin", 100), streamLabels: resourceBytes("user_stream_labels.bin"),
+    },
+    agent: {
+      feedbackFrames: 50, pseudoThreshold: 0.9, tickFrames: 10, stepsPerTick: 20, batchSize: 8,
+      replay: true, ewc: true, capacity: Math.min(profile.replay.capacity, 200), mode: profile.replay.mode, seed,
+    },
+    speed,
+  });
+  // The curve is left out: one trace line of a few KB is more than a serial console wants.
+  const { curve, ...figures } = summary;
+  log.info(`demo-result ${JSON.stringify(figures)} curve=${curve.length} points`);
+  engine.close();
+}
+
 async function start(): Promise<void> {
   const profile: BoardProfile = parseBoardProfile(
     JSON.parse(String.fromArrayBuffer(new Resource(`${boardName}.json`).slice(0))),
@@ -55,10 +97,14 @@ async function start(): Promise<void> {
     storage: await openStorage(profile),
     checksum: new TableChecksum(),
     log,
-    sensor: await sensorFactory(profile, clock),
+    sensor: app === "agent" ? (o) => openResourcePlayback(STREAM, clock, o) : await sensorFactory(profile, clock),
     exit: (status) => log.info(`exit ${status}`),
   };
-  await main(ports, profile);
+  if (app === "agent") await runAgent(ports, profile, log);
+  else await main(ports, profile, { speed });
+  ports.exit(0);
 }
 
-start().catch((error: unknown) => trace(`error: ${String(error)}\n`));
+start().catch((error: unknown) => {
+  trace(`error: ${error instanceof Error ? `${error.message}\n${error.stack ?? ""}` : String(error)}\n`);
+});

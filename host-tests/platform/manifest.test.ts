@@ -68,6 +68,8 @@ describe("manifest.json (Moddable)", () => {
       const partition = ram ? profile.storage.sectors * profile.storage.sectorBytes : 0;
       const creation = { ...profile.creation, chunk: { ...profile.creation.chunk, initial: profile.creation.chunk.initial + partition } };
       assert.deepEqual(section["creation"], creation, key);
+      // MODDEF_ENGINE_ARENA sizes native/xs/engine's static arena; the session is given arenaBytes.
+      assert.equal(((section["defines"] as Json | undefined)?.["engine"] as Json | undefined)?.["arena"], profile.arenaBytes, `${key}: defines.engine.arena`);
       const files = (kind: "data" | "resources"): string[] =>
         (((section[kind] ?? {}) as Json)["*"] as string[] | undefined ?? []).map((p) => relative(ROOT, resolve(ROOT, p)));
       assert.ok(files("data").includes(`boards/${board}.json`), key);
