@@ -24,9 +24,10 @@ static ep_status prep_fc(ctx_t *c, ep_op_rt *rt)
         return FAIL(c, EP_ERR_SHAPE, "operator %d (FULLY_CONNECTED): filter shape", c->index);
     }
     const int32_t rows = w.dims[0], depth = w.dims[1], batches = in.elements / depth;
-    if (out.elements != batches * rows) {
-        return FAIL(c, EP_ERR_SHAPE, "operator %d (FULLY_CONNECTED): output has %d elements, want %d",
-                    c->index, out.elements, batches * rows);
+    /* rows > 0; test the product's range first: a corrupt input shape can make it overflow */
+    if (batches > INT32_MAX / rows || out.elements != batches * rows) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (FULLY_CONNECTED): output has %d elements, want %d x %d",
+                    c->index, out.elements, batches, rows);
     }
     TRY(pu_const_weights(c, &w, has_bias ? &b : NULL, EP_TYPE_INT32, rows));
     const bool per_channel = w.scale_count > 1;

@@ -64,7 +64,31 @@ static ep_status fc_eval(const ep_context *ctx, const ep_fc_params *params, int3
         if (params->filter_offset != 0) {
             batch_term = (uint32_t)params->filter_offset * (uint32_t)ep_sum_s8(x, depth);
         }
-        for (int32_t o = 0; o < rows; ++o) {
+        int32_t o = 0;
+        if (sums != NULL) {
+            /* Four rows per pass over x: each input byte is loaded (and widened)
+             * once for four dot products. */
+            for (; o + 4 <= rows; o += 4) {
+                const int8_t *w0 = filter + (size_t)o * (size_t)depth;
+                const int8_t *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;
+                int32_t d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+                for (int32_t i = 0; i < depth; ++i) {
+                    const int32_t xv = x[i];
+                    d0 += w0[i] * xv;
+                    d1 += w1[i] * xv;
+                    d2 += w2[i] * xv;
+                    d3 += w3[i] * xv;
+                }
+                const int32_t d[4] = {d0, d1, d2, d3};
+                for (int32_t r = 0; r < 4; ++r) {
+                    const uint32_t acc = (uint32_t)d[r] + batch_term + (uint32_t)sums[o + r];
+                    const int32_t m = per_channel != NULL ? per_channel->multiplier[o + r] : mult0;
+                    const int32_t s = per_channel != NULL ? per_channel->shift[o + r] : shift0;
+                    y[o + r] = ep_out_s8((int32_t)acc, m, s, out_offset, act_min, act_max);
+                }
+            }
+        }
+        for (; o < rows; ++o) {
             const int8_t *w = filter + (size_t)o * (size_t)depth;
             uint32_t acc = (uint32_t)ep_dot_s8(w, x, depth) + batch_term;
             if (sums != NULL) {
