@@ -1,7 +1,7 @@
 import type { Ports } from "./platform/ports.js";
 import type { BoardProfile } from "./boards/profile.js";
 import { Windower } from "./capture/windower.js";
-import { WindowReport, formatValues } from "./capture/window-report.js";
+import { WindowReport, formatValues } from "./features/window-report.js";
 
 export interface MainOptions {
   /** Playback speed for recorded sources (0 = as fast as possible); boards leave it at 1. */

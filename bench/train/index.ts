@@ -14,7 +14,7 @@ const demo = (f: string): string => join(repoRoot, 'data', 'demo', f);
 
 interface PlanJson {
   model_bytes: number; inference_arena_bytes: number; training_arena_bytes: number; export_bytes: number; trainer_bytes: number;
-  params: number; layers: { in: number; out: number; kinds: number; fc: number }[];
+  params: number; training_arena_keep_bytes: number; training_arena_recompute_bytes: number; layers: { in: number; out: number; kinds: number; fc: number }[];
 }
 
 function callgrindTotal(args: string[], out: string): number {
@@ -102,6 +102,8 @@ export async function run(): Promise<void> {
     console.log(`${c.name} ${c.spec}`);
     console.log(`  memory: training arena ${plan.training_arena_bytes} B + stack ${stack} B = ${peak} B; ` +
       `TFLM inference arena ${tflm} B; ratio ${(peak / tflm).toFixed(2)} (ours inference ${plan.inference_arena_bytes} B)`);
+    console.log(`  activation recomputation (recompute:on|off|auto): training arena ${plan.training_arena_keep_bytes} B kept, ` +
+      `${plan.training_arena_recompute_bytes} B recomputed (${plan.training_arena_recompute_bytes - plan.training_arena_keep_bytes} B)`);
     console.log(`  instructions: ${Math.round(perStep)} per training step, ${Math.round(perInfer)} per inference ` +
       `(our path), ratio ${(perStep / perInfer).toFixed(2)}`);
     console.log(`  MACs per step ${macs} (inference ${inferMacs}); ${(perStep / macs).toFixed(2)} instructions per MAC`);

@@ -89,7 +89,7 @@ export class AdaptAgent {
     // Time is not the limit in the simulator (virtual clock): steps are.
     const budget = new TickBudget(clock, options.stepsPerTick, 60000);
     this.#trainer = new GuardedTrainer(engine, this.#replay, budget, new Xorshift32(options.seed ^ 0x5eed), {
-      batchSize: options.batchSize, train: { learningRateShift: 0 }, minHeldOut: 8, tolerance: 1,
+      batchSize: options.batchSize, minHeldOut: 8, tolerance: 1,
     }, (adapter) => {
       this.commits++;
       persist.commit(adapter);

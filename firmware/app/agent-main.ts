@@ -1,11 +1,11 @@
 import type { Ports } from "../platform/ports.js";
 import type { BoardProfile } from "../boards/profile.js";
-import { layoutStorage } from "../replay/storage-layout.js";
-import { SlotStore } from "../replay/slot-store.js";
+import { layoutStorage } from "../storage/storage-layout.js";
+import { SlotStore } from "../storage/slot-store.js";
 import { ReplayStore } from "../replay/replay-store.js";
 import { reservoirImageBytes } from "../replay/reservoir-codec.js";
-import { EwcStore, restoreEwc } from "../ewc/ewc-store.js";
-import { AdapterStore } from "../adapters/adapter-store.js";
+import { EwcStore, nextTask, restoreEwc } from "../ewc/ewc-store.js";
+import { ADAPTER_RECORD_HEAD, AdapterStore, restoreCommitted } from "../adapters/adapter-store.js";
 import { runAdaptation, type AdaptData, type AdaptSummary } from "./adapt-run.js";
 import type { AgentOptions } from "./adapt-agent.js";
 // Kept apart from firmware/main.ts so the capture-only pipeline does not load the agent.
@@ -20,6 +20,11 @@ export interface AgentMainOptions {
   readonly data: AdaptData;
   readonly agent: AgentOptions;
   readonly speed?: number;
+  /**
+   * adapterKey(checksum, model bytes, spec) of the engine's session: a committed adapter saved
+   * under another key (firmware update: other model or spec) is dropped at boot.
+   */
+  readonly adapterKey: number;
 }
 
 /**
@@ -36,7 +41,7 @@ export function mainAgent(ports: Ports, profile: BoardProfile, options: AgentMai
   const entryBytes = o.mode === "latent" ? info.latentBytes : info.inputBytes;
   const layout = layoutStorage(profile.storage, {
     replayBytes: reservoirImageBytes(o.capacity, entryBytes, info.classes),
-    ewcBytes: EwcStore.payloadBytes(info.ewcBytes), adapterBytes: info.adapterBytes + 8,
+    ewcBytes: EwcStore.payloadBytes(info.ewcBytes), adapterBytes: info.adapterBytes + ADAPTER_RECORD_HEAD,
     adapterSlots: profile.adapters.slots,
   });
   const slot = (region: typeof layout.replay) => new SlotStore(ports.storage, ports.checksum, region);
@@ -44,16 +49,17 @@ export function mainAgent(ports: Ports, profile: BoardProfile, options: AgentMai
     capacity: o.capacity, entryBytes, classes: info.classes, mode: o.mode, seed: o.seed, heldOutEvery: 5,
   });
   const ewcStore = new EwcStore(slot(layout.ewc));
-  const adapters = new AdapterStore(engine, layout.adapters.map(slot), profile.adapters.ramBytes);
+  const adapters = new AdapterStore(engine, layout.adapters.map(slot), profile.adapters.ramBytes, options.adapterKey);
 
   // Restore: each record is old or new after a power cut, never corrupt. The task boundary
   // saves EWC, then the replay buffer: without the latter it did not complete and is redone
   // (the committed adapter, if any, is still restored).
-  const committed = adapters.version(0);
-  if (committed) adapters.activate(0);
+  const committed = restoreCommitted(adapters, engine, log, 0);
   const restored = o.replay ? replayStore.restore() : undefined;
   let boundary = o.replay ? restored !== undefined : o.ewc && ewcStore.sequence > 0;
-  let ewc = boundary && o.ewc ? ewcStore.load() : undefined;
+  const saved = o.ewc ? ewcStore.load() : undefined;
+  const task = nextTask(saved, boundary);
+  let ewc = boundary ? saved : undefined;
   if (boundary && o.ewc) {
     // The engine's image, imported as saved: the Fisher is not re-estimated on the old task.
     // No usable record (an earlier layout), or an image the engine refuses (another adapter
@@ -85,8 +91,8 @@ export function mainAgent(ports: Ports, profile: BoardProfile, options: AgentMai
       log.info(`agent: saved replay=${r.count}@${seq}`);
     },
     saveEwc: (state, samples) => {
-      const seq = ewcStore.save({ task: 1, samples, state: new Uint8Array(state) });
-      log.info(`agent: saved ewc task 1@${seq} ${digest(ports, state)}`);
+      const seq = ewcStore.save({ task, samples, state: new Uint8Array(state) });
+      log.info(`agent: saved ewc task ${task}@${seq} ${digest(ports, state)}`);
     },
   }, boundary, options.speed ?? 0);
 }

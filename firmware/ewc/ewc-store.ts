@@ -1,5 +1,5 @@
 import type { Engine } from "../platform/engine.js";
-import type { SlotStore } from "../replay/slot-store.js";
+import type { SlotStore } from "../storage/slot-store.js";
 
 /** What the agent persists of EWC at a task boundary. */
 export interface EwcState {
@@ -58,6 +58,16 @@ export class EwcStore {
     if (stateBytes === 0 || p.length !== EWC_RECORD_HEAD + stateBytes) return undefined;
     return { task: v.getUint32(0, true), samples: v.getUint32(4, true), state: p.subarray(EWC_RECORD_HEAD) };
   }
+}
+
+/**
+ * The task number of the next boundary's record. Task numbers count boundaries: after one that
+ * completed (its record restored, `completed`), the next task is one more; a boundary cut short
+ * (EWC saved, replay not) is redone under its own number; with no record, task 1.
+ */
+export function nextTask(saved: EwcState | undefined, completed: boolean): number {
+  if (!saved) return 1;
+  return completed ? saved.task + 1 : saved.task;
 }
 
 /**

@@ -3,6 +3,7 @@
  * xsmc binding in native/xs; every native status other than OK surfaces as a thrown Error
  * carrying the engine's message. All tensors are int8 with the model's quantisation.
  */
+import type { NativeEngineInfo } from "../../native/xs/engine/engine.js";
 
 export type AdapterKind = "lora" | "bias" | "prompt";
 
@@ -19,39 +20,11 @@ export interface AdapterConfig {
   readonly seed: number;
 }
 
-/** Facts about an opened model the app needs to quantise inputs and size buffers. */
-export interface ModelInfo {
-  readonly inputBytes: number;
-  readonly inputScale: number;
-  readonly inputZeroPoint: number;
-  readonly classes: number;
-  /** Quantisation of the int8 logits infer() returns. */
-  readonly outputScale: number;
-  readonly outputZeroPoint: number;
-  /** Bytes of one latent entry: int8 activations at the input of the lowest adapted layer. */
-  readonly latentBytes: number;
-  /** Arena bytes this model + adapter configuration uses. */
-  readonly arenaBytes: number;
-  /** Bytes of exportAdapter()'s result. */
-  readonly adapterBytes: number;
-  /** Bytes of exportEwc()'s result (0 when the session has no EWC). */
-  readonly ewcBytes: number;
-}
-
 /**
- * Optimiser settings per call, for engines that take them per call (the test double). The
- * native trainer fixes its optimiser in the session's spec string and ignores these.
+ * Facts about an opened model and session (input quantisation, classes, latent, arena, adapter
+ * and EWC image sizes): the native face's type itself, so the two cannot drift apart.
  */
-export interface TrainOptions {
-  /** Learning rate as a power-of-two shift (update = grad >> shift); integer-only path. */
-  readonly learningRateShift: number;
-  /** Momentum in [0, 1) quantised by the engine; 0 disables. */
-  readonly momentum?: number;
-  /** Per-example gradient clip for DP-SGD; 0 or absent disables. */
-  readonly clip?: number;
-  /** Noise multiplier for DP-SGD; 0 or absent disables. */
-  readonly noise?: number;
-}
+export type ModelInfo = NativeEngineInfo;
 
 /** Inputs of a batch: `count` examples of `bytes` each, back to back. */
 export interface Batch {
@@ -79,16 +52,25 @@ export interface Engine {
   infer(input: Int8Array, latent?: boolean): Int8Array;
   /** The latent entry of one raw input (activations at the lowest adapted layer). */
   latent(input: Int8Array): Int8Array;
-  /** One SGD step on a micro-batch. */
-  trainStep(batch: Batch, options: TrainOptions): TrainResult;
+  /**
+   * One optimiser step per example of the batch, in order. The optimiser (rate, momentum, EWC
+   * lambda) is the session's configuration (spec string; setRates), not a per-call argument.
+   */
+  trainStep(batch: Batch): TrainResult;
   evaluate(batch: Batch): EvalResult;
   /** The current adapter as bytes (int8 view + scales, engine format). */
   exportAdapter(): ArrayBuffer;
-  /** Replace the current adapter; the base model stays open (hot swap). */
+  /**
+   * Replace the current adapter; the base model stays open (hot swap). What comes back is the
+   * exported int8 views: master weights are re-derived from them (view << 8 in the native
+   * trainer, so their fractional bits are those of the view), optimiser momentum is untouched.
+   */
   importAdapter(bytes: ArrayBuffer): void;
   /**
    * Back to the initial adapter (LoRA B = 0: the base model's behaviour), byte-identical to a
-   * fresh session's; the EWC Fisher and anchor are kept.
+   * fresh session's, with momentum zeroed and the step counter at 0; the EWC Fisher and anchor
+   * are kept. resetAdapter() then importAdapter(x) leaves the trainer as a fresh session that
+   * imported x.
    */
   resetAdapter(): void;
   /**
@@ -113,13 +95,6 @@ export interface Engine {
    * change but not turn EWC on or off).
    */
   setRates(learningRate: number, ewcLambda: number): void;
-  /**
-   * Engines that can take a Fisher from outside (merged by EwcBook) also offer these:
-   * fisher(batch) returns one int32 per adapter parameter (Q16, exportAdapter() order) and
-   * installPenalty() sets F, theta* (an exportAdapter() image) and lambda (0 removes it).
-   */
-  fisher?(batch: Batch): ArrayBuffer;
-  installPenalty?(fisher: ArrayBuffer, anchor: ArrayBuffer, lambda: number): void;
   /** Training steps taken since the session opened. */
   readonly steps: number;
   close(): void;

@@ -1,5 +1,5 @@
-import type { Batch, Engine, EvalResult, ModelInfo, TrainOptions, TrainResult } from "./engine.js";
-import { NativeEngine, type Bytes, type NativeEngineInfo } from "../../native/xs/engine/engine.js";
+import type { Batch, Engine, EvalResult, ModelInfo, TrainResult } from "./engine.js";
+import { NativeEngine, type Bytes } from "../../native/xs/engine/engine.js";
 
 /**
  * The Engine port over the native engine face (native/xs/engine). Target-neutral: the simulator
@@ -8,7 +8,7 @@ import { NativeEngine, type Bytes, type NativeEngineInfo } from "../../native/xs
  * exported adapters and EWC images) are allocated.
  */
 export class NativeEnginePort implements Engine {
-  readonly info: ModelInfo & Pick<NativeEngineInfo, "paramCount" | "trainBytes">;
+  readonly info: ModelInfo;
   readonly native: NativeEngine;
   readonly #output: Int8Array;
 
@@ -41,7 +41,7 @@ export class NativeEnginePort implements Engine {
     return out;
   }
 
-  trainStep(batch: Batch, _options?: TrainOptions): TrainResult {
+  trainStep(batch: Batch): TrainResult {
     this.native.train(batch.data, batch.labels, batch.latent);
     return { loss: this.native.lastLoss, steps: batch.labels.length };
   }

@@ -12,7 +12,7 @@ export type { Checksum } from "./checksum.js";
 export type { Log } from "./log.js";
 export type { Transport, MessageHandler } from "./transport.js";
 export type { SensorSource, SensorSample, SensorSourceOptions, SensorConfiguration, SensorFactory } from "./sensor.js";
-export type { Engine, EngineFactory, AdapterConfig, ModelInfo, Batch, TrainOptions } from "./engine.js";
+export type { Engine, EngineFactory, AdapterConfig, ModelInfo, Batch } from "./engine.js";
 
 /** Everything a target hands main: the whole boundary between the app and where it runs. */
 export interface Ports {

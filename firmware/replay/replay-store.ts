@@ -1,4 +1,4 @@
-import type { SlotStore } from "./slot-store.js";
+import type { SlotStore } from "../storage/slot-store.js";
 import { Reservoir, type ReservoirOptions } from "./reservoir.js";
 import { decodeReservoir, reservoirParts } from "./reservoir-codec.js";
 

@@ -64,12 +64,14 @@ async function runAgent(ports: Ports, profile: BoardProfile, log: Log): Promise<
   const { mainAgent } = await import("../app/agent-main.js");
   const { SampleSet } = await import("../app/sample-set.js");
   const { NativeEnginePort } = await import("../platform/native-engine.js");
+  const { adapterKey } = await import("../adapters/adapter-store.js");
   const seed = 1;
   const spec = `lora:rank=4,alpha=4,layers=0+bias:layers=0..-1+sgd:lr=0.002+ewc:lambda=1+seed:${seed}`;
   const engine = new NativeEnginePort(new Resource(MODEL), spec, profile.arenaBytes);
   const set = (name: string, batch?: number) => new SampleSet(resourceBytes(name), engine.info.inputBytes, batch);
   log.info(`agent: spec ${spec} arena=${engine.info.arenaBytes}/${profile.arenaBytes} speed=${speed}`);
   const summary = await mainAgent(ports, profile, {
+    adapterKey: adapterKey(ports.checksum, resourceBytes(MODEL), spec),
     data: {
       engine, userTest: set("user_test.bin"), populationTest: set("population_test.bin"),
       populationReplay: set("population_replay.bin", 100), streamLabels: resourceBytes("user_stream_labels.bin"),

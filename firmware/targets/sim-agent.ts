@@ -8,6 +8,7 @@ import { PlaybackReader } from "../platform/sim/playback-reader.js";
 import { NativeEnginePort } from "../platform/native-engine.js";
 import { SimResource } from "../platform/sim/sim-engine-resource.js";
 import { SampleSet } from "../app/sample-set.js";
+import { adapterKey } from "../adapters/adapter-store.js";
 
 // Data files are host buffers outside the XS heap, as Resources in flash are on a board.
 export interface SimAgentContext {
@@ -28,7 +29,8 @@ export function runAgent(dir: string, ctx: SimAgentContext): Promise<unknown> {
   const lr = option("lr") ?? "0.002";
   const spec = `lora:rank=${option("rank") ?? "4"},alpha=${option("alpha") ?? "4"},layers=0+bias:layers=0..-1+sgd:lr=${lr}` +
     `${ewc ? `+ewc:lambda=${option("lambda") ?? "1"}` : ""}+seed:${seed}`;
-  const engine = new NativeEnginePort(new SimResource(`${dir}/digits_mlp_int8.tflite`), spec, profile.arenaBytes);
+  const model = new SimResource(`${dir}/digits_mlp_int8.tflite`);
+  const engine = new NativeEnginePort(model, spec, profile.arenaBytes);
   const set = (name: string, batch?: number) =>
     new SampleSet(new Uint8Array(new SimResource(`${dir}/${name}`) as ArrayBuffer), engine.info.inputBytes, batch);
   const replaySet = set("population_replay.bin", 100);
@@ -36,6 +38,7 @@ export function runAgent(dir: string, ctx: SimAgentContext): Promise<unknown> {
   const agentPorts: Ports = { ...ports, sensor: (o) => new PlaybackSensor(new PlaybackReader(stream), clock, o) };
   log.info(`agent: spec ${spec}`);
   return mainAgent(agentPorts, profile, {
+    adapterKey: adapterKey(ports.checksum, new Uint8Array(model as ArrayBuffer), spec),
     data: {
       engine, userTest: set("user_test.bin"), populationTest: set("population_test.bin"), populationReplay: replaySet,
       streamLabels: new Uint8Array(new SimResource(`${dir}/user_stream_labels.bin`) as ArrayBuffer),

@@ -4,7 +4,8 @@ import type { Ports } from "../platform/ports.js";
 import { PlaybackSensor } from "../capture/playback-sensor.js";
 import { LoopbackBus, LoopbackTransport } from "../platform/loopback-transport.js";
 import { SimClock } from "../platform/sim/sim-clock.js";
-import { SimStorage } from "../platform/sim/sim-storage.js";
+import { FlashBackedStorage } from "../platform/flash-backed-storage.js";
+import { Flash } from "../../native/xs/flash/flash.js";
 import { NativeChecksum } from "../platform/sim/native-checksum.js";
 import { TraceLog } from "../platform/sim/trace-log.js";
 import { PlaybackReader } from "../platform/sim/playback-reader.js";
@@ -25,7 +26,9 @@ const clock = new SimClock();
 const log = new TraceLog();
 const ports: Ports = {
   clock,
-  storage: new SimStorage(profile.storage.partition),
+  // The Storage port straight over the file-backed flash binding: no sim-only subclass (one
+  // module and class fewer in the esp32-sized slot heap the demo runs in).
+  storage: new FlashBackedStorage(new Flash(profile.storage.partition)),
   checksum: new NativeChecksum(),
   log,
   sensor: (options) => new PlaybackSensor(new PlaybackReader(recording), clock, options),

@@ -1,7 +1,8 @@
 // Corrupt models under AddressSanitizer + UndefinedBehaviorSanitizer (native/fuzz): every
 // fixture model truncated at 64 points, 1,000 seeded byte flips, every structural field
 // (offsets, vtables, vector lengths) zeroed and set huge. Each case must end in an error
-// status or a valid run; a crash or a sanitizer report fails. Then a short libFuzzer run.
+// status or a valid run; a crash or a sanitizer report fails. The same for adapter and
+// EWC-state import (the trainer's file formats). Then short libFuzzer runs.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -58,6 +59,55 @@ describe('corrupt models under ASan + UBSan', function () {
       assert.equal(report.pristine_ok, name !== 'audio_preprocessor_int8', stderr);
     });
   }
+
+  // Adapter (EPAD) and EWC-state (EPEW) import, with the trainer under the sanitizers
+  // (native/fuzz/adapter_driver.c): every truncation (raw, and made self-consistent with the
+  // length field and CRC-32 patched), seeded byte flips and every header / record-head field at
+  // extremes, the CRC fixed up so they reach the field checks. Accepted cases run a forward and
+  // a step; refusals must carry a message.
+  interface Count { cases: number; accepted: number }
+  interface FormatReport { bytes: number; pristine_ok: boolean; fields: number; truncate: Count; truncate_crc_fixed: Count; flip: Count; field: Count }
+  const demoModel = join(repoRoot, 'data', 'demo', 'digits_mlp_int8.tflite');
+  const adapterSpecs = [
+    'lora:rank=4,alpha=4,layers=0+bias:layers=0..-1+ewc:lambda=100',
+    'prompt:layers=0,len=8+bias:layers=1+lora:rank=2,alpha=4,layers=1+ewc:lambda=50+sgd:momentum=0.9',
+  ];
+  for (const spec of adapterSpecs) {
+    it(`adapter + EWC import (${spec.split('+').map((t) => t.split(':')[0]).join('+')}): truncations, flips, field extremes`, () => {
+      const r = spawnSync(join(fuzzDir, 'fuzz-adapter'), [demoModel, spec, '--flips', '1000', '--seed', '20240601'],
+        { encoding: 'utf8', maxBuffer: 16 << 20, env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' } });
+      const stderr = r.stderr.split('\n').slice(-40).join('\n');
+      assert.equal(r.signal, null, `killed by ${String(r.signal)}:\n${stderr}`);
+      assert.doesNotMatch(r.stderr, sanitizerReport, stderr);
+      assert.equal(r.status, 0, stderr);
+      const report = JSON.parse(r.stdout) as { sh_h_huge_refused: boolean; adapter: FormatReport; ewc: FormatReport };
+      // the review's crafted file (LoRA A shift 0x7ffffff0, CRC fixed) is refused, not run
+      if (spec.startsWith('lora')) assert.equal(report.sh_h_huge_refused, true);
+      for (const f of [report.adapter, report.ewc]) {
+        assert.equal(f.pristine_ok, true);
+        assert.equal(f.truncate.cases, f.bytes);
+        assert.equal(f.truncate.accepted, 0, 'a truncated file was accepted');
+        assert.equal(f.truncate_crc_fixed.accepted, 0, 'a truncated file with a matching length and CRC was accepted');
+        assert.ok(f.field.cases >= 12 * f.fields && f.fields > 20, `only ${f.field.cases} field cases`);
+        assert.ok(f.flip.accepted > 0 && f.flip.accepted < f.flip.cases, 'flips never reached (or never failed) the field checks');
+      }
+    });
+  }
+
+  it('libFuzzer adapter harness: short run seeded with exported adapter and EWC files finds nothing', () => {
+    const corpus = join(scratch.dir, 'adapter-corpus');
+    mkdirSync(corpus, { recursive: true });
+    const env = { ...process.env, ASAN_OPTIONS: 'detect_leaks=0', EP_FUZZ_MODEL: demoModel, EP_FUZZ_SPEC: adapterSpecs[0] };
+    execFileSync(join(fuzzDir, 'fuzz-adapter'), [demoModel, adapterSpecs[0]!, '--flips', '0', '--write-seed', corpus], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const r = spawnSync(join(fuzzDir, 'fuzz-adapter-lf'), [
+      '-seed=1', '-max_total_time=8', '-max_len=4096', '-timeout=10', '-rss_limit_mb=1024', `-artifact_prefix=${scratch.dir}/`, corpus,
+    ], { encoding: 'utf8', maxBuffer: 64 << 20, env });
+    const tail = r.stderr.split('\n').slice(-40).join('\n');
+    assert.equal(r.signal, null, tail);
+    assert.doesNotMatch(r.stderr, sanitizerReport, tail);
+    assert.equal(r.status, 0, tail);
+    assert.match(r.stderr, /Done \d+ runs/, tail);
+  });
 
   it('libFuzzer harness: short run seeded with the fixture models finds nothing', () => {
     const corpus = join(scratch.dir, 'corpus');

@@ -93,7 +93,7 @@ describe("validate-then-commit (GuardedTrainer) on the engine double", () => {
     const clock = new VirtualClock();
     const commits: ArrayBuffer[] = [];
     const trainer = new GuardedTrainer(engine, r, new TickBudget(clock, 20, 1000), new Xorshift32(3),
-      { batchSize: 4, train: { learningRateShift: 2 }, minHeldOut: 5, tolerance: 0 }, (a) => commits.push(a));
+      { batchSize: 4, minHeldOut: 5, tolerance: 0 }, (a) => commits.push(a));
     return { engine, trainer, commits };
   };
 
@@ -118,6 +118,7 @@ describe("validate-then-commit (GuardedTrainer) on the engine double", () => {
     assert.equal(commits.length, 0);
     assert.deepEqual(Array.from(engine.bias), [0, 0]);
     assert.equal(engine.trainSteps, 20, "it did train before rolling back");
+    assert.deepEqual([engine.resets, engine.imports], [1, 1], "reset, then the snapshot imported (see agent-sim/guarded-trainer)");
   });
 
   it("waits until the buffer holds enough held-out entries", () => {
@@ -125,7 +126,7 @@ describe("validate-then-commit (GuardedTrainer) on the engine double", () => {
     const r = new Reservoir({ capacity: 8, entryBytes: 2, classes: 2, mode: "raw", seed: 1 });
     r.offer(Int8Array.of(1, 1), 0);
     const trainer = new GuardedTrainer(engine, r, new TickBudget(new VirtualClock(), 5, 10), new Xorshift32(1),
-      { batchSize: 1, train: { learningRateShift: 2 }, minHeldOut: 3, tolerance: 0 });
+      { batchSize: 1, minHeldOut: 3, tolerance: 0 });
     assert.equal(trainer.round(), undefined);
     assert.equal(engine.trainSteps, 0);
   });

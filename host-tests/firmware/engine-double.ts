@@ -1,10 +1,14 @@
-import type { Batch, Engine, EvalResult, ModelInfo, TrainOptions, TrainResult } from "../../firmware/platform/engine.js";
+import type { Batch, Engine, EvalResult, ModelInfo, TrainResult } from "../../firmware/platform/engine.js";
 
 /**
- * TEST DOUBLE of the Engine port, used only because the native engine cannot run under Node
- * yet (the real one arrives over the xsmc binding in the simulator). A frozen linear layer
- * z = W x / 64 plus a trainable bias adapter b (int32, Q8), softmax cross-entropy, plain SGD,
- * and the EWC penalty lambda * F * (b - b*)^2. Small enough to reason about in tests.
+ * TEST DOUBLE of the Engine port, for pure-policy unit tests under Node (when to train, commit
+ * or roll back, which slot is cached) where a hand-checkable model beats a real one. Anything
+ * about what the engine itself does (rollback precision, EWC images, adapter compatibility) is
+ * tested on the native engine in the simulator (host-tests/agent-sim). A frozen linear layer
+ * z = W x / 64 plus a trainable bias adapter b (int32, Q8), softmax cross-entropy, plain SGD
+ * with a power-of-two rate fixed at construction (as the native rate is in the spec), and the
+ * EWC penalty lambda * F * (b - b*)^2. Its whole state is its exported bytes: unlike the native
+ * trainer it has no master weights or momentum for an import to lose.
  */
 export class EngineDouble implements Engine {
   readonly info: ModelInfo;
@@ -12,13 +16,18 @@ export class EngineDouble implements Engine {
   bias: Int32Array;
   penalty: { fisher: Int32Array; anchor: Int32Array; lambda: number } | undefined;
   imports = 0;
+  resets = 0;
   trainSteps = 0;
+  /** update = grad >> learningRateShift (session configuration, not per call). */
+  readonly learningRateShift: number;
 
-  constructor(weights: Int8Array, classes: number) {
+  constructor(weights: Int8Array, classes: number, learningRateShift = 2) {
     this.weights = weights;
+    this.learningRateShift = learningRateShift;
     const inputBytes = weights.length / classes;
     this.info = { inputBytes, inputScale: 1, inputZeroPoint: 0, classes, outputScale: 1 / 16, outputZeroPoint: 0,
-      latentBytes: inputBytes, arenaBytes: 1024, adapterBytes: 4 * classes, ewcBytes: 8 * classes + 4 };
+      latentBytes: inputBytes, arenaBytes: 1024, adapterBytes: 4 * classes, ewcBytes: 8 * classes + 4,
+      paramCount: classes, trainBytes: 0 };
     this.bias = new Int32Array(classes);
   }
 
@@ -54,7 +63,7 @@ export class EngineDouble implements Engine {
     return Array.from(batch.labels, (_, i) => batch.data.subarray(i * n, (i + 1) * n));
   }
 
-  trainStep(batch: Batch, options: TrainOptions): TrainResult {
+  trainStep(batch: Batch): TrainResult {
     const grad = new Float64Array(this.info.classes);
     let loss = 0;
     const xs = this.#examples(batch);
@@ -66,7 +75,7 @@ export class EngineDouble implements Engine {
     for (let k = 0; k < grad.length; k++) {
       let g = grad[k]! * 256;
       if (this.penalty) g += (this.penalty.lambda * this.penalty.fisher[k]! / 65536) * (this.bias[k]! - this.penalty.anchor[k]!) * 2;
-      this.bias[k]! -= Math.round(g * 2 ** (8 - options.learningRateShift));
+      this.bias[k]! -= Math.round(g * 2 ** (8 - this.learningRateShift));
     }
     this.trainSteps++;
     return { loss: loss / xs.length, steps: 1 };
@@ -95,8 +104,10 @@ export class EngineDouble implements Engine {
 
   resetAdapter(): void {
     this.bias = new Int32Array(this.info.classes);
+    this.resets++;
   }
 
+  /** Q16 diagonal Fisher per bias (the double's consolidate; not part of the Engine port). */
   fisher(batch: Batch): ArrayBuffer {
     const f = new Float64Array(this.info.classes);
     const xs = this.#examples(batch);
@@ -104,6 +115,7 @@ export class EngineDouble implements Engine {
     return Int32Array.from(f, (v) => Math.round(v * 65536)).buffer;
   }
 
+  /** Sets F, theta* and lambda (0 removes the penalty); the double's importEwc. */
   installPenalty(fisher: ArrayBuffer, anchor: ArrayBuffer, lambda: number): void {
     this.penalty = lambda === 0 ? undefined : { fisher: new Int32Array(fisher), anchor: new Int32Array(anchor), lambda };
   }

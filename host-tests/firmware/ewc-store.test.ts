@@ -2,8 +2,8 @@
 // record layout of the previous firmware (must count as none, not be misread), the engine
 // double's penalty before and after a restore.
 import assert from "node:assert/strict";
-import { EwcStore, restoreEwc } from "../../firmware/ewc/ewc-store.js";
-import { SlotStore } from "../../firmware/replay/slot-store.js";
+import { EwcStore, nextTask, restoreEwc } from "../../firmware/ewc/ewc-store.js";
+import { SlotStore } from "../../firmware/storage/slot-store.js";
 import { NorFlash } from "../../firmware/platform/nor-flash.js";
 import { ZlibChecksum } from "../../firmware/platform/node/zlib-checksum.js";
 import { EngineDouble } from "./engine-double.js";
@@ -48,5 +48,12 @@ describe("EwcStore (engine EWC image persisted)", () => {
     assert.deepEqual([Array.from(b.penalty.fisher), Array.from(b.penalty.anchor), b.penalty.lambda],
       [Array.from(a.penalty.fisher), Array.from(a.penalty.anchor), a.penalty.lambda]);
     assert.ok(Array.from(a.penalty.fisher).some((f) => f > 0), "a zero Fisher would make the comparison weak");
+  });
+
+  it("numbers boundaries from the saved record, not a constant: next after a completed one, same after a cut", () => {
+    const saved = { task: 3, samples: 10, state: Uint8Array.of(1) };
+    assert.equal(nextTask(undefined, false), 1);
+    assert.equal(nextTask(saved, true), 4, "the boundary of task 3 completed: the next one is 4");
+    assert.equal(nextTask(saved, false), 3, "cut short (replay not saved): redone as task 3");
   });
 });

@@ -3,7 +3,7 @@ import { Xorshift32 } from "../../firmware/replay/random.js";
 import { Reservoir } from "../../firmware/replay/reservoir.js";
 import { decodeReservoir, encodeReservoir } from "../../firmware/replay/reservoir-codec.js";
 import { ReplayStore } from "../../firmware/replay/replay-store.js";
-import { SlotStore } from "../../firmware/replay/slot-store.js";
+import { SlotStore } from "../../firmware/storage/slot-store.js";
 import { NorFlash, PowerCut } from "../../firmware/platform/nor-flash.js";
 import { ZlibChecksum } from "../../firmware/platform/node/zlib-checksum.js";
 

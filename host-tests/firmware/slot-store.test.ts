@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { NorFlash, PowerCut } from "../../firmware/platform/nor-flash.js";
 import { ZlibChecksum } from "../../firmware/platform/node/zlib-checksum.js";
-import { SlotStore, HEADER_BYTES } from "../../firmware/replay/slot-store.js";
+import { SlotStore, HEADER_BYTES } from "../../firmware/storage/slot-store.js";
 
 const crc = new ZlibChecksum();
 const SECTOR = 64;
@@ -102,5 +102,26 @@ describe("SlotStore (A/B records, CRC-32, power-loss safe)", () => {
       assert.equal(sawOld, total);
       assert.equal(sawNew, 1);
     }
+  });
+
+  it("clear() invalidates both copies; a cut during it leaves the old record or none, never another", () => {
+    const base = new NorFlash(6, SECTOR);
+    const store = new SlotStore(base, crc, options);
+    store.save(payload(30, 1));
+    store.save(payload(40, 2)); // both slots hold a record
+    for (let cut = 0; cut <= 2; cut++) {
+      const flash = new NorFlash(6, SECTOR, base.image.slice());
+      flash.cutPowerAfter(cut);
+      try { new SlotStore(flash, crc, options).clear(); } catch (error) { assert.ok(error instanceof PowerCut); }
+      const got = bytesOf(new SlotStore(new NorFlash(6, SECTOR, flash.image), crc, options).load());
+      if (cut === 2) assert.equal(got, undefined, "both erased");
+      else if (cut === 0) assert.deepEqual(got, Array.from(payload(40, 2)), "nothing erased: the current record");
+      else assert.equal(got, undefined, "older copy erased, the current one's header sector half erased");
+    }
+    const flash = new NorFlash(6, SECTOR, base.image.slice());
+    const cleared = new SlotStore(flash, crc, options);
+    cleared.clear();
+    assert.equal(cleared.sequence, 0);
+    assert.equal(cleared.save(payload(8, 5)), 1, "a cleared store starts a new sequence");
   });
 });

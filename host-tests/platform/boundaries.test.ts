@@ -46,6 +46,29 @@ describe("firmware boundaries", () => {
     assert.deepEqual(offenders, []);
   });
 
+  it("data flows one way: capture and features import no later stage; storage/ only the platform", () => {
+    // DESIGN.md section 1: capture -> features -> replay -> engine -> adapters. storage/ is the
+    // A/B record store every stage persists through, so it depends on none of them.
+    const later: Record<string, readonly string[]> = {
+      capture: ["features", "replay", "ewc", "agent", "adapters", "app", "storage"],
+      features: ["replay", "ewc", "agent", "adapters", "app", "storage"],
+      storage: ["capture", "features", "replay", "ewc", "agent", "adapters", "app", "boards", "targets"],
+    };
+    const offenders: string[] = [];
+    for (const file of built) {
+      const rel = relative(repoPath("build/js/firmware"), file).split("\\").join("/");
+      const folder = rel.split("/")[0]!;
+      const banned = later[folder];
+      if (!banned || !rel.includes("/")) continue;
+      for (const s of specifiers(readFileSync(file, "utf8"))) {
+        const target = relative(repoPath("build/js/firmware"), join(file, "..", s)).split("\\").join("/").split("/")[0]!;
+        if (banned.includes(target)) offenders.push(`${rel}: ${s}`);
+      }
+    }
+    assert.deepEqual(offenders, []);
+    assert.ok(built.some((f) => f.includes(`${join("firmware", "storage")}`)), "storage/ compiled: the scan covers it");
+  });
+
   it("the Node-only modules are the ones that do import node: (the scan is not vacuous)", () => {
     const nodeUsers = built
       .filter((f) => specifiers(readFileSync(f, "utf8")).some((s) => s.startsWith("node:")))

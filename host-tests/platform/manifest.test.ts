@@ -46,7 +46,8 @@ describe("manifest.json (Moddable)", () => {
   it("every mapped module exists on disk", () => {
     for (const [name, path] of entries) {
       if (path.endsWith("/*")) assert.ok(existsSync(repoPath(path.slice(0, -2))), name);
-      else assert.ok(existsSync(repoPath(`${path}.ts`)) || existsSync(repoPath(`${path}.js`)), name);
+      // A module is a .ts/.js face, a .c body (compiled and linked by mcconfig), or both.
+      else assert.ok([".ts", ".js", ".c"].some((ext) => existsSync(repoPath(`${path}${ext}`))), name);
     }
   });
 

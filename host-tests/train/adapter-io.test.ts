@@ -76,7 +76,9 @@ describe('trainer CLI and adapter bytes', function () {
       'enable=on,target=native', '-kernel', join(repoRoot, 'build', 'cross', 'ept-cross-m4.elf')]);
     const rvout = qemu('qemu-system-riscv32', ['-M', 'virt', '-bios', 'none', '-nographic',
       '-semihosting-config', 'enable=on,target=native', '-kernel', join(repoRoot, 'build', 'cross', 'ept-cross-rv32.elf')]);
-    assert.equal(host.length, 4); // three micro_speech configs + person_detect 1x1-conv LoRA
+    // three micro_speech configs + person_detect 1x1-conv LoRA, kept and recomputed activations
+    assert.equal(host.length, 5);
+    assert.equal(host[4].split(' ')[1], host[3].split(' ')[1]); // recomputation: same digest
     assert.deepEqual(digests(m4out), host);
     assert.deepEqual(digests(rvout), host);
     assert.match(m4out, /stack peak \d+ bytes/);

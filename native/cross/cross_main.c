@@ -114,7 +114,7 @@ static int run(const char *name, const char *spec, uint32_t momentum_u, uint32_t
 /* person_detect: the trainer alone (ept_init / ept_step) on fixed latents at the input of
  * the second-last pointwise conv (3x3x256), so the image does not run the 7M-MAC prefix. */
 #define CONV_LATENT 2304
-static int run_conv(void)
+static int run_conv(const char *name, const char *extra)
 {
     static ep_model cm;
     ept_config cfg;
@@ -128,6 +128,8 @@ static int run_conv(void)
     ept_config_default(&cfg);
     if (st == EP_OK) st = ept_parse_spec("lora:rank=4,alpha=8,layers=-2..-1+bias:layers=-2+sgd:lr=0.01,momentum=0.5",
                                          &cfg, err, sizeof err);
+    /* extra terms (recompute:on) must leave the digest unchanged */
+    if (st == EP_OK && extra != NULL) st = ept_parse_spec(extra, &cfg, err, sizeof err);
     cfg.seed = 11;
     if (st == EP_OK) st = ept_init(&t, &cm, &cfg, arena, sizeof arena, err, sizeof err);
     for (uint32_t step = 0; st == EP_OK && step < STEPS; ++step) {
@@ -140,11 +142,11 @@ static int run_conv(void)
     }
     if (st == EP_OK) st = ept_export(t, adapter, sizeof adapter, &n);
     if (st != EP_OK) {
-        printf("conv1x1: error %s %s\n", ep_status_name(st), err);
+        printf("%s: error %s %s\n", name, ep_status_name(st), err);
         return 1;
     }
     ept_sha256(adapter, n, d);
-    printf("conv1x1: steps %d correct %ld loss_q16 %ld bytes %lu arena 0 sha256 ", STEPS,
+    printf("%s: steps %d correct %ld loss_q16 %ld bytes %lu arena 0 sha256 ", name, STEPS,
            (long)correct, (long)loss, (unsigned long)n);
     for (int i = 0; i < 32; ++i) printf("%02x", d[i]);
     printf("\n");
@@ -165,7 +167,8 @@ int main(void)
     rc |= run("lora+bias+momentum", "lora:rank=2,alpha=8,layers=-1+bias:layers=-1", 900000U, 0U, 0U);
     rc |= run("lora+dp", "lora:rank=2,alpha=8,layers=-1", 0U, 1000000U, 500000U);
     rc |= run("prompt+bias", "prompt:layers=-1,len=256+bias:layers=-1", 0U, 0U, 0U);
-    rc |= run_conv();
+    rc |= run_conv("conv1x1", NULL);
+    rc |= run_conv("conv1x1+recompute", "recompute:on");
 #ifdef EPT_CROSS_TARGET
     printf("stack peak %lu bytes (training steps), %lu bytes (plan + session init)\n",
            (unsigned long)peak_train, (unsigned long)peak_init);

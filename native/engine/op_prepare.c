@@ -24,8 +24,8 @@ static ep_status prep_fc(ctx_t *c, ep_op_rt *rt)
         return FAIL(c, EP_ERR_SHAPE, "operator %d (FULLY_CONNECTED): filter shape", c->index);
     }
     const int32_t rows = w.dims[0], depth = w.dims[1], batches = in.elements / depth;
-    /* rows > 0; test the product's range first: a corrupt input shape can make it overflow */
-    if (batches > INT32_MAX / rows || out.elements != batches * rows) {
+    /* int64: batches x rows from a corrupt shape can exceed int32 */
+    if ((int64_t)batches * rows != (int64_t)out.elements) {
         return FAIL(c, EP_ERR_SHAPE, "operator %d (FULLY_CONNECTED): output has %d elements, want %d x %d",
                     c->index, out.elements, batches, rows);
     }
@@ -91,7 +91,7 @@ static ep_status prep_conv(ctx_t *c, ep_op_rt *rt, bool depthwise)
     bool ok = od.h == oh && od.w == ow && od.n == id.n;
     if (depthwise) {
         ok = ok && fd.n == 1 && fd.c == out_c && o->depth_multiplier > 0 &&
-             out_c == id.c * o->depth_multiplier;
+             (int64_t)out_c == (int64_t)id.c * o->depth_multiplier;
     } else {
         ok = ok && fd.n == out_c && fd.c > 0 && id.c >= fd.c && id.c % fd.c == 0 && out_c % (id.c / fd.c) == 0;
     }
@@ -252,7 +252,7 @@ static ep_status prep_svdf(ctx_t *c, ep_op_rt *rt)
     if (in.rank != 2 || wf.rank != 2 || wt.rank != 2 || st.rank != 2 || out.rank != 2 ||
         rank <= 0 || wf.dims[0] % rank != 0 || wf.dims[1] != in.dims[1] ||
         wt.dims[0] != wf.dims[0] || wt.data == NULL || !st.is_variable ||
-        st.dims[0] != in.dims[0] || st.dims[1] != wt.dims[1] * wf.dims[0] ||
+        st.dims[0] != in.dims[0] || (int64_t)st.dims[1] != (int64_t)wt.dims[1] * wf.dims[0] ||
         out.dims[0] != in.dims[0] || out.dims[1] != wf.dims[0] / rank) {
         return FAIL(c, EP_ERR_SHAPE, "operator %d (SVDF): shape mismatch", c->index);
     }

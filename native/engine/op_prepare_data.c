@@ -2,6 +2,8 @@
  * CONCATENATION, STRIDED_SLICE). Their kernel arguments are larger than the
  * op record's union, so they live in a persistent block allocated only for
  * these operators: models without them keep the same arena size. */
+#include <string.h>
+
 #include "prep_util.h"
 
 static ep_status want_same_quant(ctx_t *c, const ep_tensor_info *a, const ep_tensor_info *b)
@@ -90,21 +92,21 @@ static ep_status prep_binary(ctx_t *c, ep_op_rt *rt, bool add)
                                         &p.output_shift);
         }
         if (blk != NULL) {
-            __builtin_memcpy(blk + sizeof bd, &p, sizeof p);
+            memcpy(blk + sizeof bd, &p, sizeof p);
         }
     } else {
         ep_mul_params p = {-ep_tensor_zero_point(&a, 0), -ep_tensor_zero_point(&b, 0),
                            ep_tensor_zero_point(&out, 0), {0, 0}, act};
         st = ep_quantize_multiplier(s1 * s2 / so, &p.quant.multiplier, &p.quant.shift);
         if (blk != NULL) {
-            __builtin_memcpy(blk + sizeof bd, &p, sizeof p);
+            memcpy(blk + sizeof bd, &p, sizeof p);
         }
     }
     if (st != EP_OK) {
         return FAIL(c, EP_ERR_QUANT, "operator %d (%s): bad scales", c->index, ep_op_name(op));
     }
     if (blk != NULL) {
-        __builtin_memcpy(blk, &bd, sizeof bd);
+        memcpy(blk, &bd, sizeof bd);
     }
     return EP_OK;
 }
@@ -139,8 +141,8 @@ static ep_status prep_pad(ctx_t *c, ep_op_rt *rt)
     }
     for (int32_t k = 0; k < in.rank; ++k) {
         const int32_t at = EP_MAX_DIMS - in.rank + k;
-        __builtin_memcpy(&p.before[at], pd + 8 * k, 4);
-        __builtin_memcpy(&p.after[at], pd + 8 * k + 4, 4);
+        memcpy(&p.before[at], pd + 8 * k, 4);
+        memcpy(&p.after[at], pd + 8 * k + 4, 4);
         if (p.before[at] < 0 || p.after[at] < 0 || p.before[at] > 65535 || p.after[at] > 65535 ||
             out.dims[k] != in.dims[k] + p.before[at] + p.after[at]) {
             return FAIL(c, EP_ERR_SHAPE, "operator %d (PAD): dimension %d does not match", c->index,
@@ -169,15 +171,19 @@ static ep_status prep_concat(ctx_t *c, ep_op_rt *rt)
         return FAIL(c, EP_ERR_UNSUPPORTED, "operator %d (CONCATENATION): axis %d / activation",
                     c->index, op->options.axis);
     }
-    int32_t outer = 1, inner = out.element_bytes, total = 0;
+    /* int64: products of dims from the file; each must fit the int32 fields they feed */
+    int64_t outer = 1, inner = out.element_bytes, total = 0;
     for (int32_t k = 0; k < axis; ++k) {
         outer *= out.dims[k];
     }
     for (int32_t k = axis + 1; k < out.rank; ++k) {
         inner *= out.dims[k];
     }
+    if (outer * inner * out.dims[axis] > INT32_MAX) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (CONCATENATION): output too large", c->index);
+    }
     p.count = op->input_count;
-    p.outer = outer;
+    p.outer = (int32_t)outer;
     for (int32_t i = 0; i < op->input_count; ++i) {
         TRY(pu_tensor(c, op->inputs[i], &in, "input"));
         if (in.type != out.type || in.rank != out.rank) {
@@ -194,8 +200,11 @@ static ep_status prep_concat(ctx_t *c, ep_op_rt *rt)
             }
         }
         total += in.dims[axis];
+        if (total > out.dims[axis]) {
+            return FAIL(c, EP_ERR_SHAPE, "operator %d (CONCATENATION): axis sizes", c->index);
+        }
         p.in[i] = (int16_t)op->inputs[i];
-        p.axis_bytes[i] = in.dims[axis] * inner;
+        p.axis_bytes[i] = (int32_t)(in.dims[axis] * inner); /* <= out bytes, checked above */
     }
     if (total != out.dims[axis]) {
         return FAIL(c, EP_ERR_SHAPE, "operator %d (CONCATENATION): axis sizes", c->index);
@@ -248,7 +257,7 @@ static ep_status prep_slice(ctx_t *c, ep_op_rt *rt)
     ep_strided_slice_params p;
     align_dims(&in, p.in_dims);
     p.element_bytes = in.element_bytes;
-    int32_t count = 1;
+    int64_t count = 1;
     for (int32_t k = 0; k < EP_MAX_DIMS; ++k) {
         p.start[k] = 0;
         p.stop[k] = p.in_dims[k];
@@ -257,14 +266,16 @@ static ep_status prep_slice(ctx_t *c, ep_op_rt *rt)
     for (int32_t k = 0; k < in.rank; ++k) {
         const int32_t at = EP_MAX_DIMS - in.rank + k, size = in.dims[k];
         int32_t b, e, s;
-        __builtin_memcpy(&b, (const uint8_t *)tb.data + 4 * k, 4);
-        __builtin_memcpy(&e, (const uint8_t *)te.data + 4 * k, 4);
-        __builtin_memcpy(&s, (const uint8_t *)ts.data + 4 * k, 4);
+        memcpy(&b, (const uint8_t *)tb.data + 4 * k, 4);
+        memcpy(&e, (const uint8_t *)te.data + 4 * k, 4);
+        memcpy(&s, (const uint8_t *)ts.data + 4 * k, 4);
         if (s == 0 || s == INT32_MIN || b == INT32_MIN || e == INT32_MIN) {
             return FAIL(c, EP_ERR_SHAPE, "operator %d (STRIDED_SLICE): stride 0", c->index);
         }
         if (o->ss_offset) {
-            e = (int32_t)((int64_t)b + e > INT32_MAX ? INT32_MAX : b + (int64_t)e);
+            /* int64: begin + offset from the file can leave int32 either way */
+            const int64_t sum = (int64_t)b + e;
+            e = (int32_t)(sum > INT32_MAX ? INT32_MAX : (sum < -INT32_MAX ? -INT32_MAX : sum));
         }
         /* TFLM StartForAxis / StopForAxis. */
         if (o->begin_mask >> k & 1) {
@@ -284,13 +295,15 @@ static ep_status prep_slice(ctx_t *c, ep_op_rt *rt)
         p.start[at] = b;
         p.stop[at] = e;
         p.stride[at] = s;
-        const int32_t n = s > 0 ? (e > b ? (e - b + s - 1) / s : 0)
-                                : (b > e ? (b - e - s - 1) / -s : 0);
+        /* int64: e - b + s - 1 overflows int32 for a stride near +-INT32_MAX from the file;
+         * n <= size (b and e are clamped to the axis), so the product stays below 2^31 */
+        const int64_t n = s > 0 ? (e > b ? ((int64_t)e - b + s - 1) / s : 0)
+                                : (b > e ? ((int64_t)b - e - s - 1) / -(int64_t)s : 0);
         count *= n;
     }
-    if (count != out.elements) {
+    if (count != (int64_t)out.elements) {
         return FAIL(c, EP_ERR_SHAPE, "operator %d (STRIDED_SLICE): output has %d elements, want %d",
-                    c->index, out.elements, count);
+                    c->index, out.elements, (int32_t)count);
     }
     ep_strided_slice_params *blk = (ep_strided_slice_params *)ep_prep_alloc(c->p, sizeof p);
     if (blk != NULL) {

@@ -76,17 +76,21 @@ ep_dims pu_nhwc(const ep_tensor_info *t)
 }
 
 /* TFLM ComputePaddingHeightWidth / ComputeOutSize for one axis. */
+/* Filter extents, strides and dilations come from the file: int64 so a corrupt value cannot
+ * overflow; an out size outside int32 becomes -1, which no output shape matches. */
 int32_t pu_out_size(int32_t padding, int32_t in, int32_t k, int32_t stride, int32_t dil)
 {
-    const int32_t eff = (k - 1) * dil + 1;
-    return padding == EP_PADDING_SAME ? (in + stride - 1) / stride : (in - eff + stride) / stride;
+    const int64_t eff = ((int64_t)k - 1) * dil + 1;
+    const int64_t r = padding == EP_PADDING_SAME ? ((int64_t)in + stride - 1) / stride
+                                                 : ((int64_t)in - eff + stride) / stride;
+    return r > INT32_MAX || r < INT32_MIN ? -1 : (int32_t)r;
 }
 
 int32_t pu_pad_before(int32_t out, int32_t in, int32_t k, int32_t stride, int32_t dil)
 {
-    const int32_t eff = (k - 1) * dil + 1;
-    const int32_t total = (out - 1) * stride + eff - in;
-    return total > 0 ? total / 2 : 0;
+    const int64_t eff = ((int64_t)k - 1) * dil + 1;
+    const int64_t total = ((int64_t)out - 1) * stride + eff - in;
+    return total <= 0 ? 0 : (total / 2 > INT32_MAX ? INT32_MAX : (int32_t)(total / 2));
 }
 
 ep_status pu_activation(ctx_t *c, const ep_tensor_info *out, int32_t act, int32_t qmin,

@@ -5,20 +5,81 @@
 
 /* sum(w * x) for int8 w and int16 x. One product is at most 2^22 in magnitude,
  * so up to 511 of them sum exactly in int32: chunks of 256 accumulate in int32
- * (which gcc vectorises, e.g. into pmaddwd) and only the chunk sums go to
- * int64. Exact, hence equal to TFLM's int64 accumulation. */
+ * and only the chunk sums go to int64. Exact, hence equal to TFLM's int64
+ * accumulation. Inside a chunk the work runs in blocks with a constant trip
+ * count of 16, the only loops gcc -O2 ("very cheap" cost model) vectorises
+ * (into pmaddwd on x86; SMLAD-friendly on Cortex-M). */
+static inline int32_t dot_s16_s8_256(const int8_t *w, const int16_t *x, int32_t n)
+{
+    int32_t part = 0;
+    int32_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        for (int32_t j = 0; j < 16; ++j) {
+            part += (int32_t)(int16_t)w[i + j] * (int32_t)x[i + j];
+        }
+    }
+    for (; i < n; ++i) {
+        part += (int32_t)w[i] * (int32_t)x[i];
+    }
+    return part;
+}
+
 static int64_t dot_s16_s8(const int8_t *w, const int16_t *x, int32_t n)
 {
     int64_t acc = 0;
     for (int32_t i0 = 0; i0 < n; i0 += 256) {
-        const int32_t i1 = n - i0 < 256 ? n : i0 + 256;
-        int32_t part = 0;
-        for (int32_t i = i0; i < i1; ++i) {
-            part += (int32_t)w[i] * (int32_t)x[i];
-        }
-        acc += part;
+        const int32_t len = n - i0 < 256 ? n - i0 : 256;
+        acc += dot_s16_s8_256(w + i0, x + i0, len);
     }
     return acc;
+}
+
+/* ep_requantize_s64 inlined for the 1x1 path, where the call and the
+ * multiplier reduction were most of the per-output cost; reduced and
+ * total_shift come precomputed per output channel (same arithmetic). */
+static inline int32_t requant_s64_inline(int64_t x, int32_t reduced, int32_t total_shift)
+{
+    const int64_t v = (int64_t)((uint64_t)x * (uint64_t)(int64_t)reduced +
+                                ((uint64_t)1 << (total_shift - 1)));
+    return (int32_t)(v >> total_shift);
+}
+
+/* 1x1, unpadded, ungrouped, cin <= 256 (one exact int32 dot per output):
+ * every window is one input pixel, so no tap ranges, and the requantisation
+ * is inlined (the call and the per-call multiplier reduction were most of
+ * the ~200 instructions an output of conv20's 16-deep dot used to cost). */
+static void conv1x1_s16(const ep_conv_params *params, const ep_per_channel_quant_params *quant,
+                        const ep_dims *input_dims, const int16_t *input, const int8_t *filter,
+                        const int64_t *bias, const ep_dims *output_dims, int16_t *output)
+{
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, cin = input_dims->c;
+    const int32_t out_c = output_dims->c;
+    const int32_t lo = params->activation.min, hi = params->activation.max;
+    const uint32_t out_off = (uint32_t)params->output_offset;
+    for (int32_t b = 0; b < input_dims->n; ++b) {
+        const int16_t *in_b = input + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)cin;
+        for (int32_t oy = 0; oy < output_dims->h; ++oy) {
+            const int16_t *row = in_b + (size_t)(oy * params->stride.h) * (size_t)in_w * (size_t)cin;
+            for (int32_t ox = 0; ox < output_dims->w; ++ox) {
+                const int16_t *x = row + (size_t)(ox * params->stride.w) * (size_t)cin;
+                for (int32_t oc = 0; oc < out_c; ++oc) {
+                    int64_t acc = dot_s16_s8_256(filter + (size_t)oc * (size_t)cin, x, cin);
+                    if (bias != NULL) {
+                        acc = (int64_t)((uint64_t)acc + (uint64_t)bias[oc]);
+                    }
+                    const int32_t m = quant->multiplier[oc];
+                    const int32_t ts = 15 - quant->shift[oc];
+                    int32_t r = 0;
+                    if (ts > 0 && ts <= 62) { /* else 0, as ep_requantize_s64 */
+                        r = requant_s64_inline(acc, m < 0x7FFF0000 ? ((m + (1 << 15)) >> 16) : 0x7FFF,
+                                               ts);
+                    }
+                    r = (int32_t)((uint32_t)r + out_off);
+                    *output++ = (int16_t)ep_clamp(r, lo, hi);
+                }
+            }
+        }
+    }
 }
 
 ep_status ep_convolve_s16(const ep_context *ctx, const ep_conv_params *params,
@@ -43,6 +104,13 @@ ep_status ep_convolve_s16(const ep_context *ctx, const ep_conv_params *params,
         return EP_ERR_ARG;
     }
     const int32_t oc_per_group = out_c / groups;
+    if (kh == 1 && kw == 1 && groups == 1 && cin <= 256 && params->padding.h == 0 &&
+        params->padding.w == 0 && params->stride.h > 0 && params->stride.w > 0 &&
+        (output_dims->h - 1) * params->stride.h < in_h &&
+        (output_dims->w - 1) * params->stride.w < in_w) {
+        conv1x1_s16(params, quant, input_dims, input, filter, bias, output_dims, output);
+        return EP_OK;
+    }
     const size_t w_oc = (size_t)kh * (size_t)kw * (size_t)cin;
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int16_t *in_b = input + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)in_c;

@@ -1,8 +1,9 @@
 /* CONV_2D int8 per-channel (TFLM reference integer_ops ConvPerChannel).
- * Windows fully inside the input use the kernel sums from prepare (bias +
- * input_offset * sum(w)) and a bare int8 dot product per tap row; border
- * windows add the input offset tap by tap, which equals TFLM skipping the
- * out-of-image taps. */
+ * Windows fully inside the input take bias + input_offset * sum(w), with the
+ * weight sum formed in the same pass as the dot product (or read from the
+ * kernel sums of prepare when a caller gives them), so no arena is needed;
+ * border windows add the input offset tap by tap, which equals TFLM skipping
+ * the out-of-image taps. Int32 wraps alike in either order. */
 #include "kernels.h"
 
 int32_t ep_convolve_s8_get_buffer_size(const ep_dims *output_dims)
@@ -72,6 +73,56 @@ static void conv_tile4(const ep_conv_params *params, const ep_per_channel_quant_
     }
 }
 
+/* One output pixel whose window lies inside the input, without kernel sums:
+ * the weight sum is taken in the same pass as the dot product, so the input
+ * offset costs one multiply per output instead of one add per tap. */
+static int32_t conv_px_inside(const int8_t *w, const int8_t *x0, int32_t in_w, int32_t in_c,
+                              int32_t iy0, int32_t ix0, int32_t kh, int32_t kw, int32_t cin,
+                              int32_t dh, int32_t dw, int32_t io, uint32_t bias)
+{
+    int32_t acc = 0, ws = 0;
+    for (int32_t fy = 0; fy < kh; ++fy) {
+        for (int32_t fx = 0; fx < kw; ++fx) {
+            const int8_t *x = x0 + ((size_t)(iy0 + fy * dh) * (size_t)in_w +
+                                    (size_t)(ix0 + fx * dw)) * (size_t)in_c;
+            const int8_t *wt = w + ((size_t)fy * (size_t)kw + (size_t)fx) * (size_t)cin;
+            for (int32_t i = 0; i < cin; ++i) {
+                ws += wt[i];
+                acc += (int32_t)wt[i] * (int32_t)x[i];
+            }
+        }
+    }
+    return (int32_t)((uint32_t)acc + (uint32_t)io * (uint32_t)ws + bias);
+}
+
+/* 1x1, stride 1, unpadded: input and output pixels are the same contiguous
+ * run, so four-pixel tiles may span image rows (a 6x6 or 3x3 map no longer
+ * leaves its last columns to the per-pixel path). */
+static void conv_1x1(const ep_conv_params *params, const ep_per_channel_quant_params *quant,
+                     const int8_t *input, int32_t pixels, int32_t in_c, const int8_t *filter,
+                     int32_t cin, int32_t oc_per_group, int32_t out_c, const int32_t *bias,
+                     int8_t *output)
+{
+    int32_t p = 0;
+    for (; p + 4 <= pixels; p += 4) {
+        conv_tile4(params, quant, input + (size_t)p * (size_t)in_c, 0, in_c, 0, 0, filter, 1, 1,
+                   cin, oc_per_group, out_c, bias, output + (size_t)p * (size_t)out_c);
+    }
+    for (; p < pixels; ++p) {
+        const int8_t *x = input + (size_t)p * (size_t)in_c;
+        int8_t *out = output + (size_t)p * (size_t)out_c;
+        for (int32_t oc = 0; oc < out_c; ++oc) {
+            const int32_t acc = conv_px_inside(filter + (size_t)oc * (size_t)cin,
+                                               x + (size_t)(oc / oc_per_group) * (size_t)cin, 0,
+                                               in_c, 0, 0, 1, 1, cin, 1, 1, params->input_offset,
+                                               bias != NULL ? (uint32_t)bias[oc] : 0u);
+            out[oc] = ep_out_s8(acc, quant->multiplier[oc], quant->shift[oc],
+                                params->output_offset, params->activation.min,
+                                params->activation.max);
+        }
+    }
+}
+
 ep_status ep_convolve_s8(const ep_context *ctx, const ep_conv_params *params,
                          const ep_per_channel_quant_params *quant,
                          const ep_dims *input_dims, const int8_t *input,
@@ -100,6 +151,12 @@ ep_status ep_convolve_s8(const ep_context *ctx, const ep_conv_params *params,
         sums = (const int32_t *)ctx->buf;
     }
     const size_t w_oc = (size_t)kh * (size_t)kw * (size_t)cin;
+    if (kh == 1 && kw == 1 && params->stride.h == 1 && params->stride.w == 1 &&
+        params->padding.h == 0 && params->padding.w == 0 && out_h == in_h && out_w == in_w) {
+        conv_1x1(params, quant, input, input_dims->n * in_h * in_w, in_c, filter, cin,
+                 oc_per_group, out_c, bias, output);
+        return EP_OK;
+    }
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_b = input + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)in_c;
         for (int32_t oy = 0; oy < out_h; ++oy) {
@@ -123,10 +180,19 @@ ep_status ep_convolve_s8(const ep_context *ctx, const ep_conv_params *params,
                 }
                 int32_t fx0, fx1;
                 ep_tap_range(ix0, in_w, kw, dw, &fx0, &fx1);
-                const int inside = sums != NULL && fy0 == 0 && fy1 == kh && fx0 == 0 && fx1 == kw;
+                const int window_inside = fy0 == 0 && fy1 == kh && fx0 == 0 && fx1 == kw;
+                const int inside = sums != NULL && window_inside;
                 for (int32_t oc = 0; oc < out_c; ++oc) {
                     const int8_t *w = filter + (size_t)oc * w_oc;
                     const int8_t *x0 = in_b + (size_t)(oc / oc_per_group) * (size_t)cin;
+                    if (window_inside && !inside) {
+                        *output++ = ep_out_s8(
+                            conv_px_inside(w, x0, in_w, in_c, iy0, ix0, kh, kw, cin, dh, dw, io,
+                                           bias != NULL ? (uint32_t)bias[oc] : 0u),
+                            quant->multiplier[oc], quant->shift[oc], params->output_offset,
+                            params->activation.min, params->activation.max);
+                        continue;
+                    }
                     uint32_t acc = 0;
                     for (int32_t fy = fy0; fy < fy1; ++fy) {
                         const int32_t iy = iy0 + fy * dh;

@@ -43,7 +43,7 @@ ep_status ep_svdf_s8(const ep_context *ctx, const ep_svdf_params *params,
         int8_t *slot = state + (size_t)b * (size_t)num_filters * (size_t)memory_size +
                        (size_t)(memory_size - 1);
         for (int32_t f = 0; f < num_filters; ++f) {
-            const int32_t dot = ep_dot_off_s8(feature_weights + (size_t)f * (size_t)input_size, x,
+            const int32_t dot = ep_dot_off16_s8(feature_weights + (size_t)f * (size_t)input_size, x,
                                               params->input_offset, input_size);
             const int32_t v = ep_clamp(ep_requantize(dot, params->in_quant.multiplier,
                                                      params->in_quant.shift), -128, 127) + zs;
@@ -55,7 +55,7 @@ ep_status ep_svdf_s8(const ep_context *ctx, const ep_svdf_params *params,
         const int8_t *s = state + (size_t)b * (size_t)num_filters * (size_t)memory_size;
         for (int32_t f = 0; f < num_filters; ++f) {
             scratch[(size_t)b * (size_t)num_filters + (size_t)f] =
-                ep_dot_off_s8(time_weights + (size_t)f * (size_t)memory_size,
+                ep_dot_off16_s8(time_weights + (size_t)f * (size_t)memory_size,
                               s + (size_t)f * (size_t)memory_size, -zs, memory_size);
         }
     }

@@ -1,5 +1,7 @@
 /* Checked flatbuffer primitives and the tiny error formatter (no stdio, so
  * the reader links on boards without printf). */
+#include <string.h>
+
 #include "model_internal.h"
 
 static void put(char *buf, size_t size, size_t *at, char c)
@@ -138,7 +140,7 @@ ep_status ep_fb_f32(const ep_fb *fb, const ep_fbt *t, int32_t id, float dflt, fl
     *out = dflt;
     if (st == EP_OK && p != 0) {
         const uint32_t bits = ep_rd_u32(fb->d + p);
-        __builtin_memcpy(out, &bits, sizeof bits);
+        memcpy(out, &bits, sizeof bits);
     }
     return st;
 }

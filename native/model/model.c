@@ -1,6 +1,8 @@
 /* Zero-copy .tflite reader: ep_model_open validates the whole of subgraph 0
  * (every table, vector, tensor and operator) by running the same checked
  * accessors the engine uses later, so nothing is read unchecked. */
+#include <string.h>
+
 #include "model_internal.h"
 
 /* schema field ids */
@@ -228,7 +230,7 @@ float ep_tensor_scale(const ep_tensor_info *t, int32_t i)
     float s = 0.0f;
     if (t != NULL && i >= 0 && i < t->scale_count) {
         const uint32_t bits = ep_rd_u32(t->scales_le + 4u * (uint32_t)i);
-        __builtin_memcpy(&s, &bits, sizeof s);
+        memcpy(&s, &bits, sizeof s);
     }
     return s;
 }

@@ -1,8 +1,10 @@
 /* Adapter bytes: versioned little-endian container of the int8 views (int32 bias deltas)
  * and their scales; layout in docs/formats.md ("Adapter"). Byte order is written
  * explicitly so the file is identical on every target. */
+#include <stdarg.h>
 #include <string.h>
 
+#include "model_internal.h" /* ep_format: stdio-free messages */
 #include "train_internal.h"
 
 #define HDR 44U
@@ -109,14 +111,56 @@ ep_status ept_export(const ept_trainer *t, uint8_t *buf, size_t size, size_t *wr
     return EP_OK;
 }
 
-ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg)
+/* Every refusal names the field, so a user can tell a damaged file from an adapter trained for
+ * another model or configuration. err may be NULL. */
+ep_status ept_errf(char *err, size_t n, ep_status st, const char *fmt, ...)
 {
-    if (buf == NULL || cfg == NULL) return EP_ERR_ARG;
-    if (size < HDR + 4U || memcmp(buf, "EPAD", 4) != 0) return EP_ERR_MODEL;
-    if (get16(buf + 4) != 1U || get16(buf + 6) != HDR) return EP_ERR_UNSUPPORTED;
-    if (get32(buf + 40) != size || ept_crc32(buf, size - 4U) != get32(buf + size - 4U)) return EP_ERR_MODEL;
+    if (err != NULL && n > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        ep_format(err, n, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+#define KNOWN_KINDS ((uint32_t)(EPT_KIND_LORA | EPT_KIND_BIAS | EPT_KIND_PROMPT))
+
+ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg, char *err, size_t err_size)
+{
+    uint32_t len, kinds, count;
+    if (err != NULL && err_size > 0) err[0] = '\0';
+    if (buf == NULL || cfg == NULL) return ept_errf(err, err_size, EP_ERR_ARG, "adapter: no buffer");
+    /* 32-bit sizes in messages: an adapter over 4 GB is refused as truncated-or-too-long anyway */
+    if (size < HDR + 4U) {
+        return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: truncated: %u < %u bytes",
+                        (uint32_t)size, (uint32_t)(HDR + 4U));
+    }
+    if (memcmp(buf, "EPAD", 4) != 0) return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: bad magic (not an EPAD file)");
+    if (get16(buf + 4) != 1U || get16(buf + 6) != HDR) {
+        return ept_errf(err, err_size, EP_ERR_UNSUPPORTED, "adapter: format version %u header %u, this engine reads 1 / %u",
+                        get16(buf + 4), get16(buf + 6), (uint32_t)HDR);
+    }
+    len = get32(buf + 40);
+    if (size > UINT32_MAX || len != (uint32_t)size) {
+        return ept_errf(err, err_size, EP_ERR_MODEL, len > size ? "adapter: truncated: %u < %u bytes"
+                        : "adapter: %u bytes, length field says %u", (uint32_t)size, len);
+    }
+    if (ept_crc32(buf, size - 4U) != get32(buf + size - 4U)) return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: CRC-32 mismatch");
+    /* The CRC only proves the bytes are as written: the fields are checked as untrusted input. */
+    kinds = get32(buf + 8);
+    if (kinds == 0 || (kinds & ~KNOWN_KINDS) != 0) return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: kinds %u not a set of LoRA/bias/prompt", kinds);
+    if ((kinds & EPT_KIND_LORA) != 0 && (get16(buf + 12) < 1U || get16(buf + 12) > 64U || get16(buf + 14) < 1U)) {
+        return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: LoRA rank %u alpha %u outside 1..64 / >= 1",
+                        get16(buf + 12), get16(buf + 14));
+    }
+    count = get16(buf + 30);
+    if (count == 0 || count > EPT_MAX_TENSORS || count * REC > size - HDR - 4U) {
+        return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: %u tensor records in %u bytes (at most %u)",
+                        count, (uint32_t)size, (uint32_t)EPT_MAX_TENSORS);
+    }
     ept_config_default(cfg);
-    cfg->kinds = get32(buf + 8);
+    cfg->kinds = kinds;
     cfg->rank = (uint16_t)get16(buf + 12);
     cfg->alpha = (uint16_t)get16(buf + 14);
     cfg->lora_layers.first = (int16_t)get16(buf + 16);
@@ -130,33 +174,74 @@ ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg)
     return EP_OK;
 }
 
-ep_status ept_import(ept_trainer *t, const uint8_t *buf, size_t size)
+static const char *const kind_names[4] = { "LoRA A", "LoRA B", "bias", "prompt" };
+
+/* One record against this trainer's tensor i: head fields and the sh_h range. */
+static ep_status check_record(const ept_trainer *t, int32_t i, const uint8_t *r, char *err, size_t n)
+{
+    const ept_tensor *T = &t->T[i];
+    const ept_layer *L = &t->L[T->layer];
+    const uint64_t sb = dbits(T->view_scale);
+    const int32_t sh = (int32_t)get32(r + 8);
+    const uint32_t layer = (uint32_t)L->fc_index;
+    if (r[0] != (uint32_t)T->kind) {
+        return ept_errf(err, n, EP_ERR_ARG, "adapter: tensor %d is %s, session has %s", i,
+                        r[0] < 4U ? kind_names[r[0]] : "unknown", kind_names[T->kind]);
+    }
+    if (r[1] != layer) return ept_errf(err, n, EP_ERR_ARG, "adapter: tensor %d (%s) on layer %u, session has layer %u", i, kind_names[T->kind], (uint32_t)r[1], layer);
+    if (r[2] != elem_bytes(T) || r[3] != 0U) return ept_errf(err, n, EP_ERR_MODEL, "adapter: layer %u %s: element bytes %u / reserved %u", layer, kind_names[T->kind], (uint32_t)r[2], (uint32_t)r[3]);
+    if (T->kind == EPT_T_A && get16(r + 4) != (uint32_t)T->rows) {
+        return ept_errf(err, n, EP_ERR_ARG, "adapter: layer %u rank %u, session has rank %u", layer, get16(r + 4), (uint32_t)T->rows);
+    }
+    if (T->kind == EPT_T_B && get16(r + 6) != (uint32_t)T->cols) {
+        return ept_errf(err, n, EP_ERR_ARG, "adapter: layer %u rank %u, session has rank %u", layer, get16(r + 6), (uint32_t)T->cols);
+    }
+    if (get16(r + 4) != (uint32_t)T->rows || get16(r + 6) != (uint32_t)T->cols) {
+        return ept_errf(err, n, EP_ERR_ARG, "adapter: layer %u %s %ux%u, session has %ux%u (another model?)", layer,
+                        kind_names[T->kind], get16(r + 4), get16(r + 6), (uint32_t)T->rows, (uint32_t)T->cols);
+    }
+    /* sh_h feeds shifts in the forward and backward: -1 (not calibrated) .. 31, else UB */
+    if (T->kind == EPT_T_A ? (sh < -1 || sh > 31) : sh != 0) {
+        return ept_errf(err, n, EP_ERR_MODEL, "adapter: layer %u %s shift %d outside %s", layer, kind_names[T->kind], sh,
+                        T->kind == EPT_T_A ? "-1..31" : "0");
+    }
+    if (get32(r + 12) != (uint32_t)sb || get32(r + 16) != (uint32_t)(sb >> 32)) {
+        return ept_errf(err, n, EP_ERR_ARG, "adapter: layer %u %s scale differs from the session's (another model?)", layer, kind_names[T->kind]);
+    }
+    return EP_OK;
+}
+
+/* Pass 0 checks every field before pass 1 writes anything, so a refused adapter leaves the
+ * trainer as it was. */
+ep_status ept_import(ept_trainer *t, const uint8_t *buf, size_t size, char *err, size_t err_size)
 {
     ept_config c;
     size_t at = HDR;
     ep_status st;
-    if (t == NULL) return EP_ERR_ARG;
-    st = ept_adapter_config(buf, size, &c);
+    if (t == NULL) return ept_errf(err, err_size, EP_ERR_ARG, "adapter: no trainer");
+    st = ept_adapter_config(buf, size, &c, err, err_size);
     if (st != EP_OK) return st;
-    if (c.kinds != t->cfg.kinds || c.rank != t->cfg.rank || c.alpha != t->cfg.alpha ||
-        get16(buf + 30) != (uint32_t)t->nt) {
-        return EP_ERR_ARG;
+    if (c.kinds != t->cfg.kinds) return ept_errf(err, err_size, EP_ERR_ARG, "adapter: kinds %u, session has kinds %u", c.kinds, t->cfg.kinds);
+    if ((c.kinds & EPT_KIND_LORA) != 0 && (c.rank != t->cfg.rank || c.alpha != t->cfg.alpha)) {
+        return ept_errf(err, err_size, EP_ERR_ARG, "adapter: rank %u alpha %u, session has rank %u alpha %u",
+                        (uint32_t)c.rank, (uint32_t)c.alpha, (uint32_t)t->cfg.rank, (uint32_t)t->cfg.alpha);
     }
-    /* validate every record before touching the trainer */
+    if (get16(buf + 30) != (uint32_t)t->nt) {
+        return ept_errf(err, err_size, EP_ERR_ARG, "adapter: %u tensors, session has %u (other layers?)", get16(buf + 30), (uint32_t)t->nt);
+    }
     for (int32_t pass = 0; pass < 2; ++pass) {
         at = HDR;
         for (int32_t i = 0; i < t->nt; ++i) {
             ept_tensor *T = &t->T[i];
             ept_layer *L = &t->L[T->layer];
-            const uint64_t sb = dbits(T->view_scale);
-            if (at + REC + data_bytes(T) + 4U > size) return EP_ERR_MODEL;
-            if (buf[at] != (uint32_t)T->kind || buf[at + 1] != (uint32_t)L->fc_index ||
-                buf[at + 2] != elem_bytes(T) || get16(buf + at + 4) != (uint32_t)T->rows ||
-                get16(buf + at + 6) != (uint32_t)T->cols || get32(buf + at + 12) != (uint32_t)sb ||
-                get32(buf + at + 16) != (uint32_t)(sb >> 32)) {
-                return EP_ERR_ARG; /* another model, layer or configuration */
+            if (at + REC + data_bytes(T) + 4U > size) {
+                return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: truncated: %u < %u bytes at tensor %d",
+                                (uint32_t)size, (uint32_t)(at + REC + data_bytes(T) + 4U), i);
             }
-            if (pass == 1) {
+            if (pass == 0) {
+                st = check_record(t, i, buf + at, err, err_size);
+                if (st != EP_OK) return st;
+            } else {
                 if (T->kind == EPT_T_A) L->sh_h = (int32_t)get32(buf + at + 8);
                 if (T->kind == EPT_T_BIAS) {
                     int32_t *m = (int32_t *)T->master;
@@ -177,6 +262,10 @@ ep_status ept_import(ept_trainer *t, const uint8_t *buf, size_t size)
                 }
             }
             at += REC + data_bytes(T);
+        }
+        /* the records must fill the file exactly: trailing bytes mean another layout */
+        if (pass == 0 && at + 4U != size) {
+            return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: %u bytes, its records need %u", (uint32_t)size, (uint32_t)(at + 4U));
         }
     }
     t->step = get32(buf + 36);

@@ -5,22 +5,10 @@
  * Real gradient = grad_c * P * 2^X with X the integer exponent carried by normalisation. */
 #include "train_internal.h"
 
-/* STE through requantisation: the gradient passes the rounding unchanged; at a fused
- * activation's clamp (ReLU zero, ReLU6 top) the slope is zero; at plain int8 saturation
- * only the component that would push further out is dropped. */
+/* STE through requantisation (ept_mask1) over a layer's stored outputs. */
 static void mask_output(const ept_layer *L, int32_t *d)
 {
-    for (int32_t i = 0; i < L->out * L->pos; ++i) {
-        const int32_t y = L->y[i];
-        /* ReLU: the float slope is zero for a pre-activation <= 0; taking it from the int32
-         * accumulator, not the rounded output, keeps units that round to zero alive */
-        if (L->relu == EP_ACT_RELU || L->relu == EP_ACT_RELU6) {
-            if (L->neg[i]) d[i] = 0;
-        } else if (y <= L->act_min && (L->relu != EP_ACT_NONE || d[i] > 0)) {
-            d[i] = 0;
-        }
-        if (y >= L->act_max && ((L->relu != EP_ACT_NONE && L->act_max < 127) || d[i] < 0)) d[i] = 0;
-    }
+    for (int32_t i = 0; i < L->out * L->pos; ++i) d[i] = ept_mask1(L, L->y[i], L->neg[i], d[i]);
 }
 
 /* dx = W^T d (+ LoRA A^T g_h rescaled to W's scale) at every position, into dacc; d16 and
@@ -70,7 +58,13 @@ static void sweep(ept_trainer *t, int32_t label, ept_visit_ctx *c)
             }
             continue;
         }
-        mask_output(L, dacc);
+        if (t->rc) {
+            /* the layer's input must be live (the previous layer's output, or the latent) */
+            if (l > 0 && t->live != l - 1 && t->live != l) ept_fwd_range(t, l);
+            ept_fwd_mask(t, l, dacc);
+        } else {
+            mask_output(L, dacc);
+        }
         E += ept_normalise16(dacc, t->d16, out * np);
         if (L->ta >= 0) {
             const int8_t *B = (const int8_t *)t->T[L->tb].view;
@@ -119,6 +113,7 @@ ep_status ept_bwd(ept_trainer *t, int32_t label, int32_t mode, int32_t *mant, ui
     c.lay = lay;
     c.clip_q30 = 1 << 30;
     if (lay != NULL) lay->count = 0;
+    t->dacc_live = 1;
     if (mode == EPT_VISIT_UPDATE && t->cfg.dp_clip_u != 0) {
         /* DP-SGD: a measuring sweep first (nothing stored per parameter), then the update */
         c.norm_only = 1;
@@ -128,6 +123,7 @@ ep_status ept_bwd(ept_trainer *t, int32_t label, int32_t mode, int32_t *mant, ui
         c.dp = t->cfg.dp_sigma_u != 0;
     }
     sweep(t, label, &c);
+    t->dacc_live = 0;
     t->last_clip_q30 = c.clip_q30;
     if (mode == EPT_VISIT_UPDATE) ++t->step;
     if (mode == EPT_VISIT_FISHER) ++t->fisher_n;

@@ -56,14 +56,21 @@ typedef struct {
     uint32_t ewc_lambda_m;     /* EWC lambda x 1e3; 0 = off */
     uint32_t dp_clip_u;        /* DP-SGD clip norm C x 1e6; 0 = off */
     uint32_t dp_sigma_u;       /* DP-SGD noise multiplier x 1e6 */
+    uint32_t recompute;        /* EPT_RECOMPUTE_*: activation recomputation (no numeric effect) */
 } ept_config;
+
+/* Activation recomputation: keep only the lowest adapted layer's input (the latent) and
+ * recompute the suffix's activations in the backward instead of keeping every layer's output
+ * and ReLU mask. Adapters are byte-identical either way; it trades forward work for arena.
+ * AUTO = on when ept_plan finds the smaller training arena. */
+enum { EPT_RECOMPUTE_OFF = 0, EPT_RECOMPUTE_ON = 1, EPT_RECOMPUTE_AUTO = 2 };
 
 /* Defaults: no adapters, rank 4, alpha 8, seed 1, lr 0.0005, no momentum / EWC / DP. */
 void ept_config_default(ept_config *cfg);
 
 /* Parses terms joined by '+' or ';':
  *   lora:rank=R,alpha=A,layers=I[..J]   bias:layers=I[..J]   prompt:layers=I[..J],len=N
- *   sgd:lr=X,momentum=X   ewc:lambda=X   dp:clip=X,sigma=X   seed:S
+ *   sgd:lr=X,momentum=X   ewc:lambda=X   dp:clip=X,sigma=X   seed:S   recompute:on|off|auto
  * Unknown terms or keys, out-of-range numbers and empty specs are errors (err names them). */
 ep_status ept_parse_spec(const char *spec, ept_config *cfg, char *err, size_t err_size);
 /* Decimal "0.01" -> value * 10^decimals, no floating point. */
@@ -100,6 +107,9 @@ typedef struct {
     int32_t gh_dim;            /* LoRA rank x positions, largest */
     int32_t prompt_dim;        /* longest prompt (its int16 gradient scratch) */
     int32_t tensor_count;      /* trainable tensors (LoRA: 2 per layer) */
+    int32_t recompute;         /* 1 when this plan recomputes activations (cfg + AUTO resolved) */
+    uint32_t train_bytes_keep;      /* train_bytes with every activation kept */
+    uint32_t train_bytes_recompute; /* train_bytes with recomputation */
 } ept_plan_info;
 
 ep_status ept_plan(const ep_model *model, const ept_config *cfg, ept_plan_info *out,
@@ -151,7 +161,8 @@ ep_status ept_ewc_anchor(ept_trainer *t);
  * configuration; it restores the anchored flag. EP_ERR_STATE when EWC is not configured. */
 size_t ept_ewc_bytes(const ept_trainer *t);
 ep_status ept_ewc_export(const ept_trainer *t, uint8_t *buf, size_t size, size_t *written);
-ep_status ept_ewc_import(ept_trainer *t, const uint8_t *buf, size_t size);
+/* err (may be NULL) names the refused field: "ewc: CRC-32 mismatch", "ewc: truncated: ...". */
+ep_status ept_ewc_import(ept_trainer *t, const uint8_t *buf, size_t size, char *err, size_t err_size);
 
 /* New learning rate (x 1e6) and EWC lambda (x 1e3) between steps, no re-init. The
  * multipliers are re-derived as at init (IEEE double, identical on every target). Lambda can
@@ -165,12 +176,30 @@ ep_status ept_reset_adapters(ept_trainer *t);
 
 /* Adapter bytes (docs/formats.md, "Adapter"). export: *written = bytes used. */
 ep_status ept_export(const ept_trainer *t, uint8_t *buf, size_t size, size_t *written);
-ep_status ept_import(ept_trainer *t, const uint8_t *buf, size_t size);
-/* The configuration stored in adapter bytes (checks magic, version, length, CRC-32);
- * optimiser fields get defaults. */
-ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg);
+/* Import checks every field before it writes anything (a refused adapter changes nothing);
+ * err (may be NULL) names the field: "adapter: CRC-32 mismatch", "adapter: truncated: 520 <
+ * 680 bytes", "adapter: layer 1 rank 4, session has rank 2". EP_ERR_MODEL: damaged bytes;
+ * EP_ERR_ARG: a sound adapter for another model or configuration. */
+ep_status ept_import(ept_trainer *t, const uint8_t *buf, size_t size, char *err, size_t err_size);
+/* The configuration stored in adapter bytes (checks magic, version, length, CRC-32, kinds,
+ * rank, record count); optimiser fields get defaults. */
+ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg, char *err, size_t err_size);
 /* Steps trained so far; the export carries it. */
 uint32_t ept_steps(const ept_trainer *t);
+
+/* Full-precision checkpoint (docs/formats.md, "Checkpoint", "EPCK"): master weights,
+ * momentum, LoRA h shifts and the step counter (the position of every counter-based PRNG
+ * stream), so a trainer resumed from it continues byte-identically to one that never stopped
+ * (an EPAD adapter carries only the int8 views). EWC Fisher + anchor are not included: they
+ * do not change while training; persist them with ept_ewc_export. Import checks size, magic,
+ * version, CRC-32, the configuration hash (model scales, adapter layout, seed, momentum on/off)
+ * and every tensor record before it writes anything; on refusal the trainer is unchanged and
+ * err names the mismatch. Learning rate, EWC lambda and DP settings are not part of the hash
+ * (ept_set_rates may change them between steps). */
+size_t ept_checkpoint_bytes(const ept_trainer *t);
+ep_status ept_checkpoint_export(const ept_trainer *t, uint8_t *buf, size_t size, size_t *written);
+ep_status ept_checkpoint_import(ept_trainer *t, const uint8_t *buf, size_t size, char *err,
+                                size_t err_size);
 
 /* Model-level convenience: an inference session whose arena also holds the trainer.
  * Runs the frozen prefix with the engine, then the adapted suffix. */

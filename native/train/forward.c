@@ -41,48 +41,57 @@ static void pool_forward(ept_layer *L, const int8_t *x)
 static const int16_t *widen(const ept_trainer *t, const int8_t *x, int32_t zx, int32_t in)
 {
     int16_t *x16 = (int16_t *)t->dacc;
-    if (in > 2 * t->grad_dim) return NULL;
+    if (in > 2 * t->grad_dim || t->dacc_live) return NULL;
     for (int32_t k = 0; k < in; ++k) x16[k] = (int16_t)((int32_t)x[k] - zx);
     return x16;
 }
 
-/* One position of an FC / 1x1 conv: x (in), h8 (rank) -> y, neg (out). */
+/* The int32 accumulator of output row i at one position (x, or its widened x16; h8: A x). */
+static int32_t row_acc(const ept_trainer *t, const ept_layer *L, const int8_t *x, const int16_t *x16,
+                       const int8_t *h8, int32_t i)
+{
+    const int32_t in = L->in;
+    const int8_t *w = L->w + (size_t)i * (size_t)in;
+    /* unsigned sums wrap like TFLM's int32 accumulator instead of being UB */
+    uint32_t acc = L->bias != NULL ? (uint32_t)L->bias[i] : 0U;
+    acc += (uint32_t)(x16 != NULL ? ept_dot_s8_s16(w, x16, in) : ept_dot_s8_off(w, x, L->in_zp, in));
+    if (L->tbias >= 0) {
+        acc += (uint32_t)((const int32_t *)t->T[L->tbias].view)[i];
+    }
+    if (L->ta >= 0) {
+        const int8_t *B = (const int8_t *)t->T[L->tb].view + (size_t)i * (size_t)L->rank;
+        ept_mult k = L->side[i];
+        const int32_t u = ept_dot_s8_off(B, h8, 0, L->rank);
+        k.s += L->sh_h; /* h8 carries 2^sh_h */
+        acc += (uint32_t)ept_mbqm(u, k);
+    }
+    return (int32_t)acc;
+}
+
+static int8_t requant_out(const ept_layer *L, int32_t acc, int32_t i)
+{
+    int32_t v = ep_requantize(acc, L->req[i].m, L->req[i].s) + L->out_zp;
+    v = v < L->act_min ? L->act_min : (v > L->act_max ? L->act_max : v);
+    return (int8_t)v;
+}
+
+/* One position of an FC / 1x1 conv: x (in), h8 (rank) -> y, neg (out; NULL under
+ * recomputation, which rebuilds the masks in the backward). */
 static void row_block(const ept_trainer *t, const ept_layer *L, const int8_t *x, const int16_t *x16,
                       const int8_t *h8, int8_t *y, uint8_t *neg)
 {
-    const int32_t in = L->in, out = L->out, zx = L->in_zp;
-    for (int32_t i = 0; i < out; ++i) {
-        const int8_t *w = L->w + (size_t)i * (size_t)in;
-        /* unsigned sums wrap like TFLM's int32 accumulator instead of being UB */
-        uint32_t acc = L->bias != NULL ? (uint32_t)L->bias[i] : 0U;
-        acc += (uint32_t)(x16 != NULL ? ept_dot_s8_s16(w, x16, in) : ept_dot_s8_off(w, x, zx, in));
-        if (L->tbias >= 0) {
-            acc += (uint32_t)((const int32_t *)t->T[L->tbias].view)[i];
-        }
-        if (L->ta >= 0) {
-            const int8_t *B = (const int8_t *)t->T[L->tb].view + (size_t)i * (size_t)L->rank;
-            ept_mult k = L->side[i];
-            const int32_t u = ept_dot_s8_off(B, h8, 0, L->rank);
-            k.s += L->sh_h; /* h8 carries 2^sh_h */
-            acc += (uint32_t)ept_mbqm(u, k);
-        }
-        neg[i] = (uint8_t)((int32_t)acc <= 0);
-        {
-            int32_t v = ep_requantize((int32_t)acc, L->req[i].m, L->req[i].s) + L->out_zp;
-            v = v < L->act_min ? L->act_min : (v > L->act_max ? L->act_max : v);
-            y[i] = (int8_t)v;
-        }
+    for (int32_t i = 0; i < L->out; ++i) {
+        const int32_t acc = row_acc(t, L, x, x16, h8, i);
+        if (neg != NULL) neg[i] = (uint8_t)(acc <= 0);
+        y[i] = requant_out(L, acc, i);
     }
 }
 
-static void layer_forward(ept_trainer *t, ept_layer *L, const int8_t *xin)
+/* Prompt and LoRA h of one layer from its input: sets L->x (what the backward reads). */
+static const int8_t *layer_input(ept_trainer *t, ept_layer *L, const int8_t *xin)
 {
-    const int32_t in = L->in, out = L->out, zx = L->in_zp, np = L->pos;
+    const int32_t in = L->in, zx = L->in_zp, np = L->pos;
     const int8_t *x = xin;
-    if (L->type == EPT_LAYER_AVGPOOL) {
-        pool_forward(L, xin);
-        return;
-    }
     if (L->tp >= 0) {
         /* prompt / feature offset: x' = sat8(x + p) on the first plen (flattened) features */
         const int8_t *p = (const int8_t *)t->T[L->tp].view;
@@ -109,11 +118,51 @@ static void layer_forward(ept_trainer *t, ept_layer *L, const int8_t *xin)
         }
         for (int32_t j = 0; j < L->rank * np; ++j) L->h8[j] = ept_sat8(ept_rdiv(L->hacc[j], L->sh_h));
     }
+    return x;
+}
+
+static void layer_forward(ept_trainer *t, ept_layer *L, const int8_t *xin)
+{
+    const int32_t in = L->in, out = L->out, zx = L->in_zp, np = L->pos;
+    const int8_t *x;
+    if (L->type == EPT_LAYER_AVGPOOL) {
+        pool_forward(L, xin);
+        return;
+    }
+    x = layer_input(t, L, xin);
     for (int32_t p = 0; p < np; ++p) {
         const size_t o = (size_t)p * (size_t)out;
         const int8_t *xp = x + (size_t)p * (size_t)in;
-        row_block(t, L, xp, widen(t, xp, zx, in),
-                  L->ta >= 0 ? L->h8 + (size_t)p * (size_t)L->rank : NULL, L->y + o, L->neg + o);
+        row_block(t, L, xp, widen(t, xp, zx, in), L->ta >= 0 ? L->h8 + (size_t)p * (size_t)L->rank : NULL,
+                  L->y + o, L->neg != NULL ? L->neg + o : NULL);
+    }
+}
+
+void ept_fwd_range(ept_trainer *t, int32_t upto)
+{
+    const int8_t *x = t->latent;
+    for (int32_t l = 0; l < upto; ++l) {
+        layer_forward(t, &t->L[l], x);
+        x = t->L[l].y;
+    }
+    t->live = upto - 1;
+}
+
+void ept_fwd_mask(ept_trainer *t, int32_t l, int32_t *d)
+{
+    ept_layer *L = &t->L[l];
+    const int32_t in = L->in, out = L->out;
+    /* same arithmetic as layer_forward (dacc is live, so no widening: the offset dot product
+     * gives the same integers), one row at a time, the mask applied instead of storing */
+    const int8_t *x = layer_input(t, L, l == 0 ? t->latent : t->L[l - 1].y);
+    for (int32_t p = 0; p < L->pos; ++p) {
+        const int8_t *xp = x + (size_t)p * (size_t)in;
+        const int8_t *h8 = L->ta >= 0 ? L->h8 + (size_t)p * (size_t)L->rank : NULL;
+        int32_t *dp = d + (size_t)p * (size_t)out;
+        for (int32_t i = 0; i < out; ++i) {
+            const int32_t acc = row_acc(t, L, xp, NULL, h8, i);
+            dp[i] = ept_mask1(L, requant_out(L, acc, i), acc <= 0, dp[i]);
+        }
     }
 }
 
@@ -132,6 +181,8 @@ ep_status ept_fwd(ept_trainer *t, const int8_t *latent, int32_t label, ept_step_
     const ept_layer *top;
     int32_t best = 0;
     ep_status st;
+    t->latent = latent;
+    t->live = t->nl - 1;
     for (int32_t l = 0; l < t->nl; ++l) {
         layer_forward(t, &t->L[l], x);
         x = t->L[l].y;

@@ -252,20 +252,31 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         p->tensor_count = (int32_t)nt;
     }
     uint32_t ghdim = 1, pdim = 0;
+    /* activations: kept (every layer's y and ReLU mask, h8 / hacc per LoRA layer) or, under
+     * recomputation, two alternating output buffers (even / odd layers) and one shared h8 /
+     * hacc; both are accounted so plan can report the two arenas and AUTO can choose */
+    uint32_t keep_act = 0, keep_h[EPT_MAX_LAYERS] = {0}, rc_buf[2] = {0, 0}, rc_h8 = 0, rc_hacc = 0;
     for (int32_t l = 0; l < p->layer_count; ++l) {
         ept_layer_plan *lp = &p->layers[l];
         const uint32_t in = (uint32_t)lp->in, out = (uint32_t)lp->out, np = (uint32_t)lp->positions;
+        {
+            const uint32_t y = al4(out * (lp->type == EPT_LAYER_AVGPOOL ? 1U : np));
+            rc_buf[l & 1] = y > rc_buf[l & 1] ? y : rc_buf[l & 1];
+            keep_act += lp->type == EPT_LAYER_AVGPOOL ? y : 2U * y; /* y (+ neg) */
+        }
         if (lp->type == EPT_LAYER_AVGPOOL) {
-            p->scratch_bytes += al4(out); /* y */
             continue;
         }
         const int own_x = (lp->kinds & EPT_KIND_PROMPT) != 0;
-        /* y, neg per position; own input copy under a prompt; requantisation per row */
-        p->scratch_bytes += 2U * al4(out * np) + (own_x ? al4(in * np) : 0) + al4(out * 8U);
+        /* own input copy under a prompt; requantisation per row */
+        p->scratch_bytes += (own_x ? al4(in * np) : 0) + al4(out * 8U);
         if (lp->kinds & EPT_KIND_LORA) {
             lp->adapter_bytes += al4(r * in) + al4(out * r);
             lp->master_bytes += al4(2U * r * in) + al4(2U * out * r);
-            lp->grad_bytes += al4(r * np) + al4(4U * r * np) + al4(out * 8U); /* h8, hacc, side */
+            keep_h[l] = al4(r * np) + al4(4U * r * np); /* h8, hacc */
+            rc_h8 = al4(r * np) > rc_h8 ? al4(r * np) : rc_h8;
+            rc_hacc = al4(4U * r * np) > rc_hacc ? al4(4U * r * np) : rc_hacc;
+            lp->grad_bytes += keep_h[l] + al4(out * 8U); /* h8, hacc, side */
             lp->optim_bytes += mom ? al4(2U * r * in) + al4(2U * out * r) : 0;
             lp->ewc_bytes += ewc ? 2U * (al4(2U * r * in) + al4(2U * out * r)) : 0;
             p->param_count += r * in + out * r;
@@ -304,6 +315,25 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
     /* probs, dacc (int32), d16, dx16 (prompt only), gh16 */
     p->scratch_bytes += al4((uint32_t)p->classes) + al4(4U * (uint32_t)maxdim) +
                         al4(2U * (uint32_t)maxdim) + al4(2U * pdim) + al4(2U * ghdim);
+    {
+        uint32_t keep_hsum = 0;
+        const uint32_t rc_act = rc_buf[0] + rc_buf[1] + rc_h8 + rc_hacc;
+        for (int32_t l = 0; l < p->layer_count; ++l) keep_hsum += keep_h[l];
+        const uint32_t common = p->state_bytes + p->adapter_bytes + p->master_bytes + p->grad_bytes - keep_hsum +
+                                p->optim_bytes + p->ewc_bytes + p->scratch_bytes + 64U;
+        p->train_bytes_keep = common + keep_hsum + keep_act;
+        p->train_bytes_recompute = common + rc_act;
+        p->recompute = cfg->recompute == EPT_RECOMPUTE_ON ||
+                       (cfg->recompute == EPT_RECOMPUTE_AUTO && p->train_bytes_recompute < p->train_bytes_keep);
+        if (p->recompute) {
+            /* shared h8 / hacc: scratch, not per-layer gradient bytes */
+            for (int32_t l = 0; l < p->layer_count; ++l) p->layers[l].grad_bytes -= keep_h[l];
+            p->grad_bytes -= keep_hsum;
+            p->scratch_bytes += rc_act;
+        } else {
+            p->scratch_bytes += keep_act;
+        }
+    }
     p->train_bytes = p->state_bytes + p->adapter_bytes + p->master_bytes + p->grad_bytes +
                      p->optim_bytes + p->ewc_bytes + p->scratch_bytes + 64U;
     p->export_bytes += 44U + 4U; /* header + CRC-32 (docs/formats.md, Adapter) */

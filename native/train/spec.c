@@ -211,6 +211,15 @@ static ep_status parse_term(ept_config *cfg, span t, char *err, size_t n)
         }
         cfg->seed = s;
         return EP_OK;
+    } else if (span_eq(kind, "recompute")) {
+        if (span_eq(rest, "on")) cfg->recompute = EPT_RECOMPUTE_ON;
+        else if (span_eq(rest, "off")) cfg->recompute = EPT_RECOMPUTE_OFF;
+        else if (span_eq(rest, "auto")) cfg->recompute = EPT_RECOMPUTE_AUTO;
+        else {
+            span_err(err, n, "recompute must be on, off or auto: ", rest);
+            return EP_ERR_ARG;
+        }
+        return EP_OK;
     } else if (!span_eq(kind, "sgd") && !span_eq(kind, "ewc") && !span_eq(kind, "dp")) {
         span_err(err, n, "unknown adapter kind: ", kind);
         return EP_ERR_ARG;

@@ -115,23 +115,44 @@ ep_status ept_ewc_export(const ept_trainer *t, uint8_t *buf, size_t size, size_t
     return EP_OK;
 }
 
-ep_status ept_ewc_import(ept_trainer *t, const uint8_t *buf, size_t size)
+/* A Fisher block exponent from a file feeds shift arithmetic (2X - fexp, 31 - s - fexp):
+ * training produces small values, so anything beyond this bound is damage, not data. */
+#define EWC_FEXP_LIMIT 4096
+
+ep_status ept_ewc_import(ept_trainer *t, const uint8_t *buf, size_t size, char *err, size_t err_size)
 {
     uint32_t at = EWC_HEADER;
-    if (t == NULL || buf == NULL) return EP_ERR_ARG;
-    if (t->cfg.ewc_lambda_m == 0) return EP_ERR_STATE;
-    if (size != ept_ewc_bytes(t) || memcmp(buf, EWC_MAGIC, 4) != 0 || buf[4] != EWC_VERSION ||
-        buf[6] != (uint8_t)t->nt || get32(buf + 12) != t->param_count ||
-        ept_crc32(buf, size - 4U) != get32(buf + size - 4U)) {
-        return EP_ERR_MODEL;
+    const size_t want = ept_ewc_bytes(t);
+    if (err != NULL && err_size > 0) err[0] = '\0';
+    if (t == NULL || buf == NULL) return ept_errf(err, err_size, EP_ERR_ARG, "ewc: no trainer or buffer");
+    if (want == 0) return ept_errf(err, err_size, EP_ERR_STATE, "ewc: no EWC in this session (the spec needs ewc:lambda)");
+    if (size != want) {
+        return ept_errf(err, err_size, EP_ERR_MODEL, size < want ? "ewc: truncated: %u < %u bytes" : "ewc: %u bytes, this session's state is %u",
+                        (uint32_t)size, (uint32_t)want);
+    }
+    if (memcmp(buf, EWC_MAGIC, 4) != 0) return ept_errf(err, err_size, EP_ERR_MODEL, "ewc: bad magic (not an EPEW state)");
+    if (buf[4] != EWC_VERSION || buf[5] != 0U) return ept_errf(err, err_size, EP_ERR_MODEL, "ewc: format version %u, this engine reads %u", (uint32_t)buf[4], EWC_VERSION);
+    if (ept_crc32(buf, size - 4U) != get32(buf + size - 4U)) return ept_errf(err, err_size, EP_ERR_MODEL, "ewc: CRC-32 mismatch");
+    if (buf[6] != (uint8_t)t->nt || get32(buf + 12) != t->param_count) {
+        return ept_errf(err, err_size, EP_ERR_MODEL, "ewc: %u tensors / %u parameters, session has %u / %u", (uint32_t)buf[6],
+                        get32(buf + 12), (uint32_t)t->nt, t->param_count);
+    }
+    if (buf[7] > 1U || get32(buf + 8) > (uint32_t)INT32_MAX) {
+        return ept_errf(err, err_size, EP_ERR_MODEL, "ewc: anchored flag %u / sample count %u out of range", (uint32_t)buf[7], get32(buf + 8));
     }
     /* check every record against this trainer before changing anything */
     for (int32_t i = 0; i < t->nt; ++i) {
         const ept_tensor *T = &t->T[i];
         const uint32_t eb = T->kind == EPT_T_BIAS ? 4U : 2U;
+        const int32_t fexp = (int32_t)get32(buf + at + 8);
         if (buf[at] != (uint8_t)T->kind || buf[at + 1] != (uint8_t)t->L[T->layer].fc_index ||
             get32(buf + at + 4) != (uint32_t)T->size) {
-            return EP_ERR_MODEL;
+            return ept_errf(err, err_size, EP_ERR_MODEL, "ewc: tensor %d kind %u layer %u size %u, session has %u / %u / %u", i,
+                            (uint32_t)buf[at], (uint32_t)buf[at + 1], get32(buf + at + 4), (uint32_t)T->kind,
+                            (uint32_t)t->L[T->layer].fc_index, (uint32_t)T->size);
+        }
+        if (fexp < -EWC_FEXP_LIMIT || fexp > EWC_FEXP_LIMIT || get32(buf + at + 12) > (uint32_t)INT32_MAX) {
+            return ept_errf(err, err_size, EP_ERR_MODEL, "ewc: tensor %d exponent %d / count %u out of range", i, fexp, get32(buf + at + 12));
         }
         at += EWC_RECORD + al4(2U * (uint32_t)T->size) + al4(eb * (uint32_t)T->size);
     }

@@ -93,7 +93,27 @@ struct ept_trainer {
     int32_t ewc_on;              /* anchored */
     uint32_t momentum_q15;
     uint32_t param_count;
+    /* activation recomputation (forward.c): layer outputs alternate between two buffers, no
+     * ReLU masks are stored, h8 / hacc are shared; the backward recomputes what it reads */
+    int32_t rc;
+    const int8_t *latent;        /* this step's latent (the only activation kept) */
+    int32_t live;                /* highest layer whose output is valid in its buffer */
+    int32_t dacc_live;           /* 1 while dacc holds a gradient: the forward may not borrow it */
 };
+
+/* STE mask of one output (backward.c): at a fused activation's clamp the slope is zero (ReLU:
+ * from the sign of the int32 pre-activation, so units that round to zero stay alive); at plain
+ * int8 saturation only the component that would push further out is dropped. */
+static inline int32_t ept_mask1(const ept_layer *L, int32_t y, int32_t neg, int32_t d)
+{
+    if (L->relu == EP_ACT_RELU || L->relu == EP_ACT_RELU6) {
+        if (neg) d = 0;
+    } else if (y <= L->act_min && (L->relu != EP_ACT_NONE || d > 0)) {
+        d = 0;
+    }
+    if (y >= L->act_max && ((L->relu != EP_ACT_NONE && L->act_max < 127) || d < 0)) d = 0;
+    return d;
+}
 
 /* Hot loops: branch-free, unit stride, int32 accumulation, so compilers vectorise them
  * (SIMD on x86, SMLAD-friendly on Cortex-M4). sum a[k] * (x[k] - zx). */
@@ -197,6 +217,10 @@ enum { EPT_VISIT_UPDATE = 0, EPT_VISIT_GRAD, EPT_VISIT_FISHER };
 ep_status ept_bwd(ept_trainer *t, int32_t label, int32_t mode, int32_t *mant,
                   uint32_t mant_count, ept_grad_layout *lay);
 void ept_refresh_view(ept_tensor *T);
+/* recomputation: forward of layers 0..upto-1 from t->latent; then layer l's outputs rebuilt
+ * row by row and the STE mask applied to d in place (nothing of layer l is stored) */
+void ept_fwd_range(ept_trainer *t, int32_t upto);
+void ept_fwd_mask(ept_trainer *t, int32_t l, int32_t *d);
 
 /* One backward sweep's visit state (update.c / backward.c). */
 typedef struct {
@@ -228,5 +252,7 @@ uint32_t ept_crc32(const uint8_t *p, size_t n);
 
 /* snprintf-free error text (picolibc builds keep stdio out of the engine) */
 void ept_err(char *err, size_t n, const char *a, const char *b);
+/* adapter_io.c: formatted (ep_format: %d %u %s) error text; returns st. err may be NULL. */
+ep_status ept_errf(char *err, size_t n, ep_status st, const char *fmt, ...);
 
 #endif

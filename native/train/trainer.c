@@ -78,6 +78,26 @@ static ept_tensor *new_tensor(ept_trainer *t, carver *c, int32_t kind, int32_t l
 static ep_status carve_layers(ept_trainer *t, carver *c, const ept_plan_info *p)
 {
     const int32_t r = t->cfg.rank;
+    int8_t *act[2] = {NULL, NULL}, *h8 = NULL;
+    int32_t *hacc = NULL;
+    if (t->rc) {
+        /* recomputation: outputs alternate between two buffers (a layer's input and output
+         * are never the same one), h8 / hacc shared; sized as ept_net_scan accounted */
+        uint32_t buf[2] = {0, 0}, nh = 0;
+        for (int32_t l = 0; l < t->nl; ++l) {
+            const ept_layer_plan *lp = &p->layers[l];
+            const uint32_t y = (uint32_t)lp->out * (lp->type == EPT_LAYER_AVGPOOL ? 1U : (uint32_t)lp->positions);
+            buf[l & 1] = y > buf[l & 1] ? y : buf[l & 1];
+            if (lp->kinds & EPT_KIND_LORA) nh = (uint32_t)r * (uint32_t)lp->positions > nh ? (uint32_t)r * (uint32_t)lp->positions : nh;
+        }
+        act[0] = (int8_t *)take(c, buf[0]);
+        act[1] = buf[1] != 0 ? (int8_t *)take(c, buf[1]) : NULL;
+        if (nh != 0) {
+            h8 = (int8_t *)take(c, nh);
+            hacc = (int32_t *)take(c, 4U * nh);
+        }
+        if (c->p == NULL) return EP_ERR_ARENA;
+    }
     for (int32_t l = 0; l < t->nl; ++l) {
         const ept_layer_plan *lp = &p->layers[l];
         ept_layer *L = &t->L[l];
@@ -91,13 +111,13 @@ static ep_status carve_layers(ept_trainer *t, carver *c, const ept_plan_info *p)
         if (L->type == EPT_LAYER_AVGPOOL) {
             /* frozen global pool: only its output */
             L->pool_count = L->pos;
-            L->y = (int8_t *)take(c, (uint32_t)L->out);
+            L->y = t->rc ? act[l & 1] : (int8_t *)take(c, (uint32_t)L->out);
             if (c->p == NULL) return EP_ERR_ARENA;
             continue;
         }
         const uint32_t np = (uint32_t)L->pos;
-        L->y = (int8_t *)take(c, (uint32_t)L->out * np);
-        L->neg = (uint8_t *)take(c, (uint32_t)L->out * np);
+        L->y = t->rc ? act[l & 1] : (int8_t *)take(c, (uint32_t)L->out * np);
+        L->neg = t->rc ? NULL : (uint8_t *)take(c, (uint32_t)L->out * np);
         L->req = (ept_mult *)take(c, 8U * (uint32_t)L->out);
         L->wratio = (ept_mult *)take(c, 8U * (uint32_t)L->out);
         if (lp->kinds & EPT_KIND_PROMPT) {
@@ -106,8 +126,8 @@ static ep_status carve_layers(ept_trainer *t, carver *c, const ept_plan_info *p)
         if (lp->kinds & EPT_KIND_LORA) {
             L->rank = r;
             L->sh_h = -1; /* calibrated on the first forward */
-            L->h8 = (int8_t *)take(c, (uint32_t)r * np);
-            L->hacc = (int32_t *)take(c, 4U * (uint32_t)r * np);
+            L->h8 = t->rc ? h8 : (int8_t *)take(c, (uint32_t)r * np);
+            L->hacc = t->rc ? hacc : (int32_t *)take(c, 4U * (uint32_t)r * np);
             L->side = (ept_mult *)take(c, 8U * (uint32_t)L->out);
             if (new_tensor(t, c, EPT_T_A, l, r, L->in, &L->ta) == NULL ||
                 new_tensor(t, c, EPT_T_B, l, L->out, r, &L->tb) == NULL) {
@@ -192,6 +212,7 @@ ep_status ept_init(ept_trainer **out, const ep_model *model, const ept_config *c
     t->latent_bytes = p.latent_bytes;
     t->classes = p.classes;
     t->param_count = p.param_count;
+    t->rc = p.recompute;
     st = carve_layers(t, &c, &p);
     if (st != EP_OK) {
         ept_err(err, err_size, "trainer arena too small", NULL);

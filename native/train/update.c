@@ -119,8 +119,9 @@ static void update_param(ept_trainer *t, const ept_visit_ctx *c, ept_tensor *T, 
         const int32_t a = bias ? ((int32_t *)T->anchor)[idx] : ((int16_t *)T->anchor)[idx];
         /* the penalty alone never steps past the anchor: explicit SGD on
          * lambda F (theta - theta*)^2 / 2 would oscillate once lr lambda F > 1 */
-        const int64_t lim = (int64_t)(m - a) * ((int64_t)1 << EPT_UPD_FRAC);
-        int64_t pen = ept_scale_q16((int64_t)T->fisher[idx] * (int64_t)(m - a), T->k_ewc, T->fexp);
+        /* int64 difference: an imported bias master can sit at INT32_MIN/MAX (saturated view) */
+        const int64_t lim = ((int64_t)m - a) * ((int64_t)1 << EPT_UPD_FRAC);
+        int64_t pen = ept_scale_q16((int64_t)T->fisher[idx] * ((int64_t)m - a), T->k_ewc, T->fexp);
         if ((lim >= 0 && pen > lim) || (lim < 0 && pen < lim)) pen = lim;
         q += pen;
     }

@@ -105,12 +105,13 @@ int ept_cli_open_adapter(ept_cli_session *cs, const char *model_path, const char
 {
     ept_config cfg;
     ept_file a = {0};
+    char err[160];
     ept_config_default(&cfg);
     cfg.kinds = EPT_KIND_BIAS; /* untrained bias delta: outputs equal the frozen model's */
     if (adapter_path != NULL) {
         if (ept_cli_read(adapter_path, &a) != 0) return 1;
-        if (ept_adapter_config(a.bytes, a.size, &cfg) != EP_OK) {
-            fprintf(stderr, "edge-peft: %s: not a valid adapter file\n", adapter_path);
+        if (ept_adapter_config(a.bytes, a.size, &cfg, err, sizeof err) != EP_OK) {
+            fprintf(stderr, "edge-peft: %s: not a valid adapter file: %s\n", adapter_path, err);
             free(a.bytes);
             return 1;
         }
@@ -120,10 +121,10 @@ int ept_cli_open_adapter(ept_cli_session *cs, const char *model_path, const char
         return 1;
     }
     if (adapter_path != NULL) {
-        const ep_status st = ept_import(cs->s.trainer, a.bytes, a.size);
+        const ep_status st = ept_import(cs->s.trainer, a.bytes, a.size, err, sizeof err);
         free(a.bytes);
         if (st != EP_OK) {
-            fprintf(stderr, "edge-peft: %s does not fit this model (%s)\n", adapter_path, ep_status_name(st));
+            fprintf(stderr, "edge-peft: %s does not fit this model (%s): %s\n", adapter_path, ep_status_name(st), err);
             ept_cli_close(cs);
             return 1;
         }
@@ -281,10 +282,12 @@ int cmd_plan_adapter(int argc, char **argv)
         printf("{\"model_bytes\":%zu,\"inference_arena_bytes\":%u,\"training_arena_bytes\":%u,"
                "\"trainer_bytes\":%u,\"adapter_bytes\":%u,\"export_bytes\":%u,\"params\":%u,"
                "\"master_bytes\":%u,\"grad_bytes\":%u,\"optim_bytes\":%u,\"ewc_bytes\":%u,"
-               "\"scratch_bytes\":%u,\"state_bytes\":%u,\"layers\":[",
+               "\"scratch_bytes\":%u,\"state_bytes\":%u,\"recompute\":%d,"
+               "\"training_arena_keep_bytes\":%u,\"training_arena_recompute_bytes\":%u,\"layers\":[",
                mf.size, base.arena_bytes, ep.arena_bytes, tp.train_bytes, tp.adapter_bytes,
                tp.export_bytes, tp.param_count, tp.master_bytes, tp.grad_bytes, tp.optim_bytes,
-               tp.ewc_bytes, tp.scratch_bytes, tp.state_bytes);
+               tp.ewc_bytes, tp.scratch_bytes, tp.state_bytes, tp.recompute,
+               ep.arena_bytes - tp.train_bytes + tp.train_bytes_keep, ep.arena_bytes - tp.train_bytes + tp.train_bytes_recompute);
         for (int32_t l = 0; l < tp.layer_count; ++l) {
             const ept_layer_plan *lp = &tp.layers[l];
             printf("%s{\"fc\":%d,\"op\":%d,\"in\":%d,\"out\":%d,\"kinds\":%u,\"adapter_bytes\":%u,"
@@ -304,6 +307,10 @@ int cmd_plan_adapter(int argc, char **argv)
                    lp->adapter_bytes, lp->master_bytes, lp->grad_bytes, lp->optim_bytes, lp->ewc_bytes);
         }
         printf("scratch %u, state %u\n", tp.scratch_bytes, tp.state_bytes);
+        /* the engine part of the arena does not depend on recomputation */
+        printf("training arena with activations kept %u bytes, with recomputation %u bytes (%s)\n",
+               ep.arena_bytes - tp.train_bytes + tp.train_bytes_keep, ep.arena_bytes - tp.train_bytes + tp.train_bytes_recompute,
+               tp.recompute ? "recompute on" : "recompute off");
     }
     free(mf.bytes);
     return 0;

@@ -14,6 +14,7 @@ static int usage(void)
             "usage: edge-peft train MODEL.tflite --data SAMPLES.bin --adapter SPEC --steps N\n"
             "         --seed S --out ADAPTER.bin [--lr X] [--momentum X] [--json]\n"
             "         [--init ADAPTER.bin] [--ewc LAMBDA --ewc-data OLD.bin]\n"
+            "         [--resume CKPT] [--checkpoint-out CKPT]\n"
             "         [--dp-clip C --dp-sigma s] [--eval-data HELD.bin]\n"
             "         [--outputs OUT.bin] [--latents-out FILE] [--replay LATENTS] [--grad-dump FILE]\n"
             "       edge-peft train MODEL.tflite --adapter SPEC --plan [--json]\n"
@@ -128,7 +129,8 @@ int cmd_train(int argc, char **argv)
 {
     ept_config cfg;
     ept_cli_session cs;
-    ept_file data, init = {0}, replay = {0};
+    ept_file data, init = {0}, replay = {0}, ckpt = {0};
+    uint32_t first = 0; /* --resume: steps already taken, so records continue where they stopped */
     const char *out_path = ept_cli_opt(argc, argv, "--out");
     const char *steps_s = ept_cli_opt(argc, argv, "--steps");
     const char *eval_path = ept_cli_opt(argc, argv, "--eval-data");
@@ -163,11 +165,22 @@ int cmd_train(int argc, char **argv)
         goto done_data;
     }
     if (ept_cli_opt(argc, argv, "--init") != NULL) {
+        char err[160] = "";
         if (ept_cli_read(ept_cli_opt(argc, argv, "--init"), &init) != 0 ||
-            ept_import(cs.s.trainer, init.bytes, init.size) != EP_OK) {
-            fprintf(stderr, "edge-peft: --init: adapter does not fit this model and spec\n");
+            ept_import(cs.s.trainer, init.bytes, init.size, err, sizeof err) != EP_OK) {
+            fprintf(stderr, "edge-peft: --init: adapter does not fit this model and spec%s%s\n", err[0] ? ": " : "", err);
             goto done_data;
         }
+    }
+    if (ept_cli_opt(argc, argv, "--resume") != NULL) {
+        /* full-precision checkpoint (masters, momentum, step): continues exactly */
+        char err[160] = "";
+        if (ept_cli_read(ept_cli_opt(argc, argv, "--resume"), &ckpt) != 0) goto done_data;
+        if (ept_checkpoint_import(cs.s.trainer, ckpt.bytes, ckpt.size, err, sizeof err) != EP_OK) {
+            fprintf(stderr, "edge-peft: --resume: %s\n", err);
+            goto done_data;
+        }
+        first = ept_steps(cs.s.trainer);
     }
     if (cfg.ewc_lambda_m != 0 && prepare_ewc(argc, argv, &cs) != 0) goto done_data;
     if (lpath != NULL) {
@@ -207,7 +220,7 @@ int cmd_train(int argc, char **argv)
     if (json) printf("{\"steps\":[");
     for (uint32_t s = 0; s < steps; ++s) {
         const size_t lrec = 1U + (size_t)cs.s.plan.latent_bytes;
-        const size_t r = replay.bytes != NULL ? s % (replay.size / lrec) : s % nrec;
+        const size_t r = replay.bytes != NULL ? (first + s) % (replay.size / lrec) : (first + s) % nrec;
         const int32_t label = replay.bytes != NULL ? replay.bytes[r * lrec] : data.bytes[r * rec];
         const int8_t *lat = (const int8_t *)replay.bytes + r * lrec + 1;
         uint32_t n = (uint32_t)cs.s.plan.latent_bytes;
@@ -237,6 +250,19 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "edge-peft: cannot export the adapter\n");
         goto done_bufs;
     }
+    if (ept_cli_opt(argc, argv, "--checkpoint-out") != NULL) {
+        /* right after the steps: the evaluations below only run forwards */
+        const size_t cn = ept_checkpoint_bytes(cs.s.trainer);
+        uint8_t *cb = (uint8_t *)malloc(cn);
+        size_t cw = 0;
+        const int bad = cb == NULL || ept_checkpoint_export(cs.s.trainer, cb, cn, &cw) != EP_OK ||
+                        ept_cli_write(ept_cli_opt(argc, argv, "--checkpoint-out"), cb, cw) != 0;
+        free(cb);
+        if (bad) {
+            fprintf(stderr, "edge-peft: cannot write the checkpoint\n");
+            goto done_bufs;
+        }
+    }
     /* --outputs: raw outputs on --eval-data from the trained session itself, to compare
      * with inference from the exported adapter */
     if (eval_file(&cs, eval_path, &acc_after, ept_cli_opt(argc, argv, "--outputs")) != 0 ||
@@ -265,6 +291,7 @@ done_bufs:
 done_data:
     free(replay.bytes);
     free(init.bytes);
+    free(ckpt.bytes);
     free(data.bytes);
 done_cs:
     ept_cli_close(&cs);

@@ -18,6 +18,9 @@ void xs_dot_s8(xsMachine* the)
 	void* a;
 	void* b;
 	xsUnsignedValue lengthA, lengthB;
+	/* argc first: release builds do not bounds check xsArg */
+	if (xsmcArgc < 2)
+		xsTypeError("dot: dotS8(a, b) needs 2 arguments, got %d", (int)xsmcArgc);
 	xsmcGetBufferReadable(xsArg(0), &a, &lengthA);
 	xsmcGetBufferReadable(xsArg(1), &b, &lengthB);
 	if (lengthA != lengthB)
@@ -30,5 +33,7 @@ void xs_dot_s8(xsMachine* the)
 /* xs_dot_measure(fn) -> fn(): the region callgrind counts (--toggle-collect=xs_dot_measure) */
 void xs_dot_measure(xsMachine* the)
 {
+	if (xsmcArgc < 1)
+		xsTypeError("dot: measure(fn) needs 1 argument");
 	xsResult = xsCallFunction0(xsArg(0), xsUndefined);
 }

@@ -7,10 +7,7 @@
  * move host chunks when it compacts the chunk heap. So one session is open at a time, and no
  * call allocates. The model must be a host buffer (a Resource in flash): ArrayBuffer memory is
  * relocatable, and the session points into the model's weights. */
-#include "xsmc.h"
-#include "edge_peft.h"
-#include "../../train/ept_train.h" /* the sim adds only native/include to the path */
-#include <stdint.h>
+#include "engine_state.h"
 #include <string.h>
 
 /* Arena size: on Moddable builds the manifest's "defines": {"engine": {"arena": N}} (one per
@@ -29,16 +26,6 @@
 #define EPX_ARENA_BYTES 65536
 #endif
 
-typedef struct {
-	ep_model model;
-	ept_session session;
-	ept_config cfg;
-	uint32_t arenaBytes;      /* the part of the static arena this session was given */
-	int32_t lastLossQ16;      /* mean loss of the last train/eval batch */
-	uint32_t fisherExamples;  /* examples run through ept_fisher_add since open (a witness that
-	                           * a restart restored EWC without re-estimating it) */
-	char err[160];
-} EngineState;
 
 static struct {
 	EngineState state;
@@ -52,7 +39,7 @@ void xs_engine_destructor(void* data)
 		gEngine.inUse = 0;
 }
 
-static EngineState* engineOf(xsMachine* the)
+EngineState* epxEngineOf(xsMachine* the)
 {
 	EngineState* s = xsmcGetHostData(xsThis);
 	if (s == NULL)
@@ -61,7 +48,7 @@ static EngineState* engineOf(xsMachine* the)
 }
 
 /* Engine statuses become exceptions carrying the engine's own message. */
-static void check(xsMachine* the, EngineState* s, ep_status st, const char* what)
+void epxCheck(xsMachine* the, EngineState* s, ep_status st, const char* what)
 {
 	if (st == EP_OK)
 		return;
@@ -70,9 +57,18 @@ static void check(xsMachine* the, EngineState* s, ep_status st, const char* what
 	xsUnknownError("engine: %s: %s", what, ep_status_name(st));
 }
 
+/* Every host function checks its argument count first: Moddable release builds do not bounds
+ * check xsArg (mxBoundsCheck = mxDebug), so a missing argument would read past the frame. */
+void epxNeedArgs(xsMachine* the, int count, const char* usage)
+{
+	if (xsmcArgc < count)
+		xsTypeError("engine: %s needs %d argument%s, got %d", usage, count, count == 1 ? "" : "s",
+			(int)xsmcArgc);
+}
+
 /* A readable byte range of any buffer argument (ArrayBuffer, typed array, host buffer). Valid
  * only until the next allocation by XS: callers use it before creating any JS value. */
-static const int8_t* bytesOf(xsMachine* the, xsSlot* slot, uint32_t* size)
+const int8_t* epxBytesOf(xsMachine* the, xsSlot* slot, uint32_t* size)
 {
 	void* data;
 	xsUnsignedValue count;
@@ -81,9 +77,35 @@ static const int8_t* bytesOf(xsMachine* the, xsSlot* slot, uint32_t* size)
 	return (const int8_t*)data;
 }
 
-static int32_t intArg(xsMachine* the, int i, int32_t lo, int32_t hi, const char* what)
+static int overlaps(const void* a, size_t na, const void* b, size_t nb)
 {
-	int32_t v = xsmcToInteger(xsArg(i));
+	const uintptr_t pa = (uintptr_t)a, pb = (uintptr_t)b;
+	return na > 0 && nb > 0 && pa < pb + nb && pb < pa + na;
+}
+
+/* An output argument: xsmcGetBufferWritable throws TypeError on a petrified or read-only buffer
+ * (a Resource: flash on a board), and the range must stay clear of the model the session
+ * points into and of the call's input (the suffix reads its latent while writing outputs). */
+uint8_t* epxOutputOf(xsMachine* the, EngineState* s, int i, uint32_t* size, const void* in,
+	uint32_t inBytes, const char* what)
+{
+	void* data;
+	xsUnsignedValue count;
+	xsmcGetBufferWritable(xsArg(i), &data, &count);
+	*size = (uint32_t)count;
+	if (overlaps(data, count, s->model.data, s->model.size))
+		xsTypeError("engine: %s: the output overlaps the model", what);
+	if (overlaps(data, count, in, inBytes))
+		xsTypeError("engine: %s: the output overlaps the input", what);
+	return (uint8_t*)data;
+}
+
+int32_t epxIntArg(xsMachine* the, int i, int32_t lo, int32_t hi, const char* what)
+{
+	int32_t v;
+	if (xsmcArgc <= i)
+		xsTypeError("engine: %s missing", what);
+	v = xsmcToInteger(xsArg(i));
 	if (v < lo || v > hi)
 		xsRangeError("engine: %s %d outside %d..%d", what, (int)v, (int)lo, (int)hi);
 	return v;
@@ -105,14 +127,14 @@ void xs_engine(xsMachine* the)
 	if (xsmcGetBufferReadable(xsArg(0), &data, &size) != xsBufferNonrelocatable)
 		xsTypeError("engine: the model must stay in place: pass a Resource (host buffer), not an ArrayBuffer");
 	xsmcToStringBuffer(xsArg(1), spec, sizeof(spec));
-	arenaBytes = intArg(the, 2, 1, EPX_ARENA_BYTES, "arenaBytes");
+	arenaBytes = epxIntArg(the, 2, 1, EPX_ARENA_BYTES, "arenaBytes");
 	memset(s, 0, sizeof(*s));
-	check(the, s, ep_model_open(&s->model, data, size, s->err, sizeof(s->err)), "model");
+	epxCheck(the, s, ep_model_open(&s->model, data, size, s->err, sizeof(s->err)), "model");
 	ept_config_default(&s->cfg);
-	check(the, s, ept_parse_spec(spec, &s->cfg, s->err, sizeof(s->err)), "spec");
+	epxCheck(the, s, ept_parse_spec(spec, &s->cfg, s->err, sizeof(s->err)), "spec");
 	st = ept_session_init(&s->session, &s->model, &s->cfg, gEngine.arena, (size_t)arenaBytes,
 		s->err, sizeof(s->err));
-	check(the, s, st, "session");
+	epxCheck(the, s, st, "session");
 	s->arenaBytes = (uint32_t)arenaBytes;
 	gEngine.inUse = 1;
 	xsmcSetHostData(xsThis, s);
@@ -142,10 +164,10 @@ static void setNumber(xsMachine* the, const char* name, double v)
 /* Facts the app sizes its buffers from; called once after construction. */
 void xs_engine_info(xsMachine* the)
 {
-	EngineState* s = engineOf(the);
+	EngineState* s = epxEngineOf(the);
 	ep_tensor_view in, out;
-	check(the, s, ep_session_input(&s->session.session, 0, &in), "input");
-	check(the, s, ep_session_output(&s->session.session, 0, &out), "output");
+	epxCheck(the, s, ep_session_input(&s->session.session, 0, &in), "input");
+	epxCheck(the, s, ep_session_output(&s->session.session, 0, &out), "output");
 	xsmcVars(1);
 	xsmcSetNewObject(xsResult);
 	setInt(the, "inputBytes", (int32_t)in.bytes);
@@ -175,7 +197,7 @@ static const int8_t* latentOf(xsMachine* the, EngineState* s, const int8_t* x, u
 		return x;
 	}
 	s->err[0] = 0;
-	check(the, s, ept_session_latent(&s->session, x, n, &lat, &bytes), "latent");
+	epxCheck(the, s, ept_session_latent(&s->session, x, n, &lat, &bytes), "latent");
 	return lat;
 }
 
@@ -183,14 +205,18 @@ static const int8_t* latentOf(xsMachine* the, EngineState* s, const int8_t* x, u
  * predicted class. The caller owns the output buffer, so nothing is allocated per call. */
 void xs_engine_infer(xsMachine* the)
 {
-	EngineState* s = engineOf(the);
+	EngineState* s = epxEngineOf(the);
 	uint32_t n, outBytes;
-	const int8_t* x = bytesOf(the, &xsArg(0), &n);
-	int latent = xsmcToBoolean(xsArg(1));
-	int8_t* out = (int8_t*)bytesOf(the, &xsArg(2), &outBytes);
+	const int8_t* x;
+	int latent;
+	int8_t* out;
+	epxNeedArgs(the, 3, "infer(input, latent, output)");
+	x = epxBytesOf(the, &xsArg(0), &n);
+	latent = xsmcToBoolean(xsArg(1));
+	out = (int8_t*)epxOutputOf(the, s, 2, &outBytes, x, n, "infer");
 	ept_step_info info;
 	const int8_t* lat = latentOf(the, s, x, n, latent);
-	check(the, s, ept_forward(s->session.trainer, lat, (uint32_t)s->session.plan.latent_bytes,
+	epxCheck(the, s, ept_forward(s->session.trainer, lat, (uint32_t)s->session.plan.latent_bytes,
 		out, outBytes, -1, &info), "infer");
 	xsmcSetInteger(xsResult, info.predicted);
 }
@@ -198,11 +224,15 @@ void xs_engine_infer(xsMachine* the)
 /* latent(input, output): copies the latent of one raw input into output. */
 void xs_engine_latent(xsMachine* the)
 {
-	EngineState* s = engineOf(the);
+	EngineState* s = epxEngineOf(the);
 	uint32_t n, outBytes;
-	const int8_t* x = bytesOf(the, &xsArg(0), &n);
-	int8_t* out = (int8_t*)bytesOf(the, &xsArg(1), &outBytes);
-	const int8_t* lat = latentOf(the, s, x, n, 0);
+	const int8_t* x;
+	int8_t* out;
+	const int8_t* lat;
+	epxNeedArgs(the, 2, "latent(input, output)");
+	x = epxBytesOf(the, &xsArg(0), &n);
+	out = (int8_t*)epxOutputOf(the, s, 1, &outBytes, x, n, "latent");
+	lat = latentOf(the, s, x, n, 0);
 	if (outBytes != (uint32_t)s->session.plan.latent_bytes)
 		xsRangeError("engine: latent buffer of %u bytes, expected %d", (unsigned)outBytes,
 			(int)s->session.plan.latent_bytes);
@@ -215,18 +245,22 @@ enum { BATCH_TRAIN = 0, BATCH_EVAL = 1, BATCH_FISHER = 2 };
 static int32_t runBatch(xsMachine* the, EngineState* s, int mode)
 {
 	uint32_t n, count, entry;
-	const int8_t* data = bytesOf(the, &xsArg(0), &n);
-	const uint8_t* labels = (const uint8_t*)bytesOf(the, &xsArg(1), &count);
-	int latent = xsmcToBoolean(xsArg(2));
+	const int8_t* data;
+	const uint8_t* labels;
+	int latent;
 	int32_t correct = 0;
 	int64_t loss = 0;
 	ept_step_info info;
+	epxNeedArgs(the, 3, "(data, labels, latent)");
+	data = epxBytesOf(the, &xsArg(0), &n);
+	labels = (const uint8_t*)epxBytesOf(the, &xsArg(1), &count);
+	latent = xsmcToBoolean(xsArg(2));
 	if (count == 0 || n % count != 0)
 		xsRangeError("engine: %u data bytes for %u labels", (unsigned)n, (unsigned)count);
 	entry = n / count;
 	if (mode == BATCH_FISHER) {
 		s->err[0] = 0;
-		check(the, s, ept_fisher_reset(s->session.trainer), "fisher (EWC needs ewc:lambda in the spec)");
+		epxCheck(the, s, ept_fisher_reset(s->session.trainer), "fisher (EWC needs ewc:lambda in the spec)");
 	}
 	for (uint32_t i = 0; i < count; i++) {
 		const int8_t* lat = latentOf(the, s, data + (size_t)i * entry, entry, latent);
@@ -244,7 +278,7 @@ static int32_t runBatch(xsMachine* the, EngineState* s, int mode)
 			st = ept_fisher_add(s->session.trainer, lat, lb, labels[i]);
 			s->fisherExamples++;
 		}
-		check(the, s, st, mode == BATCH_TRAIN ? "trainStep" : mode == BATCH_EVAL ? "eval" : "fisher");
+		epxCheck(the, s, st, mode == BATCH_TRAIN ? "trainStep" : mode == BATCH_EVAL ? "eval" : "fisher");
 		correct += info.correct;
 		loss += info.loss_q16;
 	}
@@ -256,134 +290,58 @@ static int32_t runBatch(xsMachine* the, EngineState* s, int mode)
  * (before each update); lastLoss() gives the batch's mean loss. */
 void xs_engine_train(xsMachine* the)
 {
-	xsmcSetInteger(xsResult, runBatch(the, engineOf(the), BATCH_TRAIN));
+	xsmcSetInteger(xsResult, runBatch(the, epxEngineOf(the), BATCH_TRAIN));
 }
 
 /* eval(data, labels, latent): correct predictions; lastLoss() the mean loss. */
 void xs_engine_eval(xsMachine* the)
 {
-	xsmcSetInteger(xsResult, runBatch(the, engineOf(the), BATCH_EVAL));
+	xsmcSetInteger(xsResult, runBatch(the, epxEngineOf(the), BATCH_EVAL));
 }
 
 /* consolidate(data, labels, latent): diagonal Fisher over the batch, then the EWC anchor at
  * the current adapter (lambda comes from the spec). */
 void xs_engine_consolidate(xsMachine* the)
 {
-	EngineState* s = engineOf(the);
+	EngineState* s = epxEngineOf(the);
 	runBatch(the, s, BATCH_FISHER);
 	s->err[0] = 0;
-	check(the, s, ept_ewc_anchor(s->session.trainer), "anchor");
+	epxCheck(the, s, ept_ewc_anchor(s->session.trainer), "anchor");
 }
 
 /* Mean loss of the last batch, Q16.16 nats. */
 void xs_engine_lastLoss(xsMachine* the)
 {
-	xsmcSetInteger(xsResult, engineOf(the)->lastLossQ16);
+	xsmcSetInteger(xsResult, epxEngineOf(the)->lastLossQ16);
 }
 
 void xs_engine_steps(xsMachine* the)
 {
-	xsmcSetInteger(xsResult, (xsIntegerValue)ept_steps(engineOf(the)->session.trainer));
+	xsmcSetInteger(xsResult, (xsIntegerValue)ept_steps(epxEngineOf(the)->session.trainer));
 }
 
 /* exportAdapter(buffer): writes the adapter bytes; returns the count. */
 void xs_engine_export(xsMachine* the)
 {
-	EngineState* s = engineOf(the);
+	EngineState* s = epxEngineOf(the);
 	uint32_t size;
 	size_t written = 0;
-	uint8_t* out = (uint8_t*)bytesOf(the, &xsArg(0), &size);
+	uint8_t* out;
+	epxNeedArgs(the, 1, "exportAdapter(buffer)");
+	out = epxOutputOf(the, s, 0, &size, NULL, 0, "exportAdapter");
 	s->err[0] = 0;
-	check(the, s, ept_export(s->session.trainer, out, size, &written), "exportAdapter");
+	epxCheck(the, s, ept_export(s->session.trainer, out, size, &written), "exportAdapter");
 	xsmcSetInteger(xsResult, (xsIntegerValue)written);
 }
 
 void xs_engine_import(xsMachine* the)
 {
-	EngineState* s = engineOf(the);
+	EngineState* s = epxEngineOf(the);
 	uint32_t size;
-	const uint8_t* in = (const uint8_t*)bytesOf(the, &xsArg(0), &size);
+	const uint8_t* in;
+	epxNeedArgs(the, 1, "importAdapter(bytes)");
+	in = (const uint8_t*)epxBytesOf(the, &xsArg(0), &size);
 	s->err[0] = 0;
-	check(the, s, ept_import(s->session.trainer, in, size), "importAdapter");
+	epxCheck(the, s, ept_import(s->session.trainer, in, size, s->err, sizeof(s->err)), "importAdapter");
 }
 
-/* resetAdapters(): the initial adapter (as a fresh session), EWC Fisher and anchor kept. */
-void xs_engine_resetAdapters(xsMachine* the)
-{
-	EngineState* s = engineOf(the);
-	s->err[0] = 0;
-	check(the, s, ept_reset_adapters(s->session.trainer), "resetAdapters");
-}
-
-/* setRates(lrMicro, lambdaMilli): the spec's sgd:lr and ewc:lambda in its fixed-point units;
- * lambda cannot switch EWC on or off (its memory is carved at open). */
-void xs_engine_setRates(xsMachine* the)
-{
-	EngineState* s = engineOf(the);
-	int32_t lr = intArg(the, 0, 0, INT32_MAX, "lrMicro");
-	int32_t lambda = intArg(the, 1, 0, INT32_MAX, "lambdaMilli");
-	ep_status st;
-	s->err[0] = 0;
-	st = ept_set_rates(s->session.trainer, (uint32_t)lr, (uint32_t)lambda);
-	if (st == EP_ERR_STATE)
-		xsUnknownError("engine: setRates: %s: EWC is %s in this session's spec and cannot be switched %s",
-			ep_status_name(st), lambda == 0 ? "on" : "off", lambda == 0 ? "off" : "on");
-	check(the, s, st, "setRates");
-}
-
-/* Bytes of the EWC state blob (docs/formats.md, "EPEW"); 0 when the spec has no EWC. */
-void xs_engine_ewcBytes(xsMachine* the)
-{
-	xsmcSetInteger(xsResult, (xsIntegerValue)ept_ewc_bytes(engineOf(the)->session.trainer));
-}
-
-/* exportEwc(buffer): writes Fisher + anchor; returns the bytes written. */
-void xs_engine_exportEwc(xsMachine* the)
-{
-	EngineState* s = engineOf(the);
-	uint32_t size;
-	size_t written = 0;
-	uint8_t* out = (uint8_t*)bytesOf(the, &xsArg(0), &size);
-	ep_status st;
-	s->err[0] = 0;
-	st = ept_ewc_export(s->session.trainer, out, size, &written);
-	if (st == EP_ERR_STATE)
-		xsUnknownError("engine: exportEwc: %s: no EWC in this session (the spec needs ewc:lambda)", ep_status_name(st));
-	if (st == EP_ERR_SIZE)
-		xsRangeError("engine: exportEwc: %s: buffer of %u bytes, the state is %u", ep_status_name(st),
-			(unsigned)size, (unsigned)ept_ewc_bytes(s->session.trainer));
-	check(the, s, st, "exportEwc");
-	xsmcSetInteger(xsResult, (xsIntegerValue)written);
-}
-
-/* importEwc(bytes): restores Fisher + anchor. The trainer checks the whole blob (magic, version,
- * CRC-32, every tensor's kind / layer / size) before it writes anything, so a refused blob leaves
- * the current EWC state as it was. The trainer reports only a status: the messages say which
- * part to look at. */
-void xs_engine_importEwc(xsMachine* the)
-{
-	EngineState* s = engineOf(the);
-	uint32_t size;
-	const uint8_t* in = (const uint8_t*)bytesOf(the, &xsArg(0), &size);
-	size_t want = ept_ewc_bytes(s->session.trainer);
-	ep_status st;
-	s->err[0] = 0;
-	st = ept_ewc_import(s->session.trainer, in, size);
-	if (st == EP_OK)
-		return;
-	if (want == 0)
-		xsUnknownError("engine: importEwc: %s: no EWC in this session (the spec needs ewc:lambda)", ep_status_name(st));
-	if (size != want)
-		xsUnknownError("engine: importEwc: %s: EWC state of %u bytes, this session's is %u", ep_status_name(st),
-			(unsigned)size, (unsigned)want);
-	if (size < 4 || memcmp(in, "EPEW", 4) != 0)
-		xsUnknownError("engine: importEwc: %s: not an EWC state (magic)", ep_status_name(st));
-	xsUnknownError("engine: importEwc: %s: EWC state refused (version, CRC-32 or tensor layout differ)",
-		ep_status_name(st));
-}
-
-/* Examples the session has run through the Fisher since it opened. */
-void xs_engine_fisherExamples(xsMachine* the)
-{
-	xsmcSetInteger(xsResult, (xsIntegerValue)engineOf(the)->fisherExamples);
-}

@@ -52,6 +52,8 @@ void xs_playback_open(xsMachine* the)
 	long size;
 	if (xsmcGetHostData(xsThis))
 		xsUnknownError("playback: already open");
+	if (xsmcArgc < 1)
+		xsTypeError("playback: open(path) needs a path");
 	xsmcToStringBuffer(xsArg(0), path, sizeof(path));
 	record.file = fopen(path, "rb");
 	if (!record.file)
@@ -106,10 +108,14 @@ void xs_playback_info(xsMachine* the)
 void xs_playback_read(xsMachine* the)
 {
 	Playback* playback = playbackOf(the);
-	double first = xsmcToNumber(xsArg(0));
-	double count = xsmcToNumber(xsArg(1));
+	double first, count;
 	uint32_t frameBytes = playback->channels * playback->sampleBytes;
 	uint32_t frames;
+	/* argc first: release builds do not bounds check xsArg */
+	if (xsmcArgc < 2)
+		xsTypeError("playback: read(first, count) needs 2 arguments, got %d", (int)xsmcArgc);
+	first = xsmcToNumber(xsArg(0));
+	count = xsmcToNumber(xsArg(1));
 	if (!(first >= 0 && first <= playback->frameCount) || first != (double)(uint32_t)first
 		|| !(count >= 0 && count <= 0x7FFFFFFF) || count != (double)(uint32_t)count)
 		xsRangeError("playback: frames %g+%g outside the recording", first, count);

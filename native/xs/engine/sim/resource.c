@@ -27,6 +27,8 @@ void xs_sim_resource(xsMachine* the)
 	FILE* f;
 	long size;
 	SimResource* r;
+	if (xsmcArgc < 1)
+		xsTypeError("resource: new SimResource(path) needs a path");
 	xsmcToStringBuffer(xsArg(0), path, sizeof(path));
 	f = fopen(path, "rb");
 	if (f == NULL)

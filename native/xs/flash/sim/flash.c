@@ -17,6 +17,15 @@ static SimHost* flashHost(xsMachine* the)
 	return simHostOf(the);
 }
 
+/* Argument count first: Moddable release builds do not bounds check xsArg (mxBoundsCheck =
+ * mxDebug), so a missing argument would read past the frame. */
+static void needArgs(xsMachine* the, int count, const char* usage)
+{
+	if (xsmcArgc < count)
+		xsTypeError("flash: %s needs %d argument%s, got %d", usage, count, count == 1 ? "" : "s",
+			(int)xsmcArgc);
+}
+
 /* An integer in [0, limit], else RangeError; checked in double so huge values cannot wrap. */
 static uint32_t flashIndex(xsMachine* the, xsSlot* slot, double limit, const char* what)
 {
@@ -43,15 +52,19 @@ void xs_flash_erase(xsMachine* the)
 {
 	SimHost* host = flashHost(the);
 	uint32_t sectors = host->flashSize / host->flashSectorSize;
-	uint32_t sector = flashIndex(the, &xsArg(0), (double)sectors - 1, "sector");
+	uint32_t sector;
+	needArgs(the, 1, "erase(sector)");
+	sector = flashIndex(the, &xsArg(0), (double)sectors - 1, "sector");
 	simFlashErase(host, sector * host->flashSectorSize, host->flashSectorSize);
 }
 
 void xs_flash_read(xsMachine* the)
 {
 	SimHost* host = flashHost(the);
-	uint32_t offset = flashIndex(the, &xsArg(0), host->flashSize, "offset");
-	uint32_t length = flashIndex(the, &xsArg(1), (double)host->flashSize - offset, "byteLength");
+	uint32_t offset, length;
+	needArgs(the, 2, "read(offset, byteLength)");
+	offset = flashIndex(the, &xsArg(0), host->flashSize, "offset");
+	length = flashIndex(the, &xsArg(1), (double)host->flashSize - offset, "byteLength");
 	xsmcSetArrayBuffer(xsResult, NULL, length);
 	simFlashRead(host, offset, xsmcToArrayBuffer(xsResult), length);
 }
@@ -59,10 +72,12 @@ void xs_flash_read(xsMachine* the)
 void xs_flash_write(xsMachine* the)
 {
 	SimHost* host = flashHost(the);
-	uint32_t offset = flashIndex(the, &xsArg(0), host->flashSize, "offset");
-	uint32_t length = flashIndex(the, &xsArg(1), (double)host->flashSize - offset, "byteLength");
+	uint32_t offset, length;
 	void* data;
 	xsUnsignedValue available;
+	needArgs(the, 3, "write(offset, byteLength, buffer)");
+	offset = flashIndex(the, &xsArg(0), host->flashSize, "offset");
+	length = flashIndex(the, &xsArg(1), (double)host->flashSize - offset, "byteLength");
 	xsmcGetBufferReadable(xsArg(2), &data, &available);
 	if (available < length)
 		xsRangeError("flash: buffer holds %u bytes, %u to write", (unsigned)available,

@@ -108,6 +108,16 @@ export class SlotStore {
     return sequence;
   }
 
+  /**
+   * Erase both slots' first sector (each holds its slot's header), so neither record is valid.
+   * A cut between the two erases leaves at most the record being dropped, never a mixed one.
+   */
+  clear(): void {
+    for (const slot of [0, 1] as const) this.#storage.erase(this.#slotOffset(slot) / this.#storage.blockSize);
+    this.#current = undefined;
+    this.#scanned = true;
+  }
+
   /** Sequence number of the current record (0: none). */
   get sequence(): number {
     if (!this.#scanned) this.load();

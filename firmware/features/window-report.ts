@@ -1,5 +1,5 @@
-import type { SampleWindow } from "./windower.js";
-import { windowStats } from "../features/window-stats.js";
+import type { SampleWindow } from "../capture/windower.js";
+import { windowStats } from "./window-stats.js";
 
 /** Running totals over all windows, for the end-of-run summary. */
 export class WindowReport {

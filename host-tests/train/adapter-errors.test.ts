@@ -1,0 +1,56 @@
+// Adapter refusals name the field they refused, through the CLI (`eval` / `infer --adapter`,
+// `train --init`). Oracle: the bytes we damage here (CRC-32 recomputed with zlib so the damage
+// reaches the field checks) and the sizes we cut them to.
+import { strict as assert } from 'node:assert';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { demo, digits, runStatus, tmp, train } from './helpers.js';
+
+function withCrc(b: Buffer): Buffer {
+  const c = Buffer.from(b);
+  c.writeUInt32LE(crc32(c.subarray(0, c.length - 4)) >>> 0, c.length - 4);
+  return c;
+}
+
+describe('adapter refusals name the field (CLI)', function () {
+  let dir = '';
+  let good: Buffer;
+  before(function () {
+    dir = tmp();
+    train([digits, '--data', demo('user_pool.bin'), '--adapter', 'lora:rank=4,alpha=4,layers=0+bias:layers=0..-1',
+      '--steps', '20', '--out', join(dir, 'a.bin')]);
+    good = readFileSync(join(dir, 'a.bin'));
+  });
+
+  const evalWith = (name: string, bytes: Buffer): string => {
+    writeFileSync(join(dir, name), bytes);
+    const r = runStatus(['eval', digits, '--data', demo('user_test.bin'), '--adapter', join(dir, name)]);
+    assert.notEqual(r.status, 0, name);
+    return r.stderr;
+  };
+
+  it('truncated, bad CRC, huge sh_h, wrong tensor count', function () {
+    assert.match(evalWith('t.bin', good.subarray(0, 520)), new RegExp(`adapter: truncated: 520 < ${good.length} bytes`));
+    const flipped = Buffer.from(good); flipped[100] = flipped[100]! ^ 1;
+    assert.match(evalWith('c.bin', flipped), /adapter: CRC-32 mismatch/);
+    // the review's crafted adapter: the first record (LoRA A) shift at byte 52 set huge, CRC fixed
+    const sh = Buffer.from(good); sh.writeInt32LE(0x7ffffff0, 44 + 8);
+    assert.match(evalWith('s.bin', withCrc(sh)), /adapter: layer 0 LoRA A shift 2147483632 outside -1\.\.31/);
+    const count = Buffer.from(good); count.writeUInt16LE(200, 30);
+    assert.match(evalWith('n.bin', withCrc(count)), /adapter: 200 tensor records in \d+ bytes/);
+  });
+
+  it('an adapter trained for another rank: infer --adapter and train --init say which', function () {
+    // rank 2 session from the spec, rank 4 adapter from the file
+    const r = runStatus(['train', digits, '--data', demo('user_pool.bin'), '--adapter', 'lora:rank=2,alpha=4,layers=0+bias:layers=0..-1',
+      '--steps', '1', '--init', join(dir, 'a.bin'), '--out', join(dir, 'x.bin')]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /--init: adapter does not fit this model and spec: adapter: rank 4 alpha 4, session has rank 2 alpha 4/);
+    const input = join(dir, 'in.bin');
+    writeFileSync(input, Buffer.alloc(64));
+    const cut = runStatus(['infer', digits, '--input', input, '--adapter', join(dir, 't.bin')]);
+    assert.notEqual(cut.status, 0);
+    assert.match(cut.stderr, /adapter: truncated: 520 < \d+ bytes/);
+  });
+});
