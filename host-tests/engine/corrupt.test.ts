@@ -60,6 +60,30 @@ describe('corrupt models under ASan + UBSan', function () {
     });
   }
 
+  // Review finding 5: well-formed models whose fields are absurd for the operator
+  // (native/fuzz/absurdmodels.py: strided-slice strides and begin/end at the int32 extremes,
+  // depthwise multipliers that wrap the input depth, dilations and pool windows whose padding
+  // would overflow the kernels' int32 index math, FC batches x rows that wraps int32). Each is
+  // run uncorrupted through the sanitized driver: refused with a status and a message (the
+  // driver aborts on a refusal without one), or, for the few that are valid, run.
+  it('absurd operator fields (int64 shape arithmetic): refused with a status, no sanitizer report', () => {
+    const dir = join(scratch.dir, 'absurd');
+    const cases = JSON.parse(execFileSync(python, [join(repoRoot, 'native', 'fuzz', 'absurdmodels.py'), dir],
+      { encoding: 'utf8' })) as { name: string; file: string; expect: 'refused' | 'runs' }[];
+    assert.ok(cases.length >= 15 && cases.filter((c) => c.expect === 'refused').length >= 12);
+    for (const c of cases) {
+      const r = spawnSync(join(fuzzDir, 'fuzz-corrupt'), [c.file, '--truncations', '0', '--flips', '0'],
+        { encoding: 'utf8', env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' } });
+      const stderr = r.stderr.split('\n').slice(-20).join('\n');
+      assert.equal(r.signal, null, `${c.name}: killed by ${String(r.signal)}:\n${stderr}`);
+      assert.doesNotMatch(r.stderr, sanitizerReport, `${c.name}:\n${stderr}`);
+      assert.equal(r.status, 0, `${c.name}:\n${stderr}`);
+      const outcome = (JSON.parse(r.stdout) as { pristine_outcome: string }).pristine_outcome;
+      if (c.expect === 'runs') assert.equal(outcome, 'ran', `${c.name}:\n${stderr}`);
+      else assert.match(outcome, /^(open|plan|init)_error$/, `${c.name}: ${outcome}`);
+    }
+  });
+
   // Adapter (EPAD) and EWC-state (EPEW) import, with the trainer under the sanitizers
   // (native/fuzz/adapter_driver.c): every truncation (raw, and made self-consistent with the
   // length field and CRC-32 patched), seeded byte flips and every header / record-head field at

@@ -3,7 +3,7 @@
 // EPR1 recordings written here field by field.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { Fixture, face, simBinary } from "./harness.js";
 
@@ -116,7 +116,8 @@ describe("simulator natives (native/xs)", function () {
       `import { Flash } from ${JSON.stringify(face("flash"))};\nconst f = new Flash("storage");\nf.erase(0);\n` +
         `for (let i = 0; i < 10; i++) { f.write(i * 10, 10, new Uint8Array(10).fill(i)); console.log("wrote", i); }\n`,
     );
-    const r = fx.run(["--flash", flashFile, "--flash-cut-after", "35", main]);
+    // the erase of sector 0 spends 4096 bytes of the budget, then 35 written bytes remain
+    const r = fx.run(["--flash", flashFile, "--flash-cut-after", String(4096 + 35), main]);
     assert.equal(r.status, 75);
     assert.equal(r.stdout, "wrote 0\nwrote 1\nwrote 2\n");
     assert.match(r.stderr, /power cut/);
@@ -124,6 +125,50 @@ describe("simulator natives (native/xs)", function () {
     const expected = Buffer.alloc(100, 0xff);
     for (let i = 0; i < 35; i++) expected[i] = Math.floor(i / 10);
     assert.equal(hex(image.subarray(0, 100)), hex(expected));
+  });
+
+  it("--flash-cut-after N counts erased bytes: a cut erase leaves an 0xFF prefix, the rest of the sector as it was", function () {
+    // The file is the partition: start from known non-erased bytes and check every byte after
+    // the cut against what the cut must leave (a write of 10 bytes, then an erase cut 1000
+    // bytes into sector 1; sectors 0 and 2.. unchanged apart from the write).
+    const flashFile = fx.path("flash.bin");
+    const sector = 4096;
+    const size = 64 * sector; // boards/sim.json: 64 sectors of 4 KB
+    const before = Buffer.from(randomBytes(size).map((b) => b & 0x7f)); // no byte reads erased
+    writeFileSync(flashFile, before);
+    const main = fx.write(
+      "main.js",
+      `import { Flash } from ${JSON.stringify(face("flash"))};\nconst f = new Flash("storage");\n` +
+        `f.write(20, 10, new Uint8Array(10)); console.log("wrote");\n` +
+        `f.erase(1); console.log("erased 1");\nf.erase(2); console.log("erased 2");\n`,
+    );
+    const r = fx.run(["--flash", flashFile, "--flash-cut-after", String(10 + 1000), main]);
+    assert.equal(r.status, 75, r.stderr);
+    assert.equal(r.stdout, "wrote\n");
+    assert.match(r.stderr, /power cut \(--flash-cut-after\) during an erase of sector 1/);
+    const expected = Buffer.from(before);
+    expected.fill(0, 20, 30); // old & 0
+    expected.fill(0xff, sector, sector + 1000);
+    const image = readFileSync(flashFile);
+    assert.equal(image.length, size);
+    assert.ok(image.equals(expected), "partition bytes after the cut erase");
+  });
+
+  it("--flash-cut-after: an erase that ends exactly at the budget completes, then the power goes", function () {
+    const flashFile = fx.path("flash.bin");
+    const before = Buffer.alloc(64 * 4096, 0x5a);
+    writeFileSync(flashFile, before);
+    const main = fx.write(
+      "main.js",
+      `import { Flash } from ${JSON.stringify(face("flash"))};\nconst f = new Flash("storage");\n` +
+        `f.erase(3); console.log("erased 3");\n`,
+    );
+    const r = fx.run(["--flash", flashFile, "--flash-cut-after", "4096", main]);
+    assert.equal(r.status, 75, r.stderr);
+    assert.equal(r.stdout, "");
+    const expected = Buffer.from(before);
+    expected.fill(0xff, 3 * 4096, 4 * 4096);
+    assert.ok(readFileSync(flashFile).equals(expected));
   });
 
   it("playback returns EPR1 frames as typed arrays of the recorded type", function () {

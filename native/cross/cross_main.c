@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ept_train.h"
+#include "edge_peft.h"
 #include "fixture_model.h"
 #include "conv_model.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ept_train.h"
+#include "edge_peft.h"
 
 #define ARENA (256 * 1024)
 static uint8_t arena_a[ARENA] __attribute__((aligned(16)));

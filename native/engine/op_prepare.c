@@ -99,6 +99,12 @@ static ep_status prep_conv(ctx_t *c, ep_op_rt *rt, bool depthwise)
         return FAIL(c, EP_ERR_SHAPE, "operator %d (%s): output/filter shape mismatch", c->index,
                     ep_op_name(op));
     }
+    if (!pu_window_fits(id.w, ow, fd.w, o->stride_w, o->dilation_w) ||
+        !pu_window_fits(id.h, oh, fd.h, o->stride_h, o->dilation_h)) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (%s): stride/dilation %dx%d/%dx%d too large for "
+                    "int32 window indices", c->index, ep_op_name(op), o->stride_w, o->stride_h,
+                    o->dilation_w, o->dilation_h);
+    }
     TRY(pu_const_weights(c, &w, has_bias ? &b : NULL, s16 ? EP_TYPE_INT64 : EP_TYPE_INT32, out_c));
     if (s16 && (ep_tensor_zero_point(&in, 0) != 0 || ep_tensor_zero_point(&out, 0) != 0)) {
         return FAIL(c, EP_ERR_QUANT, "operator %d (CONV_2D): int16 zero points must be 0", c->index);
@@ -145,6 +151,11 @@ static ep_status prep_pool(ctx_t *c, ep_op_rt *rt, bool avg)
         od.w != pu_out_size(o->padding, id.w, o->filter_w, o->stride_w, 1)) {
         return FAIL(c, EP_ERR_SHAPE, "operator %d (%s): shape mismatch", c->index,
                     ep_op_name(c->op));
+    }
+    if (!pu_window_fits(id.w, od.w, o->filter_w, o->stride_w, 1) ||
+        !pu_window_fits(id.h, od.h, o->filter_h, o->stride_h, 1)) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (%s): filter/stride too large for int32 window "
+                    "indices", c->index, ep_op_name(c->op));
     }
     ep_pool_params *p = &rt->u.pool.p;
     p->stride = (ep_tile){o->stride_w, o->stride_h};

@@ -270,7 +270,7 @@ static ep_status prep_slice(ctx_t *c, ep_op_rt *rt)
         memcpy(&e, (const uint8_t *)te.data + 4 * k, 4);
         memcpy(&s, (const uint8_t *)ts.data + 4 * k, 4);
         if (s == 0 || s == INT32_MIN || b == INT32_MIN || e == INT32_MIN) {
-            return FAIL(c, EP_ERR_SHAPE, "operator %d (STRIDED_SLICE): stride 0", c->index);
+            return FAIL(c, EP_ERR_SHAPE, "operator %d (STRIDED_SLICE): stride 0 or an INT32_MIN begin/end/stride", c->index);
         }
         if (o->ss_offset) {
             /* int64: begin + offset from the file can leave int32 either way */

@@ -86,6 +86,18 @@ int32_t pu_out_size(int32_t padding, int32_t in, int32_t k, int32_t stride, int3
     return r > INT32_MAX || r < INT32_MIN ? -1 : (int32_t)r;
 }
 
+bool pu_window_fits(int32_t in, int32_t out, int32_t k, int32_t stride, int32_t dil)
+{
+    /* The kernels index windows in int32: origin = o * stride - pad, origin + 3 * stride (the
+     * 4-pixel conv tile, computed for every pixel), origin + (k - 1) * dil, -origin + dil - 1
+     * and in - origin + dil - 1 (ep_tap_range). pad <= (out - 1) * stride + eff, so every one
+     * of them is bounded in magnitude by (out + 2) * stride + eff + dil + in. A SAME-padded
+     * model with a huge dilation keeps a small output and passes the shape checks, so this is
+     * the check that keeps its padding out of the index math. Inputs are positive here. */
+    const int64_t eff = ((int64_t)k - 1) * dil + 1;
+    return ((int64_t)out + 2) * stride + eff + dil + in <= INT32_MAX;
+}
+
 int32_t pu_pad_before(int32_t out, int32_t in, int32_t k, int32_t stride, int32_t dil)
 {
     const int64_t eff = ((int64_t)k - 1) * dil + 1;

@@ -19,6 +19,8 @@ ep_status pu_want_quant(ctx_t *c, const ep_tensor_info *t, const char *role);
 ep_dims pu_nhwc(const ep_tensor_info *t);
 int32_t pu_out_size(int32_t padding, int32_t in, int32_t k, int32_t stride, int32_t dil);
 int32_t pu_pad_before(int32_t out, int32_t in, int32_t k, int32_t stride, int32_t dil);
+/* Window index math of a conv / pool fits the kernels' int32 (see prep_util.c). */
+bool pu_window_fits(int32_t in, int32_t out, int32_t k, int32_t stride, int32_t dil);
 ep_status pu_activation(ctx_t *c, const ep_tensor_info *out, int32_t act, int32_t qmin,
                         int32_t qmax, ep_activation *r);
 ep_status pu_channel_multipliers(ctx_t *c, const ep_tensor_info *in, const ep_tensor_info *w,

@@ -8,7 +8,6 @@
 #include <stdint.h>
 
 #include "edge_peft.h"
-#include "ept_train.h"
 
 typedef struct {
     ep_model model;

@@ -10,7 +10,7 @@ FUZZ_CC := clang
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -std=c11 -O2 -g -fno-omit-frame-pointer -Wall -Wextra -ffp-contract=off \
-  -Inative/include -Inative/kernels -Inative/model -Inative/plan -Inative/engine -Inative/train -Inative/fuzz \
+  -Inative/include -Inative/kernels -Inative/model -Inative/plan -Inative/engine -Inative/fuzz \
   $(FUZZ_SAN)
 FUZZ_ENGINE_SRCS := $(wildcard native/model/*.c native/kernels/*.c native/plan/*.c native/engine/*.c)
 # Engine objects carry libFuzzer's coverage instrumentation; the plain ASan driver links

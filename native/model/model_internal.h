@@ -71,4 +71,20 @@ ep_status ep_parse_options(const ep_fb *fb, int32_t op_index, int32_t opcode,
                            uint8_t options_type, const ep_fbt *opts, bool present,
                            ep_op_options *out);
 
+/* A checked-accessor view of a validated model's bytes (err may be NULL). */
+static inline ep_fb ep_model_fb(const ep_model *m, char *err, size_t err_size)
+{
+    ep_fb fb;
+    fb.d = m->data;
+    fb.n = m->size;
+    fb.err = err;
+    fb.err_size = err_size;
+    return fb;
+}
+
+/* One tensor record, every field checked (native/model/tensor.c); ep_model_open runs it on
+ * every tensor, ep_model_tensor after open. */
+ep_status ep_model_tensor_checked(const ep_model *m, const ep_fb *fb, int32_t index,
+                                  ep_tensor_info *o);
+
 #endif

@@ -1,5 +1,6 @@
-/* The simulated NOR partition: a file (--flash FILE) or host memory. Writes go straight to the
- * file with pwrite, so a power cut leaves on disk exactly the bytes written before it. */
+/* The simulated NOR partition: a file (--flash FILE) or host memory. Writes and erases go
+ * straight to the file with pwrite, so a power cut leaves on disk exactly the bytes programmed
+ * or erased before it. */
 #include "sim_host.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -87,17 +88,27 @@ static void simFlashStore(SimHost* host, uint32_t offset, const uint8_t* data, u
 	}
 }
 
+/* Power-loss budget (--flash-cut-after), shared by writes and erases: both move bytes on a real
+ * chip, and a cut during either leaves the partition half done. Shortens *length to what still
+ * reaches the partition; true when the power goes at (or before) the end of this operation. */
+static bool simFlashSpend(SimHost* host, uint32_t* length)
+{
+	bool cut = false;
+	if (host->flashCutAfter < 0)
+		return false;
+	if ((int64_t)*length >= host->flashCutAfter) {
+		*length = (uint32_t)host->flashCutAfter;
+		cut = true;
+	}
+	host->flashCutAfter -= *length;
+	return cut;
+}
+
 bool simFlashProgram(SimHost* host, uint32_t offset, const void* data, uint32_t length)
 {
 	const uint8_t* in = data;
 	uint8_t chunk[256];
-	bool cut = false;
-	if (host->flashCutAfter >= 0 && (int64_t)length >= host->flashCutAfter) {
-		length = (uint32_t)host->flashCutAfter;
-		cut = true;
-	}
-	if (host->flashCutAfter >= 0)
-		host->flashCutAfter -= length;
+	const bool cut = simFlashSpend(host, &length);
 	while (length) {
 		uint32_t n = length < sizeof(chunk) ? length : (uint32_t)sizeof(chunk);
 		uint32_t i;
@@ -112,9 +123,14 @@ bool simFlashProgram(SimHost* host, uint32_t offset, const void* data, uint32_t 
 	return !cut;
 }
 
-void simFlashErase(SimHost* host, uint32_t offset, uint32_t length)
+/* A cut erase leaves the sector's first bytes erased and the rest as they were: a real NOR
+ * sector erase interrupted by power loss leaves an undefined mix; a 0xFF prefix is the
+ * simplest state that is neither the old contents nor a clean sector, so recovery code must
+ * not treat "starts with 0xFF" as "erased". */
+bool simFlashErase(SimHost* host, uint32_t offset, uint32_t length)
 {
 	uint8_t erased[256];
+	const bool cut = simFlashSpend(host, &length);
 	memset(erased, 0xFF, sizeof(erased));
 	while (length) {
 		uint32_t n = length < sizeof(erased) ? length : (uint32_t)sizeof(erased);
@@ -122,4 +138,5 @@ void simFlashErase(SimHost* host, uint32_t offset, uint32_t length)
 		offset += n;
 		length -= n;
 	}
+	return !cut;
 }

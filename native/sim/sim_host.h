@@ -59,7 +59,7 @@ typedef struct {
 	char flashPartition[32];
 	uint32_t flashSize;
 	uint32_t flashSectorSize;
-	int64_t flashCutAfter;    /* bytes still allowed before the power cut; < 0: no cut */
+	int64_t flashCutAfter;    /* bytes still programmed or erased before the power cut; < 0: none */
 	int flashFd;
 	uint8_t* flashMemory;     /* used when flashPath is NULL */
 	/* clock and timers */
@@ -104,6 +104,6 @@ void simFlashClose(SimHost* host);
 void simFlashRead(SimHost* host, uint32_t offset, void* data, uint32_t length);
 /* Writes new = old & data; returns false when the power-cut budget ran out part-way. */
 bool simFlashProgram(SimHost* host, uint32_t offset, const void* data, uint32_t length);
-void simFlashErase(SimHost* host, uint32_t offset, uint32_t length);
+bool simFlashErase(SimHost* host, uint32_t offset, uint32_t length);
 
 #endif

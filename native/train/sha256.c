@@ -4,7 +4,7 @@
  * Host tests check it against Node's crypto. */
 #include <string.h>
 
-#include "ept_train.h"
+#include "edge_peft.h"
 
 static const uint32_t K[64] = {
     0x428a2f98U, 0x71374491U, 0xb5c0fbcfU, 0xe9b5dba5U, 0x3956c25bU, 0x59f111f1U, 0x923f82a4U,

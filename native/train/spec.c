@@ -1,5 +1,5 @@
 /* Adapter spec strings -> ept_config, parsed without floating point or libc number parsers
- * (the same parser runs on the device). Grammar in ept_train.h. */
+ * (the same parser runs on the device). Grammar in edge_peft_train.h. */
 #include "train_internal.h"
 
 void ept_config_default(ept_config *cfg)

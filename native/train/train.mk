@@ -6,7 +6,7 @@ TRAIN_FIXTURE := ../shared/models/micro_speech_quantized.tflite
 TRAIN_FIXTURE_CONV := ../shared/models/person_detect.tflite
 CROSS_OUT := $(BUILD)/cross
 CROSS_IMG_SRCS := $(ENGINE_SRCS) native/cross/cross_main.c
-CROSS_IMG_FLAGS := -std=c11 -O2 -Wall -Wextra -ffp-contract=off $(ENGINE_INC) -Inative/train \
+CROSS_IMG_FLAGS := -std=c11 -O2 -Wall -Wextra -ffp-contract=off $(ENGINE_INC) \
                    -I$(CROSS_OUT) --specs=picolibc.specs --oslib=semihost -DEPT_CROSS_TARGET
 CROSS_STACK := --defsym=__stack_size=0x800
 
@@ -30,11 +30,11 @@ $(CROSS_OUT)/ept-cross-rv32.elf: $(CROSS_IMG_SRCS) $(ENGINE_HDRS) $(CROSS_OUT)/f
 
 $(BUILD)/bin/ept-cross-host: native/cross/cross_main.c $(ENGINE_LIB) $(CROSS_OUT)/fixture_model.h $(CROSS_OUT)/conv_model.h
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) $(ENGINE_INC) -Inative/train -I$(CROSS_OUT) -o $@ $< $(ENGINE_LIB) -lm
+	$(CC) $(HOST_CFLAGS) $(ENGINE_INC) -I$(CROSS_OUT) -o $@ $< $(ENGINE_LIB) -lm
 
 $(BUILD)/bin/ept-state-check: native/cross/state_check.c $(ENGINE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) $(ENGINE_INC) -Inative/train -o $@ $< $(ENGINE_LIB) -lm
+	$(CC) $(HOST_CFLAGS) $(ENGINE_INC) -o $@ $< $(ENGINE_LIB) -lm
 
 .PHONY: train-cross
 train-cross: $(BUILD)/bin/ept-cross-host $(CROSS_OUT)/ept-cross-m4.elf $(CROSS_OUT)/ept-cross-rv32.elf

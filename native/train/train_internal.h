@@ -2,7 +2,7 @@
 #ifndef EPT_TRAIN_INTERNAL_H
 #define EPT_TRAIN_INTERNAL_H
 
-#include "ept_train.h"
+#include "edge_peft.h"
 
 /* Master weights keep this many bits below the int8 (or int32 bias) view, so updates
  * smaller than one int8 step accumulate instead of stalling. */

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdint.h>
 
-#include "../../native/train/ept_train.h"
+#include "edge_peft.h"
 
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

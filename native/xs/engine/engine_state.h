@@ -5,7 +5,6 @@
 
 #include "xsmc.h"
 #include "edge_peft.h"
-#include "../../train/ept_train.h" /* the sim adds only native/include to the path */
 #include <stdint.h>
 
 typedef struct {

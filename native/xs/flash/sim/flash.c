@@ -55,7 +55,11 @@ void xs_flash_erase(xsMachine* the)
 	uint32_t sector;
 	needArgs(the, 1, "erase(sector)");
 	sector = flashIndex(the, &xsArg(0), (double)sectors - 1, "sector");
-	simFlashErase(host, sector * host->flashSectorSize, host->flashSectorSize);
+	if (!simFlashErase(host, sector * host->flashSectorSize, host->flashSectorSize)) {
+		fprintf(stderr, "edge-peft-sim: power cut (--flash-cut-after) during an erase of sector %u\n",
+			(unsigned)sector);
+		simExit(the, SIM_EXIT_POWER_CUT);
+	}
 }
 
 void xs_flash_read(xsMachine* the)

@@ -1,5 +1,6 @@
 /*
- * ept_train.h - integer-only adapter training on a frozen INT8 model.
+ * edge_peft_train.h - integer-only adapter training on a frozen INT8 model (ept_*).
+ * Part of the public API; include "edge_peft.h", which reaches every part.
  *
  * Adapters (see docs/training.md):
  *   LoRA   y = W x + (alpha/r) B A x, side path, A (r x in), B (out x r), B = 0 at init;
@@ -15,13 +16,14 @@
  * ept_plan / ept_init (scales -> fixed-point multipliers), IEEE, -ffp-contract=off.
  * Nothing allocates, nothing prints; every call returns an ep_status.
  */
-#ifndef EPT_TRAIN_H
-#define EPT_TRAIN_H
+#ifndef EDGE_PEFT_TRAIN_H
+#define EDGE_PEFT_TRAIN_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "edge_peft.h"
+/* The trainer runs on the reader and session: it needs their types, not the kernels. */
+#include "edge_peft_model.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -231,4 +233,4 @@ void ept_sha256(const uint8_t *data, size_t len, uint8_t out[32]);
 }
 #endif
 
-#endif /* EPT_TRAIN_H */
+#endif /* EDGE_PEFT_TRAIN_H */

@@ -1,0 +1,307 @@
+/*
+ * edge_peft_kernels.h - requantisation helpers and the int8 / 16x8 kernels in CMSIS-NN style
+ * (explicit context / params / quant / dims structs, status return), usable without a model.
+ * Part of the public API; include "edge_peft.h", which reaches every part.
+ */
+#ifndef EDGE_PEFT_KERNELS_H
+#define EDGE_PEFT_KERNELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edge_peft_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Kernel-level types (CMSIS-NN style)                                 */
+/* ------------------------------------------------------------------ */
+
+/* Caller-owned scratch for one kernel call; size it with *_get_buffer_size. */
+typedef struct {
+    void *buf;
+    int32_t size;
+} ep_context;
+
+/* NHWC dims. FC filters: n = accumulation depth, c = output depth (as CMSIS). */
+typedef struct {
+    int32_t n, h, w, c;
+} ep_dims;
+
+typedef struct {
+    int32_t w, h;
+} ep_tile;
+
+/* Output clamp, fused activation already folded in. */
+typedef struct {
+    int32_t min, max;
+} ep_activation;
+
+/* input_offset = -z_in, filter_offset = -z_w, output_offset = +z_out (TFLM). */
+typedef struct {
+    int32_t input_offset;
+    int32_t filter_offset;
+    int32_t output_offset;
+    ep_activation activation;
+} ep_fc_params;
+
+typedef struct {
+    int32_t input_offset;
+    int32_t output_offset;
+    ep_tile stride;
+    ep_tile padding;  /* before-padding (top/left); the odd extra goes bottom/right */
+    ep_tile dilation;
+    ep_activation activation;
+} ep_conv_params;
+
+typedef struct {
+    int32_t input_offset;
+    int32_t output_offset;
+    int32_t ch_mult;
+    ep_tile stride;
+    ep_tile padding;
+    ep_tile dilation;
+    ep_activation activation;
+} ep_dw_conv_params;
+
+typedef struct {
+    ep_tile stride;
+    ep_tile padding;
+    ep_activation activation;
+} ep_pool_params;
+
+/* (M, shift): M is Q0.31 in [2^30, 2^31) (or 0); positive shift = left shift. */
+typedef struct {
+    int32_t multiplier;
+    int32_t shift;
+} ep_per_tensor_quant_params;
+
+typedef struct {
+    const int32_t *multiplier;
+    const int32_t *shift;
+} ep_per_channel_quant_params;
+
+/* Softmax int8 input setup (TFLM PreprocessSoftmaxScaling). */
+typedef struct {
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+    int32_t diff_min;
+} ep_softmax_params;
+
+/* ------------------------------------------------------------------ */
+/* Requantisation (TFLM default build: double rounding)               */
+/* ------------------------------------------------------------------ */
+
+/* Round-to-nearest, ties away from zero, division by 2^exponent (0..31). */
+static inline int32_t ep_rounding_divide_by_pot(int32_t x, int32_t exponent)
+{
+    const int32_t mask = (int32_t)((1u << exponent) - 1u);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    /* Arithmetic right shift of negatives: gcc/clang on every target we build. */
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* gemmlowp SaturatingRoundingDoublingHighMul: floor((a*b + 2^30) / 2^31).
+ * Saturates only for INT32_MIN * INT32_MIN. */
+static inline int32_t ep_srdhm(int32_t a, int32_t b)
+{
+    if (a == INT32_MIN && b == INT32_MIN) {
+        return INT32_MAX;
+    }
+    return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
+}
+
+/* TFLM MultiplyByQuantizedMultiplier(int32, M, shift). The left shift wraps
+ * like TFLM's int32 multiply (it is never expected to overflow). */
+static inline int32_t ep_requantize(int32_t x, int32_t multiplier, int32_t shift)
+{
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    const int32_t xs = (int32_t)((uint32_t)x << left);
+    return ep_rounding_divide_by_pot(ep_srdhm(xs, multiplier), right);
+}
+
+/* TFLM MultiplyByQuantizedMultiplier(int64, M, shift) used by the 16x8
+ * kernels: multiplier reduced to 16 bits, one rounding. */
+int32_t ep_requantize_s64(int64_t x, int32_t multiplier, int32_t shift);
+
+/* TFLM QuantizeMultiplier: double -> (M, shift). Returns EP_ERR_QUANT for
+ * negative, NaN or infinite scales. */
+ep_status ep_quantize_multiplier(double real, int32_t *multiplier, int32_t *shift);
+
+/* Fused activation code (schema ActivationFunctionType) -> clamp for an output
+ * of the given scale / zero point and range [qmin, qmax] (TFLM
+ * CalculateActivationRangeQuantized). */
+ep_status ep_activation_range(int32_t fused_activation, float scale, int32_t zero_point,
+                              int32_t qmin, int32_t qmax, ep_activation *out);
+
+/* ------------------------------------------------------------------ */
+/* Kernels (native/kernels). All return EP_OK or EP_ERR_ARG.           */
+/* ------------------------------------------------------------------ */
+
+/* FULLY_CONNECTED int8. input [n batches, filter_dims->n depth];
+ * filter [filter_dims->c rows, filter_dims->n] row-major; bias may be NULL.
+ * ctx: optional. If ctx->buf holds filter_dims->c int32 "kernel sums" written
+ * by ep_fully_connected_s8_prepare (bias + zero-point corrections folded in),
+ * the eval skips them; pass ctx NULL or buf NULL to compute them on the fly. */
+int32_t ep_fully_connected_s8_get_buffer_size(const ep_dims *filter_dims);
+ep_status ep_fully_connected_s8_prepare(const ep_fc_params *params, const ep_dims *filter_dims,
+                                        const int8_t *filter, const int32_t *bias,
+                                        int32_t *kernel_sums);
+ep_status ep_fully_connected_s8(const ep_context *ctx, const ep_fc_params *params,
+                                const ep_per_tensor_quant_params *quant,
+                                const ep_dims *input_dims, const int8_t *input,
+                                const ep_dims *filter_dims, const int8_t *filter,
+                                const ep_dims *bias_dims, const int32_t *bias,
+                                const ep_dims *output_dims, int8_t *output);
+ep_status ep_fully_connected_per_channel_s8(const ep_context *ctx, const ep_fc_params *params,
+                                            const ep_per_channel_quant_params *quant,
+                                            const ep_dims *input_dims, const int8_t *input,
+                                            const ep_dims *filter_dims, const int8_t *filter,
+                                            const ep_dims *bias_dims, const int32_t *bias,
+                                            const ep_dims *output_dims, int8_t *output);
+
+/* CONV_2D int8 per-channel. filter [Cout, kh, kw, Cin_f], grouped when
+ * input c is a multiple of Cin_f. ctx optional: kernel sums as for FC
+ * (ep_convolve_s8_prepare), used for windows fully inside the input. */
+int32_t ep_convolve_s8_get_buffer_size(const ep_dims *output_dims);
+ep_status ep_convolve_s8_prepare(const ep_conv_params *params, const ep_dims *filter_dims,
+                                 const int8_t *filter, const int32_t *bias,
+                                 int32_t *kernel_sums);
+ep_status ep_convolve_s8(const ep_context *ctx, const ep_conv_params *params,
+                         const ep_per_channel_quant_params *quant,
+                         const ep_dims *input_dims, const int8_t *input,
+                         const ep_dims *filter_dims, const int8_t *filter,
+                         const ep_dims *bias_dims, const int32_t *bias,
+                         const ep_dims *output_dims, int8_t *output);
+
+/* CONV_2D 16x8: int16 activations (zero points 0), int8 weights, int64 bias. */
+ep_status ep_convolve_s16(const ep_context *ctx, const ep_conv_params *params,
+                          const ep_per_channel_quant_params *quant,
+                          const ep_dims *input_dims, const int16_t *input,
+                          const ep_dims *filter_dims, const int8_t *filter,
+                          const ep_dims *bias_dims, const int64_t *bias,
+                          const ep_dims *output_dims, int16_t *output);
+
+/* DEPTHWISE_CONV_2D int8 per-channel. filter [1, kh, kw, Cout], Cout = Cin * ch_mult.
+ * ctx required: output c int32 accumulators (ep_depthwise_conv_s8_get_buffer_size). */
+int32_t ep_depthwise_conv_s8_get_buffer_size(const ep_dims *output_dims);
+ep_status ep_depthwise_conv_s8(const ep_context *ctx, const ep_dw_conv_params *params,
+                               const ep_per_channel_quant_params *quant,
+                               const ep_dims *input_dims, const int8_t *input,
+                               const ep_dims *filter_dims, const ep_dims *bias_dims,
+                               const int8_t *filter, const int32_t *bias,
+                               const ep_dims *output_dims, int8_t *output);
+
+/* AVERAGE_POOL_2D / MAX_POOL_2D int8; filter_dims uses w/h only.
+ * avgpool ctx: output c int32 accumulators (ep_avgpool_s8_get_buffer_size). */
+int32_t ep_avgpool_s8_get_buffer_size(const ep_dims *output_dims);
+ep_status ep_avgpool_s8(const ep_context *ctx, const ep_pool_params *params,
+                        const ep_dims *input_dims, const int8_t *input,
+                        const ep_dims *filter_dims, const ep_dims *output_dims, int8_t *output);
+ep_status ep_maxpool_s8(const ep_context *ctx, const ep_pool_params *params,
+                        const ep_dims *input_dims, const int8_t *input,
+                        const ep_dims *filter_dims, const ep_dims *output_dims, int8_t *output);
+
+/* SOFTMAX int8 -> int8 (out zp -128, scale 1/256) and int8 -> int16
+ * (out zp -32768). beta * input_scale -> params via ep_softmax_prepare. */
+ep_status ep_softmax_prepare(double beta, double input_scale, ep_softmax_params *out);
+ep_status ep_softmax_s8(const int8_t *input, int32_t num_rows, int32_t row_size,
+                        const ep_softmax_params *params, int8_t *output);
+ep_status ep_softmax_s8_s16(const int8_t *input, int32_t num_rows, int32_t row_size,
+                            const ep_softmax_params *params, int16_t *output);
+
+/* QUANTIZE / requantize between integer types (TFLM Requantize):
+ * out = clamp(requant(in - in_zp, M, shift) + out_zp). Types: EP_TYPE_INT8,
+ * EP_TYPE_INT16, EP_TYPE_INT32 for both sides. */
+ep_status ep_requantize_tensor(const void *input, int32_t in_type, int32_t in_zp,
+                               void *output, int32_t out_type, int32_t out_zp,
+                               const ep_per_tensor_quant_params *quant, int32_t count);
+
+/* SVDF int8 (TFLM EvalIntegerSvdfReference; like TFLM's integer path it
+ * applies no fused activation). state: [batch, num_filters * memory_size]
+ * int8, updated in place. ctx: batch * num_filters + batch * num_units int32
+ * (ep_svdf_s8_get_buffer_size). */
+typedef struct {
+    int32_t rank;
+    int32_t input_offset;         /* -z_in */
+    int32_t state_zero_point;     /* z_state: added to new entries, subtracted on read */
+    int32_t output_offset;        /* +z_out */
+    ep_per_tensor_quant_params in_quant;   /* input*feature_weights -> state */
+    ep_per_tensor_quant_params out_quant;  /* state*time_weights -> output */
+} ep_svdf_params;
+int32_t ep_svdf_s8_get_buffer_size(int32_t batch, int32_t num_filters, int32_t num_units);
+ep_status ep_svdf_s8(const ep_context *ctx, const ep_svdf_params *params,
+                     int32_t batch, int32_t input_size, const int8_t *input,
+                     int32_t num_filters, int32_t memory_size,
+                     const int8_t *feature_weights, const int8_t *time_weights,
+                     const int32_t *bias, int8_t *state, int32_t num_units, int8_t *output);
+
+/* Elementwise and data-movement kernels (ADD, MUL, PAD, CONCATENATION,
+ * STRIDED_SLICE). Shapes are right-aligned to EP_MAX_DIMS (leading 1s). */
+
+/* Broadcast view of two inputs onto one output (TFLM BroadcastAdd/Mul6DSlow):
+ * stride_1/stride_2 are element strides, 0 along broadcast dimensions. */
+typedef struct {
+    int32_t dims[EP_MAX_DIMS];
+    int32_t stride_1[EP_MAX_DIMS];
+    int32_t stride_2[EP_MAX_DIMS];
+} ep_broadcast_dims;
+
+/* ADD int8 (TFLM reference int8 Add): both inputs scaled to a common
+ * 2^left_shift fixed point, summed, requantised. Offsets: input = -z_in,
+ * output = +z_out; multipliers with shift <= 0. */
+typedef struct {
+    int32_t input_1_offset, input_1_mult, input_1_shift;
+    int32_t input_2_offset, input_2_mult, input_2_shift;
+    int32_t left_shift;
+    int32_t output_offset, output_mult, output_shift;
+    ep_activation activation;
+} ep_add_params;
+ep_status ep_elementwise_add_s8(const ep_add_params *params, const ep_broadcast_dims *dims,
+                                const int8_t *input_1, const int8_t *input_2, int8_t *output);
+
+/* MUL int8 (TFLM reference int8 Mul): requant((x1 - z1) * (x2 - z2)) + z_out. */
+typedef struct {
+    int32_t input_1_offset, input_2_offset, output_offset;
+    ep_per_tensor_quant_params quant;
+    ep_activation activation;
+} ep_mul_params;
+ep_status ep_elementwise_mul_s8(const ep_mul_params *params, const ep_broadcast_dims *dims,
+                                const int8_t *input_1, const int8_t *input_2, int8_t *output);
+
+/* PAD int8: output[i] = input[i - before] inside, pad_value outside. */
+typedef struct {
+    int32_t in_dims[EP_MAX_DIMS];
+    int32_t before[EP_MAX_DIMS];
+    int32_t after[EP_MAX_DIMS];
+    int32_t pad_value;
+} ep_pad_params;
+ep_status ep_pad_s8(const ep_pad_params *params, const int8_t *input, int8_t *output);
+
+/* CONCATENATION (any element type): count inputs, each viewed as [outer,
+ * axis_bytes[i]] bytes; output rows are the inputs' rows back to back. */
+ep_status ep_concatenation(const uint8_t *const *inputs, const int32_t *axis_bytes,
+                           int32_t count, int32_t outer, uint8_t *output);
+
+/* STRIDED_SLICE (any element type): start/stop/stride per dimension already
+ * resolved (TFLM StartForAxis / StopForAxis: masks, negative indices, clamping). */
+typedef struct {
+    int32_t in_dims[EP_MAX_DIMS];
+    int32_t start[EP_MAX_DIMS];
+    int32_t stop[EP_MAX_DIMS];
+    int32_t stride[EP_MAX_DIMS];
+    int32_t element_bytes;
+} ep_strided_slice_params;
+ep_status ep_strided_slice(const ep_strided_slice_params *params, const uint8_t *input,
+                           uint8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EDGE_PEFT_KERNELS_H */
