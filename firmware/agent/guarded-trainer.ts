@@ -19,16 +19,23 @@ export interface RoundResult {
 }
 
 /**
- * Validate-then-commit: snapshot the adapter, train within the tick's budget on the replay
+ * Called with each committed candidate: its exported adapter (a fresh ArrayBuffer the callee
+ * may keep) and its full-precision checkpoint (the trainer's own buffer: read it before the
+ * next round, do not keep it).
+ */
+export type CommitHandler = (adapter: ArrayBuffer, checkpoint: Uint8Array) => void;
+
+/**
+ * Validate-then-commit: snapshot the trainer, train within the tick's budget on the replay
  * buffer's training entries, evaluate on its held-out slice, keep the candidate only if it
  * does not regress (accuracy, then loss on ties), else restore the snapshot.
  *
- * What a rollback restores (the engine port has no full-precision checkpoint): the snapshot is
- * an exported adapter, i.e. the int8 views the forward pass uses, so inference after a rollback
- * is exactly the snapshot's. The trainer is reset first, then the snapshot imported: master
- * weights are re-derived from the views (their low bits are lost), momentum is zeroed and the
- * step counter restarts, so the next step is the one a fresh session importing the snapshot
- * (e.g. after a reboot from the committed record) would take. The EWC state is kept.
+ * The snapshot is the engine's full-precision checkpoint (master weights, momentum, step
+ * counter), so a rollback puts the trainer back exactly: the next step is byte-identical to one
+ * of a session that never ran the rejected round (an exported adapter would restore only the
+ * int8 views). EWC state is not in it and is not touched by training. One buffer of
+ * info.checkpointBytes is allocated here and reused by every round: the XS heap is too tight
+ * for a snapshot per round. After a commit it holds the committed state, handed to onCommit.
  */
 export class GuardedTrainer {
   readonly #engine: Engine;
@@ -36,16 +43,18 @@ export class GuardedTrainer {
   readonly #budget: TickBudget;
   readonly #random: Xorshift32;
   readonly #options: GuardOptions;
-  readonly #onCommit: ((adapter: ArrayBuffer) => void) | undefined;
+  readonly #onCommit: CommitHandler | undefined;
+  readonly #snapshot: Uint8Array;
 
   constructor(engine: Engine, replay: Reservoir, budget: TickBudget, random: Xorshift32, options: GuardOptions,
-    onCommit?: (adapter: ArrayBuffer) => void) {
+    onCommit?: CommitHandler) {
     this.#engine = engine;
     this.#replay = replay;
     this.#budget = budget;
     this.#random = random;
     this.#options = options;
     this.#onCommit = onCommit;
+    this.#snapshot = new Uint8Array(engine.info.checkpointBytes);
   }
 
   /** One tick of training; undefined when the buffer cannot support a validated round yet. */
@@ -54,7 +63,9 @@ export class GuardedTrainer {
     const pool = this.#replay.indices(false);
     if (held.length < this.#options.minHeldOut || pool.length === 0) return undefined;
     const validation = this.#batch(held);
-    const snapshot = this.#engine.exportAdapter();
+    // Taken every round, not kept from the last commit: the task boundary (consolidate) or an
+    // adapter swap may have changed the trainer since.
+    this.#engine.exportCheckpointInto(this.#snapshot);
     const before = this.#engine.evaluate(validation);
     const steps = this.#budget.run(() => {
       const pick: number[] = [];
@@ -65,10 +76,13 @@ export class GuardedTrainer {
     const after = this.#engine.evaluate(validation);
     const floor = before.correct - this.#options.tolerance;
     const committed = after.correct > floor || (after.correct === floor && after.loss <= before.loss);
-    if (committed) this.#onCommit?.(this.#engine.exportAdapter());
-    else {
-      this.#engine.resetAdapter();
-      this.#engine.importAdapter(snapshot);
+    if (committed) {
+      if (this.#onCommit) {
+        this.#engine.exportCheckpointInto(this.#snapshot);
+        this.#onCommit(this.#engine.exportAdapter(), this.#snapshot);
+      }
+    } else {
+      this.#engine.importCheckpoint(this.#snapshot);
     }
     return { steps, before, after, committed };
   }

@@ -11,8 +11,11 @@ import type { SampleSet } from "./sample-set.js";
 
 /** Where the agent's state goes and comes from (firmware/app/agent-main.ts wires the stores). */
 export interface AgentPersistence {
-  /** A committed adapter (after validation). */
-  commit(adapter: ArrayBuffer): void;
+  /**
+   * A committed adapter (after validation) and the trainer's full-precision checkpoint of it
+   * (the guarded trainer's buffer: valid during the call only).
+   */
+  commit(adapter: ArrayBuffer, checkpoint: Uint8Array): void;
   /** The replay buffer, saved with each commit and at the task boundary. */
   saveReplay(replay: Reservoir): void;
   /** EWC at the task boundary: the engine's image (Fisher + theta*) and its example count. */
@@ -90,9 +93,9 @@ export class AdaptAgent {
     const budget = new TickBudget(clock, options.stepsPerTick, 60000);
     this.#trainer = new GuardedTrainer(engine, this.#replay, budget, new Xorshift32(options.seed ^ 0x5eed), {
       batchSize: options.batchSize, minHeldOut: 8, tolerance: 1,
-    }, (adapter) => {
+    }, (adapter, checkpoint) => {
       this.commits++;
-      persist.commit(adapter);
+      persist.commit(adapter, checkpoint);
       persist.saveReplay(this.#replay);
     });
   }

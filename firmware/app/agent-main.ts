@@ -6,13 +6,15 @@ import { ReplayStore } from "../replay/replay-store.js";
 import { reservoirImageBytes } from "../replay/reservoir-codec.js";
 import { EwcStore, nextTask, restoreEwc } from "../ewc/ewc-store.js";
 import { ADAPTER_RECORD_HEAD, AdapterStore, restoreCommitted } from "../adapters/adapter-store.js";
+import { CheckpointStore } from "../storage/checkpoint-store.js";
 import { runAdaptation, type AdaptData, type AdaptSummary } from "./adapt-run.js";
 import type { AgentOptions } from "./adapt-agent.js";
 // Kept apart from firmware/main.ts so the capture-only pipeline does not load the agent.
 
-/** Size and CRC-32 of an EWC image as logged, so a restart's state can be matched to a save. */
-function digest(ports: Ports, state: ArrayBuffer): string {
-  return `bytes=${state.byteLength} crc=${(ports.checksum.crc32(new Uint8Array(state)) >>> 0).toString(16)}`;
+/** Size and CRC-32 of an EWC image or checkpoint as logged, so a restart's state can be matched to a save. */
+function digest(ports: Ports, state: ArrayBuffer | Uint8Array): string {
+  const bytes = state instanceof Uint8Array ? state : new Uint8Array(state);
+  return `bytes=${bytes.length} crc=${(ports.checksum.crc32(bytes) >>> 0).toString(16)}`;
 }
 
 /** The adaptation app's inputs beyond the ports (engine and data opened by the target). */
@@ -42,19 +44,28 @@ export function mainAgent(ports: Ports, profile: BoardProfile, options: AgentMai
   const layout = layoutStorage(profile.storage, {
     replayBytes: reservoirImageBytes(o.capacity, entryBytes, info.classes),
     ewcBytes: EwcStore.payloadBytes(info.ewcBytes), adapterBytes: info.adapterBytes + ADAPTER_RECORD_HEAD,
-    adapterSlots: profile.adapters.slots,
+    adapterSlots: profile.adapters.slots, checkpointBytes: CheckpointStore.payloadBytes(info.checkpointBytes),
   });
+  if (!layout.checkpoint) throw new Error("storage layout without a checkpoint region");
   const slot = (region: typeof layout.replay) => new SlotStore(ports.storage, ports.checksum, region);
   const replayStore = new ReplayStore(slot(layout.replay), {
     capacity: o.capacity, entryBytes, classes: info.classes, mode: o.mode, seed: o.seed, heldOutEvery: 5,
   });
   const ewcStore = new EwcStore(slot(layout.ewc));
   const adapters = new AdapterStore(engine, layout.adapters.map(slot), profile.adapters.ramBytes, options.adapterKey);
+  const checkpoints = new CheckpointStore(slot(layout.checkpoint), options.adapterKey);
 
   // Restore: each record is old or new after a power cut, never corrupt. The task boundary
   // saves EWC, then the replay buffer: without the latter it did not complete and is redone
   // (the committed adapter, if any, is still restored).
   const committed = restoreCommitted(adapters, engine, log, 0);
+  // Then the trainer's full-precision state of that commit, so training continues as if the
+  // device never stopped; without one (cut before it was written) the int8 adapter stands.
+  if (committed && checkpoints.restore(engine, committed.version, log)) {
+    const back = new Uint8Array(info.checkpointBytes);
+    engine.exportCheckpointInto(back);
+    log.info(`agent: restored checkpoint v${committed.version} ${digest(ports, back)}`);
+  }
   const restored = o.replay ? replayStore.restore() : undefined;
   let boundary = o.replay ? restored !== undefined : o.ewc && ewcStore.sequence > 0;
   const saved = o.ewc ? ewcStore.load() : undefined;
@@ -81,9 +92,13 @@ export function mainAgent(ports: Ports, profile: BoardProfile, options: AgentMai
   }
   return runAdaptation(ports, profile, options.data, o, {
     replay,
-    commit: (adapter) => {
+    commit: (adapter, checkpoint) => {
+      // Adapter first: a cut before the checkpoint is written leaves a version mismatch, which
+      // a restart reads as "no checkpoint", never a checkpoint of another adapter.
       const v = adapters.save(0, adapter);
       ports.log.metric("adapters.version", v.version);
+      checkpoints.save(v.version, checkpoint);
+      log.info(`agent: saved checkpoint v${v.version} ${digest(ports, checkpoint)}`);
     },
     saveReplay: (r) => {
       if (!o.replay) return;

@@ -91,6 +91,18 @@ export interface Engine {
    */
   importEwc(bytes: ArrayBuffer): void;
   /**
+   * Writes the trainer's full-precision state (master weights, momentum, step counter; not EWC)
+   * into `into` (info.checkpointBytes long, allocated once by the caller so a per-round
+   * snapshot costs no heap); returns the bytes written.
+   */
+  exportCheckpointInto(into: Uint8Array): number;
+  /**
+   * Restores a checkpoint of the same model, spec and seed: the trainer continues exactly as
+   * the one that exported it (unlike importAdapter, which restores only the int8 views). A
+   * damaged or foreign checkpoint throws with the engine's reason and changes nothing.
+   */
+  importCheckpoint(bytes: Uint8Array): void;
+  /**
    * Learning rate and EWC lambda for the next steps, without reopening the session (lambda can
    * change but not turn EWC on or off).
    */

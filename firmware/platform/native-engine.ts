@@ -5,7 +5,7 @@ import { NativeEngine, type Bytes } from "../../native/xs/engine/engine.js";
  * The Engine port over the native engine face (native/xs/engine). Target-neutral: the simulator
  * builds it over a SimResource, the Moddable target over a flash Resource. One output buffer is
  * allocated at construction; per call only results the port returns fresh (infer's logits copy,
- * exported adapters and EWC images) are allocated.
+ * exported adapters and EWC images) are allocated; checkpoints go into the caller's buffer.
  */
 export class NativeEnginePort implements Engine {
   readonly info: ModelInfo;
@@ -78,6 +78,14 @@ export class NativeEnginePort implements Engine {
 
   importEwc(bytes: ArrayBuffer): void {
     this.native.importEwc(bytes);
+  }
+
+  exportCheckpointInto(into: Uint8Array): number {
+    return this.native.exportCheckpointInto(into);
+  }
+
+  importCheckpoint(bytes: Uint8Array): void {
+    this.native.importCheckpoint(bytes);
   }
 
   /**

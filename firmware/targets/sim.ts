@@ -1,4 +1,3 @@
-import { main } from "../main.js";
 import { parseBoardProfile } from "../boards/profile.js";
 import type { Ports } from "../platform/ports.js";
 import { PlaybackSensor } from "../capture/playback-sensor.js";
@@ -39,10 +38,11 @@ const ports: Ports = {
 // --agent DIR: the adaptation app on the demo data in DIR (data/demo). Data files are host
 // buffers outside the XS heap, as Resources in flash are on a board.
 const agentDir = option("agent");
+// Each mode imports only its own app: the capture pipeline's modules (windower, features) would
+// otherwise sit in the agent's esp32-sized slot heap, and the agent's in the pipeline's key budget.
 const run: Promise<unknown> = agentDir === undefined
   // The simulator's clock is virtual: real-rate pacing costs no wall time, so speed 1 by default.
-  ? main(ports, profile, { speed: Number(option("speed") ?? "1") })
-  // Imported only in agent mode: the capture pipeline stays within the board's key budget.
+  ? import("../main.js").then((m) => m.main(ports, profile, { speed: Number(option("speed") ?? "1") }))
   : import("./sim-agent.js").then((m) => m.runAgent(agentDir, { args, option, profile, ports, clock, log }));
 
 run.then(

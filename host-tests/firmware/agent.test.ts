@@ -92,13 +92,14 @@ describe("validate-then-commit (GuardedTrainer) on the engine double", () => {
     }
     const clock = new VirtualClock();
     const commits: ArrayBuffer[] = [];
+    const checkpoints: number[][] = [];
     const trainer = new GuardedTrainer(engine, r, new TickBudget(clock, 20, 1000), new Xorshift32(3),
-      { batchSize: 4, minHeldOut: 5, tolerance: 0 }, (a) => commits.push(a));
-    return { engine, trainer, commits };
+      { batchSize: 4, minHeldOut: 5, tolerance: 0 }, (a, c) => { commits.push(a); checkpoints.push(Array.from(c)); });
+    return { engine, trainer, commits, checkpoints };
   };
 
   it("commits a candidate that improves held-out accuracy", () => {
-    const { engine, trainer, commits } = setup(false);
+    const { engine, trainer, commits, checkpoints } = setup(false);
     const result = trainer.round()!;
     assert.equal(result.before.correct, 0);
     assert.equal(result.after.correct, 10);
@@ -107,6 +108,11 @@ describe("validate-then-commit (GuardedTrainer) on the engine double", () => {
     assert.equal(commits.length, 1);
     assert.deepEqual(Array.from(new Int32Array(commits[0]!)), Array.from(engine.bias));
     assert.ok(engine.bias[1]! > engine.bias[0]!);
+    // The committed state's checkpoint: the double's bias then its step count (20 steps).
+    const own = new Uint8Array(engine.info.checkpointBytes);
+    engine.exportCheckpointInto(own);
+    assert.deepEqual(checkpoints, [Array.from(own)]);
+    assert.equal(new DataView(own.buffer).getUint32(8, true), 20);
   });
 
   it("rolls back a candidate that regresses, restoring the exact adapter", () => {
@@ -117,8 +123,11 @@ describe("validate-then-commit (GuardedTrainer) on the engine double", () => {
     assert.equal(result.committed, false);
     assert.equal(commits.length, 0);
     assert.deepEqual(Array.from(engine.bias), [0, 0]);
-    assert.equal(engine.trainSteps, 20, "it did train before rolling back");
-    assert.deepEqual([engine.resets, engine.imports], [1, 1], "reset, then the snapshot imported (see agent-sim/guarded-trainer)");
+    assert.equal(result.steps, 20, "it did train before rolling back");
+    // The checkpoint puts the step counter back too (an adapter import would leave it at 20).
+    assert.equal(engine.trainSteps, 0);
+    assert.deepEqual([engine.checkpointImports, engine.resets, engine.imports], [1, 0, 0],
+      "the snapshot checkpoint imported, no adapter reset/import (see agent-sim/guarded-trainer)");
   });
 
   it("waits until the buffer holds enough held-out entries", () => {

@@ -27,7 +27,7 @@ export class EngineDouble implements Engine {
     const inputBytes = weights.length / classes;
     this.info = { inputBytes, inputScale: 1, inputZeroPoint: 0, classes, outputScale: 1 / 16, outputZeroPoint: 0,
       latentBytes: inputBytes, arenaBytes: 1024, adapterBytes: 4 * classes, ewcBytes: 8 * classes + 4,
-      paramCount: classes, trainBytes: 0 };
+      paramCount: classes, trainBytes: 0, checkpointBytes: 4 * classes + 4 };
     this.bias = new Int32Array(classes);
   }
 
@@ -138,6 +138,29 @@ export class EngineDouble implements Engine {
     const v = new Int32Array(bytes.slice(0));
     this.installPenalty(v.slice(1, 1 + classes).buffer, v.slice(1 + classes).buffer, v[0]! / 1000);
   }
+
+  /**
+   * Checkpoint: classes x int32 bias | uint32 steps. The double has no masters or momentum, so
+   * beyond the adapter it carries only the step counter (which importAdapter does not touch).
+   */
+  exportCheckpointInto(into: Uint8Array): number {
+    const n = this.info.checkpointBytes;
+    if (into.length < n) throw new RangeError("checkpoint buffer size");
+    const v = new DataView(into.buffer, into.byteOffset, n);
+    this.bias.forEach((b, k) => v.setInt32(4 * k, b, true));
+    v.setUint32(4 * this.info.classes, this.trainSteps, true);
+    return n;
+  }
+
+  importCheckpoint(bytes: Uint8Array): void {
+    if (bytes.length !== this.info.checkpointBytes) throw new RangeError("checkpoint size");
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    this.bias = Int32Array.from(this.bias, (_, k) => v.getInt32(4 * k, true));
+    this.trainSteps = v.getUint32(4 * this.info.classes, true);
+    this.checkpointImports++;
+  }
+
+  checkpointImports = 0;
 
   rates: { learningRate: number; ewcLambda: number } | undefined;
 

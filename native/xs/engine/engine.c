@@ -182,6 +182,7 @@ void xs_engine_info(xsMachine* the)
 	setInt(the, "paramCount", (int32_t)s->session.plan.param_count);
 	setInt(the, "trainBytes", (int32_t)s->session.plan.train_bytes);
 	setInt(the, "ewcBytes", (int32_t)ept_ewc_bytes(s->session.trainer));
+	setInt(the, "checkpointBytes", (int32_t)ept_checkpoint_bytes(s->session.trainer));
 }
 
 /* A latent of the trainer: the argument itself (latent = true) or the frozen prefix's output. */

@@ -20,6 +20,8 @@ export interface NativeEngineInfo {
   readonly trainBytes: number;
   /** Bytes of an exported EWC state (Fisher + anchor, "EPEW"); 0 when the spec has no EWC. */
   readonly ewcBytes: number;
+  /** Bytes of a full-precision checkpoint ("EPCK": masters, momentum, h shifts, step). */
+  readonly checkpointBytes: number;
 }
 
 /** Any byte range the C side can read: ArrayBuffer, typed array or host buffer (Resource). */
@@ -41,6 +43,8 @@ const resetAdapters = native("xs_engine_resetAdapters") as (this: NativeEngine) 
 const setRates = native("xs_engine_setRates") as (this: NativeEngine, lrMicro: number, lambdaMilli: number) => void;
 const exportEwc = native("xs_engine_exportEwc") as (this: NativeEngine, into: Uint8Array) => number;
 const importEwc = native("xs_engine_importEwc") as (this: NativeEngine, bytes: Bytes) => void;
+const exportCheckpoint = native("xs_engine_exportCheckpoint") as (this: NativeEngine, into: Uint8Array) => number;
+const importCheckpoint = native("xs_engine_importCheckpoint") as (this: NativeEngine, bytes: Bytes) => void;
 const fisherExamples = native("xs_engine_fisherExamples") as (this: NativeEngine) => number;
 
 /**
@@ -129,6 +133,29 @@ export class NativeEngine extends Native("xs_engine_destructor") {
   /** Restores an exported EWC state; a refused blob throws and changes nothing. */
   importEwc(bytes: Bytes): void {
     importEwc.call(this, bytes);
+  }
+
+  /** info.checkpointBytes: the size of the buffer exportCheckpointInto needs. */
+  get checkpointBytes(): number {
+    return this.info.checkpointBytes;
+  }
+
+  /**
+   * Writes the trainer's full-precision state (info.checkpointBytes long) into `into`, which
+   * the caller allocates once: a snapshot per training round then costs no heap. Returns the
+   * bytes written.
+   */
+  exportCheckpointInto(into: Uint8Array): number {
+    return exportCheckpoint.call(this, into);
+  }
+
+  /**
+   * Restores an exported checkpoint of the same model, spec and seed: the next steps are
+   * byte-identical to those of the session that exported it. A refused one throws and changes
+   * nothing. EWC state is not part of it (exportEwcInto / importEwc).
+   */
+  importCheckpoint(bytes: Bytes): void {
+    importCheckpoint.call(this, bytes);
   }
 
   /** Examples run through the Fisher (consolidate) since the session opened. */

@@ -74,3 +74,39 @@ void xs_engine_fisherExamples(xsMachine* the)
 {
 	xsmcSetInteger(xsResult, (xsIntegerValue)epxEngineOf(the)->fisherExamples);
 }
+
+/* exportCheckpoint(buffer): writes the full-precision trainer state (docs/formats.md, "EPCK":
+ * masters, momentum, h shifts, step) into a caller buffer, so a rollback snapshot taken every
+ * round allocates nothing in the XS heap; returns the bytes written. */
+void xs_engine_exportCheckpoint(xsMachine* the)
+{
+	EngineState* s = epxEngineOf(the);
+	uint32_t size;
+	size_t written = 0;
+	uint8_t* out;
+	ep_status st;
+	epxNeedArgs(the, 1, "exportCheckpoint(buffer)");
+	out = epxOutputOf(the, s, 0, &size, NULL, 0, "exportCheckpoint");
+	s->err[0] = 0;
+	st = ept_checkpoint_export(s->session.trainer, out, size, &written);
+	if (st == EP_ERR_SIZE)
+		xsRangeError("engine: exportCheckpoint: %s: buffer of %u bytes, the checkpoint is %u",
+			ep_status_name(st), (unsigned)size, (unsigned)ept_checkpoint_bytes(s->session.trainer));
+	epxCheck(the, s, st, "exportCheckpoint");
+	xsmcSetInteger(xsResult, (xsIntegerValue)written);
+}
+
+/* importCheckpoint(bytes): the trainer validates the whole checkpoint (size, magic, version,
+ * CRC-32, configuration hash, every record) before it writes, so a refused one leaves the
+ * session as it was; the message names the refused field. EWC state is not part of it. */
+void xs_engine_importCheckpoint(xsMachine* the)
+{
+	EngineState* s = epxEngineOf(the);
+	uint32_t size;
+	const uint8_t* in;
+	epxNeedArgs(the, 1, "importCheckpoint(bytes)");
+	in = (const uint8_t*)epxBytesOf(the, &xsArg(0), &size);
+	s->err[0] = 0;
+	epxCheck(the, s, ept_checkpoint_import(s->session.trainer, in, size, s->err, sizeof(s->err)),
+		"importCheckpoint");
+}
