@@ -84,7 +84,7 @@ typedef struct {
     int32_t op_index;          /* model operator index */
     int32_t in, out;
     uint32_t kinds;
-    uint32_t adapter_bytes;    /* int8 views / int32 bias delta (what export carries) */
+    uint32_t adapter_bytes;    /* views held in RAM (bias deltas only; LoRA/prompt views derive from masters) */
     uint32_t master_bytes;     /* fixed-point master weights */
     uint32_t grad_bytes;       /* per-step gradient scratch (normalised vectors) */
     uint32_t optim_bytes;      /* momentum */

@@ -99,10 +99,11 @@ ep_status ept_export(const ept_trainer *t, uint8_t *buf, size_t size, size_t *wr
         put32(buf + at + 16, (uint32_t)(sb >> 32));
         at += REC;
         if (T->kind == EPT_T_BIAS) {
-            const int32_t *v = (const int32_t *)T->view;
-            for (int32_t k = 0; k < T->size; ++k) put32(buf + at + 4U * (uint32_t)k, (uint32_t)v[k]);
+            for (int32_t k = 0; k < T->size; ++k) put32(buf + at + 4U * (uint32_t)k, (uint32_t)T->view[k]);
         } else {
-            memcpy(buf + at, T->view, (size_t)T->size);
+            /* int8 views are not stored: derived from the masters as the forward does */
+            const int16_t *m = (const int16_t *)T->master;
+            for (int32_t k = 0; k < T->size; ++k) buf[at + (uint32_t)k] = (uint8_t)(int8_t)ept_v8(m[k]);
         }
         at += data_bytes(T);
     }
@@ -257,8 +258,7 @@ ep_status ept_import(ept_trainer *t, const uint8_t *buf, size_t size, char *err,
                 ept_refresh_view(T);
                 if (T->kind == EPT_T_BIAS) {
                     /* views must be exactly the exported ones, also at saturation */
-                    int32_t *v = (int32_t *)T->view;
-                    for (int32_t k = 0; k < T->size; ++k) v[k] = (int32_t)get32(buf + at + REC + 4U * (uint32_t)k);
+                    for (int32_t k = 0; k < T->size; ++k) T->view[k] = (int32_t)get32(buf + at + REC + 4U * (uint32_t)k);
                 }
             }
             at += REC + data_bytes(T);

@@ -21,11 +21,11 @@ static void input_grad(const ept_trainer *t, const ept_layer *L, int32_t eg, int
         const int16_t *dp = t->d16 + (size_t)p * (size_t)out;
         for (int32_t k = 0; k < in; ++k) dx[k] = 0;
         if (L->ta >= 0) {
-            const int8_t *A = (const int8_t *)t->T[L->ta].view;
+            const int16_t *A = (const int16_t *)t->T[L->ta].master;
             ept_mult kx = L->lora_dx;
             kx.s += eg;
             for (int32_t j = 0; j < L->rank; ++j) {
-                ept_axpy_s8(dx, A + (size_t)j * (size_t)in, t->gh16[p * L->rank + j], in);
+                ept_axpy_m16(dx, A + (size_t)j * (size_t)in, t->gh16[p * L->rank + j], in);
             }
             for (int32_t k = 0; k < in; ++k) dx[k] = ept_mbqm(dx[k], kx);
         }
@@ -67,13 +67,13 @@ static void sweep(ept_trainer *t, int32_t label, ept_visit_ctx *c)
         }
         E += ept_normalise16(dacc, t->d16, out * np);
         if (L->ta >= 0) {
-            const int8_t *B = (const int8_t *)t->T[L->tb].view;
+            const int16_t *B = (const int16_t *)t->T[L->tb].master;
             for (int32_t p = 0; p < np; ++p) {
                 const int16_t *dp = t->d16 + (size_t)p * (size_t)out;
                 for (int32_t j = 0; j < L->rank; ++j) {
                     const int32_t hj = L->h8[p * L->rank + j];
                     int32_t g = 0;
-                    for (int32_t i = 0; i < out; ++i) g += (int32_t)B[i * L->rank + j] * dp[i];
+                    for (int32_t i = 0; i < out; ++i) g += ept_v8(B[i * L->rank + j]) * dp[i];
                     /* at h's int8 clamp only the component pushing further out is dropped */
                     if ((hj == 127 && g < 0) || (hj == -128 && g > 0)) g = 0;
                     L->hacc[p * L->rank + j] = g; /* forward's h accumulators are no longer needed */

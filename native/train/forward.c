@@ -56,12 +56,12 @@ static int32_t row_acc(const ept_trainer *t, const ept_layer *L, const int8_t *x
     uint32_t acc = L->bias != NULL ? (uint32_t)L->bias[i] : 0U;
     acc += (uint32_t)(x16 != NULL ? ept_dot_s8_s16(w, x16, in) : ept_dot_s8_off(w, x, L->in_zp, in));
     if (L->tbias >= 0) {
-        acc += (uint32_t)((const int32_t *)t->T[L->tbias].view)[i];
+        acc += (uint32_t)t->T[L->tbias].view[i];
     }
     if (L->ta >= 0) {
-        const int8_t *B = (const int8_t *)t->T[L->tb].view + (size_t)i * (size_t)L->rank;
+        const int16_t *B = (const int16_t *)t->T[L->tb].master + (size_t)i * (size_t)L->rank;
         ept_mult k = L->side[i];
-        const int32_t u = ept_dot_s8_off(B, h8, 0, L->rank);
+        const int32_t u = ept_dot_m16_off(B, h8, 0, L->rank);
         k.s += L->sh_h; /* h8 carries 2^sh_h */
         acc += (uint32_t)ept_mbqm(u, k);
     }
@@ -94,9 +94,9 @@ static const int8_t *layer_input(ept_trainer *t, ept_layer *L, const int8_t *xin
     const int8_t *x = xin;
     if (L->tp >= 0) {
         /* prompt / feature offset: x' = sat8(x + p) on the first plen (flattened) features */
-        const int8_t *p = (const int8_t *)t->T[L->tp].view;
+        const int16_t *p = (const int16_t *)t->T[L->tp].master;
         for (int32_t k = 0; k < in * np; ++k) {
-            L->xbuf[k] = k < L->plen ? ept_sat8((int32_t)xin[k] + p[k]) : xin[k];
+            L->xbuf[k] = k < L->plen ? ept_sat8((int32_t)xin[k] + ept_v8(p[k])) : xin[k];
         }
         x = L->xbuf;
     }
@@ -104,13 +104,13 @@ static const int8_t *layer_input(ept_trainer *t, ept_layer *L, const int8_t *xin
      * (keep_tensors) and upper layers read the previous layer's output buffer */
     L->x = x;
     if (L->ta >= 0) {
-        const int8_t *A = (const int8_t *)t->T[L->ta].view;
+        const int16_t *A = (const int16_t *)t->T[L->ta].master;
         for (int32_t p = 0; p < np; ++p) {
             const int8_t *xp = x + (size_t)p * (size_t)in;
             const int16_t *x16 = widen(t, xp, zx, in);
             for (int32_t j = 0; j < L->rank; ++j) {
-                const int8_t *a = A + (size_t)j * (size_t)in;
-                L->hacc[p * L->rank + j] = x16 != NULL ? ept_dot_s8_s16(a, x16, in) : ept_dot_s8_off(a, xp, zx, in);
+                const int16_t *a = A + (size_t)j * (size_t)in;
+                L->hacc[p * L->rank + j] = x16 != NULL ? ept_dot_m16_s16(a, x16, in) : ept_dot_m16_off(a, xp, zx, in);
             }
         }
         if (L->sh_h < 0) {

@@ -92,6 +92,14 @@ static ep_status pool_shape(const ep_model *m, const ep_op_info *op, int32_t *c,
     return EP_OK;
 }
 
+int ept_per_channel(const ep_model *m, int32_t op_index)
+{
+    ep_op_info op;
+    ep_tensor_info tw;
+    return ep_model_op(m, op_index, &op) == EP_OK && op.input_count > 1 && op.inputs[1] >= 0 &&
+           ep_model_tensor(m, op.inputs[1], &tw) == EP_OK && tw.scale_count > 1;
+}
+
 static int in_range(ept_range r, int32_t i, int32_t n)
 {
     const int32_t a = resolve(r.first, n), b = resolve(r.last, n);
@@ -271,7 +279,7 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         /* own input copy under a prompt; requantisation per row */
         p->scratch_bytes += (own_x ? al4(in * np) : 0) + al4(out * 8U);
         if (lp->kinds & EPT_KIND_LORA) {
-            lp->adapter_bytes += al4(r * in) + al4(out * r);
+            /* no stored int8 views: the forward derives them from the masters (ept_v8) */
             lp->master_bytes += al4(2U * r * in) + al4(2U * out * r);
             keep_h[l] = al4(r * np) + al4(4U * r * np); /* h8, hacc */
             rc_h8 = al4(r * np) > rc_h8 ? al4(r * np) : rc_h8;
@@ -294,7 +302,6 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         if (lp->kinds & EPT_KIND_PROMPT) {
             /* the prompt offsets the first len bytes of the flattened input */
             const uint32_t len = cfg->prompt_len == 0 || cfg->prompt_len > in * np ? in * np : cfg->prompt_len;
-            lp->adapter_bytes += al4(len);
             lp->master_bytes += al4(2U * len);
             lp->optim_bytes += mom ? al4(2U * len) : 0;
             lp->ewc_bytes += ewc ? 2U * al4(2U * len) : 0;
@@ -302,7 +309,7 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
             p->export_bytes += 20U + al4(len);
             pdim = len > pdim ? len : pdim;
         }
-        lp->grad_bytes += al4(out * 8U); /* per-channel weight ratios (worst case) */
+        if (ept_per_channel(model, lp->op_index)) lp->grad_bytes += al4(out * 8U); /* weight ratios */
         p->adapter_bytes += lp->adapter_bytes;
         p->master_bytes += lp->master_bytes;
         p->grad_bytes += lp->grad_bytes;

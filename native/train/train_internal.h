@@ -21,7 +21,7 @@ typedef struct {
     int32_t kind, layer, size;
     int32_t rows, cols;          /* A: r x in, B: out x r, bias: out x 1, prompt: len x 1 */
     void *master;
-    void *view;
+    int32_t *view;               /* bias only (int32); int8 views: ept_v8(master) */
     void *mom;                   /* momentum in master units, same type as master; or NULL */
     uint16_t *fisher;            /* EWC: F mantissas (NULL when EWC off) */
     void *anchor;                /* EWC: theta* (master type) */
@@ -133,6 +133,36 @@ static inline int32_t ept_dot_s8_s16(const int8_t *a, const int16_t *x16, int32_
     return acc;
 }
 
+/* The int8 view of an int16 master (A, B, prompt): sat8(rdiv(m, 2^8)), a pure function of
+ * the master, so it is derived where it is read instead of stored (1 byte per parameter
+ * less; bias keeps its int32 view: an imported saturated bias view is not rdiv(master)).
+ * For int16 m, m >> 8 is in [-128, 127] and the rounding adds at most 1: only 128 clamps. */
+static inline int32_t ept_v8(int32_t m)
+{
+    const int32_t v = ep_rounding_divide_by_pot(m, EPT_MASTER_FRAC);
+    return v > 127 ? 127 : v;
+}
+
+/* The dot products and axpy above on the views of int16 masters (same integers). */
+static inline int32_t ept_dot_m16_s16(const int16_t *m, const int16_t *x16, int32_t n)
+{
+    int32_t acc = 0;
+    for (int32_t k = 0; k < n; ++k) acc += ept_v8(m[k]) * x16[k];
+    return acc;
+}
+
+static inline int32_t ept_dot_m16_off(const int16_t *m, const int8_t *x, int32_t zx, int32_t n)
+{
+    int32_t acc = 0;
+    for (int32_t k = 0; k < n; ++k) acc += ept_v8(m[k]) * ((int32_t)x[k] - zx);
+    return acc;
+}
+
+static inline void ept_axpy_m16(int32_t *acc, const int16_t *m, int32_t g, int32_t n)
+{
+    for (int32_t k = 0; k < n; ++k) acc[k] += ept_v8(m[k]) * g;
+}
+
 /* acc[k] += a[k] * g over n: the transposed products of the backward. */
 static inline void ept_axpy_s8(int32_t *acc, const int8_t *a, int32_t g, int32_t n)
 {
@@ -205,6 +235,8 @@ int32_t ept_stoch_round(int64_t q16, uint32_t rnd);
 ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_info *p,
                        char *err, size_t err_size);
 ep_status ept_net_prepare(ept_trainer *t, char *err, size_t err_size);
+/* 1 when the layer's weights carry one scale per output row (its wratio is carved) */
+int ept_per_channel(const ep_model *m, int32_t op_index);
 ep_status ept_net_rates(ept_trainer *t, char *err, size_t err_size);
 /* k_ewc = k_ewc0 / (samples in the Fisher) */
 void ept_ewc_fold(ept_tensor *T);

@@ -30,16 +30,12 @@ ep_status ept_plan(const ep_model *model, const ept_config *cfg, ept_plan_info *
     return ept_net_scan(model, cfg, out, err, err_size);
 }
 
+/* Only bias keeps a stored view (int32); int8 views are ept_v8(master) wherever read. */
 void ept_refresh_view(ept_tensor *T)
 {
     if (T->kind == EPT_T_BIAS) {
         const int32_t *m = (const int32_t *)T->master;
-        int32_t *v = (int32_t *)T->view;
-        for (int32_t i = 0; i < T->size; ++i) v[i] = ept_rdiv(m[i], EPT_MASTER_FRAC);
-    } else {
-        const int16_t *m = (const int16_t *)T->master;
-        int8_t *v = (int8_t *)T->view;
-        for (int32_t i = 0; i < T->size; ++i) v[i] = ept_sat8(ept_rdiv(m[i], EPT_MASTER_FRAC));
+        for (int32_t i = 0; i < T->size; ++i) T->view[i] = ept_rdiv(m[i], EPT_MASTER_FRAC);
     }
 }
 
@@ -49,7 +45,6 @@ static ept_tensor *new_tensor(ept_trainer *t, carver *c, int32_t kind, int32_t l
     ept_tensor *T;
     const int32_t size = rows * cols;
     const uint32_t mb = kind == EPT_T_BIAS ? 4U : 2U;  /* master element bytes */
-    const uint32_t vb = kind == EPT_T_BIAS ? 4U : 1U;  /* view element bytes */
     if (t->nt >= t->nt_cap) {
         return NULL;
     }
@@ -60,7 +55,7 @@ static ept_tensor *new_tensor(ept_trainer *t, carver *c, int32_t kind, int32_t l
     T->rows = rows;
     T->cols = cols;
     T->size = size;
-    T->view = take(c, vb * (uint32_t)size);
+    T->view = kind == EPT_T_BIAS ? (int32_t *)take(c, 4U * (uint32_t)size) : NULL;
     T->master = take(c, mb * (uint32_t)size);
     if (kind == EPT_T_BIAS) {
         T->k_rows = (ept_mult *)take(c, 8U * (uint32_t)rows);
@@ -119,7 +114,8 @@ static ep_status carve_layers(ept_trainer *t, carver *c, const ept_plan_info *p)
         L->y = t->rc ? act[l & 1] : (int8_t *)take(c, (uint32_t)L->out * np);
         L->neg = t->rc ? NULL : (uint8_t *)take(c, (uint32_t)L->out * np);
         L->req = (ept_mult *)take(c, 8U * (uint32_t)L->out);
-        L->wratio = (ept_mult *)take(c, 8U * (uint32_t)L->out);
+        /* per-tensor weights: no ratios (layer_frozen leaves wratio NULL) */
+        L->wratio = ept_per_channel(t->model, L->op_index) ? (ept_mult *)take(c, 8U * (uint32_t)L->out) : NULL;
         if (lp->kinds & EPT_KIND_PROMPT) {
             L->xbuf = (int8_t *)take(c, (uint32_t)L->in * np);
         }

@@ -59,15 +59,10 @@ static int plain_sgd(const ept_trainer *t, const ept_visit_ctx *c, const ept_ten
     return !c->dp && T->mom == NULL && !(t->ewc_on && T->fisher != NULL);
 }
 
-static inline int8_t view8(int32_t m)
-{
-    return ept_sat8(ep_rounding_divide_by_pot(m, EPT_MASTER_FRAC));
-}
-
 /* One row of an int16-master tensor under plain SGD, gradient u_i * (v_j + voff) * 2^X:
  * ept_scale_q16 specialised to a row (um = u_i * k.m once; |u_i v_j| < 2^24, so the
  * product u_i k.m v_j is exact in 64 bits and equals ept_scale_q16's p * k.m), then the
- * same rounding, master and view as update_param. Returns 0 when the row's shift is out
+ * same rounding and master as update_param (the int8 view is derived from it when read). Returns 0 when the row's shift is out
  * of the fast range (the caller falls back to update_param). */
 static int update_row_plain16(ept_tensor *T, int32_t i, int32_t ui, const int8_t *v, int32_t nv,
                               int32_t voff, ept_mult k, int32_t X, uint32_t key)
@@ -76,7 +71,6 @@ static int update_row_plain16(ept_tensor *T, int32_t i, int32_t ui, const int8_t
     const int64_t lim = (int64_t)1 << 47;
     const int64_t um = (int64_t)ui * k.m;
     int16_t *ms = (int16_t *)T->master + (size_t)i * (size_t)nv;
-    int8_t *vw = (int8_t *)T->view + (size_t)i * (size_t)nv;
     const uint32_t base = (uint32_t)i * (uint32_t)nv;
     uint32_t pair = 0xFFFFFFFFU, word = 0;
     if (rs < 0 || rs >= 63) return 0;
@@ -93,7 +87,6 @@ static int update_row_plain16(ept_tensor *T, int32_t i, int32_t ui, const int8_t
         }
         nm = (int64_t)ms[j] - ((q + (int64_t)((word >> ((idx & 1U) << 4)) & 0xFFFFU)) >> EPT_UPD_FRAC);
         ms[j] = (int16_t)(nm < -32768 ? -32768 : (nm > 32767 ? 32767 : nm));
-        vw[j] = view8(ms[j]);
     }
     return 1;
 }
@@ -101,7 +94,7 @@ static int update_row_plain16(ept_tensor *T, int32_t i, int32_t ui, const int8_t
 static ept_mult row_mult(const ept_tensor *T, const ept_visit_ctx *c, int32_t i);
 
 /* One parameter's update from its gradient mantissa p (real gradient grad_c p 2^X):
- * SGD step, DP noise, EWC pull, stochastic rounding, momentum, master and view. */
+ * SGD step, DP noise, EWC pull, stochastic rounding, momentum, master (and bias view). */
 static void update_param(ept_trainer *t, const ept_visit_ctx *c, ept_tensor *T, int32_t ti,
                          int32_t idx, int32_t p, ept_mult k, int32_t X, int32_t row, uint32_t rnd)
 {
@@ -141,11 +134,9 @@ static void update_param(ept_trainer *t, const ept_visit_ctx *c, ept_tensor *T, 
     if (bias) {
         const int64_t nm = (int64_t)m - d;
         ((int32_t *)T->master)[idx] = nm > INT32_MAX ? INT32_MAX : (nm < INT32_MIN ? INT32_MIN : (int32_t)nm);
-        ((int32_t *)T->view)[idx] = ept_rdiv(((int32_t *)T->master)[idx], EPT_MASTER_FRAC);
+        T->view[idx] = ept_rdiv(((int32_t *)T->master)[idx], EPT_MASTER_FRAC);
     } else {
-        const int16_t nm = ept_sat16(m - d);
-        ((int16_t *)T->master)[idx] = nm;
-        ((int8_t *)T->view)[idx] = ept_sat8(ept_rdiv(nm, EPT_MASTER_FRAC));
+        ((int16_t *)T->master)[idx] = ept_sat16(m - d);
     }
 }
 
@@ -173,12 +164,11 @@ static void update_col_plain(ept_trainer *t, const ept_visit_ctx *c, ept_tensor 
             int32_t *ms = (int32_t *)T->master;
             const int64_t nm = (int64_t)ms[i] - d;
             ms[i] = nm > INT32_MAX ? INT32_MAX : (nm < INT32_MIN ? INT32_MIN : (int32_t)nm);
-            ((int32_t *)T->view)[i] = ept_rdiv(ms[i], EPT_MASTER_FRAC);
+            T->view[i] = ept_rdiv(ms[i], EPT_MASTER_FRAC);
         } else {
             int16_t *ms = (int16_t *)T->master;
             const int64_t nm = (int64_t)ms[i] - d;
             ms[i] = (int16_t)(nm < -32768 ? -32768 : (nm > 32767 ? 32767 : nm));
-            ((int8_t *)T->view)[i] = view8(ms[i]);
         }
     }
 }
