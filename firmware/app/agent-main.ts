@@ -41,6 +41,14 @@ export function mainAgent(ports: Ports, profile: BoardProfile, options: AgentMai
   const { log } = ports;
   const o = options.agent;
   const entryBytes = o.mode === "latent" ? info.latentBytes : info.inputBytes;
+  // Which entries this configuration gets (issue 5: latent when the configuration allows it):
+  // a latent entry is the input of the lowest adapted layer. When that is as large as the model
+  // input (the demo adapts layer 0, whose input IS the model input) latent mode stores what raw
+  // mode would, and the log says so rather than implying a saving. The engine's info does not
+  // expose its frozen prefix, so the test is on sizes (a same-width frozen prefix reads the same).
+  const entryMode = o.mode === "latent" && info.latentBytes === info.inputBytes ? "raw-equivalent" : o.mode;
+  log.info(`agent: replay mode=${entryMode} entry=${entryBytes} input=${info.inputBytes} latent=${info.latentBytes}`);
+  log.metric("replay.entry-bytes", entryBytes);
   const layout = layoutStorage(profile.storage, {
     replayBytes: reservoirImageBytes(o.capacity, entryBytes, info.classes),
     ewcBytes: EwcStore.payloadBytes(info.ewcBytes), adapterBytes: info.adapterBytes + ADAPTER_RECORD_HEAD,

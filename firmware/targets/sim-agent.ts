@@ -27,7 +27,11 @@ export function runAgent(dir: string, ctx: SimAgentContext): Promise<unknown> {
   const ewc = !args.includes("--no-ewc");
   const seed = Number(option("seed") ?? "1");
   const lr = option("lr") ?? "0.002";
-  const spec = `lora:rank=${option("rank") ?? "4"},alpha=${option("alpha") ?? "4"},layers=0+bias:layers=0..-1+sgd:lr=${lr}` +
+  // --spec: the adapters alone (e.g. "bias:layers=-1"), to run the agent on another layer set
+  // (adapting only the last layer exercises latent replay: the frozen layer 0 is below it);
+  // optimiser, EWC and seed are appended as for the default.
+  const adapters = option("spec") ?? `lora:rank=${option("rank") ?? "4"},alpha=${option("alpha") ?? "4"},layers=0+bias:layers=0..-1`;
+  const spec = `${adapters}+sgd:lr=${lr}` +
     `${ewc ? `+ewc:lambda=${option("lambda") ?? "1"}` : ""}+seed:${seed}`;
   const model = new SimResource(`${dir}/digits_mlp_int8.tflite`);
   const engine = new NativeEnginePort(model, spec, profile.arenaBytes);
