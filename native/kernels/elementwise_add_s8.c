@@ -1,7 +1,7 @@
 /* ADD int8 with broadcasting, as TFLM's reference int8 Add computes it: each
  * input is offset, scaled up by 2^left_shift (headroom for the exact sum),
  * requantised to the common scale, summed and requantised to the output. */
-#include "edge_peft.h"
+#include "kernels.h"
 
 static inline int8_t add_one(const ep_add_params *p, int32_t a, int32_t b)
 {
@@ -22,25 +22,17 @@ ep_status ep_elementwise_add_s8(const ep_add_params *params, const ep_broadcast_
         params->left_shift < 0 || params->left_shift > 24) {
         return EP_ERR_ARG;
     }
-    const int32_t *d = dims->dims, *s1 = dims->stride_1, *s2 = dims->stride_2;
-    /* Six nested loops (TFLM's 6-D broadcast); the innermost has its own strides so a
+    /* TFLM's 6-D broadcast: the innermost dimension has its own strides, so a
      * channel-broadcast input (stride 1) or a scalar (stride 0) both stay linear. */
-    for (int32_t i0 = 0; i0 < d[0]; ++i0) {
-        for (int32_t i1 = 0; i1 < d[1]; ++i1) {
-            for (int32_t i2 = 0; i2 < d[2]; ++i2) {
-                for (int32_t i3 = 0; i3 < d[3]; ++i3) {
-                    for (int32_t i4 = 0; i4 < d[4]; ++i4) {
-                        const int8_t *a = input_1 + i0 * s1[0] + i1 * s1[1] + i2 * s1[2] +
-                                          i3 * s1[3] + i4 * s1[4];
-                        const int8_t *b = input_2 + i0 * s2[0] + i1 * s2[1] + i2 * s2[2] +
-                                          i3 * s2[3] + i4 * s2[4];
-                        for (int32_t i5 = 0; i5 < d[5]; ++i5) {
-                            *output++ = add_one(params, a[i5 * s1[5]], b[i5 * s2[5]]);
-                        }
-                    }
-                }
-            }
+    const int32_t rows = ep_broadcast_rows(dims), n = dims->dims[5];
+    const int32_t s1 = dims->stride_1[5], s2 = dims->stride_2[5];
+    ep_broadcast_walk w = {{0, 0, 0, 0, 0}, 0, 0};
+    for (int32_t r = 0; r < rows; ++r) {
+        const int8_t *a = input_1 + w.off_1, *b = input_2 + w.off_2;
+        for (int32_t i5 = 0; i5 < n; ++i5) {
+            *output++ = add_one(params, a[i5 * s1], b[i5 * s2]);
         }
+        ep_broadcast_step(dims, &w);
     }
     return EP_OK;
 }

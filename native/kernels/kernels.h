@@ -76,6 +76,34 @@ static inline int32_t ep_dot_off16_s8(const int8_t *a, const int8_t *b, int32_t 
 
 /* Filter taps [*lo, *hi) that land inside [0, size) for a window starting at
  * origin with the given dilation: replaces a per-tap bounds test. */
+/* The five outer dimensions of TFLM's 6-D broadcast walked as an odometer: each step
+ * yields the next innermost row's offset into both inputs, so ADD and MUL share one walk
+ * and keep their per-element loops inline. Offsets move incrementally (no per-row
+ * multiplications); a dimension that wraps gives back its whole extent. */
+typedef struct {
+    int32_t idx[5];
+    int32_t off_1, off_2;
+} ep_broadcast_walk;
+
+static inline int32_t ep_broadcast_rows(const ep_broadcast_dims *d)
+{
+    return d->dims[0] * d->dims[1] * d->dims[2] * d->dims[3] * d->dims[4];
+}
+
+static inline void ep_broadcast_step(const ep_broadcast_dims *d, ep_broadcast_walk *w)
+{
+    for (int k = 4; k >= 0; --k) {
+        w->off_1 += d->stride_1[k];
+        w->off_2 += d->stride_2[k];
+        if (++w->idx[k] < d->dims[k]) {
+            return;
+        }
+        w->idx[k] = 0;
+        w->off_1 -= d->dims[k] * d->stride_1[k];
+        w->off_2 -= d->dims[k] * d->stride_2[k];
+    }
+}
+
 static inline void ep_tap_range(int32_t origin, int32_t size, int32_t taps, int32_t dilation,
                                 int32_t *lo, int32_t *hi)
 {
