@@ -102,6 +102,13 @@ export async function run(): Promise<void> {
     console.log(`${c.name} ${c.spec}`);
     console.log(`  memory: training arena ${plan.training_arena_bytes} B + stack ${stack} B = ${peak} B; ` +
       `TFLM inference arena ${tflm} B; ratio ${(peak / tflm).toFixed(2)} (ours inference ${plan.inference_arena_bytes} B)`);
+    // the same configuration with the trainer's per-step scratch after the inference arena
+    // (scratch:separate) instead of in the engine's dead activation memory (the default)
+    const sep = JSON.parse(execFileSync(cli, ['train', c.model, '--adapter', `${c.spec}+scratch:separate`, '--plan', '--json'],
+      { encoding: 'utf8' })) as PlanJson;
+    console.log(`  per-step scratch in dead engine memory: training arena ${plan.training_arena_bytes} B vs ` +
+      `${sep.training_arena_bytes} B separate (ratio ${((sep.training_arena_bytes + stack) / tflm).toFixed(2)} -> ` +
+      `${(peak / tflm).toFixed(2)})`);
     console.log(`  activation recomputation (recompute:on|off|auto): training arena ${plan.training_arena_keep_bytes} B kept, ` +
       `${plan.training_arena_recompute_bytes} B recomputed (${plan.training_arena_recompute_bytes - plan.training_arena_keep_bytes} B)`);
     console.log(`  instructions: ${Math.round(perStep)} per training step, ${Math.round(perInfer)} per inference ` +

@@ -41,8 +41,11 @@ describe('trainer: activation recomputation', function () {
   });
 
   it('plan reports both arenas; recomputation is strictly smaller where several layers train, auto picks it', function () {
-    for (const [model, spec] of [[digits, 'lora:rank=4,alpha=8,layers=0..1+bias:layers=0..1'],
-      [person, 'lora:rank=4,alpha=8,layers=-2..-1+bias:layers=-2..-1']] as const) {
+    // scratch:separate: with the per-step scratch in the engine's dead memory (the default)
+    // person_detect's activations cost no arena either way (scratch.test.ts), so the trainer's
+    // own accounting is compared where it still decides the size
+    for (const [model, spec] of [[digits, 'lora:rank=4,alpha=8,layers=0..1+bias:layers=0..1+scratch:separate'],
+      [person, 'lora:rank=4,alpha=8,layers=-2..-1+bias:layers=-2..-1+scratch:separate']] as const) {
       const off = plan(model, `${spec}+recompute:off`);
       const on = plan(model, `${spec}+recompute:on`);
       const auto = plan(model, `${spec}+recompute:auto`);

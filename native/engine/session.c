@@ -14,6 +14,7 @@ typedef struct {
     ep_buf *scratch;      /* measure mode: one ep_buf per op */
     ep_prep prep;
     uint32_t activation_bytes;
+    uint32_t dead_start, dead_bytes;   /* within the activation region */
 } build_t;
 
 static uint32_t tables_bytes(const ep_model *m)
@@ -70,6 +71,29 @@ static int32_t root_of(const ep_tensor_rt *ts, int32_t t)
         t = ts[t].alias;
     }
     return t;
+}
+
+/* The kept tensors (live for all of invoke, so they conflict with every other buffer) span
+ * [lo, hi) of the activation region; the larger of the two gaps around that span is dead
+ * whenever the engine is not running (ties: the lower one). Offsets are the planner's, so
+ * measure and real builds agree. */
+static void dead_span(build_t *b, const ep_session_config *cfg)
+{
+    uint32_t lo = b->activation_bytes, hi = 0;
+    for (int32_t i = 0; cfg != NULL && cfg->keep_tensors != NULL && i < cfg->keep_count; ++i) {
+        const ep_tensor_rt *r = &b->tensors[root_of(b->tensors, cfg->keep_tensors[i])];
+        if (r->buf.size == 0 || r->buf.first < 0) {
+            continue; /* constant or variable: not in the activation region */
+        }
+        lo = r->buf.offset < lo ? r->buf.offset : lo;
+        hi = r->buf.offset + ep_align_up(r->buf.size) > hi ? r->buf.offset + ep_align_up(r->buf.size) : hi;
+    }
+    if (hi == 0) {
+        lo = hi = b->activation_bytes; /* nothing kept: the whole region is dead */
+    }
+    const uint32_t top = b->activation_bytes - hi;
+    b->dead_start = lo >= top ? 0u : hi;
+    b->dead_bytes = lo >= top ? lo : top;
 }
 
 static ep_status build(build_t *b, const ep_session_config *cfg)
@@ -163,12 +187,19 @@ static ep_status build(build_t *b, const ep_session_config *cfg)
         lists[1] = (ep_buf_list){(uint8_t *)b->scratch, m->operator_count, sizeof(ep_buf)};
     }
     b->activation_bytes = ep_plan_greedy(lists, 2);
+    dead_span(b, cfg);
     return EP_OK;
 }
 
-static void fill_plan(ep_plan_info *out, uint32_t persistent, uint32_t activation,
+static void fill_plan(ep_plan_info *out, uint32_t persistent, const build_t *b,
                       const ep_session_config *cfg)
 {
+    const uint32_t activation = b->activation_bytes;
+    /* the dead span, 16-byte aligned from the arena start (the arena base is 16-aligned) */
+    const uint32_t start = ep_align_up(persistent) + b->dead_start;
+    const uint32_t at = (start + 15u) & ~15u;
+    out->dead_offset = b->dead_bytes > at - start ? at : 0u;
+    out->dead_bytes = b->dead_bytes > at - start ? b->dead_bytes - (at - start) : 0u;
     out->persistent_bytes = persistent;
     out->activation_bytes = activation;
     out->inference_bytes = ep_align_up(persistent) + ep_align_up(activation);
@@ -209,7 +240,7 @@ ep_status ep_plan(const ep_model *model, const ep_session_config *cfg, ep_plan_i
     if (st != EP_OK) {
         return st;
     }
-    fill_plan(out, b.prep.used, b.activation_bytes, cfg);
+    fill_plan(out, b.prep.used, &b, cfg);
     return EP_OK;
 }
 
@@ -378,5 +409,15 @@ ep_status ep_session_train_area(ep_session *s, void **buf, uint32_t *size)
     }
     *buf = s->train_area;
     *size = s->train_bytes;
+    return EP_OK;
+}
+
+ep_status ep_session_dead_area(ep_session *s, void **buf, uint32_t *size)
+{
+    if (s == NULL || !s->ready || buf == NULL || size == NULL) {
+        return EP_ERR_ARG;
+    }
+    *buf = s->plan.dead_bytes > 0 ? s->arena + s->plan.dead_offset : NULL;
+    *size = s->plan.dead_bytes;
     return EP_OK;
 }

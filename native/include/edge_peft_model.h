@@ -122,6 +122,13 @@ typedef struct {
     uint32_t inference_bytes;    /* persistent + activation (+ alignment) */
     uint32_t train_bytes;        /* as configured */
     uint32_t arena_bytes;        /* total to pass to ep_session_init */
+    /* The largest contiguous part of the activation region that no kept tensor occupies
+     * (offset from the 16-byte aligned arena start, 16-byte aligned; 0 bytes when none).
+     * Between invokes its bytes are dead: a caller (the trainer) may use them as scratch,
+     * knowing that every invoke overwrites them. The planner is deterministic, so ep_plan
+     * reports the same span that ep_session_init lays out. */
+    uint32_t dead_offset;
+    uint32_t dead_bytes;
 } ep_plan_info;
 
 /* Exact arena size for the model and configuration (cfg may be NULL). */
@@ -170,6 +177,9 @@ ep_status ep_session_invoke_range(ep_session *s, int32_t first, int32_t last);
 ep_status ep_session_reset_state(ep_session *s);
 /* The train_bytes region reserved for the trainer (16-byte aligned). */
 ep_status ep_session_train_area(ep_session *s, void **buf, uint32_t *size);
+/* The dead span of the activation region (plan.dead_offset / dead_bytes): free between
+ * invokes; any invoke (or invoke_range) overwrites it. *buf NULL when it is empty. */
+ep_status ep_session_dead_area(ep_session *s, void **buf, uint32_t *size);
 
 #ifdef __cplusplus
 }

@@ -59,7 +59,14 @@ typedef struct {
     uint32_t dp_clip_u;        /* DP-SGD clip norm C x 1e6; 0 = off */
     uint32_t dp_sigma_u;       /* DP-SGD noise multiplier x 1e6 */
     uint32_t recompute;        /* EPT_RECOMPUTE_*: activation recomputation (no numeric effect) */
+    uint32_t scratch;          /* EPT_SCRATCH_*: where ept_session puts per-step scratch (no numeric effect) */
 } ept_config;
+
+/* Per-step scratch (layer outputs, LoRA h, gradient vectors, probabilities) is dead between
+ * steps, and while the trainer runs the engine's activations outside the kept latent are dead
+ * too. SHARED (default): ept_session places the scratch in that engine memory when it fits;
+ * SEPARATE: always after the inference arena. Adapters are byte-identical either way. */
+enum { EPT_SCRATCH_SHARED = 0, EPT_SCRATCH_SEPARATE = 1 };
 
 /* Activation recomputation: keep only the lowest adapted layer's input (the latent) and
  * recompute the suffix's activations in the backward instead of keeping every layer's output
@@ -73,6 +80,7 @@ void ept_config_default(ept_config *cfg);
 /* Parses terms joined by '+' or ';':
  *   lora:rank=R,alpha=A,layers=I[..J]   bias:layers=I[..J]   prompt:layers=I[..J],len=N
  *   sgd:lr=X,momentum=X   ewc:lambda=X   dp:clip=X,sigma=X   seed:S   recompute:on|off|auto
+ *   scratch:shared|separate
  * Unknown terms or keys, out-of-range numbers and empty specs are errors (err names them). */
 ep_status ept_parse_spec(const char *spec, ept_config *cfg, char *err, size_t err_size);
 /* Decimal "0.01" -> value * 10^decimals, no floating point. */
@@ -112,6 +120,13 @@ typedef struct {
     int32_t recompute;         /* 1 when this plan recomputes activations (cfg + AUTO resolved) */
     uint32_t train_bytes_keep;      /* train_bytes with every activation kept */
     uint32_t train_bytes_recompute; /* train_bytes with recomputation */
+    /* Per-step scratch, part of scratch_bytes (and of train_bytes from ept_plan): nothing in
+     * it survives a call, so it may live in memory others use between calls. */
+    uint32_t step_bytes;
+    uint32_t step_bytes_keep, step_bytes_recompute;
+    /* ept_session_plan only: step bytes placed in the engine's dead activation memory; then
+     * train_bytes (and the _keep / _recompute figures) exclude them. 0 from ept_plan. */
+    uint32_t overlap_bytes;
 } ept_plan_info;
 
 ep_status ept_plan(const ep_model *model, const ept_config *cfg, ept_plan_info *out,
@@ -122,6 +137,13 @@ typedef struct ept_trainer ept_trainer;
 
 ep_status ept_init(ept_trainer **out, const ep_model *model, const ept_config *cfg,
                    void *buf, size_t bytes, char *err, size_t err_size);
+/* As ept_init, with the per-step scratch (plan.step_bytes) carved from `scratch` instead of
+ * buf (then buf needs train_bytes - step_bytes). The caller guarantees nothing else uses
+ * scratch during a trainer call; the trainer keeps nothing there between calls, and refuses
+ * a latent that lies in it. scratch NULL: same as ept_init. */
+ep_status ept_init_scratch(ept_trainer **out, const ep_model *model, const ept_config *cfg,
+                           void *buf, size_t bytes, void *scratch, size_t scratch_bytes,
+                           char *err, size_t err_size);
 
 /* Results of one forward (and step). loss_q16: cross-entropy in nats, Q16.16, from the
  * model's int8 softmax (probability floor 1/512). */

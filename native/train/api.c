@@ -11,6 +11,9 @@ static ep_status check(const ept_trainer *t, const int8_t *latent, uint32_t byte
     if (bytes != (uint32_t)t->latent_bytes) {
         return EP_ERR_SIZE;
     }
+    if (ept_in_scratch(t, latent, bytes)) {
+        return EP_ERR_ARG; /* e.g. a replayed latent left in dead engine memory */
+    }
     return EP_OK;
 }
 

@@ -38,17 +38,7 @@ uint32_t ept_rand(uint32_t seed, uint32_t stream, uint32_t counter)
                     (counter * 0xc2b2ae35U));
 }
 
-/* Irwin-Hall: sum of 12 uniforms on [0,1) minus 6 has mean 0, variance 1; tails stop at
- * +-6 sigma (documented approximation of the Gaussian for DP noise). Q16.16. */
-int32_t ept_normal_q16(uint32_t seed, uint32_t stream, uint32_t counter)
-{
-    int32_t acc = 0;
-    for (uint32_t i = 0; i < 6; ++i) {
-        const uint32_t r = ept_rand(seed, stream, counter * 6U + i);
-        acc += (int32_t)(r & 0xFFFFU) + (int32_t)(r >> 16);
-    }
-    return acc - 6 * 65536;
-}
+/* ept_normal_q16 (the DP noise sampler) lives in gauss.c with its quantile table. */
 
 /* Scales an int32 vector into int16 with a shared power-of-two exponent (>= 0), so
  * products with int8 activations fit int32. Returns the exponent. */

@@ -259,7 +259,7 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
                          al4(nt * (uint32_t)sizeof(ept_tensor)) + 8U; /* + alignment of the doubles */
         p->tensor_count = (int32_t)nt;
     }
-    uint32_t ghdim = 1, pdim = 0;
+    uint32_t ghdim = 1, pdim = 0, step_x = 0;
     /* activations: kept (every layer's y and ReLU mask, h8 / hacc per LoRA layer) or, under
      * recomputation, two alternating output buffers (even / odd layers) and one shared h8 /
      * hacc; both are accounted so plan can report the two arenas and AUTO can choose */
@@ -278,6 +278,7 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         const int own_x = (lp->kinds & EPT_KIND_PROMPT) != 0;
         /* own input copy under a prompt; requantisation per row */
         p->scratch_bytes += (own_x ? al4(in * np) : 0) + al4(out * 8U);
+        step_x += own_x ? al4(in * np) : 0; /* the input copy is per step; req is a constant */
         if (lp->kinds & EPT_KIND_LORA) {
             /* no stored int8 views: the forward derives them from the masters (ept_v8) */
             lp->master_bytes += al4(2U * r * in) + al4(2U * out * r);
@@ -320,8 +321,9 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
     p->gh_dim = (int32_t)ghdim;
     p->prompt_dim = (int32_t)pdim;
     /* probs, dacc (int32), d16, dx16 (prompt only), gh16 */
-    p->scratch_bytes += al4((uint32_t)p->classes) + al4(4U * (uint32_t)maxdim) +
-                        al4(2U * (uint32_t)maxdim) + al4(2U * pdim) + al4(2U * ghdim);
+    const uint32_t vec = al4((uint32_t)p->classes) + al4(4U * (uint32_t)maxdim) +
+                         al4(2U * (uint32_t)maxdim) + al4(2U * pdim) + al4(2U * ghdim);
+    p->scratch_bytes += vec;
     {
         uint32_t keep_hsum = 0;
         const uint32_t rc_act = rc_buf[0] + rc_buf[1] + rc_h8 + rc_hacc;
@@ -330,6 +332,10 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
                                 p->optim_bytes + p->ewc_bytes + p->scratch_bytes + 64U;
         p->train_bytes_keep = common + keep_hsum + keep_act;
         p->train_bytes_recompute = common + rc_act;
+        /* per-step scratch (ept_init carves it as one block): written and read within one
+         * call; masters, momentum, EWC, requantisation constants and the state persist */
+        p->step_bytes_keep = step_x + vec + keep_hsum + keep_act;
+        p->step_bytes_recompute = step_x + vec + rc_act;
         p->recompute = cfg->recompute == EPT_RECOMPUTE_ON ||
                        (cfg->recompute == EPT_RECOMPUTE_AUTO && p->train_bytes_recompute < p->train_bytes_keep);
         if (p->recompute) {
@@ -340,6 +346,7 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         } else {
             p->scratch_bytes += keep_act;
         }
+        p->step_bytes = p->recompute ? p->step_bytes_recompute : p->step_bytes_keep;
     }
     p->train_bytes = p->state_bytes + p->adapter_bytes + p->master_bytes + p->grad_bytes +
                      p->optim_bytes + p->ewc_bytes + p->scratch_bytes + 64U;

@@ -220,6 +220,14 @@ static ep_status parse_term(ept_config *cfg, span t, char *err, size_t n)
             return EP_ERR_ARG;
         }
         return EP_OK;
+    } else if (span_eq(kind, "scratch")) {
+        if (span_eq(rest, "shared")) cfg->scratch = EPT_SCRATCH_SHARED;
+        else if (span_eq(rest, "separate")) cfg->scratch = EPT_SCRATCH_SEPARATE;
+        else {
+            span_err(err, n, "scratch must be shared or separate: ", rest);
+            return EP_ERR_ARG;
+        }
+        return EP_OK;
     } else if (!span_eq(kind, "sgd") && !span_eq(kind, "ewc") && !span_eq(kind, "dp")) {
         span_err(err, n, "unknown adapter kind: ", kind);
         return EP_ERR_ARG;

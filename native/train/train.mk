@@ -36,7 +36,12 @@ $(BUILD)/bin/ept-state-check: native/cross/state_check.c $(ENGINE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) $(ENGINE_INC) -o $@ $< $(ENGINE_LIB) -lm
 
+# DP noise sampler debug driver (host only): raw Q16 samples for host-tests/train/gauss.test.ts
+$(BUILD)/bin/ept-gauss-dump: tools/gauss/gauss_dump.c $(ENGINE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(ENGINE_INC) -Inative/train -o $@ $< $(ENGINE_LIB) -lm
+
 .PHONY: train-cross
 train-cross: $(BUILD)/bin/ept-cross-host $(CROSS_OUT)/ept-cross-m4.elf $(CROSS_OUT)/ept-cross-rv32.elf
 
-ALL_TARGETS += $(BUILD)/bin/ept-state-check $(BUILD)/bin/ept-cross-host $(CROSS_OUT)/ept-cross-m4.elf $(CROSS_OUT)/ept-cross-rv32.elf
+ALL_TARGETS += $(BUILD)/bin/ept-state-check $(BUILD)/bin/ept-gauss-dump $(BUILD)/bin/ept-cross-host $(CROSS_OUT)/ept-cross-m4.elf $(CROSS_OUT)/ept-cross-rv32.elf

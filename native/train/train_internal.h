@@ -99,7 +99,17 @@ struct ept_trainer {
     const int8_t *latent;        /* this step's latent (the only activation kept) */
     int32_t live;                /* highest layer whose output is valid in its buffer */
     int32_t dacc_live;           /* 1 while dacc holds a gradient: the forward may not borrow it */
+    /* lent per-step scratch (ept_init_scratch), or 0 / 0: a latent inside it would be
+     * overwritten by the forward that reads it, so calls refuse one */
+    uintptr_t scr_lo, scr_hi;
 };
+
+/* 1 when [p, p + n) shares bytes with the trainer's lent scratch. */
+static inline int ept_in_scratch(const struct ept_trainer *t, const void *p, uint32_t n)
+{
+    const uintptr_t a = (uintptr_t)p;
+    return t->scr_hi > t->scr_lo && a < t->scr_hi && t->scr_lo < a + n;
+}
 
 /* STE mask of one output (backward.c): at a fused activation's clamp the slope is zero (ReLU:
  * from the sign of the int32 pre-activation, so units that round to zero stay alive); at plain

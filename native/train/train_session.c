@@ -19,6 +19,12 @@ static void engine_cfg(const ept_plan_info *tp, int32_t *keep, ep_session_config
     sc->keep_count = 1;
 }
 
+/* Plans the engine with the latent kept, then moves the trainer's per-step scratch into the
+ * engine's dead activation span when it fits there. Safe because nothing in that scratch
+ * survives a trainer call, the trainer never runs the engine, ept_session_latent runs the
+ * frozen prefix only between trainer calls (it overwrites the span, never the kept latent),
+ * and the latent the trainer reads is outside the span. The span does not depend on
+ * train_bytes (the trainer region follows the inference arena), so one re-plan suffices. */
 ep_status ept_session_plan(const ep_model *model, const ept_config *cfg, ept_plan_info *tp,
                            ep_plan_info *ep, char *err, size_t err_size)
 {
@@ -29,15 +35,28 @@ ep_status ept_session_plan(const ep_model *model, const ept_config *cfg, ept_pla
     st = ept_plan(model, cfg, tp, err, err_size);
     if (st != EP_OK) return st;
     engine_cfg(tp, &keep, &sc);
-    return ep_plan(model, &sc, ep, err, err_size);
+    st = ep_plan(model, &sc, ep, err, err_size);
+    if (st != EP_OK || cfg->scratch == EPT_SCRATCH_SEPARATE || tp->step_bytes == 0 ||
+        ep->dead_bytes < tp->step_bytes) {
+        return st;
+    }
+    tp->overlap_bytes = tp->step_bytes;
+    tp->train_bytes -= tp->step_bytes;
+    /* the alternative (keep / recompute) figures as this placement would give them */
+    if (ep->dead_bytes >= tp->step_bytes_keep) tp->train_bytes_keep -= tp->step_bytes_keep;
+    if (ep->dead_bytes >= tp->step_bytes_recompute) tp->train_bytes_recompute -= tp->step_bytes_recompute;
+    sc.train_bytes = tp->train_bytes;
+    st = ep_plan(model, &sc, ep, err, err_size);
+    if (st == EP_OK && ep->dead_bytes < tp->overlap_bytes) return EP_ERR_STATE; /* span moved */
+    return st;
 }
 
 ep_status ept_session_init(ept_session *s, const ep_model *model, const ept_config *cfg,
                            void *arena, size_t arena_size, char *err, size_t err_size)
 {
     ep_session_config sc;
-    void *buf = NULL;
-    uint32_t sz = 0;
+    void *buf = NULL, *dead = NULL;
+    uint32_t sz = 0, dz = 0;
     ep_status st;
     if (s == NULL || model == NULL || cfg == NULL || arena == NULL) return EP_ERR_ARG;
     memset(s, 0, sizeof *s);
@@ -52,7 +71,11 @@ ep_status ept_session_init(ept_session *s, const ep_model *model, const ept_conf
     if (st != EP_OK) return st;
     st = ep_session_train_area(&s->session, &buf, &sz);
     if (st != EP_OK) return st;
-    return ept_init(&s->trainer, model, cfg, buf, sz, err, err_size);
+    if (s->plan.overlap_bytes == 0) return ept_init(&s->trainer, model, cfg, buf, sz, err, err_size);
+    st = ep_session_dead_area(&s->session, &dead, &dz);
+    if (st != EP_OK) return st;
+    if (dead == NULL || dz < s->plan.overlap_bytes) return EP_ERR_STATE; /* plan and layout disagree */
+    return ept_init_scratch(&s->trainer, model, cfg, buf, sz, dead, dz, err, err_size);
 }
 
 ep_status ept_session_latent(ept_session *s, const int8_t *input, uint32_t input_bytes,

@@ -70,7 +70,8 @@ static ept_tensor *new_tensor(ept_trainer *t, carver *c, int32_t kind, int32_t l
     return c->p == NULL ? NULL : T;
 }
 
-static ep_status carve_layers(ept_trainer *t, carver *c, const ept_plan_info *p)
+/* c: persistent blocks; s: per-step scratch (the same carver when it is not separate) */
+static ep_status carve_layers(ept_trainer *t, carver *c, carver *s, const ept_plan_info *p)
 {
     const int32_t r = t->cfg.rank;
     int8_t *act[2] = {NULL, NULL}, *h8 = NULL;
@@ -85,13 +86,13 @@ static ep_status carve_layers(ept_trainer *t, carver *c, const ept_plan_info *p)
             buf[l & 1] = y > buf[l & 1] ? y : buf[l & 1];
             if (lp->kinds & EPT_KIND_LORA) nh = (uint32_t)r * (uint32_t)lp->positions > nh ? (uint32_t)r * (uint32_t)lp->positions : nh;
         }
-        act[0] = (int8_t *)take(c, buf[0]);
-        act[1] = buf[1] != 0 ? (int8_t *)take(c, buf[1]) : NULL;
+        act[0] = (int8_t *)take(s, buf[0]);
+        act[1] = buf[1] != 0 ? (int8_t *)take(s, buf[1]) : NULL;
         if (nh != 0) {
-            h8 = (int8_t *)take(c, nh);
-            hacc = (int32_t *)take(c, 4U * nh);
+            h8 = (int8_t *)take(s, nh);
+            hacc = (int32_t *)take(s, 4U * nh);
         }
-        if (c->p == NULL) return EP_ERR_ARENA;
+        if (s->p == NULL) return EP_ERR_ARENA;
     }
     for (int32_t l = 0; l < t->nl; ++l) {
         const ept_layer_plan *lp = &p->layers[l];
@@ -106,24 +107,24 @@ static ep_status carve_layers(ept_trainer *t, carver *c, const ept_plan_info *p)
         if (L->type == EPT_LAYER_AVGPOOL) {
             /* frozen global pool: only its output */
             L->pool_count = L->pos;
-            L->y = t->rc ? act[l & 1] : (int8_t *)take(c, (uint32_t)L->out);
-            if (c->p == NULL) return EP_ERR_ARENA;
+            L->y = t->rc ? act[l & 1] : (int8_t *)take(s, (uint32_t)L->out);
+            if (s->p == NULL) return EP_ERR_ARENA;
             continue;
         }
         const uint32_t np = (uint32_t)L->pos;
-        L->y = t->rc ? act[l & 1] : (int8_t *)take(c, (uint32_t)L->out * np);
-        L->neg = t->rc ? NULL : (uint8_t *)take(c, (uint32_t)L->out * np);
+        L->y = t->rc ? act[l & 1] : (int8_t *)take(s, (uint32_t)L->out * np);
+        L->neg = t->rc ? NULL : (uint8_t *)take(s, (uint32_t)L->out * np);
         L->req = (ept_mult *)take(c, 8U * (uint32_t)L->out);
         /* per-tensor weights: no ratios (layer_frozen leaves wratio NULL) */
         L->wratio = ept_per_channel(t->model, L->op_index) ? (ept_mult *)take(c, 8U * (uint32_t)L->out) : NULL;
         if (lp->kinds & EPT_KIND_PROMPT) {
-            L->xbuf = (int8_t *)take(c, (uint32_t)L->in * np);
+            L->xbuf = (int8_t *)take(s, (uint32_t)L->in * np);
         }
         if (lp->kinds & EPT_KIND_LORA) {
             L->rank = r;
             L->sh_h = -1; /* calibrated on the first forward */
-            L->h8 = t->rc ? h8 : (int8_t *)take(c, (uint32_t)r * np);
-            L->hacc = t->rc ? hacc : (int32_t *)take(c, 4U * (uint32_t)r * np);
+            L->h8 = t->rc ? h8 : (int8_t *)take(s, (uint32_t)r * np);
+            L->hacc = t->rc ? hacc : (int32_t *)take(s, 4U * (uint32_t)r * np);
             L->side = (ept_mult *)take(c, 8U * (uint32_t)L->out);
             if (new_tensor(t, c, EPT_T_A, l, r, L->in, &L->ta) == NULL ||
                 new_tensor(t, c, EPT_T_B, l, L->out, r, &L->tb) == NULL) {
@@ -143,7 +144,7 @@ static ep_status carve_layers(ept_trainer *t, carver *c, const ept_plan_info *p)
                 return EP_ERR_ARENA;
             }
         }
-        if (c->p == NULL) {
+        if (c->p == NULL || s->p == NULL) {
             return EP_ERR_ARENA;
         }
     }
@@ -165,8 +166,16 @@ void ept_init_lora_a(ept_trainer *t, ept_tensor *A, int32_t tidx)
 ep_status ept_init(ept_trainer **out, const ep_model *model, const ept_config *cfg, void *buf,
                    size_t bytes, char *err, size_t err_size)
 {
+    return ept_init_scratch(out, model, cfg, buf, bytes, NULL, 0, err, err_size);
+}
+
+ep_status ept_init_scratch(ept_trainer **out, const ep_model *model, const ept_config *cfg,
+                           void *buf, size_t bytes, void *scratch, size_t scratch_bytes,
+                           char *err, size_t err_size)
+{
     ept_plan_info p;
-    carver c;
+    carver c, sc;
+    carver *s = scratch != NULL ? &sc : &c;
     ept_trainer *t;
     ep_status st;
     if (out == NULL || model == NULL || cfg == NULL || buf == NULL) {
@@ -177,12 +186,27 @@ ep_status ept_init(ept_trainer **out, const ep_model *model, const ept_config *c
     if (st != EP_OK) {
         return st;
     }
-    if (bytes < p.train_bytes) {
+    if (scratch != NULL) {
+        /* the persistent blocks must not share bytes with scratch the caller lends out */
+        const uintptr_t b0 = (uintptr_t)buf, s0 = (uintptr_t)scratch;
+        if (b0 < s0 + scratch_bytes && s0 < b0 + bytes) {
+            ept_err(err, err_size, "trainer scratch overlaps its arena", NULL);
+            return EP_ERR_ARG;
+        }
+        if (scratch_bytes < p.step_bytes || (s0 & 3U) != 0U) {
+            ept_err(err, err_size, "trainer scratch too small or unaligned", NULL);
+            return EP_ERR_ARENA;
+        }
+    }
+    if (bytes < p.train_bytes - (scratch != NULL ? p.step_bytes : 0U)) {
         ept_err(err, err_size, "trainer arena too small", NULL);
         return EP_ERR_ARENA;
     }
     c.p = (uint8_t *)buf;
     c.end = c.p + bytes;
+    sc.p = (uint8_t *)scratch;
+    /* no arithmetic on a NULL scratch pointer (undefined even with + 0) */
+    sc.end = scratch != NULL ? sc.p + scratch_bytes : NULL;
     /* 8-byte alignment for the state struct (doubles inside) */
     while (((uintptr_t)c.p & 7U) != 0U) ++c.p;
     t = (ept_trainer *)take(&c, (uint32_t)sizeof(ept_trainer));
@@ -209,20 +233,24 @@ ep_status ept_init(ept_trainer **out, const ep_model *model, const ept_config *c
     t->classes = p.classes;
     t->param_count = p.param_count;
     t->rc = p.recompute;
-    st = carve_layers(t, &c, &p);
+    if (scratch != NULL) {
+        t->scr_lo = (uintptr_t)scratch;
+        t->scr_hi = (uintptr_t)scratch + scratch_bytes;
+    }
+    st = carve_layers(t, &c, s, &p);
     if (st != EP_OK) {
         ept_err(err, err_size, "trainer arena too small", NULL);
         return st;
     }
     {
         const int32_t maxdim = p.grad_dim;
-        t->probs = (int8_t *)take(&c, (uint32_t)t->classes);
-        t->dacc = (int32_t *)take(&c, 4U * (uint32_t)maxdim);
+        t->probs = (int8_t *)take(s, (uint32_t)t->classes);
+        t->dacc = (int32_t *)take(s, 4U * (uint32_t)maxdim);
         t->grad_dim = maxdim;
-        t->d16 = (int16_t *)take(&c, 2U * (uint32_t)maxdim);
-        t->dx16 = (int16_t *)take(&c, 2U * (uint32_t)p.prompt_dim);
-        t->gh16 = (int16_t *)take(&c, 2U * (uint32_t)p.gh_dim);
-        if (c.p == NULL) {
+        t->d16 = (int16_t *)take(s, 2U * (uint32_t)maxdim);
+        t->dx16 = (int16_t *)take(s, 2U * (uint32_t)p.prompt_dim);
+        t->gh16 = (int16_t *)take(s, 2U * (uint32_t)p.gh_dim);
+        if (c.p == NULL || s->p == NULL) {
             ept_err(err, err_size, "trainer arena too small", NULL);
             return EP_ERR_ARENA;
         }
