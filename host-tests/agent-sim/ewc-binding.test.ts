@@ -40,12 +40,7 @@ function boundary(e) {
 `;
 
 function run(fx: Fixture, name: string, body: string): Record<string, unknown> {
-  fx.write(name, HEADER + body);
-  const r = fx.run(["--board", "boards/sim.json", "--", fx.path(name)]);
-  assert.equal(r.status, 0, r.stderr);
-  const line = r.stdout.split("\n").find((l) => l.startsWith("RESULT "));
-  assert.ok(line, r.stdout);
-  return JSON.parse(line.slice(7)) as Record<string, unknown>;
+  return fx.runResult(name, HEADER + body);
 }
 
 describe("EWC state, reset and rates through native/xs/engine", function () {

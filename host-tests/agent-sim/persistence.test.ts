@@ -235,12 +235,7 @@ describe("checkpoint of the committed state across a restart (simulator)", funct
   afterEach(() => fx.remove());
 
   it("a restarted run's next step equals the uninterrupted run's; stale or mismatched checkpoints are not used", () => {
-    fx.write("restart.js", RESTART);
-    const run = fx.run(["--board", "boards/sim.json", "--", fx.path("restart.js")]);
-    assert.equal(run.status, 0, run.stderr);
-    const line = run.stdout.split("\n").find((l) => l.startsWith("RESULT "));
-    assert.ok(line, run.stdout);
-    const r = JSON.parse(line.slice(7)) as Record<string, unknown>;
+    const r = fx.runResult("restart.js", RESTART);
     assert.deepEqual(r["rounds"], [true, true, false]);
     assert.equal(r["version"], 2);
     assert.equal(r["imported"], true);

@@ -1,4 +1,5 @@
 // Runs build/bin/edge-peft-sim on small JS apps written to a temporary directory.
+import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -47,6 +48,19 @@ export class Fixture {
     const start = Date.now();
     const r = spawnSync(simBinary, args, { cwd: repoRoot, encoding: "utf8", timeout: 60000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - start };
+  }
+
+  /**
+   * Writes an app, runs it on boards/sim.json, asserts a clean exit and returns the JSON the app
+   * printed on its `RESULT ` line (the convention of the agent-sim tests).
+   */
+  runResult(name: string, text: string): Record<string, unknown> {
+    this.write(name, text);
+    const r = this.run(["--board", "boards/sim.json", "--", this.path(name)]);
+    assert.equal(r.status, 0, r.stderr);
+    const line = r.stdout.split("\n").find((l) => l.startsWith("RESULT "));
+    assert.ok(line, r.stdout);
+    return JSON.parse(line.slice(7)) as Record<string, unknown>;
   }
 
   remove(): void {
