@@ -11,10 +11,15 @@ import { runAdaptation, type AdaptData, type AdaptSummary } from "./adapt-run.js
 import type { AgentOptions } from "./adapt-agent.js";
 // Kept apart from firmware/main.ts so the capture-only pipeline does not load the agent.
 
-/** Size and CRC-32 of an EWC image or checkpoint as logged, so a restart's state can be matched to a save. */
+/**
+ * Size and CRC-32 of an EWC image or checkpoint as logged, so a restart's state can be matched to
+ * a save. Both images end in a CRC-32 of what precedes it, and a CRC over data plus its own CRC is
+ * the same residue for every image: the CRC is taken over the body only (without the trailer).
+ */
 function digest(ports: Ports, state: ArrayBuffer | Uint8Array): string {
   const bytes = state instanceof Uint8Array ? state : new Uint8Array(state);
-  return `bytes=${bytes.length} crc=${(ports.checksum.crc32(bytes) >>> 0).toString(16)}`;
+  const body = bytes.subarray(0, Math.max(0, bytes.length - 4));
+  return `bytes=${bytes.length} body-crc=${(ports.checksum.crc32(body) >>> 0).toString(16)}`;
 }
 
 /** The adaptation app's inputs beyond the ports (engine and data opened by the target). */

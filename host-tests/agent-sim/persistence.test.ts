@@ -31,7 +31,7 @@ function saved(out: string): { replay?: [number, number]; ewc?: number; adapter:
   for (const l of out.split("\n")) {
     let m = /^agent: saved replay=(\d+)@(\d+)$/.exec(l);
     if (m) replay = [Number(m[1]), Number(m[2])];
-    m = /^agent: saved ewc task \d+@(\d+) bytes=(\d+) crc=([0-9a-f]+)$/.exec(l);
+    m = /^agent: saved ewc task \d+@(\d+) bytes=(\d+) body-crc=([0-9a-f]+)$/.exec(l);
     if (m) { ewc = Number(m[1]); image = { bytes: Number(m[2]), crc: m[3]! }; }
     m = /adapters\.version=(\d+)/.exec(l);
     if (m) adapter = Number(m[1]);
@@ -41,7 +41,7 @@ function saved(out: string): { replay?: [number, number]; ewc?: number; adapter:
 
 /** The EWC image a restarted app imported (read back from the engine), if it says so. */
 function restoredImage(out: string): EwcImage | undefined {
-  const m = /^agent: restored ewc task \d+ samples=\d+ bytes=(\d+) crc=([0-9a-f]+)$/m.exec(out);
+  const m = /^agent: restored ewc task \d+ samples=\d+ bytes=(\d+) body-crc=([0-9a-f]+)$/m.exec(out);
   return m ? { bytes: Number(m[1]), crc: m[2]! } : undefined;
 }
 
@@ -96,7 +96,7 @@ describe("agent state persisted in the simulator's flash", function () {
     assert.doesNotMatch(second.stdout, /agent: task start/, "no second task boundary");
     // The trainer's full-precision state of the last commit came back (exported again after
     // the import: the bytes saved with that commit).
-    const ck = [...first.stdout.matchAll(/^agent: saved checkpoint v(\d+) (bytes=\d+ crc=[0-9a-f]+)$/gm)].at(-1);
+    const ck = [...first.stdout.matchAll(/^agent: saved checkpoint v(\d+) (bytes=\d+ body-crc=[0-9a-f]+)$/gm)].at(-1);
     assert.ok(ck && Number(ck[1]) === s.adapter, first.stdout);
     assert.match(second.stdout, new RegExp(`^agent: restored checkpoint v${ck[1]} ${ck[2]}$`, "m"));
   });

@@ -25,6 +25,7 @@ describe('trainer run-time state calls', function () {
     ['ewc_roundtrip', 'exported + imported Fisher/anchor continue exactly like the original'],
     ['ewc_state_matters', 'without the imported EWC state the run differs'],
     ['ewc_crc_checked', 'a corrupted EWC blob is rejected'],
+    ['ewc_reserved_checked', 'a nonzero reserved byte (CRC resealed) is refused as "reserved byte 5", not as a version'],
     ['ckpt_resume_exact', 'checkpoint after N steps, import into a fresh trainer, M steps == N+M uninterrupted (momentum, DP)'],
     ['ckpt_adapter_not_enough', 'resuming from the EPAD adapter instead differs (the comparison can fail)'],
     ['ckpt_step0', 'a step-0 checkpoint (h shift uncalibrated) resets a trained trainer exactly'],

@@ -222,7 +222,8 @@ int cmd_train(int argc, char **argv)
         const size_t lrec = 1U + (size_t)cs.s.plan.latent_bytes;
         const size_t r = replay.bytes != NULL ? (first + s) % (replay.size / lrec) : (first + s) % nrec;
         const int32_t label = replay.bytes != NULL ? replay.bytes[r * lrec] : data.bytes[r * rec];
-        const int8_t *lat = (const int8_t *)replay.bytes + r * lrec + 1;
+        /* no pointer arithmetic on a NULL replay: ept_session_latent sets lat otherwise */
+        const int8_t *lat = replay.bytes != NULL ? (const int8_t *)replay.bytes + r * lrec + 1 : NULL;
         uint32_t n = (uint32_t)cs.s.plan.latent_bytes;
         ept_step_info info;
         ep_status st = replay.bytes != NULL ? EP_OK
