@@ -132,7 +132,7 @@ ep_status ept_ewc_import(ept_trainer *t, const uint8_t *buf, size_t size, char *
     }
     if (memcmp(buf, EWC_MAGIC, 4) != 0) return ept_errf(err, err_size, EP_ERR_MODEL, "ewc: bad magic (not an EPEW state)");
     if (buf[4] != EWC_VERSION) return ept_errf(err, err_size, EP_ERR_MODEL, "ewc: format version %u, this engine reads %u", (uint32_t)buf[4], EWC_VERSION);
-    if (buf[5] != 0U) return ept_errf(err, err_size, EP_ERR_MODEL, "ewc: reserved byte 5 is 0x%02x, must be zero", (uint32_t)buf[5]);
+    if (buf[5] != 0U) return ept_errf(err, err_size, EP_ERR_MODEL, "ewc: reserved byte 5 is %u, must be zero", (uint32_t)buf[5]);
     if (ept_crc32(buf, size - 4U) != get32(buf + size - 4U)) return ept_errf(err, err_size, EP_ERR_MODEL, "ewc: CRC-32 mismatch");
     if (buf[6] != (uint8_t)t->nt || get32(buf + 12) != t->param_count) {
         return ept_errf(err, err_size, EP_ERR_MODEL, "ewc: %u tensors / %u parameters, session has %u / %u", (uint32_t)buf[6],
