@@ -5,7 +5,8 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { demo, digits, runStatus, tmp, train } from './helpers.js';
+import { modelsDir } from '../support/paths.js';
+import { demo, digits, run, runStatus, speechSet, tmp, train } from './helpers.js';
 
 function withCrc(b: Buffer): Buffer {
   const c = Buffer.from(b);
@@ -52,5 +53,52 @@ describe('adapter refusals name the field (CLI)', function () {
     const cut = runStatus(['infer', digits, '--input', input, '--adapter', join(dir, 't.bin')]);
     assert.notEqual(cut.status, 0);
     assert.match(cut.stderr, /adapter: truncated: 520 < \d+ bytes/);
+  });
+
+  it('an adapter of another model says so: digits LoRA on micro_speech is not called truncated', function () {
+    const data = join(dir, 'speech.bin');
+    speechSet(data, 3, 8);
+    // same spec shape on both models: one LoRA layer and the last bias (micro_speech has one FC)
+    train([digits, '--data', demo('user_pool.bin'), '--adapter', 'lora:rank=4,alpha=4,layers=0+bias:layers=-1',
+      '--steps', '5', '--out', join(dir, 'one.bin')]);
+    const r = runStatus(['eval', join(modelsDir, 'micro_speech_quantized.tflite'), '--data', data, '--adapter', join(dir, 'one.bin')]);
+    assert.notEqual(r.status, 0);
+    // digits layer 0 has 64 inputs, micro_speech's FC has 4000 (the model's own shapes)
+    assert.match(r.stderr, /adapter: layer 0 LoRA A 4x64, session has 4x4000 \(another model\?\)/);
+    assert.doesNotMatch(r.stderr, /truncated/);
+  });
+});
+
+describe('train CLI numbers: decimal and exponent forms, ranges named', function () {
+  let dir = '';
+  before(function () { dir = tmp(); });
+  const sha = (lr: string): string => {
+    const out = run(['train', digits, '--data', demo('user_pool.bin'), '--adapter', 'bias:layers=-1', '--steps', '3',
+      '--seed', '1', '--lr', lr, '--out', join(dir, `lr${lr}.bin`)]);
+    const m = /sha256 ([0-9a-f]{64})/.exec(out);
+    assert.ok(m, out);
+    return m[1]!;
+  };
+  const refused = (opt: string, v: string): string => {
+    const r = runStatus(['train', digits, '--data', demo('user_pool.bin'), '--adapter', 'bias:layers=-1', '--steps', '1',
+      opt, v, '--out', join(dir, 'x.bin')]);
+    assert.notEqual(r.status, 0, `${opt} ${v} accepted`);
+    return r.stderr;
+  };
+
+  it('1e-3, 1E-3, 0.001 and 10e-4 train the same adapter; 2e-3 another', function () {
+    const ref = sha('0.001');
+    for (const f of ['1e-3', '1E-3', '10e-4', '0.1e-2', '.001']) assert.equal(sha(f), ref, f);
+    assert.notEqual(sha('2e-3'), ref);
+  });
+
+  it('out-of-range and malformed values name the allowed range', function () {
+    assert.match(refused('--lr', '1e-7'), /--lr: 1e-7 is out of range: allowed 0\.000001 to 1$/m);
+    assert.match(refused('--lr', '2'), /--lr: 2 is out of range: allowed 0\.000001 to 1$/m);
+    assert.match(refused('--lr', '0'), /--lr: 0 is out of range/);
+    assert.match(refused('--lr', '1e'), /--lr: not a non-negative number: 1e \(allowed 0\.000001 to 1\)/);
+    assert.match(refused('--lr', '-0.001'), /--lr: not a non-negative number/);
+    assert.match(refused('--momentum', '1'), /--momentum: 1 is out of range: allowed 0 to 0\.999999$/m);
+    assert.match(refused('--ewc', '1e-4'), /--ewc: 1e-4 is out of range: allowed 0 to 4294967\.295$/m);
   });
 });

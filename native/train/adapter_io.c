@@ -235,14 +235,21 @@ ep_status ept_import(ept_trainer *t, const uint8_t *buf, size_t size, char *err,
         for (int32_t i = 0; i < t->nt; ++i) {
             ept_tensor *T = &t->T[i];
             ept_layer *L = &t->L[T->layer];
-            if (at + REC + data_bytes(T) + 4U > size) {
+            /* the record's head first: a whole file (length and CRC already checked) whose
+             * records are shorter than this session's is another model's, not a truncated one */
+            if (at + REC + 4U > size) {
                 return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: truncated: %u < %u bytes at tensor %d",
-                                (uint32_t)size, (uint32_t)(at + REC + data_bytes(T) + 4U), i);
+                                (uint32_t)size, (uint32_t)(at + REC + 4U), i);
             }
             if (pass == 0) {
                 st = check_record(t, i, buf + at, err, err_size);
                 if (st != EP_OK) return st;
-            } else {
+            }
+            if (at + REC + data_bytes(T) + 4U > size) {
+                return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: truncated: %u < %u bytes at tensor %d",
+                                (uint32_t)size, (uint32_t)(at + REC + data_bytes(T) + 4U), i);
+            }
+            if (pass == 1) {
                 if (T->kind == EPT_T_A) L->sh_h = (int32_t)get32(buf + at + 8);
                 if (T->kind == EPT_T_BIAS) {
                     int32_t *m = (int32_t *)T->master;

@@ -44,41 +44,52 @@ static void span_err(char *err, size_t n, const char *what, span s)
     ept_err(err, n, what, tmp);
 }
 
-/* Decimal with optional fraction: "12", "0.05", "1e-3" is not accepted (say 0.001). */
+/* Non-negative decimal in the usual forms: "12", "0.05", ".5", "1e-3", "2.5E+2", read exactly
+ * (no floating point) into units of 10^-decimals. Digits below that resolution are dropped, but
+ * a nonzero value that would become 0 is refused (lr 1e-7 is not lr 0). */
 static ep_status parse_fixed_span(span s, uint32_t decimals, uint32_t *out)
 {
     uint64_t v = 0;
-    uint32_t frac = 0;
-    int seen_dot = 0, digits = 0;
-    for (const char *c = s.p; c < s.end; ++c) {
+    int32_t shift = (int32_t)decimals, exp10 = 0;
+    int seen_dot = 0, digits = 0, nonzero = 0;
+    const char *c = s.p;
+    for (; c < s.end && *c != 'e' && *c != 'E'; ++c) {
         if (*c == '.' && !seen_dot) {
             seen_dot = 1;
             continue;
         }
-        if (*c < '0' || *c > '9') {
-            return EP_ERR_ARG;
-        }
+        if (*c < '0' || *c > '9') return EP_ERR_ARG;
         ++digits;
-        if (seen_dot) {
-            if (frac >= decimals) {
-                continue; /* extra precision is truncated */
-            }
-            ++frac;
-        }
-        v = v * 10U + (uint64_t)(*c - '0');
-        if (v > 0xFFFFFFFFULL) {
-            return EP_ERR_ARG;
+        if (*c != '0') nonzero = 1;
+        if (seen_dot) --shift;
+        /* leading zeros never overflow; past 19 significant digits the rest is below any
+         * resolution a caller asks for, so it only decides "nonzero" */
+        if (v <= (UINT64_MAX - 9U) / 10U) {
+            v = v * 10U + (uint64_t)(*c - '0');
+        } else {
+            ++shift;
         }
     }
-    if (digits == 0) {
-        return EP_ERR_ARG;
+    if (digits == 0) return EP_ERR_ARG;
+    if (c < s.end) { /* exponent */
+        int neg = 0, ed = 0;
+        ++c;
+        if (c < s.end && (*c == '+' || *c == '-')) neg = *c++ == '-';
+        for (; c < s.end; ++c) {
+            if (*c < '0' || *c > '9') return EP_ERR_ARG;
+            if (exp10 < 1000) exp10 = exp10 * 10 + (*c - '0');
+            ++ed;
+        }
+        if (ed == 0) return EP_ERR_ARG;
+        exp10 = neg ? -exp10 : exp10;
     }
-    for (; frac < decimals; ++frac) {
+    shift += exp10;
+    for (; shift > 0 && v != 0; --shift) {
+        if (v > 0xFFFFFFFFULL) return EP_ERR_ARG;
         v *= 10U;
-        if (v > 0xFFFFFFFFULL) {
-            return EP_ERR_ARG;
-        }
     }
+    for (; shift < 0 && v != 0; ++shift) v /= 10U; /* below the resolution: truncated */
+    if (v > 0xFFFFFFFFULL || (v == 0 && nonzero)) return EP_ERR_ARG;
     *out = (uint32_t)v;
     return EP_OK;
 }

@@ -22,15 +22,43 @@ static int usage(void)
     return 2;
 }
 
-static int fixed_opt(int argc, char **argv, const char *name, uint32_t decimals, uint32_t *out)
+/* units of 10^-decimals as the shortest decimal ("0.000001", "1", "0.999999") */
+static void fixed_str(uint32_t v, uint32_t decimals, char *buf, size_t n)
+{
+    uint32_t scale = 1, d = decimals;
+    for (uint32_t i = 0; i < decimals; ++i) scale *= 10U;
+    uint32_t frac = v % scale;
+    while (d > 0 && frac % 10U == 0U) {
+        frac /= 10U;
+        --d;
+    }
+    if (d == 0) snprintf(buf, n, "%u", v / scale);
+    else snprintf(buf, n, "%u.%0*u", v / scale, (int)d, frac);
+}
+
+/* `name X` in units of 10^-decimals within [lo, hi]; X in the usual decimal or exponent forms
+ * (0.001, 1e-3). Out of range or below the resolution: the message gives the allowed range. */
+static int fixed_opt(int argc, char **argv, const char *name, uint32_t decimals, uint32_t lo, uint32_t hi,
+                     uint32_t *out)
 {
     const char *v = ept_cli_opt(argc, argv, name);
+    char *end = NULL, a[24], b[24];
+    uint32_t u = 0;
     if (v == NULL) return 0;
-    if (ept_parse_fixed(v, decimals, out) != EP_OK) {
-        fprintf(stderr, "edge-peft: %s: not a non-negative decimal: %s\n", name, v);
-        return 1;
+    fixed_str(lo, decimals, a, sizeof a);
+    fixed_str(hi, decimals, b, sizeof b);
+    if (ept_parse_fixed(v, decimals, &u) == EP_OK && u >= lo && u <= hi) {
+        *out = u;
+        return 0;
     }
-    return 0;
+    /* tell "not a number" from "a number out of range" (strtod only for the message) */
+    const double d = strtod(v, &end);
+    if (end == v || *end != '\0' || !(d >= 0.0)) {
+        fprintf(stderr, "edge-peft: %s: not a non-negative number: %s (allowed %s to %s)\n", name, v, a, b);
+    } else {
+        fprintf(stderr, "edge-peft: %s: %s is out of range: allowed %s to %s\n", name, v, a, b);
+    }
+    return 1;
 }
 
 static int config_from_args(int argc, char **argv, ept_config *cfg)
@@ -42,15 +70,14 @@ static int config_from_args(int argc, char **argv, ept_config *cfg)
         fprintf(stderr, "edge-peft: --adapter: %s\n", spec == NULL ? "missing" : err);
         return 1;
     }
-    if (fixed_opt(argc, argv, "--seed", 0, &cfg->seed) || fixed_opt(argc, argv, "--lr", 6, &cfg->lr_u) ||
-        fixed_opt(argc, argv, "--momentum", 6, &cfg->momentum_u) ||
-        fixed_opt(argc, argv, "--ewc", 3, &cfg->ewc_lambda_m) ||
-        fixed_opt(argc, argv, "--dp-clip", 6, &cfg->dp_clip_u) ||
-        fixed_opt(argc, argv, "--dp-sigma", 6, &cfg->dp_sigma_u)) {
-        return 1;
-    }
-    if (cfg->momentum_u >= 1000000U) {
-        fprintf(stderr, "edge-peft: --momentum must be below 1\n");
+    /* lr in millionths (0.000001..1), momentum below 1, EWC lambda in thousandths (0: off),
+     * DP clip / sigma in millionths (0: off) */
+    if (fixed_opt(argc, argv, "--seed", 0, 0, UINT32_MAX, &cfg->seed) ||
+        fixed_opt(argc, argv, "--lr", 6, 1, 1000000U, &cfg->lr_u) ||
+        fixed_opt(argc, argv, "--momentum", 6, 0, 999999U, &cfg->momentum_u) ||
+        fixed_opt(argc, argv, "--ewc", 3, 0, UINT32_MAX, &cfg->ewc_lambda_m) ||
+        fixed_opt(argc, argv, "--dp-clip", 6, 0, UINT32_MAX, &cfg->dp_clip_u) ||
+        fixed_opt(argc, argv, "--dp-sigma", 6, 0, UINT32_MAX, &cfg->dp_sigma_u)) {
         return 1;
     }
     return 0;
