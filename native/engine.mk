@@ -34,7 +34,7 @@ $(ENGINE_LIB): $(ENGINE_HOST_OBJS)
 
 $(CLI_BIN): $(CLI_OBJS) $(ENGINE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -o $@ $(CLI_OBJS) $(ENGINE_LIB) -lm
+	$(CC) $(HOST_CFLAGS) -o $@ $(CLI_OBJS) $(ENGINE_LIB) -lmbedcrypto -lm
 
 .PHONY: engine engine-arm engine-rv32
 engine: $(ENGINE_LIB) $(CLI_BIN)

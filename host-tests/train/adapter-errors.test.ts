@@ -5,7 +5,9 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { modelsDir } from '../support/paths.js';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { modelsDir, python, repoRoot } from '../support/paths.js';
 import { demo, digits, run, runStatus, speechSet, tmp, train } from './helpers.js';
 
 function withCrc(b: Buffer): Buffer {
@@ -36,7 +38,7 @@ describe('adapter refusals name the field (CLI)', function () {
     const flipped = Buffer.from(good); flipped[100] = flipped[100]! ^ 1;
     assert.match(evalWith('c.bin', flipped), /adapter: CRC-32 mismatch/);
     // the review's crafted adapter: the first record (LoRA A) shift at byte 52 set huge, CRC fixed
-    const sh = Buffer.from(good); sh.writeInt32LE(0x7ffffff0, 44 + 8);
+    const sh = Buffer.from(good); sh.writeInt32LE(0x7ffffff0, 76 + 8);
     assert.match(evalWith('s.bin', withCrc(sh)), /adapter: layer 0 LoRA A shift 2147483632 outside -1\.\.31/);
     const count = Buffer.from(good); count.writeUInt16LE(200, 30);
     assert.match(evalWith('n.bin', withCrc(count)), /adapter: 200 tensor records in \d+ bytes/);
@@ -63,9 +65,55 @@ describe('adapter refusals name the field (CLI)', function () {
       '--steps', '5', '--out', join(dir, 'one.bin')]);
     const r = runStatus(['eval', join(modelsDir, 'micro_speech_quantized.tflite'), '--data', data, '--adapter', join(dir, 'one.bin')]);
     assert.notEqual(r.status, 0);
-    // digits layer 0 has 64 inputs, micro_speech's FC has 4000 (the model's own shapes)
-    assert.match(r.stderr, /adapter: layer 0 LoRA A 4x64, session has 4x4000 \(another model\?\)/);
+    // the identity is checked before any shape (the shapes also differ: 64 vs 4000 inputs)
+    assert.match(r.stderr, /adapter: base model SHA-256 [0-9a-f]{8}\.\.\., this session's model is [0-9a-f]{8}\.\.\. \(made for another model\)/);
     assert.doesNotMatch(r.stderr, /truncated/);
+  });
+});
+
+describe('base-model identity (SHA-256 of the model bytes) in adapters and checkpoints', function () {
+  let dir = '';
+  let neg = '';
+  before(function () {
+    dir = tmp();
+    // same shapes and scales, first-layer weights negated: only the identity can tell them apart
+    neg = join(dir, 'negated.tflite');
+    execFileSync(python, [join(repoRoot, 'tools', 'oracle', 'modeledit.py'), digits, '--negate-first-weights', '-o', neg]);
+    train([digits, '--data', demo('user_pool.bin'), '--adapter', 'lora:rank=4,alpha=4,layers=0+bias:layers=-1',
+      '--steps', '5', '--out', join(dir, 'a.bin'), '--checkpoint-out', join(dir, 'a.ck')]);
+  });
+
+  it('the adapter records the SHA-256 of its base model (Node crypto as the oracle)', function () {
+    const a = readFileSync(join(dir, 'a.bin'));
+    assert.equal(a.subarray(0, 4).toString(), 'EPAD');
+    assert.equal(a.readUInt16LE(4), 2);
+    assert.equal(a.subarray(44, 76).toString('hex'), createHash('sha256').update(readFileSync(digits)).digest('hex'));
+    const ck = readFileSync(join(dir, 'a.ck'));
+    assert.equal(ck.subarray(32, 64).toString('hex'), createHash('sha256').update(readFileSync(digits)).digest('hex'));
+  });
+
+  it('eval, infer and train --init / --resume on another model with the same shapes refuse it by name', function () {
+    const want = createHash('sha256').update(readFileSync(digits)).digest('hex').slice(0, 8);
+    const have = createHash('sha256').update(readFileSync(neg)).digest('hex').slice(0, 8);
+    const msg = new RegExp(`base model SHA-256 ${want}\\.\\.\\., this session's model is ${have}\\.\\.\\. \\(made for another model\\)`);
+    const e = runStatus(['eval', neg, '--data', demo('user_test.bin'), '--adapter', join(dir, 'a.bin')]);
+    assert.notEqual(e.status, 0);
+    assert.match(e.stderr, new RegExp('adapter: ' + msg.source));
+    const input = join(dir, 'in.bin');
+    writeFileSync(input, Buffer.alloc(64));
+    const i = runStatus(['infer', neg, '--input', input, '--adapter', join(dir, 'a.bin')]);
+    assert.notEqual(i.status, 0);
+    assert.match(i.stderr, msg);
+    const spec = ['--adapter', 'lora:rank=4,alpha=4,layers=0+bias:layers=-1', '--steps', '1', '--out', join(dir, 'x.bin')];
+    const t = runStatus(['train', neg, '--data', demo('user_pool.bin'), ...spec, '--init', join(dir, 'a.bin')]);
+    assert.notEqual(t.status, 0);
+    assert.match(t.stderr, msg);
+    const r = runStatus(['train', neg, '--data', demo('user_pool.bin'), ...spec, '--resume', join(dir, 'a.ck')]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, new RegExp('checkpoint: ' + msg.source));
+    // and the same files on their own model are accepted (the refusals above are the identity)
+    assert.equal(runStatus(['eval', digits, '--data', demo('user_test.bin'), '--adapter', join(dir, 'a.bin')]).status, 0);
+    assert.equal(runStatus(['train', digits, '--data', demo('user_pool.bin'), ...spec, '--resume', join(dir, 'a.ck')]).status, 0);
   });
 });
 

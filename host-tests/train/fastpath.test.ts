@@ -17,7 +17,7 @@ function referenceCli(dir: string): string {
   const out = join(dir, 'edge-peft-ref');
   const inc = ['native/include', 'native/kernels', 'native/model', 'native/plan', 'native/engine', 'native/train', 'tools/cli']
     .map((p) => `-I${join(repoRoot, p)}`);
-  execFileSync('cc', ['-std=c11', '-O1', '-ffp-contract=off', '-DEPT_FAST_UPDATE=0', ...inc, ...srcs, '-o', out, '-lm']);
+  execFileSync('cc', ['-std=c11', '-O1', '-ffp-contract=off', '-DEPT_FAST_UPDATE=0', ...inc, ...srcs, '-o', out, '-lmbedcrypto', '-lm']);
   return out;
 }
 

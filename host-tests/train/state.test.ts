@@ -25,6 +25,7 @@ describe('trainer run-time state calls', function () {
     ['ewc_roundtrip', 'exported + imported Fisher/anchor continue exactly like the original'],
     ['ewc_state_matters', 'without the imported EWC state the run differs'],
     ['ewc_crc_checked', 'a corrupted EWC blob is rejected'],
+    ['ewc_model_checked', 'an EWC image of another base model (SHA-256 differs, CRC resealed) is refused as such'],
     ['ewc_reserved_checked', 'a nonzero reserved byte (CRC resealed) is refused as "reserved byte 5", not as a version'],
     ['ckpt_resume_exact', 'checkpoint after N steps, import into a fresh trainer, M steps == N+M uninterrupted (momentum, DP)'],
     ['ckpt_adapter_not_enough', 'resuming from the EPAD adapter instead differs (the comparison can fail)'],
@@ -36,6 +37,7 @@ describe('trainer run-time state calls', function () {
     ['ckpt_refuse_version', 'an unknown version is refused'],
     ['ckpt_refuse_momentum', 'a checkpoint without momentum is refused by a momentum session'],
     ['ckpt_refuse_rank', 'a checkpoint of another rank is refused (parameter count named)'],
+    ['ckpt_refuse_model', 'a checkpoint of the same spec and seed for another base model is refused by its SHA-256'],
     ['ckpt_refuse_seed', 'a checkpoint of another seed is refused by the configuration hash'],
     ['ckpt_other_rate_ok', 'another learning rate is not another run: accepted'],
   ] as const) {

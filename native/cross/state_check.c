@@ -154,9 +154,9 @@ static void checkpoint_checks(const ep_model *m)
     ck_a[0] = 'X';
     refuse("magic", b, ck_a, n, "magic");
     ck_a[0] = 'E';
-    ck_a[4] = 2;
+    ck_a[4] = 3;
     refuse("version", b, ck_a, n, "version");
-    ck_a[4] = 1;
+    ck_a[4] = 2;
     a = mk(m, "lora:rank=4,alpha=8,layers=0..1+bias:layers=0..1+prompt:layers=0,len=16", 1000, arena_a);
     (void)ept_checkpoint_export(a, ck_a, sizeof ck_a, &n);
     refuse("momentum", b, ck_a, n, "momentum");
@@ -174,6 +174,13 @@ static void checkpoint_checks(const ep_model *m)
         (void)ept_init(&c, m, &cfg, arena_a, ARENA, err, sizeof err);
         (void)ept_checkpoint_export(c, ck_a, sizeof ck_a, &n);
         refuse("seed", b, ck_a, n, "configuration hash");
+        /* same spec and seed, another base model (its SHA-256): refused by the identity */
+        cfg.seed = 1;
+        cfg.model_sha256[0] = 0x5a;
+        (void)ept_init(&c, m, &cfg, arena_a, ARENA, err, sizeof err);
+        (void)ept_checkpoint_export(c, ck_a, sizeof ck_a, &n);
+        refuse("model", b, ck_a, n, "checkpoint: base model SHA-256 5a000000..., this session's model is 00000000... (made for another model)");
+        cfg.model_sha256[0] = 0;
         /* another rate is not another run: lr is not part of the hash */
         cfg.seed = 5;
         cfg.lr_u = 300;
@@ -269,6 +276,12 @@ int main(int argc, char **argv)
             char err[160];
             const ep_status st_r = ept_ewc_import(b, ewc, n, err, sizeof err);
             printf("ewc_reserved_checked %s %s\n", st_r == EP_ERR_MODEL && strstr(err, "reserved byte 5") != NULL ? "ok" : "FAIL", err);
+            /* an image of another base model (its SHA-256 at bytes 16..47), CRC resealed */
+            ewc[5] = 0;
+            ewc[16] ^= 0xa5;
+            put32(ewc + n - 4, crc32_bitwise(ewc, n - 4));
+            const ep_status st_m = ept_ewc_import(b, ewc, n, err, sizeof err);
+            printf("ewc_model_checked %s %s\n", st_m == EP_ERR_ARG && strstr(err, "ewc: base model SHA-256 a5000000") != NULL ? "ok" : "FAIL", err);
         }
     }
     checkpoint_checks(&m);

@@ -60,6 +60,10 @@ typedef struct {
     uint32_t dp_sigma_u;       /* DP-SGD noise multiplier x 1e6 */
     uint32_t recompute;        /* EPT_RECOMPUTE_*: activation recomputation (no numeric effect) */
     uint32_t scratch;          /* EPT_SCRATCH_*: where ept_session puts per-step scratch (no numeric effect) */
+    /* SHA-256 of the base model's bytes, computed by the caller's crypto library (the engine
+     * holds no cryptography). Adapters, EWC images and checkpoints record it and import refuses
+     * another; all zero = no identity given (then only zero-identity files import). */
+    uint8_t model_sha256[32];
 } ept_config;
 
 /* Per-step scratch (layer outputs, LoRA h, gradient vectors, probabilities) is dead between

@@ -7,7 +7,8 @@
 #include "model_internal.h" /* ep_format: stdio-free messages */
 #include "train_internal.h"
 
-#define HDR 44U
+#define HDR 76U
+#define EPAD_VERSION 2U
 #define REC 20U
 
 static void put16(uint8_t *p, uint32_t v)
@@ -68,22 +69,30 @@ ep_status ept_export(const ept_trainer *t, uint8_t *buf, size_t size, size_t *wr
     if (size < need) return EP_ERR_SIZE;
     memset(buf, 0, need);
     memcpy(buf, "EPAD", 4);
-    put16(buf + 4, 1U);
+    put16(buf + 4, EPAD_VERSION);
     put16(buf + 6, HDR);
     put32(buf + 8, t->cfg.kinds);
-    put16(buf + 12, t->cfg.rank);
-    put16(buf + 14, t->cfg.alpha);
-    put16(buf + 16, (uint16_t)t->cfg.lora_layers.first);
-    put16(buf + 18, (uint16_t)t->cfg.lora_layers.last);
-    put16(buf + 20, (uint16_t)t->cfg.bias_layers.first);
-    put16(buf + 22, (uint16_t)t->cfg.bias_layers.last);
-    put16(buf + 24, (uint16_t)t->cfg.prompt_layers.first);
-    put16(buf + 26, (uint16_t)t->cfg.prompt_layers.last);
-    put16(buf + 28, t->cfg.prompt_len);
+    /* fields of a kind the adapter does not have are written 0 (and must be 0 on import) */
+    if ((t->cfg.kinds & EPT_KIND_LORA) != 0) {
+        put16(buf + 12, t->cfg.rank);
+        put16(buf + 14, t->cfg.alpha);
+        put16(buf + 16, (uint16_t)t->cfg.lora_layers.first);
+        put16(buf + 18, (uint16_t)t->cfg.lora_layers.last);
+    }
+    if ((t->cfg.kinds & EPT_KIND_BIAS) != 0) {
+        put16(buf + 20, (uint16_t)t->cfg.bias_layers.first);
+        put16(buf + 22, (uint16_t)t->cfg.bias_layers.last);
+    }
+    if ((t->cfg.kinds & EPT_KIND_PROMPT) != 0) {
+        put16(buf + 24, (uint16_t)t->cfg.prompt_layers.first);
+        put16(buf + 26, (uint16_t)t->cfg.prompt_layers.last);
+        put16(buf + 28, t->cfg.prompt_len);
+    }
     put16(buf + 30, (uint32_t)t->nt);
     put32(buf + 32, t->cfg.seed);
     put32(buf + 36, t->step);
     put32(buf + 40, (uint32_t)need);
+    memcpy(buf + 44, t->cfg.model_sha256, 32);
     at = HDR;
     for (int32_t i = 0; i < t->nt; ++i) {
         const ept_tensor *T = &t->T[i];
@@ -125,6 +134,26 @@ ep_status ept_errf(char *err, size_t n, ep_status st, const char *fmt, ...)
     return st;
 }
 
+static void hex8(const uint8_t *id, char out[9])
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 4; ++i) {
+        out[2 * i] = digits[id[i] >> 4];
+        out[2 * i + 1] = digits[id[i] & 15U];
+    }
+    out[8] = '\0';
+}
+
+ep_status ept_check_model_id(const ept_trainer *t, const uint8_t *id, const char *what, char *err, size_t n)
+{
+    char a[9], b[9];
+    if (memcmp(id, t->cfg.model_sha256, 32) == 0) return EP_OK;
+    hex8(id, a);
+    hex8(t->cfg.model_sha256, b);
+    return ept_errf(err, n, EP_ERR_ARG, "%s: base model SHA-256 %s..., this session's model is %s... (made for another model)",
+                    what, a, b);
+}
+
 #define KNOWN_KINDS ((uint32_t)(EPT_KIND_LORA | EPT_KIND_BIAS | EPT_KIND_PROMPT))
 
 ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg, char *err, size_t err_size)
@@ -138,9 +167,10 @@ ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg, c
                         (uint32_t)size, (uint32_t)(HDR + 4U));
     }
     if (memcmp(buf, "EPAD", 4) != 0) return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: bad magic (not an EPAD file)");
-    if (get16(buf + 4) != 1U || get16(buf + 6) != HDR) {
-        return ept_errf(err, err_size, EP_ERR_UNSUPPORTED, "adapter: format version %u header %u, this engine reads 1 / %u",
-                        get16(buf + 4), get16(buf + 6), (uint32_t)HDR);
+    if (get16(buf + 4) != EPAD_VERSION || get16(buf + 6) != HDR) {
+        return ept_errf(err, err_size, EP_ERR_UNSUPPORTED, "adapter: format version %u header %u, this engine reads %u / %u%s",
+                        get16(buf + 4), get16(buf + 6), EPAD_VERSION, (uint32_t)HDR,
+                        get16(buf + 4) == 1U ? " (version 1 records no base model: re-train or re-export it)" : "");
     }
     len = get32(buf + 40);
     if (size > UINT32_MAX || len != (uint32_t)size) {
@@ -155,6 +185,11 @@ ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg, c
         return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: LoRA rank %u alpha %u outside 1..64 / >= 1",
                         get16(buf + 12), get16(buf + 14));
     }
+    if (((kinds & EPT_KIND_LORA) == 0 && (get32(buf + 12) != 0U || get32(buf + 16) != 0U)) ||
+        ((kinds & EPT_KIND_BIAS) == 0 && get32(buf + 20) != 0U) ||
+        ((kinds & EPT_KIND_PROMPT) == 0 && (get32(buf + 24) != 0U || get16(buf + 28) != 0U))) {
+        return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: fields of a kind it does not have (bytes 12..29) must be 0");
+    }
     count = get16(buf + 30);
     if (count == 0 || count > EPT_MAX_TENSORS || count * REC > size - HDR - 4U) {
         return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: %u tensor records in %u bytes (at most %u)",
@@ -162,16 +197,23 @@ ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg, c
     }
     ept_config_default(cfg);
     cfg->kinds = kinds;
-    cfg->rank = (uint16_t)get16(buf + 12);
-    cfg->alpha = (uint16_t)get16(buf + 14);
-    cfg->lora_layers.first = (int16_t)get16(buf + 16);
-    cfg->lora_layers.last = (int16_t)get16(buf + 18);
-    cfg->bias_layers.first = (int16_t)get16(buf + 20);
-    cfg->bias_layers.last = (int16_t)get16(buf + 22);
-    cfg->prompt_layers.first = (int16_t)get16(buf + 24);
-    cfg->prompt_layers.last = (int16_t)get16(buf + 26);
-    cfg->prompt_len = (uint16_t)get16(buf + 28);
+    if ((kinds & EPT_KIND_LORA) != 0) {
+        cfg->rank = (uint16_t)get16(buf + 12);
+        cfg->alpha = (uint16_t)get16(buf + 14);
+        cfg->lora_layers.first = (int16_t)get16(buf + 16);
+        cfg->lora_layers.last = (int16_t)get16(buf + 18);
+    }
+    if ((kinds & EPT_KIND_BIAS) != 0) {
+        cfg->bias_layers.first = (int16_t)get16(buf + 20);
+        cfg->bias_layers.last = (int16_t)get16(buf + 22);
+    }
+    if ((kinds & EPT_KIND_PROMPT) != 0) {
+        cfg->prompt_layers.first = (int16_t)get16(buf + 24);
+        cfg->prompt_layers.last = (int16_t)get16(buf + 26);
+        cfg->prompt_len = (uint16_t)get16(buf + 28);
+    }
     cfg->seed = get32(buf + 32);
+    memcpy(cfg->model_sha256, buf + 44, 32);
     return EP_OK;
 }
 
@@ -221,6 +263,8 @@ ep_status ept_import(ept_trainer *t, const uint8_t *buf, size_t size, char *err,
     ep_status st;
     if (t == NULL) return ept_errf(err, err_size, EP_ERR_ARG, "adapter: no trainer");
     st = ept_adapter_config(buf, size, &c, err, err_size);
+    if (st != EP_OK) return st;
+    st = ept_check_model_id(t, buf + 44, "adapter", err, err_size);
     if (st != EP_OK) return st;
     if (c.kinds != t->cfg.kinds) return ept_errf(err, err_size, EP_ERR_ARG, "adapter: kinds %u, session has kinds %u", c.kinds, t->cfg.kinds);
     if ((c.kinds & EPT_KIND_LORA) != 0 && (c.rank != t->cfg.rank || c.alpha != t->cfg.alpha)) {

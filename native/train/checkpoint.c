@@ -9,8 +9,8 @@
 #include "train_internal.h"
 
 #define CK_MAGIC "EPCK"
-#define CK_VERSION 1U
-#define CK_HEADER 32U
+#define CK_VERSION 2U
+#define CK_HEADER 64U /* 32 + base-model SHA-256 */
 #define CK_RECORD 16U
 #define CK_FLAG_MOMENTUM 1U
 
@@ -123,6 +123,7 @@ ep_status ept_checkpoint_export(const ept_trainer *t, uint8_t *buf, size_t size,
     put32(buf + 20, t->cfg.momentum_u != 0 ? CK_FLAG_MOMENTUM : 0U);
     put32(buf + 24, (uint32_t)need);
     put32(buf + 28, t->param_count);
+    memcpy(buf + 32, t->cfg.model_sha256, 32);
     for (int32_t i = 0; i < t->nt; ++i) {
         const ept_tensor *T = &t->T[i];
         const uint32_t eb = mbytes(T), data = al4(eb * (uint32_t)T->size);
@@ -167,6 +168,10 @@ ep_status ept_checkpoint_import(ept_trainer *t, const uint8_t *buf, size_t size,
                         (uint32_t)size, get32(buf + 24));
     }
     if (ept_crc32(buf, size - 4U) != get32(buf + size - 4U)) return ept_errf(err, err_size, EP_ERR_MODEL, "checkpoint: CRC-32 mismatch");
+    {
+        const ep_status st_id = ept_check_model_id(t, buf + 32, "checkpoint", err, err_size);
+        if (st_id != EP_OK) return st_id;
+    }
     if (get32(buf + 16) != (uint32_t)t->nt || get32(buf + 28) != t->param_count) {
         return ept_errf(err, err_size, EP_ERR_ARG, "checkpoint: %u tensors / %u parameters, session has %u / %u",
                         get32(buf + 16), get32(buf + 28), (uint32_t)t->nt, t->param_count);

@@ -350,6 +350,6 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
     }
     p->train_bytes = p->state_bytes + p->adapter_bytes + p->master_bytes + p->grad_bytes +
                      p->optim_bytes + p->ewc_bytes + p->scratch_bytes + 64U;
-    p->export_bytes += 44U + 4U; /* header + CRC-32 (docs/formats.md, Adapter) */
+    p->export_bytes += 76U + 4U; /* header (with the base-model SHA-256) + CRC-32 (docs/formats.md, Adapter) */
     return EP_OK;
 }

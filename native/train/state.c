@@ -6,8 +6,8 @@
 #include "train_internal.h"
 
 #define EWC_MAGIC "EPEW"
-#define EWC_VERSION 1U
-#define EWC_HEADER 16U
+#define EWC_VERSION 2U
+#define EWC_HEADER 48U /* 16 + base-model SHA-256 */
 #define EWC_RECORD 16U
 
 static void put32(uint8_t *p, uint32_t v)
@@ -88,6 +88,7 @@ ep_status ept_ewc_export(const ept_trainer *t, uint8_t *buf, size_t size, size_t
     buf[7] = (uint8_t)t->ewc_on;
     put32(buf + 8, (uint32_t)t->fisher_n);
     put32(buf + 12, t->param_count);
+    memcpy(buf + 16, t->cfg.model_sha256, 32);
     for (int32_t i = 0; i < t->nt; ++i) {
         const ept_tensor *T = &t->T[i];
         const uint32_t eb = T->kind == EPT_T_BIAS ? 4U : 2U;
@@ -134,6 +135,10 @@ ep_status ept_ewc_import(ept_trainer *t, const uint8_t *buf, size_t size, char *
     if (buf[4] != EWC_VERSION) return ept_errf(err, err_size, EP_ERR_MODEL, "ewc: format version %u, this engine reads %u", (uint32_t)buf[4], EWC_VERSION);
     if (buf[5] != 0U) return ept_errf(err, err_size, EP_ERR_MODEL, "ewc: reserved byte 5 is %u, must be zero", (uint32_t)buf[5]);
     if (ept_crc32(buf, size - 4U) != get32(buf + size - 4U)) return ept_errf(err, err_size, EP_ERR_MODEL, "ewc: CRC-32 mismatch");
+    {
+        const ep_status st_id = ept_check_model_id(t, buf + 16, "ewc", err, err_size);
+        if (st_id != EP_OK) return st_id;
+    }
     if (buf[6] != (uint8_t)t->nt || get32(buf + 12) != t->param_count) {
         return ept_errf(err, err_size, EP_ERR_MODEL, "ewc: %u tensors / %u parameters, session has %u / %u", (uint32_t)buf[6],
                         get32(buf + 12), (uint32_t)t->nt, t->param_count);

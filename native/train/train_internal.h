@@ -296,5 +296,8 @@ uint32_t ept_crc32(const uint8_t *p, size_t n);
 void ept_err(char *err, size_t n, const char *a, const char *b);
 /* adapter_io.c: formatted (ep_format: %d %u %s) error text; returns st. err may be NULL. */
 ep_status ept_errf(char *err, size_t n, ep_status st, const char *fmt, ...);
+/* The base-model SHA-256 recorded at `id` against the session's: EP_ERR_ARG naming both
+ * (first 8 hex digits) and `what` ("adapter", "ewc", "checkpoint") on a mismatch. */
+ep_status ept_check_model_id(const ept_trainer *t, const uint8_t *id, const char *what, char *err, size_t n);
 
 #endif

@@ -1,5 +1,6 @@
 /* edge-peft eval / infer --adapter / plan --adapter, and the helpers the trainer
  * subcommands share (file I/O, sessions with an adapter). */
+#include <mbedtls/sha256.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,16 @@ int ept_cli_flag(int argc, char **argv, const char *name)
     return 0;
 }
 
+/* SHA-256 through mbedTLS (Debian libmbedtls-dev): the engine itself holds no cryptography. */
+int ept_cli_sha256(const uint8_t *data, size_t n, uint8_t out[32])
+{
+#if defined(MBEDTLS_VERSION_MAJOR) && MBEDTLS_VERSION_MAJOR >= 3
+    return mbedtls_sha256(data, n, out, 0) == 0 ? 0 : 1;
+#else
+    return mbedtls_sha256_ret(data, n, out, 0) == 0 ? 0 : 1;
+#endif
+}
+
 void ept_cli_hex(const uint8_t *d, size_t n, char *out)
 {
     static const char hx[] = "0123456789abcdef";
@@ -75,8 +86,16 @@ int ept_cli_open(ept_cli_session *cs, const char *model_path, const ept_config *
     char err[160] = "";
     ep_status st;
     ep_tensor_view in;
+    ept_config c = *cfg;
     memset(cs, 0, sizeof *cs);
     if (ept_cli_read(model_path, &cs->model_file) != 0) return 1;
+    /* the session's identity: SHA-256 of the model bytes, recorded in and checked against
+     * every adapter, EWC image and checkpoint */
+    if (ept_cli_sha256(cs->model_file.bytes, cs->model_file.size, c.model_sha256) != 0) {
+        fprintf(stderr, "edge-peft: %s: SHA-256 failed\n", model_path);
+        return 1;
+    }
+    cfg = &c;
     st = ep_model_open(&cs->model, cs->model_file.bytes, cs->model_file.size, err, sizeof err);
     if (st == EP_OK) st = ept_session_plan(&cs->model, cfg, &cs->s.plan, &cs->s.engine_plan, err, sizeof err);
     if (st == EP_OK) {

@@ -297,7 +297,7 @@ int cmd_train(int argc, char **argv)
         eval_file(&cs, ept_cli_opt(argc, argv, "--data"), &train_after, NULL) != 0) {
         goto done_bufs;
     }
-    ept_sha256(exp_buf, written, digest);
+    if (ept_cli_sha256(exp_buf, written, digest) != 0) goto done_bufs;
     ept_cli_hex(digest, 32, hexd);
     if (json) {
         printf("],\"train_accuracy_before\":%.6f,\"train_accuracy_after\":%.6f,\"eval_accuracy_before\":%.6f,"

@@ -52,5 +52,7 @@ typedef struct {
  * also writes each record's raw int8 model output there. */
 int ept_cli_evaluate(ept_cli_session *cs, const ept_file *data, ept_cli_eval *out, FILE *outputs);
 void ept_cli_hex(const uint8_t *d, size_t n, char *out);
+/* SHA-256 via mbedTLS; 0 on success */
+int ept_cli_sha256(const uint8_t *data, size_t n, uint8_t out[32]);
 
 #endif

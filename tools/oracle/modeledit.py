@@ -6,6 +6,9 @@ Nothing moves, so each variant is a valid model that the oracle and our engine b
 - --bias-shift S: every constant int32 tensor (the biases) is shifted right by S bits.
   keyword_scrambled_8bit's scrambled biases are random int32s that saturate every layer, so
   its output is the same for all inputs; shifted biases make the outputs depend on the input.
+- --negate-first-weights: the int8 weights of the first operator whose input 1 is a constant
+  int8 tensor are negated (-128 -> 127): same shapes and scales, another model (an adapter
+  trained for the original must be refused by its base-model identity, not by its shapes);
 --ops prints, as JSON, each operator's builtin code, first output tensor and MACs and output
 shape (MACs computed here from the tensor shapes, for FULLY_CONNECTED, CONV_2D,
 DEPTHWISE_CONV_2D and SVDF; else null).
@@ -91,12 +94,31 @@ def shift_biases(model_bytes, shift):
     return bytes(buf)
 
 
+def negate_first_weights(model_bytes):
+    buf = bytearray(model_bytes)
+    model, sg = _subgraph(buf)
+    for i in range(sg.OperatorsLength()):
+        op = sg.Operators(i)
+        if op.InputsLength() < 2:
+            continue
+        tensor = sg.Tensors(op.Inputs(1))
+        data = model.Buffers(tensor.Buffer())
+        if tensor.Type() != schema_fb.TensorType.INT8 or data.DataLength() == 0:
+            continue
+        pos, n = data._tab.Vector(data._tab.Offset(BUFFER_DATA)), data.DataLength()
+        w = np.frombuffer(bytes(buf[pos:pos + n]), np.int8).astype(np.int16)
+        buf[pos:pos + n] = np.clip(-w, -128, 127).astype(np.int8).tobytes()
+        return bytes(buf)
+    sys.exit("modeledit: no operator with constant int8 weights")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("model")
     ap.add_argument("--ops", action="store_true")
     ap.add_argument("--output-tensor", type=int)
     ap.add_argument("--bias-shift", type=int)
+    ap.add_argument("--negate-first-weights", action="store_true")
     ap.add_argument("-o", "--out")
     args = ap.parse_args()
     with open(args.model, "rb") as f:
@@ -107,6 +129,8 @@ def main():
         return
     if args.bias_shift is not None:
         data = shift_biases(data, args.bias_shift)
+    if args.negate_first_weights:
+        data = negate_first_weights(data)
     if args.output_tensor is not None:
         data = retarget_output(data, args.output_tensor)
     if not args.out:
