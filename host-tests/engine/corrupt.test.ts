@@ -97,17 +97,17 @@ describe('corrupt models under ASan + UBSan', function () {
     'prompt:layers=0,len=8+bias:layers=1+lora:rank=2,alpha=4,layers=1+ewc:lambda=50+sgd:momentum=0.9',
   ];
   for (const spec of adapterSpecs) {
-    it(`adapter + EWC import (${spec.split('+').map((t) => t.split(':')[0]).join('+')}): truncations, flips, field extremes`, () => {
+    it(`adapter + EWC + checkpoint import (${spec.split('+').map((t) => t.split(':')[0]).join('+')}): truncations, flips, field extremes`, () => {
       const r = spawnSync(join(fuzzDir, 'fuzz-adapter'), [demoModel, spec, '--flips', '1000', '--seed', '20240601'],
         { encoding: 'utf8', maxBuffer: 16 << 20, env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' } });
       const stderr = r.stderr.split('\n').slice(-40).join('\n');
       assert.equal(r.signal, null, `killed by ${String(r.signal)}:\n${stderr}`);
       assert.doesNotMatch(r.stderr, sanitizerReport, stderr);
       assert.equal(r.status, 0, stderr);
-      const report = JSON.parse(r.stdout) as { sh_h_huge_refused: boolean; adapter: FormatReport; ewc: FormatReport };
+      const report = JSON.parse(r.stdout) as { sh_h_huge_refused: boolean; adapter: FormatReport; ewc: FormatReport; checkpoint: FormatReport };
       // the review's crafted file (LoRA A shift 0x7ffffff0, CRC fixed) is refused, not run
       if (spec.startsWith('lora')) assert.equal(report.sh_h_huge_refused, true);
-      for (const f of [report.adapter, report.ewc]) {
+      for (const f of [report.adapter, report.ewc, report.checkpoint]) {
         assert.equal(f.pristine_ok, true);
         assert.equal(f.truncate.cases, f.bytes);
         assert.equal(f.truncate.accepted, 0, 'a truncated file was accepted');
@@ -118,7 +118,7 @@ describe('corrupt models under ASan + UBSan', function () {
     });
   }
 
-  it('libFuzzer adapter harness: short run seeded with exported adapter and EWC files finds nothing', () => {
+  it('libFuzzer adapter harness: short run seeded with exported adapter, EWC and checkpoint files finds nothing', () => {
     const corpus = join(scratch.dir, 'adapter-corpus');
     mkdirSync(corpus, { recursive: true });
     const env = { ...process.env, ASAN_OPTIONS: 'detect_leaks=0', EP_FUZZ_MODEL: demoModel, EP_FUZZ_SPEC: adapterSpecs[0] };

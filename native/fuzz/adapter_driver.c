@@ -8,6 +8,7 @@
  * checks; none may be accepted); N copies with 1-4 random bytes XORed and the CRC fixed up;
  * every header and record-head field set to extremes (0, 1, -1, 31, 32, INT16/INT32 min and
  * max, the file size) with the CRC fixed up. An accepted case runs a forward and a step.
+ * The same for checkpoints (EPCK), where a refusal must also leave the trainer unchanged.
  * SPEC must name ewc:lambda. --write-seed DIR: writes the pristine files (libFuzzer corpus).
  * Exit 0 unless the harness fails; a crash or sanitizer report kills the process (naming the
  * case). Prints one JSON object of counts; "sh_h_huge_refused": the review's crafted sh_h. */
@@ -55,9 +56,10 @@ typedef struct { size_t pos; unsigned width; } field;
 
 static size_t adapter_fields(const uint8_t *a, size_t n, field *out)
 {
-    static const unsigned hdr[][2] = { {4,2},{6,2},{8,4},{12,2},{14,2},{16,2},{18,2},{20,2},{22,2},{24,2},{26,2},{28,2},{30,2},{32,4},{36,4},{40,4} };
+    static const unsigned hdr[][2] = { {4,2},{6,2},{8,4},{12,2},{14,2},{16,2},{18,2},{20,2},{22,2},{24,2},{26,2},{28,2},{30,2},{32,4},{36,4},{40,4},
+                                       {44,4},{48,4},{72,4} }; /* and the base-model SHA-256 at 44..75 */
     static const unsigned rec[][2] = { {0,1},{1,1},{2,1},{3,1},{4,2},{6,2},{8,4},{12,4},{16,4} };
-    size_t k = 0, at = 44;
+    size_t k = 0, at = 76;
     for (size_t i = 0; i < sizeof hdr / sizeof hdr[0]; ++i) out[k++] = (field){ hdr[i][0], hdr[i][1] };
     while (at + 20 + 4 <= n && k + 9 < 512) {
         const size_t data = (((size_t)a[at + 4] | (size_t)a[at + 5] << 8) * ((size_t)a[at + 6] | (size_t)a[at + 7] << 8) * a[at + 2] + 3) & ~(size_t)3;
@@ -69,14 +71,28 @@ static size_t adapter_fields(const uint8_t *a, size_t n, field *out)
 
 static size_t ewc_fields(const uint8_t *a, size_t n, field *out)
 {
-    static const unsigned hdr[][2] = { {4,1},{5,1},{6,1},{7,1},{8,4},{12,4} };
+    static const unsigned hdr[][2] = { {4,1},{5,1},{6,1},{7,1},{8,4},{12,4},{16,4},{44,4} }; /* SHA-256 at 16..47 */
     static const unsigned rec[][2] = { {0,1},{1,1},{2,1},{3,1},{4,4},{8,4},{12,4} };
-    size_t k = 0, at = 16;
+    size_t k = 0, at = 48;
     for (size_t i = 0; i < sizeof hdr / sizeof hdr[0]; ++i) out[k++] = (field){ hdr[i][0], hdr[i][1] };
     while (at + 16 + 4 <= n && k + 7 < 512) {
         const size_t sz = (size_t)a[at + 4] | (size_t)a[at + 5] << 8 | (size_t)a[at + 6] << 16;
         for (size_t i = 0; i < sizeof rec / sizeof rec[0]; ++i) out[k++] = (field){ at + rec[i][0], rec[i][1] };
         at += 16 + ((2 * sz + 3) & ~(size_t)3) + ((a[at + 2] * sz + 3) & ~(size_t)3);
+    }
+    return k;
+}
+
+static size_t ckpt_fields(const uint8_t *a, size_t n, field *out)
+{
+    static const unsigned hdr[][2] = { {4,1},{5,1},{6,1},{7,1},{8,4},{12,4},{16,4},{20,4},{24,4},{28,4},{32,4},{60,4} }; /* SHA-256 at 32..63 */
+    static const unsigned rec[][2] = { {0,1},{1,1},{2,1},{3,1},{4,2},{6,2},{8,4},{12,4} };
+    size_t k = 0, at = 64;
+    for (size_t i = 0; i < sizeof hdr / sizeof hdr[0]; ++i) out[k++] = (field){ hdr[i][0], hdr[i][1] };
+    while (at + 16 + 4 <= n && k + 8 < 512) {
+        const size_t d = ((size_t)a[at + 2] * ((size_t)a[at + 4] | (size_t)a[at + 5] << 8) * ((size_t)a[at + 6] | (size_t)a[at + 7] << 8) + 3) & ~(size_t)3;
+        for (size_t i = 0; i < sizeof rec / sizeof rec[0]; ++i) out[k++] = (field){ at + rec[i][0], rec[i][1] };
+        at += 16 + d * (a[at + 3] ? 2U : 1U);
     }
     return k;
 }
@@ -153,21 +169,25 @@ int main(int argc, char **argv)
         snprintf(path, sizeof path, "%s/ewc.epew", seed_dir);
         if ((f = fopen(path, "wb")) == NULL || fwrite(ctx.ewc, 1, ctx.ewc_size, f) != ctx.ewc_size) return 2;
         fclose(f);
+        snprintf(path, sizeof path, "%s/checkpoint.epck", seed_dir);
+        if ((f = fopen(path, "wb")) == NULL || fwrite(ctx.ckpt, 1, ctx.ckpt_size, f) != ctx.ckpt_size) return 2;
+        fclose(f);
     }
     {
         /* the review's crafted file: the first LoRA A record's sh_h = 0x7ffffff0, CRC fixed */
         uint8_t *b = malloc(ctx.adapter_size);
         int accepted;
         memcpy(b, ctx.adapter, ctx.adapter_size);
-        put(b + 44 + 8, 4, 0x7FFFFFF0u);
+        put(b + 76 + 8, 4, 0x7FFFFFF0u);
         fuzz_fix_crc(b, ctx.adapter_size);
         snprintf(current_case, sizeof current_case, "sh_h 0x7ffffff0");
-        accepted = b[44] == 0 ? fuzz_adapter_import(&ctx, b, ctx.adapter_size) : -1;
+        accepted = b[76] == 0 ? fuzz_adapter_import(&ctx, b, ctx.adapter_size) : -1;
         printf("{\n  \"sh_h_huge_refused\": %s,\n", accepted == 0 ? "true" : "false");
         free(b);
     }
     run_format("adapter", fuzz_adapter_import, ctx.adapter, ctx.adapter_size, 40, adapter_fields, flips, 0);
-    run_format("ewc", fuzz_ewc_import, ctx.ewc, ctx.ewc_size, 0, ewc_fields, flips / 2, 1);
+    run_format("ewc", fuzz_ewc_import, ctx.ewc, ctx.ewc_size, 0, ewc_fields, flips / 2, 0);
+    run_format("checkpoint", fuzz_ckpt_import, ctx.ckpt, ctx.ckpt_size, 24, ckpt_fields, flips / 2, 1);
     printf("}\n");
     current_case[0] = 0;
     return 0;

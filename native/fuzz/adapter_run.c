@@ -38,6 +38,9 @@ void fuzz_adapter_setup(fuzz_adapter_ctx *c, const char *model_path, const char 
     if ((st = ep_model_open(&c->model, c->model_bytes, size, err, sizeof err)) != EP_OK) die("model", st, err);
     ept_config_default(&cfg);
     if ((st = ept_parse_spec(spec, &cfg, err, sizeof err)) != EP_OK) die("spec", st, err);
+    /* a nonzero base-model identity, so its bytes are checked like any field (no hashing here:
+     * the value only has to be the session's) */
+    for (int i = 0; i < 32; ++i) cfg.model_sha256[i] = (uint8_t)(0xA0 + i);
     if ((st = ept_session_plan(&c->model, &cfg, &tp, &ep, err, sizeof err)) != EP_OK) die("plan", st, err);
     c->arena = aligned_alloc(16, (ep.arena_bytes + 15U) & ~(size_t)15U);
     if (c->arena == NULL) die("arena", EP_ERR_ARENA, "");
@@ -61,6 +64,14 @@ void fuzz_adapter_setup(fuzz_adapter_ctx *c, const char *model_path, const char 
     c->ewc_size = ept_ewc_bytes(c->s.trainer);
     c->ewc = malloc(c->ewc_size);
     if ((st = ept_ewc_export(c->s.trainer, c->ewc, c->ewc_size, NULL)) != EP_OK) die("ewc export", st, "");
+    {
+        const size_t n = ept_checkpoint_bytes(c->s.trainer);
+        c->ckpt = malloc(n);
+        c->before = malloc(n);
+        c->after = malloc(n);
+        if (c->ckpt == NULL || c->before == NULL || c->after == NULL) die("checkpoint buffers", EP_ERR_SIZE, "");
+        if ((st = ept_checkpoint_export(c->s.trainer, c->ckpt, n, &c->ckpt_size)) != EP_OK) die("checkpoint export", st, "");
+    }
 }
 
 void fuzz_fix_crc(uint8_t *buf, size_t size)
@@ -133,6 +144,27 @@ int fuzz_ewc_import(fuzz_adapter_ctx *c, const uint8_t *data, size_t size)
     st = ept_ewc_import(c->s.trainer, data, size, err, sizeof err);
     check_refusal(st, err, sizeof err, "ept_ewc_import");
     if (st != EP_OK) return 0;
+    exercise(c);
+    return 1;
+}
+
+int fuzz_ckpt_import(fuzz_adapter_ctx *c, const uint8_t *data, size_t size)
+{
+    char err[256];
+    ep_status st;
+    size_t n0 = 0, n1 = 0;
+    if (ept_checkpoint_export(c->s.trainer, c->before, c->ckpt_size, &n0) != EP_OK) abort();
+    memset(err, 0x55, sizeof err);
+    st = ept_checkpoint_import(c->s.trainer, data, size, err, sizeof err);
+    check_refusal(st, err, sizeof err, "ept_checkpoint_import");
+    if (st != EP_OK) {
+        if (ept_checkpoint_export(c->s.trainer, c->after, c->ckpt_size, &n1) != EP_OK || n0 != n1 ||
+            memcmp(c->before, c->after, n0) != 0) {
+            fprintf(stderr, "fuzz-adapter: a refused checkpoint changed the trainer (%s)\n", err);
+            abort();
+        }
+        return 0;
+    }
     exercise(c);
     return 1;
 }

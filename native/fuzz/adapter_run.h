@@ -16,8 +16,9 @@ typedef struct {
     uint8_t *arena;
     int8_t *latent;             /* one latent (copied out of the arena) for steps after import */
     uint32_t latent_bytes;
-    uint8_t *adapter, *ewc;     /* the session's own exports: the pristine inputs */
-    size_t adapter_size, ewc_size;
+    uint8_t *adapter, *ewc, *ckpt; /* the session's own exports: the pristine inputs */
+    size_t adapter_size, ewc_size, ckpt_size;
+    uint8_t *before, *after;    /* checkpoint scratch: a refused import must change nothing */
 } fuzz_adapter_ctx;
 
 /* Opens model_path with spec (which should name ewc:lambda), trains a few steps, estimates a
@@ -32,5 +33,8 @@ void fuzz_fix_crc(uint8_t *buf, size_t size);
  * export bytes that import again. Returns 1 when accepted, 0 when refused; aborts otherwise. */
 int fuzz_adapter_import(fuzz_adapter_ctx *c, const uint8_t *data, size_t size);
 int fuzz_ewc_import(fuzz_adapter_ctx *c, const uint8_t *data, size_t size);
+/* Checkpoint (EPCK) import: as above, and a refused checkpoint must leave the trainer's state
+ * byte-identical (its checkpoint export before == after); aborts otherwise. */
+int fuzz_ckpt_import(fuzz_adapter_ctx *c, const uint8_t *data, size_t size);
 
 #endif

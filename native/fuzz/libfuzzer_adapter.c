@@ -1,4 +1,4 @@
-/* libFuzzer entry for adapter and EWC-state import (adapter_run.c): the first byte picks the
+/* libFuzzer entry for adapter, EWC-state and checkpoint import (adapter_run.c): the first byte picks the
  * format and whether the CRC-32 is fixed up (so mutations reach the field checks). The model
  * and spec come from EP_FUZZ_MODEL / EP_FUZZ_SPEC (defaults: the demo model, LoRA + bias +
  * EWC). Built by `make fuzz-libfuzzer`; seeds: fuzz-adapter --write-seed DIR. */
@@ -26,6 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size >= 4 && memcmp(b, "EPEW", 4) == 0) {
         fuzz_fix_crc(b, size);
         (void)fuzz_ewc_import(&ctx, b, size);
+    } else if (size >= 4 && memcmp(b, "EPCK", 4) == 0) {
+        if ((size & 1U) == 0U) fuzz_fix_crc(b, size);
+        (void)fuzz_ckpt_import(&ctx, b, size);
     } else {
         if ((size & 1U) == 0U) fuzz_fix_crc(b, size); /* half the inputs keep their CRC as mutated */
         (void)fuzz_adapter_import(&ctx, b, size);
