@@ -252,9 +252,6 @@ ep_status ept_session_step(ept_session *s, const int8_t *input, uint32_t input_b
 ep_status ept_session_infer(ept_session *s, const int8_t *input, uint32_t input_bytes,
                             int8_t *output, uint32_t output_bytes, ept_step_info *info);
 
-/* SHA-256 (FIPS 180-4), for printing adapter digests on every target. */
-void ept_sha256(const uint8_t *data, size_t len, uint8_t out[32]);
-
 #ifdef __cplusplus
 }
 #endif
