@@ -29,6 +29,15 @@ static inline int32_t ep_sum_s8(const int8_t *a, int32_t n)
     return acc;
 }
 
+/* gemmlowp fixed point on int32 raws (fixedpoint.c). Qm.n: m integer bits, n = 31 - m. */
+/* SaturatingRoundingMultiplyByPOT for e >= 0: x * 2^e saturated to int32. */
+int32_t ep_fx_sat_shl(int32_t x, int32_t e);
+/* exp(a) for a <= 0 in Q(integer_bits) (1..5), result Q0.31 (exp_on_negative_values). */
+int32_t ep_fx_exp_on_negative(int32_t a, int32_t integer_bits);
+/* 1 / (1 + a) and (1 - a) / (1 + a) for a in [0, 1], Q0.31 in and out. */
+int32_t ep_fx_one_over_one_plus_x(int32_t a);
+int32_t ep_fx_one_minus_x_over_one_plus_x(int32_t a);
+
 /* Requantise + output offset + clamp, the common int8 epilogue. */
 static inline int8_t ep_out_s8(int32_t acc, int32_t mult, int32_t shift, int32_t out_offset,
                                int32_t act_min, int32_t act_max)
