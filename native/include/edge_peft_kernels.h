@@ -300,6 +300,69 @@ typedef struct {
 ep_status ep_strided_slice(const ep_strided_slice_params *params, const uint8_t *input,
                            uint8_t *output);
 
+/* Elementwise activations (int8 in, int8 out, count elements, TFLM reference kernels). */
+
+/* LOGISTIC and TANH int8 (TFLM reference_integer_ops::Logistic / Tanh over gemmlowp):
+ * x - z_in is rescaled to Q4.27 with (input_multiplier, input_left_shift); |x - z_in| >=
+ * input_range_radius saturates. LOGISTIC writes scale 1/256, zero point -128; TANH scale
+ * 1/128, zero point 0. Fill the params with ep_sigmoid_prepare (the same for both). */
+typedef struct {
+    int32_t input_zero_point;
+    int32_t input_range_radius;
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+} ep_sigmoid_params;
+/* EP_ERR_QUANT for a scale outside (0, 2^-27 * 2^31) or not finite. */
+ep_status ep_sigmoid_prepare(float input_scale, int32_t input_zero_point, ep_sigmoid_params *out);
+ep_status ep_logistic_s8(const ep_sigmoid_params *params, const int8_t *input, int8_t *output,
+                         int32_t count);
+ep_status ep_tanh_s8(const ep_sigmoid_params *params, const int8_t *input, int8_t *output,
+                     int32_t count);
+
+/* RELU int8 (TFLM ReluQuantized): clamp(z_out + requant(x - z_in), activation). input_offset
+ * = -z_in, output_offset = +z_out; activation min max(-128, z_out), max 127. */
+typedef struct {
+    int32_t input_offset;
+    int32_t output_offset;
+    ep_per_tensor_quant_params quant;
+    ep_activation activation;
+} ep_relu_params;
+ep_status ep_relu_s8(const ep_relu_params *params, const int8_t *input, int8_t *output,
+                     int32_t count);
+
+/* RELU6 int8 as TFLM's Relu6Quantized: a clamp to [z_in, q(6)] on the input's scale (the
+ * output quantisation is not read). Also usable as a plain int8 clamp. */
+ep_status ep_clamp_s8(const ep_activation *range, const int8_t *input, int8_t *output,
+                      int32_t count);
+
+/* LEAKY_RELU int8 (TFLM QuantizeLeakyRelu): x - z_in >= 0 takes the identity (M, shift),
+ * else the alpha one, whose multiplier is negative for alpha < 0; + z_out, clamped. */
+typedef struct {
+    int32_t input_offset;   /* -z_in */
+    int32_t output_offset;  /* +z_out */
+    ep_per_tensor_quant_params identity;
+    ep_per_tensor_quant_params alpha;   /* multiplier may be negative */
+} ep_leaky_relu_params;
+ep_status ep_leaky_relu_s8(const ep_leaky_relu_params *params, const int8_t *input,
+                           int8_t *output, int32_t count);
+
+/* HARD_SWISH int8 (TFLM reference_ops::HardSwish): int16 fixed point on the input scale
+ * times 2^7; 16-bit multipliers (QuantizeMultiplier reduced as DownScaleInt32ToInt16Multiplier)
+ * and exponents for hires-input -> output (exponent <= 0) and -> "relu-ish" (3 / 32768). */
+typedef struct {
+    int32_t input_zero_point;
+    int32_t output_zero_point;
+    int32_t reluish_multiplier;   /* int16 range */
+    int32_t reluish_exponent;
+    int32_t output_multiplier;    /* int16 range */
+    int32_t output_exponent;      /* <= 0 */
+} ep_hard_swish_params;
+/* EP_ERR_QUANT where TFLM refuses (output exponent > 0) or the scales are not usable. */
+ep_status ep_hard_swish_prepare(float input_scale, int32_t input_zero_point, float output_scale,
+                                int32_t output_zero_point, ep_hard_swish_params *out);
+ep_status ep_hard_swish_s8(const ep_hard_swish_params *params, const int8_t *input,
+                           int8_t *output, int32_t count);
+
 #ifdef __cplusplus
 }
 #endif
