@@ -56,6 +56,16 @@ typedef struct {
             uint32_t bytes;
         } copy;
         struct {
+            union {
+                ep_sigmoid_params sigmoid;   /* LOGISTIC, TANH */
+                ep_relu_params relu;
+                ep_activation clamp;         /* RELU6 */
+                ep_leaky_relu_params leaky;
+                ep_hard_swish_params hswish;
+            } p;
+            int32_t count;
+        } act;
+        struct {
             const void *params; /* persistent block: see op_prepare_data.c */
         } ext;
     } u;
@@ -64,7 +74,8 @@ typedef struct {
 enum {
     EP_K_FC, EP_K_FC_PC, EP_K_CONV, EP_K_CONV16, EP_K_DW, EP_K_AVGPOOL, EP_K_MAXPOOL,
     EP_K_SOFTMAX8, EP_K_SOFTMAX16, EP_K_QUANT, EP_K_SVDF, EP_K_RESHAPE, EP_K_ADD, EP_K_MUL,
-    EP_K_PAD, EP_K_CONCAT, EP_K_SSLICE
+    EP_K_PAD, EP_K_CONCAT, EP_K_SSLICE, EP_K_LOGISTIC, EP_K_TANH, EP_K_RELU, EP_K_RELU6,
+    EP_K_LEAKY_RELU, EP_K_HARD_SWISH
 };
 
 /* CONCATENATION arguments: input tensors (the op record holds only 5). */
@@ -93,6 +104,8 @@ ep_status ep_prep_fail(ep_prep *p, ep_status st, const char *fmt, ...);
 ep_status ep_op_prepare(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 /* ADD, MUL, PAD, CONCATENATION, STRIDED_SLICE (op_prepare_data.c). */
 ep_status ep_op_prepare_data(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
+/* LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH (op_prepare_act.c). */
+ep_status ep_op_prepare_act(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 ep_status ep_op_eval(ep_session *s, ep_op_rt *rt);
 /* Is this operator kind (with these types) supported? */
 bool ep_op_supported(int32_t opcode);

@@ -88,6 +88,18 @@ ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
         }
         return ep_concatenation(ins, cr->axis_bytes, cr->count, cr->outer, out);
     }
+    case EP_K_LOGISTIC:
+        return ep_logistic_s8(&rt->u.act.p.sigmoid, in, out, rt->u.act.count);
+    case EP_K_TANH:
+        return ep_tanh_s8(&rt->u.act.p.sigmoid, in, out, rt->u.act.count);
+    case EP_K_RELU:
+        return ep_relu_s8(&rt->u.act.p.relu, in, out, rt->u.act.count);
+    case EP_K_RELU6:
+        return ep_clamp_s8(&rt->u.act.p.clamp, in, out, rt->u.act.count);
+    case EP_K_LEAKY_RELU:
+        return ep_leaky_relu_s8(&rt->u.act.p.leaky, in, out, rt->u.act.count);
+    case EP_K_HARD_SWISH:
+        return ep_hard_swish_s8(&rt->u.act.p.hswish, in, out, rt->u.act.count);
     default:
         return EP_ERR_STATE;
     }

@@ -323,6 +323,9 @@ ep_status ep_op_prepare_data(ep_prep *p, int32_t index, const ep_op_info *op, ep
     case EP_OP_PAD: return prep_pad(&c, rt);
     case EP_OP_CONCATENATION: return prep_concat(&c, rt);
     case EP_OP_STRIDED_SLICE: return prep_slice(&c, rt);
+    case EP_OP_LOGISTIC: case EP_OP_TANH: case EP_OP_RELU: case EP_OP_RELU6:
+    case EP_OP_LEAKY_RELU: case EP_OP_HARD_SWISH:
+        return ep_op_prepare_act(p, index, op, rt);
     default:
         return FAIL(&c, EP_ERR_UNSUPPORTED, "operator %d: unsupported operator %s", index,
                     ep_op_name(op));

@@ -31,6 +31,8 @@ bool ep_op_supported(int32_t opcode)
     case EP_OP_AVERAGE_POOL_2D: case EP_OP_MAX_POOL_2D: case EP_OP_RESHAPE:
     case EP_OP_SOFTMAX: case EP_OP_QUANTIZE: case EP_OP_SVDF: case EP_OP_ADD: case EP_OP_MUL:
     case EP_OP_PAD: case EP_OP_CONCATENATION: case EP_OP_STRIDED_SLICE:
+    case EP_OP_LOGISTIC: case EP_OP_TANH: case EP_OP_RELU: case EP_OP_RELU6:
+    case EP_OP_LEAKY_RELU: case EP_OP_HARD_SWISH:
         return true;
     default:
         return false;

@@ -66,6 +66,7 @@ typedef struct {
     int32_t weights_format;
     int32_t begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask;
     bool ss_offset;
+    float alpha;           /* LEAKY_RELU */
 } ep_op_options;
 
 typedef struct {

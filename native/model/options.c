@@ -6,7 +6,7 @@
 enum {
     OPT_CONV = 1, OPT_DW = 2, OPT_POOL = 5, OPT_SVDF = 6, OPT_FC = 8, OPT_SOFTMAX = 9,
     OPT_CONCAT = 10, OPT_ADD = 11, OPT_RESHAPE = 17, OPT_MUL = 21, OPT_PAD = 22,
-    OPT_STRIDED_SLICE = 32
+    OPT_STRIDED_SLICE = 32, OPT_LEAKY_RELU = 75
 };
 
 static int32_t expected_type(int32_t opcode)
@@ -24,6 +24,7 @@ static int32_t expected_type(int32_t opcode)
     case EP_OP_MUL: return OPT_MUL;
     case EP_OP_PAD: return OPT_PAD;
     case EP_OP_STRIDED_SLICE: return OPT_STRIDED_SLICE;
+    case EP_OP_LEAKY_RELU: return OPT_LEAKY_RELU;
     default: return -1;
     }
 }
@@ -107,6 +108,9 @@ ep_status ep_parse_options(const ep_fb *fb, int32_t op_index, int32_t opcode,
         break;
     case OPT_SOFTMAX:
         st = ep_fb_f32(fb, t, 0, 0.0f, &o->beta);
+        break;
+    case OPT_LEAKY_RELU:
+        st = ep_fb_f32(fb, t, 0, 0.0f, &o->alpha);
         break;
     case OPT_CONCAT:
         if ((st = ep_fb_i32(fb, t, 0, 0, &o->axis)) != EP_OK ||

@@ -1,0 +1,142 @@
+/* Prepare for the elementwise activations (LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU,
+ * HARD_SWISH), int8 in and out. Each computes its kernel constants as the TFLM kernel's
+ * Prepare does (the same float / double steps), and refuses what that Prepare refuses. The
+ * arguments fit in the op record: no persistent bytes. */
+#include <math.h>
+
+#include "prep_util.h"
+
+/* QuantizeMultiplier as TFLM's, which also takes negative values (LEAKY_RELU's alpha):
+ * the magnitude's (M, shift) with M negated. From a float the rounding never reaches 2^31,
+ * where the two would differ. */
+static ep_status signed_multiplier(double real, ep_per_tensor_quant_params *q)
+{
+    const ep_status st = ep_quantize_multiplier(fabs(real), &q->multiplier, &q->shift);
+    if (st == EP_OK && real < 0.0) {
+        q->multiplier = -q->multiplier;
+    }
+    return st;
+}
+
+static ep_status prep_sigmoid(ctx_t *c, ep_op_rt *rt, const ep_tensor_info *in,
+                              const ep_tensor_info *out, bool tanh_op)
+{
+    /* TFLM checks the LOGISTIC output zero point; both kernels write a fixed output scale
+     * (1/256, 1/128) and zero point, which the output tensor must then state. */
+    const float want_scale = tanh_op ? 1.0f / 128.0f : 1.0f / 256.0f;
+    const int32_t want_zp = tanh_op ? 0 : -128;
+    if (out->scale_count < 1 || ep_tensor_scale(out, 0) != want_scale ||
+        ep_tensor_zero_point(out, 0) != want_zp) {
+        return FAIL(c, EP_ERR_UNSUPPORTED,
+                    "operator %d (%s): output must have scale 1/%d and zero point %d (zero "
+                    "point is %d)", c->index, ep_op_name(c->op), tanh_op ? 128 : 256, want_zp,
+                    out->scale_count < 1 ? 0 : ep_tensor_zero_point(out, 0));
+    }
+    if (ep_sigmoid_prepare(ep_tensor_scale(in, 0), ep_tensor_zero_point(in, 0),
+                           &rt->u.act.p.sigmoid) != EP_OK) {
+        return FAIL(c, EP_ERR_QUANT, "operator %d (%s): input scale out of range", c->index,
+                    ep_op_name(c->op));
+    }
+    rt->kind = tanh_op ? EP_K_TANH : EP_K_LOGISTIC;
+    return EP_OK;
+}
+
+static ep_status prep_relu(ctx_t *c, ep_op_rt *rt, const ep_tensor_info *in,
+                           const ep_tensor_info *out)
+{
+    TRY(pu_want_quant(c, out, "output"));
+    ep_relu_params *p = &rt->u.act.p.relu;
+    /* TFLM CalculateReluOpData: the ratio in float32, widened; clamp from the output zero
+     * point (roundf(0 / scale) is 0) up to 127 */
+    const float ratio = ep_tensor_scale(in, 0) / ep_tensor_scale(out, 0);
+    if (ep_quantize_multiplier((double)ratio, &p->quant.multiplier, &p->quant.shift) != EP_OK) {
+        return FAIL(c, EP_ERR_QUANT, "operator %d (RELU): bad scales", c->index);
+    }
+    const int32_t zp = ep_tensor_zero_point(out, 0);
+    p->input_offset = -ep_tensor_zero_point(in, 0);
+    p->output_offset = zp;
+    /* a zero point above 127 makes TFLM's max-then-min give 127: keep min <= max */
+    p->activation.min = zp < -128 ? -128 : (zp > 127 ? 127 : zp);
+    p->activation.max = 127;
+    rt->kind = EP_K_RELU;
+    return EP_OK;
+}
+
+static ep_status prep_relu6(ep_op_rt *rt, const ep_tensor_info *in)
+{
+    /* TFLM Relu6Prepare: on the input's scale, zero = z_in and six = clamp(round(6 / s_in)
+     * + z_in) to int8 (the division in float32); the kernel stores both as int8. */
+    const int32_t zp = ep_tensor_zero_point(in, 0);
+    double six = round((double)(6.0f / ep_tensor_scale(in, 0))) + (double)zp;
+    six = six < -128.0 ? -128.0 : (six > 127.0 ? 127.0 : six);
+    rt->u.act.p.clamp.min = (int8_t)zp;
+    rt->u.act.p.clamp.max = (int32_t)six;
+    rt->kind = EP_K_RELU6;
+    return EP_OK;
+}
+
+static ep_status prep_leaky(ctx_t *c, ep_op_rt *rt, const ep_tensor_info *in,
+                            const ep_tensor_info *out)
+{
+    TRY(pu_want_quant(c, out, "output"));
+    ep_leaky_relu_params *p = &rt->u.act.p.leaky;
+    const float s_in = ep_tensor_scale(in, 0), s_out = ep_tensor_scale(out, 0);
+    const float alpha = c->op->options.alpha;
+    /* TFLM: s_in * alpha / s_out and s_in / s_out in float32, widened to double */
+    const float alpha_ratio = s_in * alpha / s_out;
+    const float identity_ratio = s_in / s_out;
+    if (!isfinite(alpha) || signed_multiplier((double)alpha_ratio, &p->alpha) != EP_OK ||
+        ep_quantize_multiplier((double)identity_ratio, &p->identity.multiplier,
+                               &p->identity.shift) != EP_OK) {
+        return FAIL(c, EP_ERR_QUANT, "operator %d (LEAKY_RELU): bad scales or alpha", c->index);
+    }
+    p->input_offset = -ep_tensor_zero_point(in, 0);
+    p->output_offset = ep_tensor_zero_point(out, 0);
+    rt->kind = EP_K_LEAKY_RELU;
+    return EP_OK;
+}
+
+static ep_status prep_hard_swish(ctx_t *c, ep_op_rt *rt, const ep_tensor_info *in,
+                                 const ep_tensor_info *out)
+{
+    TRY(pu_want_quant(c, out, "output"));
+    if (ep_hard_swish_prepare(ep_tensor_scale(in, 0), ep_tensor_zero_point(in, 0),
+                              ep_tensor_scale(out, 0), ep_tensor_zero_point(out, 0),
+                              &rt->u.act.p.hswish) != EP_OK) {
+        return FAIL(c, EP_ERR_QUANT, "operator %d (HARD_SWISH): scales out of range (TFLM needs "
+                    "the output scale above input scale / 128)", c->index);
+    }
+    rt->kind = EP_K_HARD_SWISH;
+    return EP_OK;
+}
+
+ep_status ep_op_prepare_act(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt)
+{
+    ctx_t c = {p, index, op};
+    ep_tensor_info in, out;
+    /* TFLM checks one input for TANH, LEAKY_RELU and HARD_SWISH; LOGISTIC and RELU read the
+     * first and ignore the rest */
+    const bool one_input = op->opcode == EP_OP_TANH || op->opcode == EP_OP_LEAKY_RELU ||
+                           op->opcode == EP_OP_HARD_SWISH;
+    if (one_input && op->input_count != 1) {
+        return FAIL(&c, EP_ERR_SHAPE, "operator %d (%s): want 1 input", index, ep_op_name(op));
+    }
+    TRY(pu_tensor(&c, op->inputs[0], &in, "input"));
+    TRY(pu_tensor(&c, op->outputs[0], &out, "output"));
+    TRY(pu_want_type(&c, &in, EP_TYPE_INT8, "input"));
+    TRY(pu_want_type(&c, &out, EP_TYPE_INT8, "output"));
+    TRY(pu_want_quant(&c, &in, "input"));
+    if (in.elements != out.elements) {
+        return FAIL(&c, EP_ERR_SHAPE, "operator %d (%s): output has %d elements, input %d",
+                    index, ep_op_name(op), out.elements, in.elements);
+    }
+    rt->u.act.count = in.elements;
+    switch (op->opcode) {
+    case EP_OP_LOGISTIC: return prep_sigmoid(&c, rt, &in, &out, false);
+    case EP_OP_TANH: return prep_sigmoid(&c, rt, &in, &out, true);
+    case EP_OP_RELU: return prep_relu(&c, rt, &in, &out);
+    case EP_OP_RELU6: return prep_relu6(rt, &in);
+    case EP_OP_LEAKY_RELU: return prep_leaky(&c, rt, &in, &out);
+    default: return prep_hard_swish(&c, rt, &in, &out);
+    }
+}
