@@ -2,7 +2,7 @@
 // single-operator int8 models (every implemented operator and its variants: padding, stride,
 // dilation, fused activations, per-tensor / per-channel weights, depth multiplier, softmax
 // beta and int16 output, QUANTIZE type pairs, broadcasting ADD / MUL, PAD, CONCATENATION,
-// STRIDED_SLICE); each runs on 100 seeded inputs in our engine and in the oracle, and the
+// STRIDED_SLICE, the int8 activations LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH); each runs on 100 seeded inputs in our engine and in the oracle, and the
 // outputs must be equal byte for byte. The fixture models never exercise most of these.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -58,7 +58,7 @@ describe('operator coverage: single-op models vs TFLite Micro (byte for byte)', 
     const ops = new Set(cases.map((c) => c.op));
     for (const op of ['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'AVERAGE_POOL_2D',
       'MAX_POOL_2D', 'SOFTMAX', 'QUANTIZE', 'ADD', 'MUL', 'PAD', 'CONCATENATION',
-      'STRIDED_SLICE']) {
+      'STRIDED_SLICE', 'LOGISTIC', 'TANH', 'RELU', 'RELU6', 'LEAKY_RELU', 'HARD_SWISH']) {
       assert.ok(ops.has(op), `no model for ${op}`);
     }
   });

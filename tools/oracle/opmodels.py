@@ -381,11 +381,101 @@ def extra_cases():
     return c
 
 
+LOGISTIC, RELU_OP, RELU6_OP, TANH, LEAKY_RELU, HARD_SWISH = 14, 19, 21, 28, 98, 117
+O_LEAKY_RELU = 75
+
+
+def unary_case(name, code, op, shape, q_in, q_out, options=None, version=2):
+    """One int8 -> int8 elementwise activation with the given (scale, zp) pairs."""
+    b = Builder()
+    x = b.act(shape, scale=q_in[0], zp=q_in[1], is_input=True)
+    y = b.act(shape, scale=q_out[0], zp=q_out[1])
+    b.op(code, [x], [y], options, version)
+    return name, op, b
+
+
+def activation_cases():
+    """LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH (own seed: the other groups'
+    streams stay as they were). Input ranges are chosen so the LOGISTIC / TANH input radius
+    both saturates (wide ranges) and does not (narrow ones); a 256-element shape meets nearly
+    every int8 value in each sample."""
+    rng = np.random.default_rng(20263)
+    c = []
+    # LOGISTIC / TANH: output quantisation fixed by the op (1/256, -128 and 1/128, 0)
+    sig = [("typical", (1, 16), -8.0, 8.0), ("narrow_4d", (1, 3, 4, 5), -1.0, 2.0),
+           ("wide_saturating", (2, 40), -30.0, 20.0), ("asym_3d", (2, 3, 7), -0.5, 6.0),
+           ("flat_1d", (37,), -4.0, 4.0), ("all_values", (256,), -10.0, 7.0),
+           ("tiny_range", (3, 11), -0.05, 0.08)]
+    for tag, shape, lo, hi in sig:
+        q = act_q(rng, lo * rng.uniform(0.9, 1.1), hi * rng.uniform(0.9, 1.1))
+        c.append(unary_case(f"logistic_{tag}", LOGISTIC, "LOGISTIC", shape, q, (1.0 / 256, -128)))
+    # power-of-two input scales: the radius lands exactly on an integer boundary
+    c.append(unary_case("logistic_pot_scale", LOGISTIC, "LOGISTIC", (256,), (1.0 / 16, 3),
+                        (1.0 / 256, -128)))
+    for tag, shape, lo, hi in sig:
+        q = act_q(rng, lo * rng.uniform(0.9, 1.1), hi * rng.uniform(0.9, 1.1))
+        c.append(unary_case(f"tanh_{tag}", TANH, "TANH", shape, q, (1.0 / 128, 0)))
+    c.append(unary_case("tanh_pot_scale", TANH, "TANH", (256,), (1.0 / 32, -7), (1.0 / 128, 0)))
+    # RELU: requantises onto the output; RELU6: clamps on the input scale (TFLM ignores the
+    # output quantisation, which the converter makes equal to the input's)
+    for tag, shape, lo, hi, same in (("same_quant", (1, 8, 8, 3), -3.0, 5.0, True),
+                                     ("out_range", (2, 50), -4.0, 9.0, False),
+                                     ("flat_1d", (256,), -0.7, 0.4, False),
+                                     ("3d_pos_in", (3, 4, 5), 0.0, 6.0, False)):
+        q = act_q(rng, lo, hi)
+        qo = q if same else act_q(rng, 0.0, hi * rng.uniform(0.5, 1.5))
+        if tag == "flat_1d":
+            qo = (q[0] * 0.37, 40)  # output zero point above the input's
+        c.append(unary_case(f"relu_{tag}", RELU_OP, "RELU", shape, q, qo))
+    for tag, shape, lo, hi, same in (("same_quant", (1, 6, 6, 4), -8.0, 10.0, True),
+                                     ("below_six", (2, 30), -2.0, 4.0, True),
+                                     ("all_values", (256,), -12.0, 12.0, True),
+                                     ("1d_out_differs", (64,), -5.0, 8.0, False)):
+        q = act_q(rng, lo, hi)
+        qo = q if same else act_q(rng, 0.0, 6.0)
+        c.append(unary_case(f"relu6_{tag}", RELU6_OP, "RELU6", shape, q, qo))
+    # LEAKY_RELU: alpha small, zero, negative (the negative side crosses over zero), above 1
+    for tag, shape, alpha, lo, hi in (("alpha0p2", (1, 5, 5, 4), 0.2, -4.0, 4.0),
+                                      ("alpha0p01_3d", (2, 7, 9), 0.01, -10.0, 3.0),
+                                      ("alpha0", (48,), 0.0, -2.0, 2.0),
+                                      ("alpha_neg0p5", (256,), -0.5, -6.0, 3.0),
+                                      ("alpha_neg2_2d", (4, 16), -2.0, -1.5, 2.5),
+                                      ("alpha1p5", (256,), 1.5, -3.0, 3.0),
+                                      ("alpha3_4d", (1, 2, 3, 8), 3.0, -1.0, 5.0)):
+        q = act_q(rng, lo, hi)
+        lo_out = min(0.0, alpha * lo, alpha * hi)
+        hi_out = max(hi, alpha * lo)
+        qo = act_q(rng, lo_out * rng.uniform(0.8, 1.2), hi_out * rng.uniform(0.8, 1.2))
+        c.append(unary_case(f"leaky_relu_{tag}", LEAKY_RELU, "LEAKY_RELU", shape, q, qo,
+                            (O_LEAKY_RELU, 1, [(0, "f32", alpha)])))
+    c.append(unary_case("leaky_relu_same_quant", LEAKY_RELU, "LEAKY_RELU", (256,),
+                        (0.05, -20), (0.05, -20), (O_LEAKY_RELU, 1, [(0, "f32", 0.3)])))
+    # alpha -1/2 on equal scales: the multiplier is exactly -2^30, so odd inputs below the
+    # zero point land on rounding ties, where negating after the product (TFLM) and
+    # multiplying by the negative multiplier differ
+    c.append(unary_case("leaky_relu_alpha_neg_half_ties", LEAKY_RELU, "LEAKY_RELU", (256,),
+                        (0.04, 30), (0.04, -50), (O_LEAKY_RELU, 1, [(0, "f32", -0.5)])))
+    # HARD_SWISH: x * relu6(x + 3) / 6, minimum -0.375 at x = -1.5
+    for tag, shape, lo, hi, k in (("typical", (1, 8, 8, 4), -6.0, 6.0, 1.0),
+                                  ("asym_2d", (3, 20), -3.0, 10.0, 1.0),
+                                  ("narrow", (256,), -1.0, 1.0, 1.0),
+                                  ("wide_3d", (2, 5, 9), -20.0, 20.0, 1.0),
+                                  ("out_saturates", (256,), -8.0, 8.0, 0.3),
+                                  ("out_coarse_1d", (100,), -4.0, 4.0, 4.0),
+                                  ("tiny_in", (64,), -0.02, 0.03, 1.0)):
+        q = act_q(rng, lo, hi)
+        top = hi * min(6.0, max(0.0, hi + 3.0)) / 6.0
+        qo = act_q(rng, -0.375 * k * rng.uniform(0.9, 1.6), top * k * rng.uniform(0.9, 1.1))
+        c.append(unary_case(f"hard_swish_{tag}", HARD_SWISH, "HARD_SWISH", shape, q, qo,
+                            version=1))
+    return c
+
+
 def main() -> int:
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
     manifest = []
-    for group in (cases(), extra_cases()):
+    for group in (cases(), extra_cases(), activation_cases()):
         for name, op, b in group:
             f = out / f"{name}.tflite"
             f.write_bytes(b.bytes(name))
