@@ -5,21 +5,27 @@
 // STRIDED_SLICE, the int8 activations LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH); each runs on 100 seeded inputs in our engine and in the oracle, and the
 // outputs must be equal byte for byte. The fixture models never exercise most of these.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { python, repoRoot } from '../support/paths.js';
 import {
-  firstDifference, randomInputs, runEngine, runOracle, scratchDir, type TensorInfo,
+  firstDifference, randomInputs, runCli, runEngine, runOracle, scratchDir, type TensorInfo,
 } from './harness.js';
 
 const INPUTS = 100;
 const generator = join(repoRoot, 'tools', 'oracle', 'opmodels.py');
+const oracle = join(repoRoot, 'tools', 'oracle', 'oracle.py');
 
 interface Case {
   name: string;
   op: string;
   file: string;
   inputs: { shape: number[]; dtype: TensorInfo['dtype']; zero_point: number }[];
+  /** The engine refuses this model at init with a message containing this text. */
+  refused?: string;
+  /** ... and so does TFLM (otherwise the engine is stricter: see opmodels.refused_cases). */
+  tflm_refuses?: boolean;
 }
 
 const bytesOf: Record<string, number> = { int8: 1, int16: 2, int32: 4 };
@@ -55,7 +61,7 @@ describe('operator coverage: single-op models vs TFLite Micro (byte for byte)', 
   after(() => scratch.done());
 
   it('covers every implemented operator', () => {
-    const ops = new Set(cases.map((c) => c.op));
+    const ops = new Set(cases.filter((c) => c.refused === undefined).map((c) => c.op));
     for (const op of ['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'AVERAGE_POOL_2D',
       'MAX_POOL_2D', 'SOFTMAX', 'QUANTIZE', 'ADD', 'MUL', 'PAD', 'CONCATENATION',
       'STRIDED_SLICE', 'LOGISTIC', 'TANH', 'RELU', 'RELU6', 'LEAKY_RELU', 'HARD_SWISH']) {
@@ -63,7 +69,24 @@ describe('operator coverage: single-op models vs TFLite Micro (byte for byte)', 
     }
   });
 
-  for (const c of cases) {
+  for (const c of cases.filter((k) => k.refused !== undefined)) {
+    it(`${c.op}: ${c.name} is refused${c.tflm_refuses === true ? ' (as by TFLM)' : ''}`, () => {
+      const batch = batchFor(c);
+      const input = join(scratch.dir, 'refused-in.bin');
+      writeFileSync(input, batch);
+      const r = runCli(['infer', c.file, '--input', input, '--output', join(scratch.dir, 'refused-out.bin')]);
+      assert.notEqual(r.status, 0, 'exit status');
+      assert.notEqual(r.status, null, 'killed by a signal');
+      assert.ok(r.stderr.includes(c.refused ?? ''), `stderr was: ${r.stderr.trim()}`);
+      if (c.tflm_refuses === true) {
+        const o = spawnSync(python, [oracle, c.file], { encoding: 'utf8' });
+        assert.notEqual(o.status, 0, 'TFLM runs it');
+        assert.ok(o.stderr.includes('failed to allocate tensors'), o.stderr.trim());
+      }
+    });
+  }
+
+  for (const c of cases.filter((k) => k.refused === undefined)) {
     it(`${c.op}: ${c.name}`, () => {
       const batch = batchFor(c);
       const { report, output } = runOracle(c.file, batch, scratch.dir);

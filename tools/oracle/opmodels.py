@@ -471,6 +471,25 @@ def activation_cases():
     return c
 
 
+def refused_cases():
+    """Activations the engine must refuse at init, with a piece of its message and whether
+    TFLM refuses them too (it does not check the LOGISTIC output scale or any TANH output
+    quantisation, though its kernels write only 1/256, -128 and 1/128, 0)."""
+    return [
+        (unary_case("refuse_logistic_out_zp", LOGISTIC, "LOGISTIC", (1, 8), (0.05, 0),
+                    (1.0 / 256, 0)), "scale 1/256 and zero point -128", True),
+        (unary_case("refuse_logistic_out_scale", LOGISTIC, "LOGISTIC", (1, 8), (0.05, 0),
+                    (1.0 / 255, -128)), "scale 1/256 and zero point -128", False),
+        (unary_case("refuse_tanh_out_zp", TANH, "TANH", (1, 8), (0.05, 0), (1.0 / 128, -128)),
+         "scale 1/128 and zero point 0", False),
+        (unary_case("refuse_tanh_out_scale", TANH, "TANH", (1, 8), (0.05, 0), (1.0 / 256, 0)),
+         "scale 1/128 and zero point 0", False),
+        # hires input scale (s_in / 128) at or above the output scale: TFLM's exponent check
+        (unary_case("refuse_hard_swish_out_exponent", HARD_SWISH, "HARD_SWISH", (1, 8),
+                    (0.5, 0), (0.5 / 128 * 0.99, 0), version=1), "HARD_SWISH): scales", True),
+    ]
+
+
 def main() -> int:
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
@@ -480,6 +499,11 @@ def main() -> int:
             f = out / f"{name}.tflite"
             f.write_bytes(b.bytes(name))
             manifest.append(dict(name=name, op=op, file=str(f), inputs=b.input_infos()))
+    for (name, op, b), message, tflm_refuses in refused_cases():
+        f = out / f"{name}.tflite"
+        f.write_bytes(b.bytes(name))
+        manifest.append(dict(name=name, op=op, file=str(f), inputs=b.input_infos(),
+                             refused=message, tflm_refuses=tflm_refuses))
     json.dump(manifest, sys.stdout)
     sys.stdout.write("\n")
     return 0
