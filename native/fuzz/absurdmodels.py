@@ -73,6 +73,43 @@ def fc(in_shape, rows, out):
     return b
 
 
+def act(code, q_in, q_out, alpha=None, shape=(1, 16)):
+    """One int8 activation with extreme quantisation (or LEAKY_RELU alpha)."""
+    opt = None if alpha is None else (om.O_LEAKY_RELU, 1, [(0, "f32", alpha)])
+    return om.unary_case("absurd", code, "", shape, q_in, q_out, opt)[2]
+
+
+def act_cases():
+    """LOGISTIC / TANH input scales whose rescale exponent leaves TFLM's defined range or makes
+    the input radius 0 (everything saturates), zero points far outside int8, RELU / LEAKY_RELU
+    ratios past a 2^31 multiplier, RELU6 with 6 / scale past int32, non-finite and huge alphas,
+    HARD_SWISH exponents at both ends. Zero points past the reader's bound never reach them."""
+    lg, th = (1.0 / 256, -128), (1.0 / 128, 0)
+    return [
+        ("logistic_scale_1e30", "refused", act(om.LOGISTIC, (1e30, 0), lg)),
+        ("logistic_scale_2_pow_m30", "refused", act(om.LOGISTIC, (2.0**-30, 0), lg)),
+        ("logistic_scale_1e5_radius_0", "runs", act(om.LOGISTIC, (1e5, 0), lg)),
+        ("tanh_scale_8_radius_0", "runs", act(om.TANH, (8.0, 0), th)),
+        ("tanh_scale_4_radius_1", "runs", act(om.TANH, (4.0, 3), th)),
+        ("relu_ratio_2_pow_40", "refused", act(om.RELU_OP, (2.0**20, 0), (2.0**-20, 0))),
+        ("relu_ratio_2_pow_20_zp_1000", "runs", act(om.RELU_OP, (2.0**10, 1000), (2.0**-10, 1000))),
+        ("relu6_six_past_int32", "runs", act(om.RELU6_OP, (1e-30, 1000), (1e-30, 1000))),
+        ("leaky_alpha_inf", "refused", act(om.LEAKY_RELU, (0.05, 0), (0.05, 0), float("inf"))),
+        ("leaky_alpha_nan", "refused", act(om.LEAKY_RELU, (0.05, 0), (0.05, 0), float("nan"))),
+        ("leaky_alpha_1e30", "refused", act(om.LEAKY_RELU, (0.05, 0), (0.05, 0), 1e30)),
+        ("hard_swish_reluish_exponent_37", "refused", act(om.HARD_SWISH, (2.0**30, 0), (2.0**24, 0))),
+        ("hard_swish_reluish_exponent_27", "runs", act(om.HARD_SWISH, (1e6, 5), (1e5, -3))),
+        ("hard_swish_tiny_scales", "runs", act(om.HARD_SWISH, (1e-30, 100), (1.0, -1000))),
+        ("leaky_alpha_denormal_zp_1000", "runs", act(om.LEAKY_RELU, (0.05, 1000), (0.05, -1000), -1e-40)),
+        ("logistic_in_zp_1000", "runs", act(om.LOGISTIC, (0.05, 1000), lg)),
+        # zero points the model reader refuses before any operator sees them
+        ("logistic_in_zp_1e5", "refused", act(om.LOGISTIC, (0.05, 100000), lg)),
+        ("tanh_in_zp_int32_min", "refused", act(om.TANH, (0.05, I32_MIN), th)),
+        ("leaky_alpha_denormal_zp_extreme", "refused", act(om.LEAKY_RELU, (0.05, I32_MAX), (0.05, I32_MIN), -1e-40)),
+        ("hard_swish_tiny_scales_zp_40000", "refused", act(om.HARD_SWISH, (1e-30, 40000), (1.0, -40000))),
+    ]
+
+
 def cases():
     s = [1, 4, 4, 2]
     return [
@@ -105,7 +142,7 @@ def cases():
         ("fc_batches_rows_wrap_zero", "refused", fc([2**20, 1], 4096, [0, 4096])),
         # 2^16 x 2^15 = 2^31 wraps to INT32_MIN; the declared output is small
         ("fc_batches_rows_wrap_negative", "refused", fc([2**16, 1], 2**15, [1, 2**15])),
-    ]
+    ] + act_cases()
 
 
 def main() -> int:
