@@ -25,12 +25,15 @@ static ep_status prep_sigmoid(ctx_t *c, ep_op_rt *rt, const ep_tensor_info *in,
      * (1/256, 1/128) and zero point, which the output tensor must then state. */
     const float want_scale = tanh_op ? 1.0f / 128.0f : 1.0f / 256.0f;
     const int32_t want_zp = tanh_op ? 0 : -128;
-    if (out->scale_count < 1 || ep_tensor_scale(out, 0) != want_scale ||
-        ep_tensor_zero_point(out, 0) != want_zp) {
-        return FAIL(c, EP_ERR_UNSUPPORTED,
-                    "operator %d (%s): output must have scale 1/%d and zero point %d (zero "
-                    "point is %d)", c->index, ep_op_name(c->op), tanh_op ? 128 : 256, want_zp,
-                    out->scale_count < 1 ? 0 : ep_tensor_zero_point(out, 0));
+    if (out->scale_count < 1 || ep_tensor_scale(out, 0) != want_scale) {
+        return FAIL(c, EP_ERR_UNSUPPORTED, "operator %d (%s): output must have scale 1/%d and "
+                    "zero point %d (scale differs)", c->index, ep_op_name(c->op),
+                    tanh_op ? 128 : 256, want_zp);
+    }
+    if (ep_tensor_zero_point(out, 0) != want_zp) {
+        return FAIL(c, EP_ERR_UNSUPPORTED, "operator %d (%s): output must have scale 1/%d and "
+                    "zero point %d (zero point is %d)", c->index, ep_op_name(c->op),
+                    tanh_op ? 128 : 256, want_zp, ep_tensor_zero_point(out, 0));
     }
     if (ep_sigmoid_prepare(ep_tensor_scale(in, 0), ep_tensor_zero_point(in, 0),
                            &rt->u.act.p.sigmoid) != EP_OK) {

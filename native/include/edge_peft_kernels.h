@@ -312,7 +312,8 @@ typedef struct {
     int32_t input_multiplier;
     int32_t input_left_shift;
 } ep_sigmoid_params;
-/* EP_ERR_QUANT for a scale outside (0, 2^-27 * 2^31) or not finite. */
+/* EP_ERR_QUANT for a scale that is not finite and positive, below 2^-28 or from 2^35 up (the
+ * rescale exponent leaves [0, 62], where TFLM's own shifts are undefined). */
 ep_status ep_sigmoid_prepare(float input_scale, int32_t input_zero_point, ep_sigmoid_params *out);
 ep_status ep_logistic_s8(const ep_sigmoid_params *params, const int8_t *input, int8_t *output,
                          int32_t count);
