@@ -9,8 +9,10 @@ tensors:   dicts with name, shape, type, buffer, and optionally scale / zp (a nu
            list for per-channel), qdim (quantized_dimension), variable (bool).
 operators: dicts with opcode (index into `opcodes`), inputs, outputs and optionally
            options = (union_type, field_count, [(slot, kind, value), ...]) where kind is
-           one of i8, u8, bool, i32, f32; a field equal to 0 is left out (schema default
-           semantics are the reader's; write non-zero defaults such as stride 1 explicitly).
+           one of i8, u8, bool, i32, f32, or vi32 (a vector of int32, e.g. squeeze_dims;
+           written whenever given, even empty); a scalar field equal to 0 is left out (schema
+           default semantics are the reader's; write non-zero defaults such as stride 1
+           explicitly).
 opcodes:   (builtin_code, version) per operator code.
 """
 from __future__ import annotations
@@ -46,9 +48,14 @@ def _as_list(v) -> list:
 
 def _options(b: flatbuffers.Builder, spec) -> int:
     _, count, fields = spec
+    # Vectors are built before the table that refers to them.
+    vecs = {slot: vector(b, [int(v) for v in value], "i32")
+            for slot, kind, value in fields if kind == "vi32"}
     b.StartObject(count)
     for slot, kind, value in fields:
-        if kind == "i8":
+        if kind == "vi32":
+            b.PrependUOffsetTRelativeSlot(slot, vecs[slot], 0)
+        elif kind == "i8":
             b.PrependInt8Slot(slot, int(value), 0)
         elif kind in ("u8", "bool"):
             b.PrependUint8Slot(slot, int(value), 0)
