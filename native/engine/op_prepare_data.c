@@ -16,41 +16,6 @@ static ep_status want_same_quant(ctx_t *c, const ep_tensor_info *a, const ep_ten
     return EP_OK;
 }
 
-/* Right-aligns a shape to EP_MAX_DIMS. */
-static void align_dims(const ep_tensor_info *t, int32_t *d)
-{
-    for (int32_t k = 0; k < EP_MAX_DIMS; ++k) {
-        d[k] = 1;
-    }
-    for (int32_t k = 0; k < t->rank; ++k) {
-        d[EP_MAX_DIMS - t->rank + k] = t->dims[k];
-    }
-}
-
-/* Broadcast strides of a and b onto out (each dim equal or 1, as TFLM). */
-static ep_status broadcast(ctx_t *c, const ep_tensor_info *a, const ep_tensor_info *b,
-                           const ep_tensor_info *out, ep_broadcast_dims *bd)
-{
-    int32_t da[EP_MAX_DIMS], db[EP_MAX_DIMS], dout[EP_MAX_DIMS];
-    align_dims(a, da);
-    align_dims(b, db);
-    align_dims(out, dout);
-    int32_t sa = 1, sb = 1;
-    for (int32_t k = EP_MAX_DIMS - 1; k >= 0; --k) {
-        const int32_t want = da[k] == 1 ? db[k] : da[k];
-        if ((da[k] != 1 && db[k] != 1 && da[k] != db[k]) || dout[k] != want) {
-            return FAIL(c, EP_ERR_SHAPE, "operator %d (%s): shapes do not broadcast", c->index,
-                        ep_op_name(c->op));
-        }
-        bd->dims[k] = want;
-        bd->stride_1[k] = da[k] == 1 ? 0 : sa;
-        bd->stride_2[k] = db[k] == 1 ? 0 : sb;
-        sa *= da[k];
-        sb *= db[k];
-    }
-    return EP_OK;
-}
-
 static ep_status prep_binary(ctx_t *c, ep_op_rt *rt, bool add)
 {
     const ep_op_info *op = c->op;
@@ -68,7 +33,7 @@ static ep_status prep_binary(ctx_t *c, ep_op_rt *rt, bool add)
     TRY(pu_want_quant(c, &b, "input 2"));
     TRY(pu_want_quant(c, &out, "output"));
     ep_broadcast_dims bd;
-    TRY(broadcast(c, &a, &b, &out, &bd));
+    TRY(pu_broadcast(c, &a, &b, &out, &bd));
     ep_activation act;
     TRY(pu_activation(c, &out, op->options.activation, -128, 127, &act));
     const double s1 = (double)ep_tensor_scale(&a, 0), s2 = (double)ep_tensor_scale(&b, 0);
@@ -133,7 +98,7 @@ static ep_status prep_pad(ctx_t *c, ep_op_rt *rt)
                     c->index, in.rank);
     }
     ep_pad_params p;
-    align_dims(&in, p.in_dims);
+    pu_align_dims(&in, p.in_dims);
     const uint8_t *pd = (const uint8_t *)pads.data;
     for (int32_t k = 0; k < EP_MAX_DIMS; ++k) {
         p.before[k] = 0;
@@ -255,7 +220,7 @@ static ep_status prep_slice(ctx_t *c, ep_op_rt *rt)
         TRY(want_same_quant(c, &in, &out)); /* a copy: no requantisation */
     }
     ep_strided_slice_params p;
-    align_dims(&in, p.in_dims);
+    pu_align_dims(&in, p.in_dims);
     p.element_bytes = in.element_bytes;
     int64_t count = 1;
     for (int32_t k = 0; k < EP_MAX_DIMS; ++k) {

@@ -34,6 +34,10 @@ bool ep_op_supported(int32_t opcode)
     case EP_OP_LOGISTIC: case EP_OP_TANH: case EP_OP_RELU: case EP_OP_RELU6:
     case EP_OP_LEAKY_RELU: case EP_OP_HARD_SWISH:
         return true;
+    /* shape / reduce operators */
+    case EP_OP_SUB: case EP_OP_MAXIMUM: case EP_OP_MINIMUM: case EP_OP_EXPAND_DIMS:
+    case EP_OP_SQUEEZE: case EP_OP_MEAN:
+        return true;
     default:
         return false;
     }
@@ -165,3 +169,37 @@ ep_status pu_const_weights(ctx_t *c, const ep_tensor_info *w, const ep_tensor_in
     return EP_OK;
 }
 
+/* Right-aligns a shape to EP_MAX_DIMS. */
+void pu_align_dims(const ep_tensor_info *t, int32_t *d)
+{
+    for (int32_t k = 0; k < EP_MAX_DIMS; ++k) {
+        d[k] = 1;
+    }
+    for (int32_t k = 0; k < t->rank; ++k) {
+        d[EP_MAX_DIMS - t->rank + k] = t->dims[k];
+    }
+}
+
+/* Broadcast strides of a and b onto out (each dim equal or 1, as TFLM). */
+ep_status pu_broadcast(ctx_t *c, const ep_tensor_info *a, const ep_tensor_info *b,
+                       const ep_tensor_info *out, ep_broadcast_dims *bd)
+{
+    int32_t da[EP_MAX_DIMS], db[EP_MAX_DIMS], dout[EP_MAX_DIMS];
+    pu_align_dims(a, da);
+    pu_align_dims(b, db);
+    pu_align_dims(out, dout);
+    int32_t sa = 1, sb = 1;
+    for (int32_t k = EP_MAX_DIMS - 1; k >= 0; --k) {
+        const int32_t want = da[k] == 1 ? db[k] : da[k];
+        if ((da[k] != 1 && db[k] != 1 && da[k] != db[k]) || dout[k] != want) {
+            return FAIL(c, EP_ERR_SHAPE, "operator %d (%s): shapes do not broadcast", c->index,
+                        ep_op_name(c->op));
+        }
+        bd->dims[k] = want;
+        bd->stride_1[k] = da[k] == 1 ? 0 : sa;
+        bd->stride_2[k] = db[k] == 1 ? 0 : sb;
+        sa *= da[k];
+        sb *= db[k];
+    }
+    return EP_OK;
+}

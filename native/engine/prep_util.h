@@ -28,6 +28,11 @@ ep_status pu_channel_multipliers(ctx_t *c, const ep_tensor_info *in, const ep_te
                                  ep_per_channel_quant_params *pc);
 ep_status pu_const_weights(ctx_t *c, const ep_tensor_info *w, const ep_tensor_info *bias,
                            int32_t bias_type, int32_t bias_len);
+/* Right-aligns a shape to EP_MAX_DIMS (leading 1s). */
+void pu_align_dims(const ep_tensor_info *t, int32_t *d);
+/* Broadcast strides of a and b onto out (each dim equal or 1, as TFLM). */
+ep_status pu_broadcast(ctx_t *c, const ep_tensor_info *a, const ep_tensor_info *b,
+                       const ep_tensor_info *out, ep_broadcast_dims *bd);
 
 #define TRY(x) do { const ep_status st_ = (x); if (st_ != EP_OK) { return st_; } } while (0)
 
