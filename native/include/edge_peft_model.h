@@ -67,6 +67,10 @@ typedef struct {
     int32_t begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask;
     bool ss_offset;
     float alpha;           /* LEAKY_RELU */
+    /* shape / reduce operators */
+    bool keep_dims;                /* MEAN (ReducerOptions) */
+    int32_t squeeze_count;         /* SQUEEZE: squeeze_dims entries (0 = every size-1 dim) */
+    int32_t squeeze_dims[EP_MAX_DIMS]; /* the first EP_MAX_DIMS of them */
 } ep_op_options;
 
 typedef struct {

@@ -60,6 +60,12 @@ enum {
     EP_OP_TANH = 28, EP_OP_LEAKY_RELU = 98, EP_OP_HARD_SWISH = 117
 };
 
+/* schema BuiltinOperator values: shape, reduce and min/max operators */
+enum {
+    EP_OP_MEAN = 40, EP_OP_SUB = 41, EP_OP_SQUEEZE = 43, EP_OP_MAXIMUM = 55, EP_OP_MINIMUM = 57,
+    EP_OP_EXPAND_DIMS = 70
+};
+
 /* schema ActivationFunctionType / Padding */
 enum { EP_ACT_NONE = 0, EP_ACT_RELU = 1, EP_ACT_RELU_N1_TO_1 = 2, EP_ACT_RELU6 = 3 };
 enum { EP_PADDING_SAME = 0, EP_PADDING_VALID = 1 };

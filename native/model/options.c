@@ -8,6 +8,8 @@ enum {
     OPT_CONCAT = 10, OPT_ADD = 11, OPT_RESHAPE = 17, OPT_MUL = 21, OPT_PAD = 22,
     OPT_STRIDED_SLICE = 32, OPT_LEAKY_RELU = 75
 };
+/* shape / reduce operators (MAXIMUM, MINIMUM, EXPAND_DIMS have no fields to read) */
+enum { OPT_REDUCER = 27, OPT_SUB = 28, OPT_SQUEEZE = 30 };
 
 static int32_t expected_type(int32_t opcode)
 {
@@ -25,6 +27,10 @@ static int32_t expected_type(int32_t opcode)
     case EP_OP_PAD: return OPT_PAD;
     case EP_OP_STRIDED_SLICE: return OPT_STRIDED_SLICE;
     case EP_OP_LEAKY_RELU: return OPT_LEAKY_RELU;
+    /* shape / reduce operators */
+    case EP_OP_MEAN: return OPT_REDUCER;
+    case EP_OP_SUB: return OPT_SUB;
+    case EP_OP_SQUEEZE: return OPT_SQUEEZE;
     default: return -1;
     }
 }
@@ -133,6 +139,27 @@ ep_status ep_parse_options(const ep_fb *fb, int32_t op_index, int32_t opcode,
         }
         o->ss_offset = flag != 0;
         break;
+    /* shape / reduce operators */
+    case OPT_SUB:
+        st = byte_field(fb, t, 0, &o->activation);
+        break;
+    case OPT_REDUCER:
+        if ((st = ep_fb_u8(fb, t, 0, 0, &flag)) != EP_OK) {
+            break;
+        }
+        o->keep_dims = flag != 0;
+        break;
+    case OPT_SQUEEZE: {
+        uint32_t start, count;
+        if ((st = ep_fb_vector(fb, t, 0, 4, &start, &count, "squeeze_dims")) != EP_OK) {
+            break;
+        }
+        o->squeeze_count = count > (uint32_t)INT32_MAX ? INT32_MAX : (int32_t)count;
+        for (uint32_t i = 0; i < count && i < EP_MAX_DIMS; ++i) {
+            o->squeeze_dims[i] = (int32_t)ep_rd_u32(fb->d + start + 4u * i);
+        }
+        break;
+    }
     default:
         break; /* RESHAPE / PAD: everything needed is in the tensors */
     }
