@@ -363,6 +363,41 @@ ep_status ep_hard_swish_prepare(float input_scale, int32_t input_zero_point, flo
                                 int32_t output_zero_point, ep_hard_swish_params *out);
 ep_status ep_hard_swish_s8(const ep_hard_swish_params *params, const int8_t *input,
                            int8_t *output, int32_t count);
+/* ------------------------------------------------------------------ */
+/* Shape, reduce and min/max operators                                 */
+/* ------------------------------------------------------------------ */
+
+/* SUB int8 (TFLM reference int8 Sub, broadcasting): ADD's arithmetic with the
+ * second scaled input subtracted; same fields as ep_add_params. */
+typedef ep_add_params ep_sub_params;
+ep_status ep_elementwise_sub_s8(const ep_sub_params *params, const ep_broadcast_dims *dims,
+                                const int8_t *input_1, const int8_t *input_2, int8_t *output);
+
+/* MAXIMUM / MINIMUM int8 (TFLM reference, broadcasting): the raw int8 values
+ * compared, no requantisation (the converter gives inputs and output one
+ * quantisation). */
+ep_status ep_maximum_s8(const ep_broadcast_dims *dims, const int8_t *input_1,
+                        const int8_t *input_2, int8_t *output);
+ep_status ep_minimum_s8(const ep_broadcast_dims *dims, const int8_t *input_1,
+                        const int8_t *input_2, int8_t *output);
+
+/* MEAN int8 (TFLM reference QuantizedMeanOrSum): int32 sums over the reduced
+ * dimensions, minus z_in * count, requantised by (multiplier, shift), which
+ * already fold in s_in / s_out and 1 / count as TFLM's eval does; plus z_out,
+ * clamped to int8. in_dims right-aligned to EP_MAX_DIMS (leading 1s);
+ * reduce[k] != 0 for a reduced dimension. ctx: out_count int32 accumulators
+ * (ep_mean_s8_get_buffer_size). */
+typedef struct {
+    int32_t in_dims[EP_MAX_DIMS];
+    int32_t reduce[EP_MAX_DIMS];
+    int32_t count;       /* input elements per output element */
+    int32_t out_count;   /* output elements */
+    int32_t input_zp, output_zp;
+    int32_t multiplier, shift;
+} ep_mean_params;
+int32_t ep_mean_s8_get_buffer_size(const ep_mean_params *params);
+ep_status ep_mean_s8(const ep_context *ctx, const ep_mean_params *params, const int8_t *input,
+                     int8_t *output);
 
 #ifdef __cplusplus
 }

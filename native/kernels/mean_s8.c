@@ -1,0 +1,74 @@
+/* MEAN int8 (TFLM reference QuantizedMeanOrSum, compute_sum false): every
+ * input element is added into the int32 accumulator of its output element
+ * (the index with the reduced dimensions dropped), then each sum has
+ * z_in * count taken off and is requantised with the count folded into the
+ * multiplier, plus z_out, clamped to int8. The sums wrap like TFLM's. */
+#include "kernels.h"
+
+int32_t ep_mean_s8_get_buffer_size(const ep_mean_params *params)
+{
+    return params == NULL ? 0 : params->out_count * 4;
+}
+
+ep_status ep_mean_s8(const ep_context *ctx, const ep_mean_params *params, const int8_t *input,
+                     int8_t *output)
+{
+    if (ctx == NULL || params == NULL || input == NULL || output == NULL ||
+        params->out_count < 0 || ctx->buf == NULL || ctx->size < params->out_count * 4) {
+        return params != NULL && params->out_count == 0 ? EP_OK : EP_ERR_ARG;
+    }
+    uint32_t *acc = (uint32_t *)ctx->buf;
+    for (int32_t i = 0; i < params->out_count; ++i) {
+        acc[i] = 0;
+        output[i] = 0;
+    }
+    /* Output strides: the kept dimensions row-major, 0 along reduced ones. */
+    int32_t ostride[EP_MAX_DIMS];
+    int32_t s = 1;
+    int64_t in_count = 1;
+    for (int32_t k = EP_MAX_DIMS - 1; k >= 0; --k) {
+        ostride[k] = params->reduce[k] ? 0 : s;
+        s *= params->reduce[k] ? 1 : params->in_dims[k];
+        in_count *= params->in_dims[k];
+    }
+    if (in_count == 0 || params->count == 0) {
+        return EP_OK; /* TFLM: an empty input leaves the zeroed output */
+    }
+    /* Odometer over the five outer dimensions; the innermost runs linearly. */
+    const int32_t n = params->in_dims[EP_MAX_DIMS - 1], os = ostride[EP_MAX_DIMS - 1];
+    const int64_t rows = in_count / n;
+    int32_t idx[EP_MAX_DIMS - 1] = {0};
+    int32_t off = 0;
+    for (int64_t r = 0; r < rows; ++r) {
+        uint32_t *a = acc + off;
+        if (os == 0) {
+            uint32_t sum = 0;
+            for (int32_t i = 0; i < n; ++i) {
+                sum += (uint32_t)(int32_t)input[i];
+            }
+            a[0] += sum;
+        } else {
+            for (int32_t i = 0; i < n; ++i) {
+                a[i] += (uint32_t)(int32_t)input[i];
+            }
+        }
+        input += n;
+        for (int32_t k = EP_MAX_DIMS - 2; k >= 0; --k) {
+            off += ostride[k];
+            if (++idx[k] < params->in_dims[k]) {
+                break;
+            }
+            idx[k] = 0;
+            off -= params->in_dims[k] * ostride[k];
+        }
+    }
+    const uint32_t zsum = (uint32_t)((int64_t)params->input_zp * params->count);
+    for (int32_t i = 0; i < params->out_count; ++i) {
+        const int32_t shifted = (int32_t)(acc[i] - zsum);
+        const int32_t v = (int32_t)((uint32_t)ep_requantize(shifted, params->multiplier,
+                                                            params->shift) +
+                                    (uint32_t)params->output_zp);
+        output[i] = (int8_t)ep_clamp(v, -128, 127);
+    }
+    return EP_OK;
+}
