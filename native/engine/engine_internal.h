@@ -75,7 +75,9 @@ enum {
     EP_K_FC, EP_K_FC_PC, EP_K_CONV, EP_K_CONV16, EP_K_DW, EP_K_AVGPOOL, EP_K_MAXPOOL,
     EP_K_SOFTMAX8, EP_K_SOFTMAX16, EP_K_QUANT, EP_K_SVDF, EP_K_RESHAPE, EP_K_ADD, EP_K_MUL,
     EP_K_PAD, EP_K_CONCAT, EP_K_SSLICE, EP_K_LOGISTIC, EP_K_TANH, EP_K_RELU, EP_K_RELU6,
-    EP_K_LEAKY_RELU, EP_K_HARD_SWISH
+    EP_K_LEAKY_RELU, EP_K_HARD_SWISH,
+    /* shape / reduce operators (EXPAND_DIMS and SQUEEZE run as EP_K_RESHAPE) */
+    EP_K_SUB, EP_K_MAXIMUM, EP_K_MINIMUM, EP_K_MEAN
 };
 
 /* CONCATENATION arguments: input tensors (the op record holds only 5). */
@@ -106,6 +108,8 @@ ep_status ep_op_prepare(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_r
 ep_status ep_op_prepare_data(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 /* LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH (op_prepare_act.c). */
 ep_status ep_op_prepare_act(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
+/* SUB, MAXIMUM, MINIMUM, EXPAND_DIMS, SQUEEZE, MEAN (op_prepare_shape.c). */
+ep_status ep_op_prepare_shape(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 ep_status ep_op_eval(ep_session *s, ep_op_rt *rt);
 /* Is this operator kind (with these types) supported? */
 bool ep_op_supported(int32_t opcode);

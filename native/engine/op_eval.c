@@ -100,6 +100,18 @@ ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
         return ep_leaky_relu_s8(&rt->u.act.p.leaky, in, out, rt->u.act.count);
     case EP_K_HARD_SWISH:
         return ep_hard_swish_s8(&rt->u.act.p.hswish, in, out, rt->u.act.count);
+    /* shape / reduce operators (EXPAND_DIMS, SQUEEZE: EP_K_RESHAPE above) */
+    case EP_K_SUB: {
+        const ep_broadcast_dims *bd = (const ep_broadcast_dims *)rt->u.ext.params;
+        return ep_elementwise_sub_s8((const ep_sub_params *)(const void *)(bd + 1), bd, in, w,
+                                     out);
+    }
+    case EP_K_MAXIMUM:
+        return ep_maximum_s8((const ep_broadcast_dims *)rt->u.ext.params, in, w, out);
+    case EP_K_MINIMUM:
+        return ep_minimum_s8((const ep_broadcast_dims *)rt->u.ext.params, in, w, out);
+    case EP_K_MEAN:
+        return ep_mean_s8(&ctx, (const ep_mean_params *)rt->u.ext.params, in, out);
     default:
         return EP_ERR_STATE;
     }

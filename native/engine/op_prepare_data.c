@@ -292,7 +292,6 @@ ep_status ep_op_prepare_data(ep_prep *p, int32_t index, const ep_op_info *op, ep
     case EP_OP_LEAKY_RELU: case EP_OP_HARD_SWISH:
         return ep_op_prepare_act(p, index, op, rt);
     default:
-        return FAIL(&c, EP_ERR_UNSUPPORTED, "operator %d: unsupported operator %s", index,
-                    ep_op_name(op));
+        return ep_op_prepare_shape(p, index, op, rt);
     }
 }

@@ -1,0 +1,306 @@
+/* Prepare for the shape, reduce and min/max operators (SUB, MAXIMUM, MINIMUM,
+ * EXPAND_DIMS, SQUEEZE, MEAN). Like op_prepare_data.c, kernel arguments too
+ * large for the op record live in a persistent block allocated only for these
+ * operators. EXPAND_DIMS and SQUEEZE are pure reshapes: they become
+ * EP_K_RESHAPE, which the session plans as an alias of the input's bytes. */
+#include <string.h>
+
+#include "prep_util.h"
+
+static ep_status want_inputs(ctx_t *c, int32_t n)
+{
+    if (c->op->input_count != n) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (%s): want %d input%s", c->index,
+                    ep_op_name(c->op), n, n == 1 ? "" : "s");
+    }
+    return EP_OK;
+}
+
+/* Constant int32 axis tensor with at most max entries: its values into ax. */
+static ep_status const_axes(ctx_t *c, const ep_tensor_info *t, int32_t max, int32_t *ax,
+                            int32_t *n)
+{
+    if (t->type != EP_TYPE_INT32) {
+        return FAIL(c, EP_ERR_UNSUPPORTED, "operator %d (%s): axis is %s, want int32", c->index,
+                    ep_op_name(c->op), ep_type_name(t->type));
+    }
+    if (t->data == NULL) {
+        return FAIL(c, EP_ERR_UNSUPPORTED, "operator %d (%s): axis must be constant", c->index,
+                    ep_op_name(c->op));
+    }
+    if (t->elements > max) {
+        return FAIL(c, EP_ERR_UNSUPPORTED, "operator %d (%s): %d axes, at most %d", c->index,
+                    ep_op_name(c->op), t->elements, max);
+    }
+    for (int32_t i = 0; i < t->elements; ++i) {
+        memcpy(&ax[i], (const uint8_t *)t->data + 4 * i, 4);
+    }
+    *n = t->elements;
+    return EP_OK;
+}
+
+/* SUB int8: TFLM CalculateOpDataSub. Unlike ADD, TFLM forms the three real
+ * multipliers in float32 (twice the larger input scale, each ratio, the
+ * 2^20 * s_out product) and only widens the results to double. */
+static ep_status prep_sub(ctx_t *c, ep_op_rt *rt)
+{
+    const ep_op_info *op = c->op;
+    ep_tensor_info a, b, out;
+    TRY(want_inputs(c, 2));
+    TRY(pu_tensor(c, op->inputs[0], &a, "input 1"));
+    TRY(pu_tensor(c, op->inputs[1], &b, "input 2"));
+    TRY(pu_tensor(c, op->outputs[0], &out, "output"));
+    TRY(pu_want_type(c, &a, EP_TYPE_INT8, "input 1"));
+    TRY(pu_want_type(c, &b, EP_TYPE_INT8, "input 2"));
+    TRY(pu_want_type(c, &out, EP_TYPE_INT8, "output"));
+    TRY(pu_want_quant(c, &a, "input 1"));
+    TRY(pu_want_quant(c, &b, "input 2"));
+    TRY(pu_want_quant(c, &out, "output"));
+    ep_broadcast_dims bd;
+    TRY(pu_broadcast(c, &a, &b, &out, &bd));
+    ep_activation act;
+    TRY(pu_activation(c, &out, op->options.activation, -128, 127, &act));
+    ep_sub_params p = {-ep_tensor_zero_point(&a, 0), 0, 0, -ep_tensor_zero_point(&b, 0), 0, 0,
+                       20, ep_tensor_zero_point(&out, 0), 0, 0, act};
+    const float s1 = ep_tensor_scale(&a, 0), s2 = ep_tensor_scale(&b, 0);
+    const float so = ep_tensor_scale(&out, 0);
+    const float twice_max = 2.0f * (s1 < s2 ? s2 : s1);
+    const float r1 = s1 / twice_max, r2 = s2 / twice_max;
+    const float ro = twice_max / ((float)(1 << 20) * so);
+    if (ep_quantize_multiplier((double)r1, &p.input_1_mult, &p.input_1_shift) != EP_OK ||
+        ep_quantize_multiplier((double)r2, &p.input_2_mult, &p.input_2_shift) != EP_OK ||
+        ep_quantize_multiplier((double)ro, &p.output_mult, &p.output_shift) != EP_OK) {
+        return FAIL(c, EP_ERR_QUANT, "operator %d (SUB): bad scales", c->index);
+    }
+    uint8_t *blk = (uint8_t *)ep_prep_alloc(c->p, (uint32_t)(sizeof bd + sizeof p));
+    if (blk != NULL) {
+        memcpy(blk, &bd, sizeof bd);
+        memcpy(blk + sizeof bd, &p, sizeof p);
+    }
+    rt->kind = EP_K_SUB;
+    rt->u.ext.params = blk;
+    return EP_OK;
+}
+
+/* MAXIMUM / MINIMUM int8: TFLM has no prepare and compares the raw values. */
+static ep_status prep_minmax(ctx_t *c, ep_op_rt *rt, bool maximum)
+{
+    const ep_op_info *op = c->op;
+    ep_tensor_info a, b, out;
+    TRY(want_inputs(c, 2));
+    TRY(pu_tensor(c, op->inputs[0], &a, "input 1"));
+    TRY(pu_tensor(c, op->inputs[1], &b, "input 2"));
+    TRY(pu_tensor(c, op->outputs[0], &out, "output"));
+    TRY(pu_want_type(c, &a, EP_TYPE_INT8, "input 1"));
+    TRY(pu_want_type(c, &b, EP_TYPE_INT8, "input 2"));
+    TRY(pu_want_type(c, &out, EP_TYPE_INT8, "output"));
+    ep_broadcast_dims bd;
+    TRY(pu_broadcast(c, &a, &b, &out, &bd));
+    ep_broadcast_dims *blk = (ep_broadcast_dims *)ep_prep_alloc(c->p, sizeof bd);
+    if (blk != NULL) {
+        *blk = bd;
+    }
+    rt->kind = maximum ? EP_K_MAXIMUM : EP_K_MINIMUM;
+    rt->u.ext.params = blk;
+    return EP_OK;
+}
+
+/* A copy into an output of the same bytes and type: planned as an alias. */
+static ep_status as_reshape(ctx_t *c, ep_op_rt *rt, const ep_tensor_info *in,
+                            const ep_tensor_info *out)
+{
+    if (in->bytes != out->bytes || in->type != out->type || in->is_variable) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (%s): %s %u bytes -> %s %u bytes", c->index,
+                    ep_op_name(c->op), ep_type_name(in->type), in->bytes,
+                    ep_type_name(out->type), out->bytes);
+    }
+    rt->kind = EP_K_RESHAPE;
+    rt->u.copy.bytes = in->bytes;
+    return EP_OK;
+}
+
+/* EXPAND_DIMS: TFLM ExpandDimsPrepare / VerifyTensorDim (int8, int16, float32). */
+static ep_status prep_expand_dims(ctx_t *c, ep_op_rt *rt)
+{
+    const ep_op_info *op = c->op;
+    ep_tensor_info in, ax, out;
+    TRY(want_inputs(c, 2));
+    TRY(pu_tensor(c, op->inputs[0], &in, "input"));
+    TRY(pu_tensor(c, op->inputs[1], &ax, "axis"));
+    TRY(pu_tensor(c, op->outputs[0], &out, "output"));
+    if (in.type != EP_TYPE_INT8 && in.type != EP_TYPE_INT16 && in.type != EP_TYPE_FLOAT32) {
+        return FAIL(c, EP_ERR_UNSUPPORTED, "operator %d (EXPAND_DIMS): input is %s", c->index,
+                    ep_type_name(in.type));
+    }
+    int32_t axis = 0, n = 0;
+    if (ax.rank > 1) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (EXPAND_DIMS): axis has rank %d, want <= 1",
+                    c->index, ax.rank);
+    }
+    TRY(const_axes(c, &ax, 1, &axis, &n));
+    if (n != 1) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (EXPAND_DIMS): axis has no value", c->index);
+    }
+    if (axis < 0) {
+        axis = axis < -(in.rank + 1) ? -1 : in.rank + 1 + axis;
+    }
+    if (axis < 0 || axis > in.rank || out.rank != in.rank + 1) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (EXPAND_DIMS): axis %d for rank %d -> %d",
+                    c->index, axis, in.rank, out.rank);
+    }
+    for (int32_t i = 0; i < out.rank; ++i) {
+        const int32_t want = i < axis ? in.dims[i] : (i == axis ? 1 : in.dims[i - 1]);
+        if (out.dims[i] != want) {
+            return FAIL(c, EP_ERR_SHAPE, "operator %d (EXPAND_DIMS): output dim %d is %d, want %d",
+                        c->index, i, out.dims[i], want);
+        }
+    }
+    return as_reshape(c, rt, &in, &out);
+}
+
+/* SQUEEZE: TFLM SqueezePrepare; the output must be the input without the
+ * squeezed size-1 dimensions (all of them when squeeze_dims is empty). */
+static ep_status prep_squeeze(ctx_t *c, ep_op_rt *rt)
+{
+    const ep_op_info *op = c->op;
+    const ep_op_options *o = &op->options;
+    ep_tensor_info in, out;
+    TRY(want_inputs(c, 1));
+    TRY(pu_tensor(c, op->inputs[0], &in, "input"));
+    TRY(pu_tensor(c, op->outputs[0], &out, "output"));
+    if (o->squeeze_count > EP_MAX_DIMS) {
+        return FAIL(c, EP_ERR_UNSUPPORTED, "operator %d (SQUEEZE): %d squeeze_dims, at most %d",
+                    c->index, o->squeeze_count, EP_MAX_DIMS);
+    }
+    bool squeeze[EP_MAX_DIMS] = {false};
+    for (int32_t k = 0; k < in.rank; ++k) {
+        squeeze[k] = o->squeeze_count == 0 && in.dims[k] == 1;
+    }
+    for (int32_t i = 0; i < o->squeeze_count; ++i) {
+        const int32_t d = o->squeeze_dims[i] < 0 ? o->squeeze_dims[i] + in.rank
+                                                 : o->squeeze_dims[i];
+        if (d < 0 || d >= in.rank || in.dims[d] != 1) {
+            return FAIL(c, EP_ERR_SHAPE, "operator %d (SQUEEZE): squeeze_dims %d is not a size-1 "
+                        "dimension of the rank-%d input", c->index, o->squeeze_dims[i], in.rank);
+        }
+        squeeze[d] = true;
+    }
+    int32_t j = 0;
+    for (int32_t k = 0; k < in.rank; ++k) {
+        if (squeeze[k]) {
+            continue;
+        }
+        if (j >= out.rank || out.dims[j] != in.dims[k]) {
+            return FAIL(c, EP_ERR_SHAPE, "operator %d (SQUEEZE): output shape does not match",
+                        c->index);
+        }
+        ++j;
+    }
+    if (j != out.rank) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (SQUEEZE): output shape does not match",
+                    c->index);
+    }
+    return as_reshape(c, rt, &in, &out);
+}
+
+/* MEAN int8: TFLM PrepareMeanOrSumHelper (s_in / s_out in double, QuantizeMultiplier) and
+ * the 1 / count folding QuantizedMeanOrSum does at eval: shift = floor(log2(count)),
+ * at most 32 and 31 + shift; multiplier = (M << shift) / count. */
+static ep_status prep_mean(ctx_t *c, ep_op_rt *rt)
+{
+    const ep_op_info *op = c->op;
+    ep_tensor_info in, ax, out;
+    TRY(want_inputs(c, 2));
+    TRY(pu_tensor(c, op->inputs[0], &in, "input"));
+    TRY(pu_tensor(c, op->inputs[1], &ax, "axis"));
+    TRY(pu_tensor(c, op->outputs[0], &out, "output"));
+    TRY(pu_want_type(c, &in, EP_TYPE_INT8, "input"));
+    TRY(pu_want_type(c, &out, EP_TYPE_INT8, "output"));
+    TRY(pu_want_quant(c, &in, "input"));
+    TRY(pu_want_quant(c, &out, "output"));
+    int32_t axes[EP_MAX_DIMS * 2], n = 0;
+    TRY(const_axes(c, &ax, EP_MAX_DIMS * 2, axes, &n));
+    /* TFLM ResolveAxis: negative axes count from the end, duplicates once. */
+    bool reduce[EP_MAX_DIMS] = {false};
+    for (int32_t i = 0; i < n && in.rank > 0; ++i) {
+        const int32_t d = axes[i] < 0 ? axes[i] + in.rank : axes[i];
+        if (d < 0 || d >= in.rank) {
+            return FAIL(c, EP_ERR_SHAPE, "operator %d (MEAN): axis %d out of range for rank %d",
+                        c->index, axes[i], in.rank);
+        }
+        reduce[d] = true;
+    }
+    ep_mean_params p;
+    pu_align_dims(&in, p.in_dims);
+    int64_t count = 1, out_count = 1;
+    int32_t j = 0;
+    for (int32_t k = 0; k < EP_MAX_DIMS; ++k) {
+        p.reduce[k] = 0;
+    }
+    for (int32_t k = 0; k < in.rank; ++k) {
+        p.reduce[EP_MAX_DIMS - in.rank + k] = reduce[k];
+        if (reduce[k]) {
+            count *= in.dims[k];
+        } else {
+            out_count *= in.dims[k];
+        }
+        /* The output shape as TF gives it: reduced dims kept as 1 or dropped. */
+        if (reduce[k] && !op->options.keep_dims) {
+            continue;
+        }
+        if (j >= out.rank || out.dims[j] != (reduce[k] ? 1 : in.dims[k])) {
+            return FAIL(c, EP_ERR_SHAPE, "operator %d (MEAN): output shape does not match "
+                        "keep_dims %d", c->index, (int32_t)op->options.keep_dims);
+        }
+        ++j;
+    }
+    if (j != out.rank || out_count != out.elements || count > INT32_MAX) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (MEAN): output shape does not match "
+                    "keep_dims %d", c->index, (int32_t)op->options.keep_dims);
+    }
+    int32_t m, s;
+    const double real = (double)ep_tensor_scale(&in, 0) / (double)ep_tensor_scale(&out, 0);
+    if (ep_quantize_multiplier(real, &m, &s) != EP_OK) {
+        return FAIL(c, EP_ERR_QUANT, "operator %d (MEAN): bad scales", c->index);
+    }
+    if (count > 0) {
+        int32_t sh = 0;
+        while (((uint64_t)count >> (sh + 1)) != 0) {
+            ++sh;
+        }
+        sh = sh < 32 ? sh : 32;
+        sh = sh < 31 + s ? sh : 31 + s;
+        m = (int32_t)(((int64_t)m << sh) / count);
+        s -= sh;
+    }
+    p.count = (int32_t)count;
+    p.out_count = out.elements;
+    p.input_zp = ep_tensor_zero_point(&in, 0);
+    p.output_zp = ep_tensor_zero_point(&out, 0);
+    p.multiplier = m;
+    p.shift = s;
+    ep_mean_params *blk = (ep_mean_params *)ep_prep_alloc(c->p, sizeof p);
+    if (blk != NULL) {
+        *blk = p;
+    }
+    rt->kind = EP_K_MEAN;
+    rt->u.ext.params = blk;
+    rt->scratch.size = (uint32_t)ep_mean_s8_get_buffer_size(&p);
+    return EP_OK;
+}
+
+ep_status ep_op_prepare_shape(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt)
+{
+    ctx_t c = {p, index, op};
+    switch (op->opcode) {
+    case EP_OP_SUB: return prep_sub(&c, rt);
+    case EP_OP_MAXIMUM: return prep_minmax(&c, rt, true);
+    case EP_OP_MINIMUM: return prep_minmax(&c, rt, false);
+    case EP_OP_EXPAND_DIMS: return prep_expand_dims(&c, rt);
+    case EP_OP_SQUEEZE: return prep_squeeze(&c, rt);
+    case EP_OP_MEAN: return prep_mean(&c, rt);
+    default:
+        return FAIL(&c, EP_ERR_UNSUPPORTED, "operator %d: unsupported operator %s", index,
+                    ep_op_name(op));
+    }
+}
