@@ -2,7 +2,9 @@
 // single-operator int8 models (every implemented operator and its variants: padding, stride,
 // dilation, fused activations, per-tensor / per-channel weights, depth multiplier, softmax
 // beta and int16 output, QUANTIZE type pairs, broadcasting ADD / MUL, PAD, CONCATENATION,
-// STRIDED_SLICE, the int8 activations LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH); each runs on 100 seeded inputs in our engine and in the oracle, and the
+// STRIDED_SLICE, the int8 activations LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH,
+// broadcasting SUB / MAXIMUM / MINIMUM, EXPAND_DIMS, SQUEEZE, MEAN); each runs on 100 seeded
+// inputs in our engine and in the oracle, and the
 // outputs must be equal byte for byte. The fixture models never exercise most of these.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -64,7 +66,9 @@ describe('operator coverage: single-op models vs TFLite Micro (byte for byte)', 
     const ops = new Set(cases.filter((c) => c.refused === undefined).map((c) => c.op));
     for (const op of ['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'AVERAGE_POOL_2D',
       'MAX_POOL_2D', 'SOFTMAX', 'QUANTIZE', 'ADD', 'MUL', 'PAD', 'CONCATENATION',
-      'STRIDED_SLICE', 'LOGISTIC', 'TANH', 'RELU', 'RELU6', 'LEAKY_RELU', 'HARD_SWISH']) {
+      'STRIDED_SLICE', 'LOGISTIC', 'TANH', 'RELU', 'RELU6', 'LEAKY_RELU', 'HARD_SWISH',
+      // shape / reduce operators
+      'SUB', 'MAXIMUM', 'MINIMUM', 'EXPAND_DIMS', 'SQUEEZE', 'MEAN']) {
       assert.ok(ops.has(op), `no model for ${op}`);
     }
   });

@@ -29,6 +29,9 @@ ADD, AVG, CONCAT, CONV, DW, FC, MAXP, MUL, SOFTMAX, PAD, SSLICE, QUANT, MEAN = (
     0, 1, 2, 3, 4, 9, 17, 18, 25, 34, 45, 114, 40)
 O_CONV, O_DW, O_POOL, O_FC, O_SOFTMAX, O_CONCAT, O_ADD, O_MUL, O_PAD, O_SSLICE, O_REDUCER = (
     1, 2, 5, 8, 9, 10, 11, 21, 22, 32, 27)
+# shape / reduce operators (MEAN and O_REDUCER above)
+SUB, SQUEEZE, MAXIMUM, MINIMUM, EXPAND_DIMS = 41, 43, 55, 57, 70
+O_SUB, O_SQUEEZE, O_MAXMIN, O_EXPAND = 28, 30, 39, 52
 SAME, VALID = 0, 1
 NONE, RELU, RELU6 = 0, 1, 3
 DT = {tw.INT8: "int8", tw.INT16: "int16", tw.INT32: "int32"}
@@ -490,11 +493,144 @@ def refused_cases():
     ]
 
 
+# ---- shape / reduce operators: SUB, MAXIMUM, MINIMUM, EXPAND_DIMS, SQUEEZE, MEAN ----
+
+def sub_case(rng, name, shape_a, shape_b, act=NONE, const_a=False, const_b=False, ratio=None):
+    """SUB with the converter's quantisation: each input its own range, the output the range
+    of the difference. `ratio` forces s_b = ratio * s_a (far-apart scales)."""
+    b = Builder()
+    sa, za = act_q(rng)
+    sb, zb = act_q(rng)
+    if ratio is not None:
+        sb = sa * ratio
+    if const_a:
+        xa = b.const(rng.integers(-128, 128, shape_a), tw.INT8, [sa], [za])
+    else:
+        xa = b.act(shape_a, scale=sa, zp=za, is_input=True)
+    if const_b == "all":  # every int8 value, so each input meets all 256 subtrahends
+        xb = b.const(np.arange(-128, 128).reshape(shape_b), tw.INT8, [sb], [zb])
+    elif const_b:
+        xb = b.const(rng.integers(-128, 128, shape_b), tw.INT8, [sb], [zb])
+    else:
+        xb = b.act(shape_b, scale=sb, zp=zb, is_input=True)
+    out_shape = np.broadcast_shapes(tuple(shape_a), tuple(shape_b))
+    spread = (sa + sb) * 128
+    so, zo = act_q(rng, -spread * rng.uniform(0.5, 1.1), spread * rng.uniform(0.5, 1.1))
+    y = b.act(out_shape, scale=so, zp=zo)
+    b.op(SUB, [xa, xb], [y], (O_SUB, 2, [(0, "i8", act)]), 2)
+    return name, "SUB", b
+
+
+def minmax_case(rng, name, code, shape_a, shape_b, const_b=False, const_value=None):
+    """MAXIMUM / MINIMUM: the converter gives both inputs and the output one quantisation.
+    `const_value` makes input 2 a constant filled with that real value (max(x, 0) style)."""
+    b = Builder()
+    s, zp = act_q(rng)
+    xa = b.act(shape_a, scale=s, zp=zp, is_input=True)
+    if const_value is not None:
+        q = int(np.clip(round(const_value / s) + zp, -128, 127))
+        xb = b.const(np.full(shape_b, q), tw.INT8, [s], [zp])
+    elif const_b:
+        xb = b.const(rng.integers(-128, 128, shape_b), tw.INT8, [s], [zp])
+    else:
+        xb = b.act(shape_b, scale=s, zp=zp, is_input=True)
+    out_shape = np.broadcast_shapes(tuple(shape_a), tuple(shape_b))
+    y = b.act(out_shape, scale=s, zp=zp)
+    b.op(code, [xa, xb], [y], (O_MAXMIN, 0, []), 2)
+    return name, "MAXIMUM" if code == MAXIMUM else "MINIMUM", b
+
+
+def expand_dims_case(rng, name, shape, axis):
+    b = Builder()
+    s, zp = act_q(rng)
+    x = b.act(shape, scale=s, zp=zp, is_input=True)
+    ax = b.const(np.array([axis], np.int32), tw.INT32)
+    a = axis if axis >= 0 else len(shape) + 1 + axis
+    y = b.act(list(shape[:a]) + [1] + list(shape[a:]), scale=s, zp=zp)
+    b.op(EXPAND_DIMS, [x, ax], [y], (O_EXPAND, 0, []), 1)
+    return name, "EXPAND_DIMS", b
+
+
+def squeeze_case(rng, name, shape, dims):
+    b = Builder()
+    s, zp = act_q(rng)
+    x = b.act(shape, scale=s, zp=zp, is_input=True)
+    drop = {d % len(shape) for d in dims} if dims else {i for i, n in enumerate(shape) if n == 1}
+    y = b.act([n for i, n in enumerate(shape) if i not in drop], scale=s, zp=zp)
+    b.op(SQUEEZE, [x], [y], (O_SQUEEZE, 1, [(0, "vi32", dims)]), 1)
+    return name, "SQUEEZE", b
+
+
+def mean_case(rng, name, shape, axes, keep_dims, same_quant=False):
+    """MEAN over `axes`; the output quantised from the narrower range of the mean (or, with
+    same_quant, the input's own, as some converter paths leave it)."""
+    b = Builder()
+    s, zp = act_q(rng)
+    x = b.act(shape, scale=s, zp=zp, is_input=True)
+    ax = b.const(np.array(axes, np.int32), tw.INT32)
+    red = {a % len(shape) for a in axes}
+    out = [1 if i in red else n for i, n in enumerate(shape) if keep_dims or i not in red]
+    if same_quant:
+        so, zo = s, zp
+    else:
+        count = int(np.prod([shape[i] for i in red]))
+        spread = s * 128 * rng.uniform(0.3, 1.2) / math.sqrt(count) * 3
+        so, zo = act_q(rng, -spread * rng.uniform(0.5, 1.5), spread * rng.uniform(0.5, 1.5))
+    y = b.act(out, scale=so, zp=zo)
+    b.op(MEAN, [x, ax], [y], (O_REDUCER, 1, [(0, "bool", keep_dims)]), 2)
+    return name, "MEAN", b
+
+
+def shape_reduce_cases():
+    """SUB, MAXIMUM, MINIMUM, EXPAND_DIMS, SQUEEZE, MEAN (own seed: the other groups'
+    streams stay as they were)."""
+    rng = np.random.default_rng(20264)
+    c = []
+    c.append(sub_case(rng, "sub_same_shape", (1, 4, 4, 3), (1, 4, 4, 3)))
+    c.append(sub_case(rng, "sub_broadcast_channel_relu", (1, 4, 5, 3), (1, 1, 1, 3), RELU))
+    c.append(sub_case(rng, "sub_broadcast_both_relu6", (1, 4, 1, 3), (1, 1, 5, 3), RELU6))
+    c.append(sub_case(rng, "sub_const_2d", (2, 6), (1, 6), const_b=True))
+    c.append(sub_case(rng, "sub_const_minuend_scalar", (1,), (3, 7), const_a=True))
+    c.append(sub_case(rng, "sub_far_scales_5d", (2, 1, 3, 1, 4), (1, 2, 1, 5, 1), ratio=0.013))
+    c.append(sub_case(rng, "sub_rank_mismatch_relu", (3, 2, 5), (5,), RELU, ratio=7.5))
+    for k in range(3):  # nearly every (a, b) pair: catches a multiplier one unit off
+        c.append(sub_case(rng, f"sub_all_pairs_{k}", (8, 1), (1, 256), const_b="all"))
+    c.append(minmax_case(rng, "maximum_same_shape", MAXIMUM, (1, 5, 5, 3), (1, 5, 5, 3)))
+    c.append(minmax_case(rng, "maximum_broadcast", MAXIMUM, (2, 3, 4), (1, 3, 1)))
+    c.append(minmax_case(rng, "maximum_zero_const", MAXIMUM, (1, 6, 6, 2), (1,), const_value=0.0))
+    c.append(minmax_case(rng, "maximum_broadcast_both_5d", MAXIMUM, (2, 1, 3, 1, 2),
+                         (1, 4, 1, 3, 2)))
+    c.append(minmax_case(rng, "minimum_same_shape", MINIMUM, (3, 8), (3, 8)))
+    c.append(minmax_case(rng, "minimum_const_channel", MINIMUM, (1, 4, 4, 3), (3,), const_b=True))
+    c.append(minmax_case(rng, "minimum_six_const", MINIMUM, (1, 10), (1, 1), const_value=1.5))
+    c.append(minmax_case(rng, "minimum_broadcast_both", MINIMUM, (1, 4, 1, 3), (1, 1, 5, 3)))
+    c.append(expand_dims_case(rng, "expand_dims_axis0", (3, 4), 0))
+    c.append(expand_dims_case(rng, "expand_dims_axis_mid", (1, 5, 3), 2))
+    c.append(expand_dims_case(rng, "expand_dims_axis_neg1", (2, 6), -1))
+    c.append(expand_dims_case(rng, "expand_dims_axis_neg_first", (4, 2, 3), -4))
+    c.append(squeeze_case(rng, "squeeze_all", (1, 1, 1, 8), []))
+    c.append(squeeze_case(rng, "squeeze_hw_dims", (1, 1, 1, 6), [1, 2]))
+    c.append(squeeze_case(rng, "squeeze_negative", (2, 1, 5, 1), [-1]))
+    c.append(squeeze_case(rng, "squeeze_batch_keep_inner_ones", (1, 3, 1, 4), [0]))
+    c.append(mean_case(rng, "mean_hw_keepdims", (1, 6, 6, 4), [1, 2], True))
+    c.append(mean_case(rng, "mean_hw_global_avgpool", (1, 7, 5, 8), [1, 2], False))
+    c.append(mean_case(rng, "mean_hw_same_quant", (1, 4, 4, 3), [1, 2], False, same_quant=True))
+    c.append(mean_case(rng, "mean_hw_large_batch2", (2, 16, 16, 3), [2, 1], True))
+    c.append(mean_case(rng, "mean_last_axis", (2, 3, 10), [-1], False))
+    c.append(mean_case(rng, "mean_channels_keepdims", (1, 3, 3, 12), [3], True))
+    c.append(mean_case(rng, "mean_axis0_and_3", (3, 2, 2, 5), [0, 3], False))
+    c.append(mean_case(rng, "mean_all_axes_same_quant", (2, 3, 4), [0, 1, 2], True,
+                       same_quant=True))
+    c.append(mean_case(rng, "mean_duplicate_axes", (1, 5, 9), [1, -2], False))
+    c.append(mean_case(rng, "mean_axis1_2d", (4, 33), [1], True))
+    return c
+
+
 def main() -> int:
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
     manifest = []
-    for group in (cases(), extra_cases(), activation_cases()):
+    for group in (cases(), extra_cases(), activation_cases(), shape_reduce_cases()):
         for name, op, b in group:
             f = out / f"{name}.tflite"
             f.write_bytes(b.bytes(name))
