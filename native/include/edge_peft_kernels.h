@@ -363,6 +363,7 @@ ep_status ep_hard_swish_prepare(float input_scale, int32_t input_zero_point, flo
                                 int32_t output_zero_point, ep_hard_swish_params *out);
 ep_status ep_hard_swish_s8(const ep_hard_swish_params *params, const int8_t *input,
                            int8_t *output, int32_t count);
+
 /* ------------------------------------------------------------------ */
 /* Shape, reduce and min/max operators                                 */
 /* ------------------------------------------------------------------ */
