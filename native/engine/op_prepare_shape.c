@@ -39,9 +39,11 @@ static ep_status const_axes(ctx_t *c, const ep_tensor_info *t, int32_t max, int3
     return EP_OK;
 }
 
-/* SUB int8: TFLM CalculateOpDataSub. Unlike ADD, TFLM forms the three real
- * multipliers in float32 (twice the larger input scale, each ratio, the
- * 2^20 * s_out product) and only widens the results to double. */
+/* SUB int8: TFLM CalculateOpDataSub, the same double math as ADD's: twice the
+ * larger input scale, each input scale over it, and it over 2^20 * s_out. (The
+ * tflite-micro tree of int8-semantics.md, 90b983c, still formed these in
+ * float32; the pinned interpreter does not: the float32 form is one unit off
+ * on some sub_* coverage models, the double form matches them all.) */
 static ep_status prep_sub(ctx_t *c, ep_op_rt *rt)
 {
     const ep_op_info *op = c->op;
@@ -62,11 +64,11 @@ static ep_status prep_sub(ctx_t *c, ep_op_rt *rt)
     TRY(pu_activation(c, &out, op->options.activation, -128, 127, &act));
     ep_sub_params p = {-ep_tensor_zero_point(&a, 0), 0, 0, -ep_tensor_zero_point(&b, 0), 0, 0,
                        20, ep_tensor_zero_point(&out, 0), 0, 0, act};
-    const float s1 = ep_tensor_scale(&a, 0), s2 = ep_tensor_scale(&b, 0);
-    const float so = ep_tensor_scale(&out, 0);
-    const float twice_max = 2.0f * (s1 < s2 ? s2 : s1);
-    const float r1 = s1 / twice_max, r2 = s2 / twice_max;
-    const float ro = twice_max / ((float)(1 << 20) * so);
+    const double s1 = ep_tensor_scale(&a, 0), s2 = ep_tensor_scale(&b, 0);
+    const double so = ep_tensor_scale(&out, 0);
+    const double twice_max = 2.0 * (s1 < s2 ? s2 : s1);
+    const double r1 = s1 / twice_max, r2 = s2 / twice_max;
+    const double ro = twice_max / ((double)(1 << 20) * so);
     if (ep_quantize_multiplier((double)r1, &p.input_1_mult, &p.input_1_shift) != EP_OK ||
         ep_quantize_multiplier((double)r2, &p.input_2_mult, &p.input_2_shift) != EP_OK ||
         ep_quantize_multiplier((double)ro, &p.output_mult, &p.output_shift) != EP_OK) {
