@@ -626,6 +626,62 @@ def shape_reduce_cases():
     return c
 
 
+def _refuse_model(name, op, code, ins, out, options, version=1, consts=()):
+    """A single-op model from (shape, type, scale, zp) inputs; `consts` maps an input index
+    to a constant array (its type from the spec)."""
+    b = Builder()
+    ts = []
+    for i, (shape, dtype, scale, zp) in enumerate(ins):
+        if i in dict(consts):
+            arr = dict(consts)[i]
+            ts.append(b.const(arr, dtype, None if scale is None else [scale],
+                              None if zp is None else [zp]))
+        else:
+            ts.append(b.act(shape, dtype, scale, zp, is_input=True))
+    shape, dtype, scale, zp = out
+    y = b.act(shape, dtype, scale, zp)
+    b.op(code, ts, [y], options, version)
+    return name, op, b
+
+
+def shape_reduce_refused_cases():
+    """Shape / reduce models the engine must refuse, with a piece of its message and whether
+    TFLM's Prepare refuses them too (int16 SUB / MEAN and int32 MAXIMUM are TFLM's but not
+    the engine's; MEAN's axis is read at eval by TFLM, the engine wants it constant)."""
+    i8, i16, i32, i64 = tw.INT8, tw.INT16, tw.INT32, tw.INT64
+    red = (O_REDUCER, 1, [(0, "bool", 0)])
+    return [
+        (_refuse_model("refuse_squeeze_not_one", "SQUEEZE", SQUEEZE, [((1, 4, 1, 3), i8, 0.05, 0)],
+                       ((1, 4, 3), i8, 0.05, 0), (O_SQUEEZE, 1, [(0, "vi32", [1])])),
+         "squeeze_dims 1 is not a size-1 dimension", True),
+        (_refuse_model("refuse_expand_dims_axis", "EXPAND_DIMS", EXPAND_DIMS,
+                       [((3, 4), i8, 0.05, 0), ((1,), i32, None, None)], ((3, 4, 1), i8, 0.05, 0),
+                       (O_EXPAND, 0, []), consts=[(1, np.array([3], np.int32))]),
+         "EXPAND_DIMS): axis 3 for rank 2", True),
+        (_refuse_model("refuse_mean_axis_int64", "MEAN", MEAN,
+                       [((1, 4, 4, 3), i8, 0.05, 0), ((2,), i64, None, None)],
+                       ((1, 3), i8, 0.02, 0), red, 2, consts=[(1, np.array([1, 2], np.int64))]),
+         "MEAN): axis is int64, want int32", True),
+        (_refuse_model("refuse_mean_int16", "MEAN", MEAN,
+                       [((1, 4, 4, 3), i16, 0.001, 0), ((2,), i32, None, None)],
+                       ((1, 3), i16, 0.001, 0), red, 2, consts=[(1, np.array([1, 2], np.int32))]),
+         "MEAN): input is int16, want int8", False),
+        (_refuse_model("refuse_mean_output_shape", "MEAN", MEAN,
+                       [((1, 4, 4, 3), i8, 0.05, 0), ((2,), i32, None, None)],
+                       ((1, 1, 1, 3), i8, 0.02, 0), red, 2,
+                       consts=[(1, np.array([1, 2], np.int32))]),
+         "MEAN): output shape does not match keep_dims 0", False),
+        (_refuse_model("refuse_sub_int16", "SUB", SUB,
+                       [((1, 4), i16, 0.001, 0), ((1, 4), i16, 0.001, 0)], ((1, 4), i16, 0.001, 0),
+                       (O_SUB, 2, []), 2),
+         "SUB): input 1 is int16, want int8", False),
+        (_refuse_model("refuse_maximum_int32", "MAXIMUM", MAXIMUM,
+                       [((1, 5), i32, 1.0, 0), ((1, 5), i32, 1.0, 0)],
+                       ((1, 5), i32, 1.0, 0), (O_MAXMIN, 0, []), 2),
+         "MAXIMUM): input 1 is int32, want int8", False),
+    ]
+
+
 def main() -> int:
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
@@ -635,7 +691,7 @@ def main() -> int:
             f = out / f"{name}.tflite"
             f.write_bytes(b.bytes(name))
             manifest.append(dict(name=name, op=op, file=str(f), inputs=b.input_infos()))
-    for (name, op, b), message, tflm_refuses in refused_cases():
+    for (name, op, b), message, tflm_refuses in refused_cases() + shape_reduce_refused_cases():
         f = out / f"{name}.tflite"
         f.write_bytes(b.bytes(name))
         manifest.append(dict(name=name, op=op, file=str(f), inputs=b.input_infos(),
