@@ -26,7 +26,7 @@ interface Case {
   inputs: { shape: number[]; dtype: TensorInfo['dtype']; zero_point: number }[];
   /** The engine refuses this model at init with a message containing this text. */
   refused?: string;
-  /** ... and so does TFLM (otherwise the engine is stricter: see opmodels.refused_cases). */
+  /** ... and so does TFLM (otherwise the engine is stricter: int16 / int32 SUB, MAXIMUM, MEAN and a MEAN output off keep_dims: opmodels.shape_reduce_refused_cases). */
   tflm_refuses?: boolean;
 }
 

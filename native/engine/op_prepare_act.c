@@ -21,16 +21,12 @@ static ep_status signed_multiplier(double real, ep_per_tensor_quant_params *q)
 static ep_status prep_sigmoid(ctx_t *c, ep_op_rt *rt, const ep_tensor_info *in,
                               const ep_tensor_info *out, bool tanh_op)
 {
-    /* TFLM checks the LOGISTIC output zero point; both kernels write a fixed output scale
-     * (1/256, 1/128) and zero point, which the output tensor must then state. */
-    const float want_scale = tanh_op ? 1.0f / 128.0f : 1.0f / 256.0f;
+    /* Same error behaviour as TFLM: it checks only the LOGISTIC output zero point; both
+     * kernels write the fixed format (1/256, -128 and 1/128, 0) whatever the output tensor
+     * states, and so do ours (docs/engine.md). */
     const int32_t want_zp = tanh_op ? 0 : -128;
-    if (out->scale_count < 1 || ep_tensor_scale(out, 0) != want_scale) {
-        return FAIL(c, EP_ERR_UNSUPPORTED, "operator %d (%s): output must have scale 1/%d and "
-                    "zero point %d (scale differs)", c->index, ep_op_name(c->op),
-                    tanh_op ? 128 : 256, want_zp);
-    }
-    if (ep_tensor_zero_point(out, 0) != want_zp) {
+    TRY(pu_want_quant(c, out, "output"));
+    if (!tanh_op && ep_tensor_zero_point(out, 0) != want_zp) {
         return FAIL(c, EP_ERR_UNSUPPORTED, "operator %d (%s): output must have scale 1/%d and "
                     "zero point %d (zero point is %d)", c->index, ep_op_name(c->op),
                     tanh_op ? 128 : 256, want_zp, ep_tensor_zero_point(out, 0));
