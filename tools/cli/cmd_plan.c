@@ -48,6 +48,68 @@ static void print_shape(const ep_model *m, int32_t t, int json)
     printf(json ? "]}" : "]");
 }
 
+/* Which TFLite Micro kernel source implements an operator we lack (read from the TFLM tree:
+ * tensorflow/lite/micro/kernels/ and signal/micro/kernels/), so a user knows what would cover
+ * it. Only names checked against that tree; others say so. */
+static const char *const tflm_kernels[][2] = {
+    {"CAST", "tensorflow/lite/micro/kernels/cast.cc"},
+    {"DIV", "tensorflow/lite/micro/kernels/div.cc"},
+    {"SHAPE", "tensorflow/lite/micro/kernels/shape.cc"},
+    {"PACK", "tensorflow/lite/micro/kernels/pack.cc"},
+    {"UNPACK", "tensorflow/lite/micro/kernels/unpack.cc"},
+    {"GATHER", "tensorflow/lite/micro/kernels/gather.cc"},
+    {"SPACE_TO_BATCH_ND", "tensorflow/lite/micro/kernels/space_to_batch_nd.cc"},
+    {"BATCH_TO_SPACE_ND", "tensorflow/lite/micro/kernels/batch_to_space_nd.cc"},
+    {"SUM", "tensorflow/lite/micro/kernels/reduce.cc"},
+    {"REDUCE_MAX", "tensorflow/lite/micro/kernels/reduce.cc"},
+    {"TRANSPOSE", "tensorflow/lite/micro/kernels/transpose.cc"},
+    {"TRANSPOSE_CONV", "tensorflow/lite/micro/kernels/transpose_conv.cc"},
+    {"DEQUANTIZE", "tensorflow/lite/micro/kernels/dequantize.cc"},
+    {"UNIDIRECTIONAL_SEQUENCE_LSTM", "tensorflow/lite/micro/kernels/unidirectional_sequence_lstm.cc"},
+    {"BATCH_MATMUL", "tensorflow/lite/micro/kernels/batch_matmul.cc"},
+    {"ARG_MAX", "tensorflow/lite/micro/kernels/arg_min_max.cc"},
+    {"ARG_MIN", "tensorflow/lite/micro/kernels/arg_min_max.cc"},
+    {"DEPTH_TO_SPACE", "tensorflow/lite/micro/kernels/depth_to_space.cc"},
+    {"BROADCAST_TO", "tensorflow/lite/micro/kernels/broadcast_to.cc"},
+    {"CEIL", "tensorflow/lite/micro/kernels/ceil.cc"},
+    {"CUMSUM", "tensorflow/lite/micro/kernels/cumsum.cc"},
+    {"SignalWindow", "signal/micro/kernels/window.cc"},
+    {"SignalFftAutoScale", "signal/micro/kernels/fft_auto_scale.cc"},
+    {"SignalRfft", "signal/micro/kernels/rfft.cc"},
+    {"SignalIrfft", "signal/micro/kernels/irfft.cc"},
+    {"SignalEnergy", "signal/micro/kernels/energy.cc"},
+    {"SignalFilterBank", "signal/micro/kernels/filter_bank.cc"},
+    {"SignalFilterBankSquareRoot", "signal/micro/kernels/filter_bank_square_root.cc"},
+    {"SignalFilterBankSpectralSubtraction", "signal/micro/kernels/filter_bank_spectral_subtraction.cc"},
+    {"SignalPCAN", "signal/micro/kernels/pcan.cc"},
+    {"SignalFilterBankLog", "signal/micro/kernels/filter_bank_log.cc"},
+    {"SignalFramer", "signal/micro/kernels/framer.cc"},
+    {"SignalStacker", "signal/micro/kernels/stacker.cc"},
+    {"SignalOverlapAdd", "signal/micro/kernels/overlap_add.cc"},
+    {"SignalDelay", "signal/micro/kernels/delay.cc"},
+};
+
+/* After "unsupported operators: A, B, ...": one line per operator naming its TFLM kernel. */
+static void print_kernel_hints(const char *err)
+{
+    static const char prefix[] = "unsupported operators: ";
+    const char *p = strstr(err, prefix);
+    if (p == NULL) return;
+    p += sizeof prefix - 1;
+    while (*p != '\0') {
+        const char *end = strstr(p, ", ");
+        const size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+        const char *src = NULL;
+        for (size_t i = 0; i < sizeof tflm_kernels / sizeof tflm_kernels[0]; ++i) {
+            if (strlen(tflm_kernels[i][0]) == n && strncmp(tflm_kernels[i][0], p, n) == 0) src = tflm_kernels[i][1];
+        }
+        if (src != NULL) fprintf(stderr, "  %.*s: TFLite Micro kernel %s\n", (int)n, p, src);
+        else fprintf(stderr, "  %.*s: no TFLite Micro kernel known to this list\n", (int)n, p);
+        p += n;
+        if (*p != '\0') p += 2;
+    }
+}
+
 int cmd_plan(int argc, char **argv)
 {
     cli_model m;
@@ -66,6 +128,7 @@ int cmd_plan(int argc, char **argv)
     const ep_status st = ep_plan(&m.model, NULL, &plan, err, sizeof err);
     if (st != EP_OK) {
         fprintf(stderr, "edge-peft: %s: %s: %s\n", argv[1], ep_status_name(st), err);
+        if (st == EP_ERR_UNSUPPORTED) print_kernel_hints(err);
         cli_close_model(&m);
         return 1;
     }
