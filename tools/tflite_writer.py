@@ -42,6 +42,16 @@ def aligned_bytes(b: flatbuffers.Builder, data: bytes) -> int:
     return b.EndVector()
 
 
+def misaligned_bytes(b: flatbuffers.Builder, data: bytes) -> int:
+    # As the converter places some int64 bias buffers: 4-byte aligned but not 8 (data start
+    # = 4 mod 16). The builder's final size is a multiple of 16, so end-relative is absolute.
+    b.Prep(16, len(data) + 4)
+    b.StartVector(1, len(data), 4)
+    b.head = b.head - len(data)
+    b.Bytes[b.head:b.head + len(data)] = data
+    return b.EndVector()
+
+
 def _as_list(v) -> list:
     return list(v) if isinstance(v, (list, tuple)) else [v]
 
@@ -70,12 +80,15 @@ def _options(b: flatbuffers.Builder, spec) -> int:
 
 def write_model(tensors: list[dict], operators: list[dict], buffers: list[bytes],
                 opcodes: list[tuple[int, int]], description: str,
-                inputs: list[int] | None = None, outputs: list[int] | None = None) -> bytes:
+                inputs: list[int] | None = None, outputs: list[int] | None = None,
+                misalign: frozenset[int] = frozenset()) -> bytes:
     b = flatbuffers.Builder(4096)
 
     buf_offs = []
     for data in buffers:
-        data_off = aligned_bytes(b, data) if data else None
+        data_off = None
+        if data:
+            data_off = misaligned_bytes(b, data) if len(buf_offs) in misalign else aligned_bytes(b, data)
         b.StartObject(3)  # Buffer: data, offset, size
         if data_off is not None:
             b.PrependUOffsetTRelativeSlot(0, data_off, 0)

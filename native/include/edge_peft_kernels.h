@@ -184,7 +184,7 @@ ep_status ep_convolve_s16(const ep_context *ctx, const ep_conv_params *params,
                           const ep_per_channel_quant_params *quant,
                           const ep_dims *input_dims, const int16_t *input,
                           const ep_dims *filter_dims, const int8_t *filter,
-                          const ep_dims *bias_dims, const int64_t *bias,
+                          const ep_dims *bias_dims, const void *bias,
                           const ep_dims *output_dims, int16_t *output);
 
 /* DEPTHWISE_CONV_2D int8 per-channel. filter [1, kh, kw, Cout], Cout = Cin * ch_mult.

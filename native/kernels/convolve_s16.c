@@ -1,6 +1,7 @@
 /* CONV_2D 16x8 (TFLM reference integer_ops ConvPerChannel, int16 input):
  * int16 activations with zero point 0, int8 weights, int64 accumulator and
  * bias, and the reduced-multiplier int64 requantisation. */
+#include <string.h>
 #include "kernels.h"
 
 /* sum(w * x) for int8 w and int16 x. One product is at most 2^22 in magnitude,
@@ -9,6 +10,16 @@
  * accumulation. Inside a chunk the work runs in blocks with a constant trip
  * count of 16, the only loops gcc -O2 ("very cheap" cost model) vectorises
  * (into pmaddwd on x86; SMLAD-friendly on Cortex-M). */
+/* The converter places int64 bias buffers at 4-byte-aligned offsets (TFLite Micro runs such
+ * files): read each value by memcpy, never through an int64_t pointer (Cortex-M0 faults on it,
+ * and the pointer itself would be undefined in C). Little-endian, like the flatbuffer. */
+static int64_t bias_at(const uint8_t *bias, int32_t i)
+{
+    int64_t v;
+    memcpy(&v, bias + 8U * (uint32_t)i, sizeof v);
+    return v;
+}
+
 static inline int32_t dot_s16_s8_256(const int8_t *w, const int16_t *x, int32_t n)
 {
     int32_t part = 0;
@@ -50,7 +61,7 @@ static inline int32_t requant_s64_inline(int64_t x, int32_t reduced, int32_t tot
  * the ~200 instructions an output of conv20's 16-deep dot used to cost). */
 static void conv1x1_s16(const ep_conv_params *params, const ep_per_channel_quant_params *quant,
                         const ep_dims *input_dims, const int16_t *input, const int8_t *filter,
-                        const int64_t *bias, const ep_dims *output_dims, int16_t *output)
+                        const uint8_t *bias, const ep_dims *output_dims, int16_t *output)
 {
     const int32_t in_h = input_dims->h, in_w = input_dims->w, cin = input_dims->c;
     const int32_t out_c = output_dims->c;
@@ -65,7 +76,7 @@ static void conv1x1_s16(const ep_conv_params *params, const ep_per_channel_quant
                 for (int32_t oc = 0; oc < out_c; ++oc) {
                     int64_t acc = dot_s16_s8_256(filter + (size_t)oc * (size_t)cin, x, cin);
                     if (bias != NULL) {
-                        acc = (int64_t)((uint64_t)acc + (uint64_t)bias[oc]);
+                        acc = (int64_t)((uint64_t)acc + (uint64_t)bias_at(bias, oc));
                     }
                     const int32_t m = quant->multiplier[oc];
                     const int32_t ts = 15 - quant->shift[oc];
@@ -86,7 +97,7 @@ ep_status ep_convolve_s16(const ep_context *ctx, const ep_conv_params *params,
                           const ep_per_channel_quant_params *quant,
                           const ep_dims *input_dims, const int16_t *input,
                           const ep_dims *filter_dims, const int8_t *filter,
-                          const ep_dims *bias_dims, const int64_t *bias,
+                          const ep_dims *bias_dims, const void *bias,
                           const ep_dims *output_dims, int16_t *output)
 {
     (void)ctx;
@@ -138,7 +149,7 @@ ep_status ep_convolve_s16(const ep_context *ctx, const ep_conv_params *params,
                         }
                     }
                     if (bias != NULL) {
-                        acc = (int64_t)((uint64_t)acc + (uint64_t)bias[oc]);
+                        acc = (int64_t)((uint64_t)acc + (uint64_t)bias_at(bias, oc));
                     }
                     const int32_t r = (int32_t)((uint32_t)ep_requantize_s64(
                         acc, quant->multiplier[oc], quant->shift[oc]) + (uint32_t)params->output_offset);

@@ -46,6 +46,7 @@ class Builder:
         self.ops: list[dict] = []
         self.codes: list[tuple[int, int]] = []
         self.inputs: list[int] = []
+        self.misalign: frozenset[int] = frozenset()  # buffers placed 4- but not 8-aligned
 
     def act(self, shape, dtype=tw.INT8, scale=0.05, zp=0, is_input=False) -> int:
         self.tensors.append(dict(name=f"t{len(self.tensors)}", shape=list(shape), type=dtype,
@@ -73,7 +74,7 @@ class Builder:
     def bytes(self, name) -> bytes:
         return tw.write_model(self.tensors, self.ops, self.buffers, self.codes,
                               f"edge-peft opmodels {name}", inputs=self.inputs,
-                              outputs=[self.ops[-1]["outputs"][0]])
+                              outputs=[self.ops[-1]["outputs"][0]], misalign=self.misalign)
 
     def input_infos(self):
         return [dict(shape=self.tensors[i]["shape"], dtype=DT[self.tensors[i]["type"]],
@@ -684,11 +685,26 @@ def shape_reduce_refused_cases():
     ]
 
 
+def alignment_cases():
+    """16x8 convolutions whose int64 bias buffer is 4-byte but not 8-byte aligned, as the
+    converter writes them (TFLM runs such files; the engine must read them, not refuse)."""
+    rng = np.random.default_rng(20265)
+    c = []
+    for name, shape, cout, k, stride in (("conv16x8_bias_at_4_3x3", (1, 8, 8, 3), 5, (3, 3), (1, 1)),
+                                         ("conv16x8_bias_at_4_1x1_s2", (1, 7, 7, 6), 7, (1, 1), (2, 2))):
+        nm, op, b = conv_case(rng, name, shape, cout, k, stride, s16=True)
+        b.misalign = frozenset(t["buffer"] for t in b.tensors if t["type"] == tw.INT64)
+        assert b.misalign
+        c.append((nm, op, b))
+    return c
+
+
 def main() -> int:
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
     manifest = []
-    for group in (cases(), extra_cases(), activation_cases(), unchecked_output_cases(), shape_reduce_cases()):
+    for group in (cases(), extra_cases(), activation_cases(), unchecked_output_cases(), shape_reduce_cases(),
+                  alignment_cases()):
         for name, op, b in group:
             f = out / f"{name}.tflite"
             f.write_bytes(b.bytes(name))
