@@ -16,8 +16,12 @@ static ep_status want_same_quant(ctx_t *c, const ep_tensor_info *a, const ep_ten
     return EP_OK;
 }
 
-static ep_status prep_binary(ctx_t *c, ep_op_rt *rt, bool add)
+/* ADD, SUB (ADD's parameters and the same double math as TFLM CalculateOpDataAdd / Sub:
+ * the pinned interpreter forms SUB's multipliers in double too, not in the float32 of the
+ * 90b983c tree int8-semantics.md reads) and MUL. */
+static ep_status prep_binary(ctx_t *c, ep_op_rt *rt, int16_t kind)
 {
+    const bool add = kind != EP_K_MUL;
     const ep_op_info *op = c->op;
     ep_tensor_info a, b, out;
     if (op->input_count != 2) {
@@ -40,7 +44,7 @@ static ep_status prep_binary(ctx_t *c, ep_op_rt *rt, bool add)
     const double so = (double)ep_tensor_scale(&out, 0);
     const size_t size = add ? sizeof(ep_add_params) : sizeof(ep_mul_params);
     uint8_t *blk = (uint8_t *)ep_prep_alloc(c->p, (uint32_t)(sizeof bd + size));
-    rt->kind = add ? EP_K_ADD : EP_K_MUL;
+    rt->kind = kind;
     rt->u.ext.params = blk;
     ep_status st;
     if (add) {
@@ -283,8 +287,9 @@ ep_status ep_op_prepare_data(ep_prep *p, int32_t index, const ep_op_info *op, ep
 {
     ctx_t c = {p, index, op};
     switch (op->opcode) {
-    case EP_OP_ADD: return prep_binary(&c, rt, true);
-    case EP_OP_MUL: return prep_binary(&c, rt, false);
+    case EP_OP_ADD: return prep_binary(&c, rt, EP_K_ADD);
+    case EP_OP_SUB: return prep_binary(&c, rt, EP_K_SUB);
+    case EP_OP_MUL: return prep_binary(&c, rt, EP_K_MUL);
     case EP_OP_PAD: return prep_pad(&c, rt);
     case EP_OP_CONCATENATION: return prep_concat(&c, rt);
     case EP_OP_STRIDED_SLICE: return prep_slice(&c, rt);

@@ -1,4 +1,4 @@
-/* Prepare for the shape, reduce and min/max operators (SUB, MAXIMUM, MINIMUM,
+/* Prepare for the shape, reduce and min/max operators (MAXIMUM, MINIMUM,
  * EXPAND_DIMS, SQUEEZE, MEAN). Like op_prepare_data.c, kernel arguments too
  * large for the op record live in a persistent block allocated only for these
  * operators. EXPAND_DIMS and SQUEEZE are pure reshapes: they become
@@ -36,51 +36,6 @@ static ep_status const_axes(ctx_t *c, const ep_tensor_info *t, int32_t max, int3
         memcpy(&ax[i], (const uint8_t *)t->data + 4 * i, 4);
     }
     *n = t->elements;
-    return EP_OK;
-}
-
-/* SUB int8: TFLM CalculateOpDataSub, the same double math as ADD's: twice the
- * larger input scale, each input scale over it, and it over 2^20 * s_out. (The
- * tflite-micro tree of int8-semantics.md, 90b983c, still formed these in
- * float32; the pinned interpreter does not: the float32 form is one unit off
- * on some sub_* coverage models, the double form matches them all.) */
-static ep_status prep_sub(ctx_t *c, ep_op_rt *rt)
-{
-    const ep_op_info *op = c->op;
-    ep_tensor_info a, b, out;
-    TRY(want_inputs(c, 2));
-    TRY(pu_tensor(c, op->inputs[0], &a, "input 1"));
-    TRY(pu_tensor(c, op->inputs[1], &b, "input 2"));
-    TRY(pu_tensor(c, op->outputs[0], &out, "output"));
-    TRY(pu_want_type(c, &a, EP_TYPE_INT8, "input 1"));
-    TRY(pu_want_type(c, &b, EP_TYPE_INT8, "input 2"));
-    TRY(pu_want_type(c, &out, EP_TYPE_INT8, "output"));
-    TRY(pu_want_quant(c, &a, "input 1"));
-    TRY(pu_want_quant(c, &b, "input 2"));
-    TRY(pu_want_quant(c, &out, "output"));
-    ep_broadcast_dims bd;
-    TRY(pu_broadcast(c, &a, &b, &out, &bd));
-    ep_activation act;
-    TRY(pu_activation(c, &out, op->options.activation, -128, 127, &act));
-    ep_sub_params p = {-ep_tensor_zero_point(&a, 0), 0, 0, -ep_tensor_zero_point(&b, 0), 0, 0,
-                       20, ep_tensor_zero_point(&out, 0), 0, 0, act};
-    const double s1 = ep_tensor_scale(&a, 0), s2 = ep_tensor_scale(&b, 0);
-    const double so = ep_tensor_scale(&out, 0);
-    const double twice_max = 2.0 * (s1 < s2 ? s2 : s1);
-    const double r1 = s1 / twice_max, r2 = s2 / twice_max;
-    const double ro = twice_max / ((double)(1 << 20) * so);
-    if (ep_quantize_multiplier((double)r1, &p.input_1_mult, &p.input_1_shift) != EP_OK ||
-        ep_quantize_multiplier((double)r2, &p.input_2_mult, &p.input_2_shift) != EP_OK ||
-        ep_quantize_multiplier((double)ro, &p.output_mult, &p.output_shift) != EP_OK) {
-        return FAIL(c, EP_ERR_QUANT, "operator %d (SUB): bad scales", c->index);
-    }
-    uint8_t *blk = (uint8_t *)ep_prep_alloc(c->p, (uint32_t)(sizeof bd + sizeof p));
-    if (blk != NULL) {
-        memcpy(blk, &bd, sizeof bd);
-        memcpy(blk + sizeof bd, &p, sizeof p);
-    }
-    rt->kind = EP_K_SUB;
-    rt->u.ext.params = blk;
     return EP_OK;
 }
 
@@ -295,7 +250,6 @@ ep_status ep_op_prepare_shape(ep_prep *p, int32_t index, const ep_op_info *op, e
 {
     ctx_t c = {p, index, op};
     switch (op->opcode) {
-    case EP_OP_SUB: return prep_sub(&c, rt);
     case EP_OP_MAXIMUM: return prep_minmax(&c, rt, true);
     case EP_OP_MINIMUM: return prep_minmax(&c, rt, false);
     case EP_OP_EXPAND_DIMS: return prep_expand_dims(&c, rt);

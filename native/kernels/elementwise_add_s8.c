@@ -1,22 +1,24 @@
-/* ADD int8 with broadcasting, as TFLM's reference int8 Add computes it: each
- * input is offset, scaled up by 2^left_shift (headroom for the exact sum),
- * requantised to the common scale, summed and requantised to the output. */
+/* ADD and SUB int8 with broadcasting, as TFLM's reference int8 Add / Sub compute them: each
+ * input is offset, scaled up by 2^left_shift (headroom for the exact result), requantised to
+ * the common scale, summed or subtracted, and requantised to the output. SUB is not ADD with
+ * a negated multiplier: the rounding of each requantisation is not symmetric. */
 #include "kernels.h"
 
-static inline int8_t add_one(const ep_add_params *p, int32_t a, int32_t b)
+static inline int8_t add_sub_one(const ep_add_params *p, int32_t a, int32_t b, bool sub)
 {
     const int32_t sa = (a + p->input_1_offset) * (1 << p->left_shift);
     const int32_t sb = (b + p->input_2_offset) * (1 << p->left_shift);
-    const int32_t sum = ep_requantize(sa, p->input_1_mult, p->input_1_shift) +
-                        ep_requantize(sb, p->input_2_mult, p->input_2_shift);
-    int32_t r = ep_requantize(sum, p->output_mult, p->output_shift) + p->output_offset;
+    const int32_t ra = ep_requantize(sa, p->input_1_mult, p->input_1_shift);
+    const int32_t rb = ep_requantize(sb, p->input_2_mult, p->input_2_shift);
+    int32_t r = ep_requantize(sub ? ra - rb : ra + rb, p->output_mult, p->output_shift) + p->output_offset;
     r = r < p->activation.min ? p->activation.min : r;
     r = r > p->activation.max ? p->activation.max : r;
     return (int8_t)r;
 }
 
-ep_status ep_elementwise_add_s8(const ep_add_params *params, const ep_broadcast_dims *dims,
-                                const int8_t *input_1, const int8_t *input_2, int8_t *output)
+/* Inlined into both entry points with `sub` a constant, so each keeps its own loop. */
+static inline ep_status add_sub(const ep_add_params *params, const ep_broadcast_dims *dims,
+                                const int8_t *input_1, const int8_t *input_2, int8_t *output, bool sub)
 {
     if (params == NULL || dims == NULL || input_1 == NULL || input_2 == NULL || output == NULL ||
         params->left_shift < 0 || params->left_shift > 24) {
@@ -30,9 +32,21 @@ ep_status ep_elementwise_add_s8(const ep_add_params *params, const ep_broadcast_
     for (int32_t r = 0; r < rows; ++r) {
         const int8_t *a = input_1 + w.off_1, *b = input_2 + w.off_2;
         for (int32_t i5 = 0; i5 < n; ++i5) {
-            *output++ = add_one(params, a[i5 * s1], b[i5 * s2]);
+            *output++ = add_sub_one(params, a[i5 * s1], b[i5 * s2], sub);
         }
         ep_broadcast_step(dims, &w);
     }
     return EP_OK;
+}
+
+ep_status ep_elementwise_add_s8(const ep_add_params *params, const ep_broadcast_dims *dims,
+                                const int8_t *input_1, const int8_t *input_2, int8_t *output)
+{
+    return add_sub(params, dims, input_1, input_2, output, false);
+}
+
+ep_status ep_elementwise_sub_s8(const ep_sub_params *params, const ep_broadcast_dims *dims,
+                                const int8_t *input_1, const int8_t *input_2, int8_t *output)
+{
+    return add_sub(params, dims, input_1, input_2, output, true);
 }
