@@ -3,6 +3,7 @@ import type { Storage } from "./storage.js";
 import type { Checksum } from "./checksum.js";
 import type { Log } from "./log.js";
 import type { Transport } from "./transport.js";
+import type { Crypto } from "./crypto.js";
 import type { SensorFactory } from "./sensor.js";
 import type { EngineFactory } from "./engine.js";
 
@@ -11,6 +12,7 @@ export type { Storage } from "./storage.js";
 export type { Checksum } from "./checksum.js";
 export type { Log } from "./log.js";
 export type { Transport, MessageHandler } from "./transport.js";
+export type { Crypto, Sha256 } from "./crypto.js";
 export type { SensorSource, SensorSample, SensorSourceOptions, SensorConfiguration, SensorFactory } from "./sensor.js";
 export type { Engine, EngineFactory, AdapterConfig, ModelInfo, Batch } from "./engine.js";
 
@@ -22,6 +24,8 @@ export interface Ports {
   readonly log: Log;
   readonly sensor: SensorFactory;
   readonly transport?: Transport;
+  /** SHA-256 and ECDSA P-256 from the target's library (signed deltas, device frames). */
+  readonly crypto?: Crypto;
   /** Absent until the target has the native engine. */
   readonly engine?: EngineFactory;
   /** End the process with a status (the simulator and Node exit; a board may restart). */

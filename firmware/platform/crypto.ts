@@ -1,0 +1,36 @@
+/**
+ * Cryptography as a port: every target takes it from a well-kept library (mbedTLS behind the
+ * simulator's xsmc binding, Moddable's crypt modules on boards, node:crypto on hosts); nothing
+ * here is written by hand. Byte formats are fixed so all targets interoperate:
+ * - P-256 public key: 65 bytes, SEC1 uncompressed (0x04 || X || Y);
+ * - P-256 private key: 32 bytes, big-endian scalar;
+ * - signature: 64 bytes, r || s, each big-endian, 32 bytes (IEEE P1363, as WebCrypto);
+ * - digests: 32 bytes (SHA-256).
+ */
+export interface Sha256 {
+  /** Feed bytes; may be called any number of times (streaming: no copy of the whole input). */
+  update(bytes: Uint8Array): void;
+  /** The 32-byte digest; the object is spent afterwards (further calls throw). */
+  digest(): Uint8Array;
+}
+
+export interface Crypto {
+  /** A fresh streaming SHA-256. */
+  sha256(): Sha256;
+  /**
+   * ECDSA P-256 check of `signature` over the 32-byte SHA-256 `digest`. False for a wrong or
+   * malformed signature; throws RangeError only for a malformed public key or digest length.
+   */
+  verifyP256(publicKey: Uint8Array, digest: Uint8Array, signature: Uint8Array): boolean;
+  /** ECDSA P-256 signature (deterministic, RFC 6979, so no RNG is needed on a device). */
+  signP256(privateKey: Uint8Array, digest: Uint8Array): Uint8Array;
+  /** The public key of a private key. */
+  publicKeyP256(privateKey: Uint8Array): Uint8Array;
+}
+
+/** SHA-256 of one buffer through the port. */
+export function sha256Of(crypto: Crypto, bytes: Uint8Array): Uint8Array {
+  const h = crypto.sha256();
+  h.update(bytes);
+  return h.digest();
+}
