@@ -12,9 +12,13 @@ export class NativeEnginePort implements Engine {
   readonly native: NativeEngine;
   readonly #output: Int8Array;
 
-  /** model: a host buffer that stays in place (Resource); spec: the trainer's spec string. */
-  constructor(model: Bytes, spec: string, arenaBytes: number) {
-    this.native = new NativeEngine(model, spec, arenaBytes);
+  /**
+   * model: a host buffer that stays in place (Resource); spec: the trainer's spec string;
+   * modelSha256: the model's SHA-256 from the Crypto port, so adapters made by `edge-peft
+   * train` for this model import (absent: the zero identity).
+   */
+  constructor(model: Bytes, spec: string, arenaBytes: number, modelSha256?: Uint8Array) {
+    this.native = new NativeEngine(model, spec, arenaBytes, modelSha256);
     this.info = this.native.info;
     this.#output = new Int8Array(this.info.classes);
   }

@@ -3,6 +3,7 @@
 // for corrupt models, byte equality for the adapter round trip.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Fixture } from "../sim/harness.js";
@@ -113,5 +114,32 @@ out("BAD " + caught);
     assert.equal(rt["same"], true);
     assert.equal(rt["bytes"], rt["adapterBytes"]);
     assert.match(r.stdout.split("\n").find((l) => l.startsWith("BAD "))!, /^BAD engine: importAdapter: EP_ERR_/);
+  });
+
+  it("model identity: a CLI-trained adapter imports when the session has the model's SHA-256, and is refused by name without it", () => {
+    const model = join(repoRoot, "data", "demo", "digits_mlp_int8.tflite");
+    const spec = "bias:layers=0..-1";
+    const adapter = fx.path("a.epad");
+    const t = spawnSync(join(repoRoot, "build", "bin", "edge-peft"), ["train", model, "--data", join(repoRoot, "data", "demo", "user_pool.bin"),
+      "--adapter", spec, "--steps", "5", "--seed", "1", "--out", adapter], { encoding: "utf8" });
+    assert.equal(t.status, 0, t.stderr);
+    const sha = createHash("sha256").update(readFileSync(model)).digest("hex");
+    fx.write("id.js", `${HEADER}
+const sha = new Uint8Array(${JSON.stringify(sha)}.match(/../g).map((h) => parseInt(h, 16)));
+const bytes = new Uint8Array(new SimResource(${JSON.stringify(adapter)})).slice().buffer;
+const withId = new NativeEnginePort(new SimResource(${JSON.stringify(model)}), ${JSON.stringify(spec)}, 65536, sha);
+withId.importAdapter(bytes);
+out("IMPORTED " + withId.exportAdapter().byteLength);
+withId.close();
+const zero = new NativeEnginePort(new SimResource(${JSON.stringify(model)}), ${JSON.stringify(spec)}, 65536);
+try { zero.importAdapter(bytes); out("ZERO accepted"); } catch (e) { out("ZERO " + e.message); }
+zero.close();
+try { new NativeEnginePort(new SimResource(${JSON.stringify(model)}), ${JSON.stringify(spec)}, 65536, sha.subarray(0, 31)); } catch (e) { out("SHORT " + e.message); }
+`);
+    const r = fx.run(["--board", "boards/sim.json", "--", fx.path("id.js")]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`IMPORTED ${readFileSync(adapter).length}`));
+    assert.match(r.stdout, new RegExp(`^ZERO engine: importAdapter: EP_ERR_ARG: adapter: made for another model \\(base SHA-256 ${sha.slice(0, 8)}\\.\\.\\., session's 00000000\\.\\.\\.\\)$`, "m"));
+    assert.match(r.stdout, /SHORT engine: modelSha256 is 31 bytes, must be 32/);
   });
 });

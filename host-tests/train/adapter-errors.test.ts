@@ -66,7 +66,7 @@ describe('adapter refusals name the field (CLI)', function () {
     const r = runStatus(['eval', join(modelsDir, 'micro_speech_quantized.tflite'), '--data', data, '--adapter', join(dir, 'one.bin')]);
     assert.notEqual(r.status, 0);
     // the identity is checked before any shape (the shapes also differ: 64 vs 4000 inputs)
-    assert.match(r.stderr, /adapter: base model SHA-256 [0-9a-f]{8}\.\.\., this session's model is [0-9a-f]{8}\.\.\. \(made for another model\)/);
+    assert.match(r.stderr, /adapter: made for another model \(base SHA-256 [0-9a-f]{8}\.\.\., session's [0-9a-f]{8}\.\.\.\)/);
     assert.doesNotMatch(r.stderr, /truncated/);
   });
 });
@@ -95,7 +95,7 @@ describe('base-model identity (SHA-256 of the model bytes) in adapters and check
   it('eval, infer and train --init / --resume on another model with the same shapes refuse it by name', function () {
     const want = createHash('sha256').update(readFileSync(digits)).digest('hex').slice(0, 8);
     const have = createHash('sha256').update(readFileSync(neg)).digest('hex').slice(0, 8);
-    const msg = new RegExp(`base model SHA-256 ${want}\\.\\.\\., this session's model is ${have}\\.\\.\\. \\(made for another model\\)`);
+    const msg = new RegExp(`made for another model \\(base SHA-256 ${want}\\.\\.\\., session's ${have}\\.\\.\\.\\)`);
     const e = runStatus(['eval', neg, '--data', demo('user_test.bin'), '--adapter', join(dir, 'a.bin')]);
     assert.notEqual(e.status, 0);
     assert.match(e.stderr, new RegExp('adapter: ' + msg.source));

@@ -179,7 +179,7 @@ static void checkpoint_checks(const ep_model *m)
         cfg.model_sha256[0] = 0x5a;
         (void)ept_init(&c, m, &cfg, arena_a, ARENA, err, sizeof err);
         (void)ept_checkpoint_export(c, ck_a, sizeof ck_a, &n);
-        refuse("model", b, ck_a, n, "checkpoint: base model SHA-256 5a000000..., this session's model is 00000000... (made for another model)");
+        refuse("model", b, ck_a, n, "checkpoint: made for another model (base SHA-256 5a000000..., session's 00000000...)");
         cfg.model_sha256[0] = 0;
         /* another rate is not another run: lr is not part of the hash */
         cfg.seed = 5;

@@ -150,7 +150,8 @@ ep_status ept_check_model_id(const ept_trainer *t, const uint8_t *id, const char
     if (memcmp(id, t->cfg.model_sha256, 32) == 0) return EP_OK;
     hex8(id, a);
     hex8(t->cfg.model_sha256, b);
-    return ept_errf(err, n, EP_ERR_ARG, "%s: base model SHA-256 %s..., this session's model is %s... (made for another model)",
+    /* Short enough for XS's 128-byte error messages with the binding's prefix. */
+    return ept_errf(err, n, EP_ERR_ARG, "%s: made for another model (base SHA-256 %s..., session's %s...)",
                     what, a, b);
 }
 

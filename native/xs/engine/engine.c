@@ -111,7 +111,9 @@ int32_t epxIntArg(xsMachine* the, int i, int32_t lo, int32_t hi, const char* wha
 	return v;
 }
 
-/* new Engine(model, spec, arenaBytes) */
+/* new Engine(model, spec, arenaBytes[, modelSha256]): modelSha256 (32 bytes, computed by the
+ * caller's crypto port) is the identity adapters, EWC images and checkpoints are bound to;
+ * without it the session has the zero identity. */
 void xs_engine(xsMachine* the)
 {
 	EngineState* s = &gEngine.state;
@@ -132,6 +134,15 @@ void xs_engine(xsMachine* the)
 	epxCheck(the, s, ep_model_open(&s->model, data, size, s->err, sizeof(s->err)), "model");
 	ept_config_default(&s->cfg);
 	epxCheck(the, s, ept_parse_spec(spec, &s->cfg, s->err, sizeof(s->err)), "spec");
+	if (xsmcArgc > 3 && xsmcTypeOf(xsArg(3)) != xsUndefinedType) {
+		void* digest;
+		xsUnsignedValue digestBytes;
+		xsmcGetBufferReadable(xsArg(3), &digest, &digestBytes);
+		if (digestBytes != sizeof(s->cfg.model_sha256))
+			xsRangeError("engine: modelSha256 is %u bytes, must be %u", (unsigned)digestBytes,
+				(unsigned)sizeof(s->cfg.model_sha256));
+		memcpy(s->cfg.model_sha256, digest, sizeof(s->cfg.model_sha256));
+	}
 	st = ept_session_init(&s->session, &s->model, &s->cfg, gEngine.arena, (size_t)arenaBytes,
 		s->err, sizeof(s->err));
 	epxCheck(the, s, st, "session");

@@ -27,7 +27,7 @@ export interface NativeEngineInfo {
 /** Any byte range the C side can read: ArrayBuffer, typed array or host buffer (Resource). */
 export type Bytes = ArrayBuffer | ArrayBufferView | object;
 
-const open = native("xs_engine") as (this: NativeEngine, model: Bytes, spec: string, arenaBytes: number) => void;
+const open = native("xs_engine") as (this: NativeEngine, model: Bytes, spec: string, arenaBytes: number, modelSha256?: Uint8Array) => void;
 const close = native("xs_engine_close") as (this: NativeEngine) => void;
 const info = native("xs_engine_info") as (this: NativeEngine) => NativeEngineInfo;
 const infer = native("xs_engine_infer") as (this: NativeEngine, input: Bytes, latent: boolean, output: Int8Array) => number;
@@ -58,9 +58,10 @@ export class NativeEngine extends Native("xs_engine_destructor") {
   // Holds the model buffer so it lives as long as the session that points into it.
   readonly #model: Bytes;
 
-  constructor(model: Bytes, spec: string, arenaBytes: number) {
+  /** modelSha256: SHA-256 of the model bytes (the identity stored adapters are bound to). */
+  constructor(model: Bytes, spec: string, arenaBytes: number, modelSha256?: Uint8Array) {
     super();
-    open.call(this, model, spec, arenaBytes);
+    open.call(this, model, spec, arenaBytes, modelSha256);
     this.#model = model;
     this.info = info.call(this);
   }
