@@ -4,7 +4,11 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
-export class CliError extends Error {}
+export class CliError extends Error {
+  constructor(message: string, readonly usage = false) {
+    super(message);
+  }
+}
 
 export function readPrivateKey(path: string): KeyObject {
   let key: KeyObject;
@@ -37,7 +41,7 @@ function checkP256(key: KeyObject, path: string): void {
 
 /** 65-byte uncompressed point (0x04 || X || Y). */
 export function rawPublic(key: KeyObject): Uint8Array {
-  const jwk = createPublicKey(key).export({ format: "jwk" });
+  const jwk = (key.type === "public" ? key : createPublicKey(key)).export({ format: "jwk" });
   return new Uint8Array(Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x ?? "", "base64url"), Buffer.from(jwk.y ?? "", "base64url")]));
 }
 
