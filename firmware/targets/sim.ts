@@ -6,6 +6,7 @@ import { SimClock } from "../platform/sim/sim-clock.js";
 import { FlashBackedStorage } from "../platform/flash-backed-storage.js";
 import { Flash } from "../../native/xs/flash/flash.js";
 import { NativeChecksum } from "../platform/sim/native-checksum.js";
+import { NativeCrypto } from "../platform/sim/native-crypto.js";
 import { TraceLog } from "../platform/sim/trace-log.js";
 import { PlaybackReader } from "../platform/sim/playback-reader.js";
 import { simArgs, simBoardText, simExit } from "../platform/sim/sim-host.js";
@@ -29,6 +30,7 @@ const ports: Ports = {
   // module and class fewer in the esp32-sized slot heap the demo runs in).
   storage: new FlashBackedStorage(new Flash(profile.storage.partition)),
   checksum: new NativeChecksum(),
+  crypto: new NativeCrypto(),
   log,
   sensor: (options) => new PlaybackSensor(new PlaybackReader(recording), clock, options),
   transport: new LoopbackTransport(new LoopbackBus()),

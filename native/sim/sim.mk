@@ -36,9 +36,12 @@ endif
 
 ALL_TARGETS += $(SIM_BIN)
 
+# native/xs/crypto binds mbedTLS 2.28 (Debian libmbedtls-dev, setup.sh): SHA-256 and ECDSA P-256.
+SIM_LDLIBS := -lmbedcrypto -lm -lpthread
+
 $(SIM_BIN): $(SIM_ENGINE_OBJS) $(SIM_OWN_OBJS) $(SIM_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(SIM_ENGINE_OBJS) $(SIM_OWN_OBJS) $(SIM_LIBS) -lm -lpthread
+	$(CC) -o $@ $(SIM_ENGINE_OBJS) $(SIM_OWN_OBJS) $(SIM_LIBS) $(SIM_LDLIBS)
 
 $(SIM_OUT)/xs/%.o: $(SIM_XS_DIR)/sources/%.c native/sim/sim_xs.h
 	@mkdir -p $(dir $@)

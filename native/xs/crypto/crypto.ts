@@ -1,0 +1,34 @@
+// JS face of the simulator's crypto binding (native/xs/crypto/crypto.c): SHA-256 and ECDSA
+// P-256 from mbedTLS 2.28. Byte formats are the Crypto port's (firmware/platform/crypto.ts);
+// wrong lengths throw RangeError in C before mbedTLS sees the bytes.
+
+/** Any byte range the C side can read. */
+export type Bytes = ArrayBuffer | Uint8Array;
+
+const start = native("xs_crypto_sha256") as (this: Sha256Native) => void;
+const update = native("xs_crypto_sha256_update") as (this: Sha256Native, bytes: Bytes) => void;
+const digest = native("xs_crypto_sha256_digest") as (this: Sha256Native) => ArrayBuffer;
+
+/** A streaming SHA-256 whose mbedTLS context lives in the object's host chunk. */
+export class Sha256Native extends Native("xs_crypto_sha256_destructor") {
+  constructor() {
+    super();
+    start.call(this);
+  }
+
+  update(bytes: Bytes): void {
+    update.call(this, bytes);
+  }
+
+  /** The 32-byte digest; further calls throw (the context is spent). */
+  digest(): ArrayBuffer {
+    return digest.call(this);
+  }
+}
+
+/** True when `signature` (r || s) is a valid ECDSA P-256 signature of `digest` under the key. */
+export const verifyP256 = native("xs_crypto_verifyP256") as (publicKey: Bytes, digest: Bytes, signature: Bytes) => boolean;
+/** Deterministic ECDSA P-256 (RFC 6979) of a 32-byte digest: 64 bytes r || s. */
+export const signP256 = native("xs_crypto_signP256") as (privateKey: Bytes, digest: Bytes) => ArrayBuffer;
+/** The 65-byte uncompressed public key of a 32-byte private key. */
+export const publicKeyP256 = native("xs_crypto_publicKeyP256") as (privateKey: Bytes) => ArrayBuffer;
