@@ -19,10 +19,15 @@ export interface Crypto {
   sha256(): Sha256;
   /**
    * ECDSA P-256 check of `signature` over the 32-byte SHA-256 `digest`. False for a wrong or
-   * malformed signature; throws RangeError only for a malformed public key or digest length.
+   * malformed signature (any length, r or s outside 1..n-1); throws RangeError only for a
+   * malformed public key (length, not uncompressed, not a point of P-256) or digest length.
    */
   verifyP256(publicKey: Uint8Array, digest: Uint8Array, signature: Uint8Array): boolean;
-  /** ECDSA P-256 signature (deterministic, RFC 6979, so no RNG is needed on a device). */
+  /**
+   * ECDSA P-256 signature; RangeError for wrong lengths or a key outside 1..n-1. Deterministic
+   * (RFC 6979) on Node and the simulator; Moddable's crypt modules have no RFC 6979, so on
+   * boards k comes from the SDK's RNG (an equally valid signature, different bytes each time).
+   */
   signP256(privateKey: Uint8Array, digest: Uint8Array): Uint8Array;
   /** The public key of a private key. */
   publicKeyP256(privateKey: Uint8Array): Uint8Array;

@@ -58,10 +58,18 @@ function checkDigest(digest: Uint8Array): void {
 
 function checkPrivateKey(key: Uint8Array): void {
   if (key.length !== 32) throw new RangeError(`P-256 private key is 32 bytes, got ${key.length}`);
+  if (!p256.utils.isValidSecretKey(key)) throw new RangeError("P-256 private key outside 1..n-1");
 }
 
 function checkPublicKey(key: Uint8Array): void {
   if (key.length !== 65 || key[0] !== 0x04) {
     throw new RangeError(`P-256 public key is 65 bytes starting 0x04 (uncompressed SEC1), got ${key.length} bytes`);
+  }
+  // Same contract as the simulator's mbedTLS binding: a key off the curve is an error, not a
+  // bad signature (it cannot be the fleet's key).
+  try {
+    p256.Point.fromBytes(key);
+  } catch {
+    throw new RangeError("P-256 public key is not a point of the curve");
   }
 }
