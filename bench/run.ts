@@ -4,6 +4,7 @@ const benches: string[] = [
   './dot/index.js',
   './engine/index.js',
   './train/index.js',
+  './crypto/index.js',
 ];
 
 for (const b of benches) {
