@@ -50,6 +50,8 @@ export interface BootResult {
 export interface Download {
   push(chunk: Uint8Array): void;
   finish(): DeltaHeader;
+  /** Give up (a rollout aborted or superseded, chunks missing): nothing is recorded. */
+  abandon(): void;
   readonly received: number;
 }
 
@@ -160,6 +162,7 @@ export class DeployStore {
           done();
         }
       },
+      abandon: done,
       get received() { return verifier.received; },
     };
   }

@@ -24,8 +24,8 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 /** Manifests are signed as a digest (encodeManifest hashes through the port); node:crypto only signs messages. */
 const digestSigner = (key: ReturnType<typeof readPrivateKey>) => (digest: Uint8Array) => crypto.signP256(rawPrivate(key), digest);
 
-async function withBus<T>(o: Options, name: string, f: (bus: Bus) => Promise<T>): Promise<T> {
-  const bus = await connectBus(o.string("broker"), `edge-peft-fleet-${name}-${process.pid}`);
+async function withBus<T>(url: string, name: string, f: (bus: Bus) => Promise<T>): Promise<T> {
+  const bus = await connectBus(url, `edge-peft-fleet-${name}-${process.pid}`);
   try {
     return await f(bus);
   } finally {
@@ -34,6 +34,7 @@ async function withBus<T>(o: Options, name: string, f: (bus: Bus) => Promise<T>)
 }
 
 async function publish(o: Options): Promise<number> {
+  const broker = o.string("broker");
   const registry = readRegistry(o.string("registry"), crypto);
   const key = readPrivateKey(o.string("key"));
   const deltaPath = o.string("delta");
@@ -48,7 +49,7 @@ async function publish(o: Options): Promise<number> {
   const header = decodeDeltaHeader(delta);
   // Refuse to publish what devices would refuse for its signature: a wrong key strands a rollout.
   if (!nodeVerifyDelta(delta, key)) throw new CliError(`${deltaPath}: not signed by ${o.string("key")}`);
-  return withBus(o, "publish", async (bus) => {
+  return withBus(broker, "publish", async (bus) => {
     const watch = new StatusWatch(registry, crypto, (l) => out(`warning: ${l}`));
     await watch.start(bus);
     const result = await runRollout(bus, crypto, registry, delta, header, {
@@ -66,10 +67,11 @@ function nodeVerifyDelta(delta: Uint8Array, key: ReturnType<typeof readPrivateKe
 }
 
 async function status(o: Options): Promise<number> {
+  const broker = o.string("broker");
   const registry = readRegistry(o.string("registry"), crypto);
   const waitMs = (o.has("wait") ? o.uint32("wait") : 2) * 1000;
   o.done();
-  return withBus(o, "status", async (bus) => {
+  return withBus(broker, "status", async (bus) => {
     const watch = new StatusWatch(registry, crypto, (l) => out(`warning: ${l}`));
     await watch.start(bus);
     await watch.until(() => watch.reports.size === registry.devices.length, waitMs);
@@ -81,11 +83,12 @@ async function status(o: Options): Promise<number> {
 }
 
 async function abort(o: Options): Promise<number> {
+  const broker = o.string("broker");
   const registry = readRegistry(o.string("registry"), crypto);
   const key = readPrivateKey(o.string("key"));
   const cohort = o.uint32("cohort");
   o.done();
-  return withBus(o, "abort", async (bus) => {
+  return withBus(broker, "abort", async (bus) => {
     const m = await currentManifest(bus, crypto, registry.fleet, cohort, rawPublic(key));
     if (!m) throw new CliError(`cohort ${cohort} has no manifest: nothing to abort`);
     if (m.action === "abort") {
