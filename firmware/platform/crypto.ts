@@ -24,9 +24,9 @@ export interface Crypto {
    */
   verifyP256(publicKey: Uint8Array, digest: Uint8Array, signature: Uint8Array): boolean;
   /**
-   * ECDSA P-256 signature; RangeError for wrong lengths or a key outside 1..n-1. Deterministic
-   * (RFC 6979) on Node and the simulator; Moddable's crypt modules have no RFC 6979, so on
-   * boards k comes from the SDK's RNG (an equally valid signature, different bytes each time).
+   * ECDSA P-256 signature, deterministic (RFC 6979: no RNG needed); RangeError for wrong
+   * lengths or a key outside 1..n-1. Moddable builds throw SigningUnavailableError: the SDK's
+   * ECDSA has no RFC 6979 and draws k from a non-cryptographic RNG (moddable-crypto.ts).
    */
   signP256(privateKey: Uint8Array, digest: Uint8Array): Uint8Array;
   /** The public key of a private key. */

@@ -12,9 +12,23 @@ function moduleEntries(file: string, out = new Map<string, string>()): Map<strin
   const m = load(file);
   const base = dirname(file);
   for (const [name, path] of Object.entries((m["modules"] ?? {}) as Record<string, string | string[]>)) {
-    for (const p of Array.isArray(path) ? path : [path]) out.set(name, relative(ROOT, resolve(base, p)).split("\\").join("/"));
+    // SDK modules ($(MODDABLE)/...) are named by the SDK, not after our paths: see sdkModules().
+    for (const p of Array.isArray(path) ? path : [path]) if (!p.startsWith("$(")) out.set(name, relative(ROOT, resolve(base, p)).split("\\").join("/"));
   }
   for (const inc of (m["include"] ?? []) as string[]) if (!inc.startsWith("$(")) moduleEntries(resolve(base, inc), out);
+  return out;
+}
+
+/** SDK module names a manifest (and its local includes) maps to $(MODDABLE) paths, and SDK manifests it includes. */
+function sdkModules(file: string, out = { names: new Set<string>(), includes: new Set<string>() }): typeof out {
+  const m = load(file);
+  for (const [name, path] of Object.entries((m["modules"] ?? {}) as Record<string, string | string[]>)) {
+    for (const p of Array.isArray(path) ? path : [path]) if (p.startsWith("$(")) out.names.add(name === "*" ? p : name);
+  }
+  for (const inc of (m["include"] ?? []) as string[]) {
+    if (inc.startsWith("$(")) out.includes.add(inc);
+    else sdkModules(resolve(dirname(file), inc), out);
+  }
   return out;
 }
 
@@ -49,6 +63,20 @@ describe("manifest.json (Moddable)", () => {
       // A module is a .ts/.js face, a .c body (compiled and linked by mcconfig), or both.
       else assert.ok([".ts", ".js", ".c"].some((ext) => existsSync(repoPath(`${path}${ext}`))), name);
     }
+  });
+
+  it("the SDK crypt modules ModdableCrypto imports are in the build (preloaded, as tls_common.json does)", () => {
+    const sdk = sdkModules(repoPath("manifest.json"));
+    const source = readFileSync(repoPath("firmware/platform/moddable/moddable-crypto.ts"), "utf8");
+    const imported = [...source.matchAll(/^import .* from "([a-z]+)";$/gm)].map((m) => m[1]!);
+    assert.deepEqual(imported.sort(), ["crypt", "curve", "ecdsa", "ecp"]);
+    // crypt comes with the digest manifest, ecp (and ec, mont, modular) with crypt/arith/*.
+    assert.ok(sdk.includes.has("$(MODDABLE)/modules/crypt/digest/manifest.json"));
+    assert.ok(sdk.names.has("$(MODDABLE)/modules/crypt/arith/*"));
+    // ecdsa's own imports: rng, pkcs1 (which imports rng, ber), ber, mont (arith).
+    for (const name of ["curve", "ecdsa", "pkcs1", "rng", "ber"]) assert.ok(sdk.names.has(name), name);
+    const platform = load(repoPath("manifests/platform.json"));
+    assert.deepEqual((platform["preload"] as string[]).slice().sort(), ["ber", "curve", "ecdsa", "pkcs1", "rng"]);
   });
 
   it("no Node-only folder is in the build", () => {

@@ -1,0 +1,114 @@
+/// <reference path="./crypt-sdk.d.ts" />
+import { Digest } from "crypt";
+import Curve from "curve";
+import ECDSA from "ecdsa";
+import ECPoint from "ecp";
+import type { Crypto, Sha256 } from "../crypto.js";
+
+/**
+ * The Crypto port on boards, over the Moddable SDK's crypt modules: Digest("SHA256") (C, kcl
+ * fips180) and ECDSA / Curve (JS over the SDK's C bignum and EC arithmetic). Only the byte
+ * formats and the checks the SDK leaves out are here: sizes, scalars in 1..n-1, the key on
+ * the curve (SEC1 3.2.2.1), so each target refuses the same inputs the same way.
+ *
+ * signP256 throws SigningUnavailableError: the SDK has no RFC 6979, and its ECDSA draws k from
+ * modules/crypt/etc/rng.c, RC4 seeded with 16 bytes of c_rand(), which is libc rand() on nrf52
+ * and lin (esp_random() only on ESP32). A predictable or biased k gives the private key away,
+ * so the device key must not sign with it.
+ */
+export class ModdableCrypto implements Crypto {
+  // One curve object: its points and constants are built once.
+  readonly #curve = new Curve("secp256r1");
+
+  sha256(): Sha256 {
+    const d = new Digest("SHA256");
+    let done = false;
+    const alive = () => {
+      if (done) throw new Error("sha256: digest already taken");
+    };
+    return {
+      update(bytes: Uint8Array): void {
+        alive();
+        // The C body (modCrypt.c) reads any buffer with xsmcGetBufferReadable; the SDK's
+        // typing says ArrayBuffer only. A view is passed as it is: no copy per chunk.
+        d.write(bytes as unknown as ArrayBuffer);
+      },
+      digest(): Uint8Array {
+        alive();
+        done = true;
+        return new Uint8Array(d.close());
+      },
+    };
+  }
+
+  verifyP256(publicKey: Uint8Array, digest: Uint8Array, signature: Uint8Array): boolean {
+    checkLength(digest, 32, "digest");
+    const q = this.#point(publicKey);
+    if (signature.length !== 64) return false;
+    const r = bigOf(signature.subarray(0, 32));
+    const s = bigOf(signature.subarray(32));
+    // The SDK's verify inverts s without checking it: out of range is a bad signature here.
+    if (!this.#scalarInRange(r) || !this.#scalarInRange(s)) return false;
+    return new ECDSA(q, this.#curve).verify(bufferOf(digest), bufferOf(signature));
+  }
+
+  signP256(privateKey: Uint8Array, digest: Uint8Array): Uint8Array {
+    checkLength(digest, 32, "digest");
+    this.#privateScalar(privateKey);
+    throw new SigningUnavailableError();
+  }
+
+  publicKeyP256(privateKey: Uint8Array): Uint8Array {
+    this.#privateScalar(privateKey);
+    const pub = this.#curve.dh(bufferOf(privateKey));
+    if (pub === undefined || pub.byteLength !== 65) throw new Error("publicKeyP256: the SDK returned no point");
+    return new Uint8Array(pub);
+  }
+
+  #scalarInRange(k: bigint): boolean {
+    return k >= 1n && k < this.#curve.n;
+  }
+
+  #privateScalar(key: Uint8Array): bigint {
+    checkLength(key, 32, "P-256 private key");
+    const d = bigOf(key);
+    if (!this.#scalarInRange(d)) throw new RangeError("P-256 private key outside 1..n-1");
+    return d;
+  }
+
+  /** The SEC1 uncompressed key as a point, after checking it lies on P-256. */
+  #point(key: Uint8Array): ECPoint {
+    if (key.length !== 65 || key[0] !== 0x04) {
+      throw new RangeError(`P-256 public key is 65 bytes starting 0x04 (uncompressed SEC1), got ${key.length} bytes`);
+    }
+    const { a, b, m } = this.#curve.ec;
+    const x = bigOf(key.subarray(1, 33));
+    const y = bigOf(key.subarray(33));
+    if (x >= m || y >= m || (y * y - (x * x * x + a * x + b)) % m !== 0n) {
+      throw new RangeError("P-256 public key is not a point of the curve");
+    }
+    return new ECPoint(x, y);
+  }
+}
+
+/** Thrown by signP256 on Moddable builds (see ModdableCrypto). */
+export class SigningUnavailableError extends Error {
+  override readonly name = "SigningUnavailableError";
+  constructor() {
+    super("signP256: the Moddable SDK's ECDSA takes k from a non-cryptographic RNG (RC4 over c_rand) and has no RFC 6979");
+  }
+}
+
+function checkLength(bytes: Uint8Array, size: number, what: string): void {
+  if (bytes.length !== size) throw new RangeError(`${what} is ${size} bytes, got ${bytes.length}`);
+}
+
+/** A copy as its own ArrayBuffer: the SDK's ECDSA and BigInt.fromArrayBuffer take whole buffers. */
+function bufferOf(bytes: Uint8Array): ArrayBuffer {
+  return bytes.slice().buffer;
+}
+
+/** Big-endian unsigned value (XS's BigInt.fromArrayBuffer; typed as the BigInt object type). */
+function bigOf(bytes: Uint8Array): bigint {
+  return BigInt.fromArrayBuffer(bufferOf(bytes)) as unknown as bigint;
+}
