@@ -6,14 +6,13 @@ import { SimClock } from "../platform/sim/sim-clock.js";
 import { FlashBackedStorage } from "../platform/flash-backed-storage.js";
 import { Flash } from "../../native/xs/flash/flash.js";
 import { NativeChecksum } from "../platform/sim/native-checksum.js";
-import { NativeCrypto } from "../platform/sim/native-crypto.js";
 import { TraceLog } from "../platform/sim/trace-log.js";
 import { PlaybackReader } from "../platform/sim/playback-reader.js";
 import { simArgs, simBoardText, simExit } from "../platform/sim/sim-host.js";
 
 
 // Simulator entry: build/bin/edge-peft-sim [--board boards/sim.json] -- build/js/firmware/targets/sim.js
-//   [--recording FILE] [--speed N]. The board profile comes from the simulator (it sized XS from it).
+//   [--recording FILE] [--speed N] [--crypto]. The board profile comes from the simulator (it sized XS from it).
 const args = simArgs();
 function option(name: string): string | undefined {
   const i = args.indexOf(`--${name}`);
@@ -30,7 +29,6 @@ const ports: Ports = {
   // module and class fewer in the esp32-sized slot heap the demo runs in).
   storage: new FlashBackedStorage(new Flash(profile.storage.partition)),
   checksum: new NativeChecksum(),
-  crypto: new NativeCrypto(),
   log,
   sensor: (options) => new PlaybackSensor(new PlaybackReader(recording), clock, options),
   transport: new LoopbackTransport(new LoopbackBus()),
@@ -42,10 +40,16 @@ const ports: Ports = {
 const agentDir = option("agent");
 // Each mode imports only its own app: the capture pipeline's modules (windower, features) would
 // otherwise sit in the agent's esp32-sized slot heap, and the agent's in the pipeline's key budget.
-const run: Promise<unknown> = agentDir === undefined
+const runApp = (ports: Ports): Promise<unknown> => agentDir === undefined
   // The simulator's clock is virtual: real-rate pacing costs no wall time, so speed 1 by default.
   ? import("../main.js").then((m) => m.main(ports, profile, { speed: Number(option("speed") ?? "1") }))
   : import("./sim-agent.js").then((m) => m.runAgent(agentDir, { args, option, profile, ports, clock, log }));
+// --crypto: ports.crypto over mbedTLS (native/xs/crypto). Only when asked: its modules hold ~150
+// live slots and the agent demo already peaks near the esp32-sized heap's 4,096 (a top-level
+// await for it alone tips the demo over).
+const run: Promise<unknown> = args.includes("--crypto")
+  ? import("../platform/sim/native-crypto.js").then((m) => runApp({ ...ports, crypto: new m.NativeCrypto() }))
+  : runApp(ports);
 
 run.then(
   () => ports.exit(0),
