@@ -9,7 +9,7 @@ APT_PACKAGES=(
   build-essential clang libclang-rt-14-dev python3-venv
   gcc-arm-none-eabi picolibc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc
-  mosquitto valgrind libmbedtls-dev
+  mosquitto libmosquitto-dev valgrind libmbedtls-dev
 )
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

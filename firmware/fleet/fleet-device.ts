@@ -212,6 +212,6 @@ export class FleetDevice {
       deviceId: this.#o.deviceId, event, activeSequence: this.#activeSequence(), activeVersion: this.#activeVersion(),
       subjectSequence: subject, accuracyBefore: before, accuracyAfter: after, counter: ++this.#reports, code,
     }, (d) => this.#crypto.signP256(this.#o.devicePrivateKey, d));
-    this.#transport.publish(this.#topics.status(this.#o.deviceId), bytes.buffer as ArrayBuffer, 1);
+    this.#transport.publish(this.#topics.status(this.#o.deviceId), bytes.buffer as ArrayBuffer, 1, true);
   }
 }

@@ -6,8 +6,14 @@ import { topicMatches, type MessageHandler, type Transport } from "./transport.j
  */
 export class LoopbackBus {
   readonly members = new Set<LoopbackTransport>();
+  /** Last retained payload per topic (an empty retained payload clears it, as in MQTT). */
+  readonly retained = new Map<string, ArrayBuffer>();
 
-  deliver(topic: string, payload: ArrayBuffer): void {
+  deliver(topic: string, payload: ArrayBuffer, retain = false): void {
+    if (retain) {
+      if (payload.byteLength === 0) this.retained.delete(topic);
+      else this.retained.set(topic, payload);
+    }
     for (const member of this.members) member.receive(topic, payload);
   }
 }
@@ -21,13 +27,14 @@ export class LoopbackTransport implements Transport {
     bus.members.add(this);
   }
 
-  publish(topic: string, payload: ArrayBuffer): void {
+  publish(topic: string, payload: ArrayBuffer, _qos?: 0 | 1, retain = false): void {
     if (topic.includes("+") || topic.includes("#")) throw new TypeError("wildcards are not allowed in a published topic");
-    this.#bus.deliver(topic, payload.slice(0));
+    this.#bus.deliver(topic, payload.slice(0), retain);
   }
 
   subscribe(filter: string, handler: MessageHandler): void {
     this.#subscriptions.set(filter, handler);
+    for (const [topic, payload] of this.#bus.retained) if (topicMatches(filter, topic)) handler(topic, payload.slice(0));
   }
 
   unsubscribe(filter: string): void {

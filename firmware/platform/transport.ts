@@ -3,10 +3,11 @@ export type MessageHandler = (topic: string, payload: ArrayBuffer) => void;
 
 /**
  * Publish/subscribe of bytes on topics, shaped for MQTT (topics with `+` / `#` wildcards in
- * subscriptions, QoS 0 or 1). Payloads are bytes; encoding is the caller's business.
+ * subscriptions, QoS 0 or 1, retained messages delivered to a new subscription). Payloads are
+ * bytes; encoding is the caller's business.
  */
 export interface Transport {
-  publish(topic: string, payload: ArrayBuffer, qos?: 0 | 1): void;
+  publish(topic: string, payload: ArrayBuffer, qos?: 0 | 1, retain?: boolean): void;
   subscribe(filter: string, handler: MessageHandler): void;
   unsubscribe(filter: string): void;
   close(): void;

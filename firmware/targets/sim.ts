@@ -44,10 +44,23 @@ const runApp = (ports: Ports): Promise<unknown> => agentDir === undefined
   // The simulator's clock is virtual: real-rate pacing costs no wall time, so speed 1 by default.
   ? import("../main.js").then((m) => m.main(ports, profile, { speed: Number(option("speed") ?? "1") }))
   : import("./sim-agent.js").then((m) => m.runAgent(agentDir, { args, option, profile, ports, clock, log }));
+// --fleet DIR: a fleet device (targets/sim-fleet.ts) on the model in DIR, over MQTT to
+// --broker HOST:PORT with ports.crypto; run the simulator with --realtime (the MQTT poll and the
+// chunk timeouts are wall time).
+const fleetDir = option("fleet");
+const runFleet = (dir: string): Promise<unknown> => Promise.all([
+  import("../platform/sim/native-crypto.js"), import("../platform/sim/mosquitto-transport.js"), import("./sim-fleet.js"),
+]).then(([c, t, f]) => {
+  const [host, port] = (option("broker") ?? "127.0.0.1:1883").split(":");
+  const id = option("client-id") ?? "edge-peft-device";
+  const transport = new t.MosquittoTransport({ host: host ?? "127.0.0.1", port: Number(port), clientId: id, maxPayload: Number(option("max-payload") ?? "4096") }, clock, log);
+  f.runFleetDevice(dir, { option, profile, ports: { ...ports, crypto: new c.NativeCrypto(), transport }, transport, log });
+  return new Promise<never>(() => {}); // runs until the process is stopped
+});
 // --crypto: ports.crypto over mbedTLS (native/xs/crypto). Only when asked: its modules hold ~150
 // live slots and the agent demo already peaks near the esp32-sized heap's 4,096 (a top-level
 // await for it alone tips the demo over).
-const run: Promise<unknown> = args.includes("--crypto")
+const run: Promise<unknown> = fleetDir !== undefined ? runFleet(fleetDir) : args.includes("--crypto")
   ? import("../platform/sim/native-crypto.js").then((m) => runApp({ ...ports, crypto: new m.NativeCrypto() }))
   : runApp(ports);
 

@@ -37,7 +37,7 @@ endif
 ALL_TARGETS += $(SIM_BIN)
 
 # native/xs/crypto binds mbedTLS 2.28 (Debian libmbedtls-dev, setup.sh): SHA-256 and ECDSA P-256.
-SIM_LDLIBS := -lmbedcrypto -lm -lpthread
+SIM_LDLIBS := -lmbedcrypto -lmosquitto -lm -lpthread
 
 $(SIM_BIN): $(SIM_ENGINE_OBJS) $(SIM_OWN_OBJS) $(SIM_LIBS)
 	@mkdir -p $(dir $@)
