@@ -5,6 +5,7 @@ const benches: string[] = [
   './engine/index.js',
   './train/index.js',
   './crypto/index.js',
+  './deploy/index.js',
 ];
 
 for (const b of benches) {
