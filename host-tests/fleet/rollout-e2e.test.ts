@@ -65,10 +65,12 @@ describe("fleet rollout end to end: mosquitto + 10 simulator devices", function 
     p.on("exit", (status) => resolve({ status, stdout }));
   });
   /** Publishes a delta the way the operator tool does, but with a manifest for every device at once. */
-  async function pushToAll(deltaFile: string, sequence: number, cohort: number, chunkBytes = 256, chunksFirst = true): Promise<() => Promise<void>> {
+  async function pushToAll(deltaFile: string, sequence: number, cohort: number, chunkBytes = 256, chunksFirst = true, skipChunk = -1): Promise<() => Promise<void>> {
     const delta = new Uint8Array(readFileSync(path(deltaFile)));
     const chunks = async () => {
-      for (let i = 0; i * chunkBytes < delta.length; i++) await bus.publish(topics.chunk(sequence, i), delta.subarray(i * chunkBytes, (i + 1) * chunkBytes), true);
+      for (let i = 0; i * chunkBytes < delta.length; i++) {
+        if (i !== skipChunk) await bus.publish(topics.chunk(sequence, i), delta.subarray(i * chunkBytes, (i + 1) * chunkBytes), true);
+      }
     };
     if (chunksFirst) await chunks();
     const manifest = encodeManifest(crypto, { action: "rollout", cohort, sequence, deltaBytes: delta.length, chunkBytes, threshold: 10000, revision: 1,
@@ -122,7 +124,7 @@ describe("fleet rollout end to end: mosquitto + 10 simulator devices", function 
       devices.push(d);
       keys.push({ id, pub: hex(raw(k.publicKey, "xy")) });
       const p = spawn(sim, ["--realtime", "--board", path("board.json"), "--flash", path(`${id}.flash`), "--", join(repoRoot, "build", "js", "firmware", "targets", "sim.js"),
-        "--fleet", demo, "--broker", `127.0.0.1:${broker.port}`, "--client-id", id, "--fleet-name", FLEET, "--cohorts", "2",
+        "--fleet", demo, "--broker", `127.0.0.1:${broker.port}`, "--client-id", id, "--chunk-timeout", "1500", "--fleet-name", FLEET, "--cohorts", "2",
         "--provision", `${id}:${hex(fleetPub)}:${hex(raw(k.privateKey, "d"))}`], { cwd: repoRoot });
       p.stdout.on("data", (b: Buffer) => (d.out += b.toString()));
       p.stderr.on("data", (b: Buffer) => (d.out += b.toString()));
@@ -185,6 +187,24 @@ describe("fleet rollout end to end: mosquitto + 10 simulator devices", function 
     const canary = report(reverted[0]!);
     assert.ok(canary.accuracyAfter < canary.accuracyBefore, "the trial measured the drop");
     for (const id of cohortIds(0)) assert.equal(report(id).activeSequence, 2, `${id} still runs v2`);
+  });
+
+  it("a missing chunk is asked for again, then the delta is rejected as chunk-missing; a replayed old manifest starts nothing", async () => {
+    sign("v2.epad", 6, 14, "v6.epdl");
+    await pushToAll("v6.epdl", 14, 0, 256, true, 1);
+    await until("cohort 0 rejects the incomplete delta", (r) => cohortIds(0).every((id) => r.get(id)?.subjectSequence === 14 && r.get(id)?.event === "rejected"));
+    for (const id of cohortIds(0)) assert.deepEqual([report(id).code, report(id).activeSequence], ["chunk-missing", 2], id);
+    // The v2 manifest again, as a replaying broker or attacker would send it (its signature is
+    // genuine): v2's sequence is not above the devices' counter, so nothing starts.
+    const v2 = new Uint8Array(readFileSync(path("v2.epdl")));
+    await bus.publish(topics.manifest(0), encodeManifest(crypto, { action: "rollout", cohort: 0, sequence: 2, deltaBytes: v2.length, chunkBytes: 256,
+      threshold: 10000, revision: 99, deltaSha256: new Uint8Array(createHash("sha256").update(v2).digest()) }, (d) => crypto.signP256(fleetPriv, d)), true);
+    // Then a good sequence 15: the devices are alive and take it (so the quiet above was a refusal, not a dead device).
+    sign("v2.epad", 6, 15, "v6b.epdl");
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const id of cohortIds(0)) assert.equal(report(id).subjectSequence, 14, `${id} ignored the replayed manifest`);
+    await pushToAll("v6b.epdl", 15, 0);
+    await until("cohort 0 confirms sequence 15", (r) => cohortIds(0).every((id) => r.get(id)?.event === "confirmed" && r.get(id)?.activeSequence === 15));
   });
 
   it("a download survives a broker restart: the devices reconnect, resubscribe and finish", async () => {
