@@ -4,6 +4,7 @@ import type { Checksum } from "./checksum.js";
 import type { Log } from "./log.js";
 import type { Transport } from "./transport.js";
 import type { Crypto } from "./crypto.js";
+import type { KeyAgreement } from "./key-agreement.js";
 import type { SensorFactory } from "./sensor.js";
 import type { EngineFactory } from "./engine.js";
 
@@ -13,6 +14,7 @@ export type { Checksum } from "./checksum.js";
 export type { Log } from "./log.js";
 export type { Transport, MessageHandler } from "./transport.js";
 export type { Crypto, Sha256 } from "./crypto.js";
+export type { KeyAgreement } from "./key-agreement.js";
 export type { SensorSource, SensorSample, SensorSourceOptions, SensorConfiguration, SensorFactory } from "./sensor.js";
 export type { Engine, EngineFactory, AdapterConfig, ModelInfo, Batch } from "./engine.js";
 
@@ -26,6 +28,8 @@ export interface Ports {
   readonly transport?: Transport;
   /** SHA-256 and ECDSA P-256 from the target's library (signed deltas, device frames). */
   readonly crypto?: Crypto;
+  /** ECDH, HKDF and ChaCha20 for secure aggregation (absent where the SDK lacks them). */
+  readonly keyAgreement?: KeyAgreement;
   /** Absent until the target has the native engine. */
   readonly engine?: EngineFactory;
   /** End the process with a status (the simulator and Node exit; a board may restart). */

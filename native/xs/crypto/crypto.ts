@@ -32,3 +32,11 @@ export const verifyP256 = native("xs_crypto_verifyP256") as (publicKey: Bytes, d
 export const signP256 = native("xs_crypto_signP256") as (privateKey: Bytes, digest: Bytes) => ArrayBuffer;
 /** The 65-byte uncompressed public key of a 32-byte private key. */
 export const publicKeyP256 = native("xs_crypto_publicKeyP256") as (privateKey: Bytes) => ArrayBuffer;
+
+// Key agreement and mask expansion for secure aggregation (native/xs/crypto/agree.c).
+/** x-coordinate (32 bytes) of the ECDH P-256 shared point. */
+export const ecdhP256 = native("xs_crypto_ecdhP256") as (privateKey: Bytes, peerPublicKey: Bytes) => ArrayBuffer;
+/** HKDF-SHA256 (RFC 5869): `length` bytes, 1..8160. */
+export const hkdfSha256 = native("xs_crypto_hkdfSha256") as (ikm: Bytes, salt: Bytes, info: Bytes, length: number) => ArrayBuffer;
+/** input XOR the ChaCha20 keystream (RFC 8439) from block `counter`. */
+export const chacha20 = native("xs_crypto_chacha20") as (key: Bytes, nonce: Bytes, counter: number, input: Bytes) => ArrayBuffer;
