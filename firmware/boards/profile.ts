@@ -50,6 +50,12 @@ export interface CaptureProfile {
   readonly hopFrames: number;
 }
 
+export interface MqttProfile {
+  /** Largest MQTT message the device holds in RAM: larger publishes are refused, larger
+   * incoming messages dropped (docs/mqtt.md). */
+  readonly maxPayloadBytes: number;
+}
+
 export interface BoardProfile {
   readonly name: string;
   readonly platform: string;
@@ -62,6 +68,8 @@ export interface BoardProfile {
   readonly adapters: AdapterProfile;
   readonly sensor: SensorProfile;
   readonly capture: CaptureProfile;
+  /** Absent: the board has no network transport. */
+  readonly mqtt?: MqttProfile;
 }
 
 type Json = { readonly [key: string]: unknown };
@@ -121,5 +129,6 @@ export function parseBoardProfile(json: unknown): BoardProfile {
   const capture = object(o["capture"], "capture");
   count(capture, "windowFrames", "capture");
   count(capture, "hopFrames", "capture");
+  if (o["mqtt"] !== undefined) count(object(o["mqtt"], "mqtt"), "maxPayloadBytes", "mqtt");
   return json as BoardProfile;
 }
