@@ -53,7 +53,7 @@ const runFleet = (dir: string): Promise<unknown> => Promise.all([
 ]).then(([c, t, f]) => {
   const [host, port] = (option("broker") ?? "127.0.0.1:1883").split(":");
   const id = option("client-id") ?? "edge-peft-device";
-  const transport = new t.MosquittoTransport({ host: host ?? "127.0.0.1", port: Number(port), clientId: id, maxPayload: Number(option("max-payload") ?? "4096") }, clock, log);
+  const transport = new t.MosquittoTransport({ host: host ?? "127.0.0.1", port: Number(port), clientId: id, maxPayload: profile.mqtt?.maxPayloadBytes ?? 4096 }, clock, log);
   f.runFleetDevice(dir, { option, profile, ports: { ...ports, crypto: new c.NativeCrypto(), transport }, transport, log });
   return new Promise<never>(() => {}); // runs until the process is stopped
 });

@@ -89,6 +89,9 @@ describe("simulator MQTT transport over libmosquitto", function () {
   it("survives a broker restart: reconnects, resubscribes, and sends what it published while the broker was away", async () => {
     await bus.publish("t/in/later", new Uint8Array([9, 9]), false);
     await new Promise((r) => setTimeout(r, 200));
+    await bus.publish("t/out/kept", new Uint8Array([3]), true); // retained: must survive the restart (persistence)
+    await new Promise((r) => setTimeout(r, 100));
+    got.delete("t/out/kept");
     await bus.close();
     await broker.stop(); // the sim's delayed answer now finds no broker: it waits in the outbox
     await new Promise((r) => setTimeout(r, 2000));
@@ -96,6 +99,7 @@ describe("simulator MQTT transport over libmosquitto", function () {
     bus = await connectBus(broker.url, "node-side-2");
     await bus.subscribe("t/out/#", (topic, payload) => got.set(topic, payload));
     assert.deepEqual([...await waitFor("t/out/later")], [9, 9]);
+    assert.deepEqual([...await waitFor("t/out/kept")], [3], "the broker kept its retained message across the restart");
     await bus.publish("t/in/after", new Uint8Array([5]), false);
     assert.deepEqual([...await waitFor("t/out/after")], [5], "its subscription was renewed");
     assert.match(out, /mqtt: connection to the broker lost, reconnecting/);

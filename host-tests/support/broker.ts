@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
-import { tmpdir } from "node:os";
+import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 
 const MOSQUITTO = "/usr/sbin/mosquitto";
@@ -52,6 +52,9 @@ export class Broker {
     if (this.port === 0) this.port = await freePort();
     const conf = join(this.dir, "mosquitto.conf");
     writeFileSync(conf, [
+      // Started as root, mosquitto drops to user "mosquitto", which cannot write our 0700 temp
+      // dir: persistence (retained and queued QoS 1 across a restart) would silently be lost.
+      `user ${userInfo().username}`,
       `listener ${this.port} 127.0.0.1`, "allow_anonymous true", "persistence true",
       `persistence_location ${this.dir}/`, "autosave_interval 1", "max_queued_messages 10000",
       "log_dest stderr", "log_type error", "log_type warning", "",
