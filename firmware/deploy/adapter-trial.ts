@@ -3,8 +3,8 @@
  * verified candidate as a trial: accuracy of the active adapter and of the candidate on the
  * same held-out replay entries, then confirm, or revert when the candidate is worse by more
  * than `margin`. In every failure the previously active adapter is back in the engine.
- * Memory: each import reads one payload from flash into one buffer of its size (the engine
- * needs the bytes contiguous only for the duration of the import).
+ * Memory: where the storage is memory-mapped (esp32, the simulator) the engine imports straight
+ * from a view of the slot, no copy; elsewhere one payload-sized buffer lives for the import.
  */
 import type { Batch, Engine } from "../platform/engine.js";
 import type { SlotInfo } from "./boot-state.js";
@@ -32,7 +32,7 @@ export class AdapterTrial {
   /** Boot (reverting an interrupted trial) and put the active adapter, or the base model, in the engine. */
   boot(): BootResult {
     const result = this.#store.boot();
-    if (result.payload) this.#engine.importAdapter(result.payload.buffer as ArrayBuffer);
+    if (result.payload) this.#engine.importAdapter(result.payload);
     else this.#engine.resetAdapter();
     return result;
   }
@@ -48,7 +48,7 @@ export class AdapterTrial {
     const candidate = this.#store.beginTrial();
     const slot = this.#store.state.candidate!;
     try {
-      this.#engine.importAdapter(this.#store.readPayload(slot).buffer as ArrayBuffer);
+      this.#engine.importAdapter(this.#store.readPayload(slot));
     } catch (error: unknown) {
       this.#back();
       return { candidate, activeAccuracy, trialAccuracy: undefined, confirmed: false,
@@ -80,6 +80,6 @@ export class AdapterTrial {
     this.#store.revert();
     const active = this.#store.state.active;
     if (active === undefined) this.#engine.resetAdapter();
-    else this.#engine.importAdapter(this.#store.readPayload(active).buffer as ArrayBuffer);
+    else this.#engine.importAdapter(this.#store.readPayload(active));
   }
 }

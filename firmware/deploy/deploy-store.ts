@@ -195,7 +195,10 @@ export class DeployStore {
     this.#drop();
   }
 
-  /** A copy of a slot's payload (the engine's import needs the bytes in one buffer). */
+  /**
+   * A slot's payload: a view of the flash in place where the storage is memory-mapped (esp32,
+   * the simulator: no RAM copy to apply a delta), else a copy read into one buffer.
+   */
   readPayload(slot: SlotIndex): Uint8Array {
     this.#needBoot();
     const info = this.#state.slots[slot];
@@ -209,7 +212,7 @@ export class DeployStore {
 
   #read(slot: SlotIndex, bytes: number): Uint8Array {
     const base = this.#layout.slots[slot].firstSector * this.#storage.blockSize;
-    return new Uint8Array(this.#storage.read(base, bytes));
+    return this.#storage.view?.(base, bytes) ?? new Uint8Array(this.#storage.read(base, bytes));
   }
 
   /** Read-back check, then the candidate is recorded: the commit point of a download. */

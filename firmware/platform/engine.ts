@@ -65,7 +65,7 @@ export interface Engine {
    * exported int8 views: master weights are re-derived from them (view << 8 in the native
    * trainer, so their fractional bits are those of the view), optimiser momentum is untouched.
    */
-  importAdapter(bytes: ArrayBuffer): void;
+  importAdapter(bytes: ArrayBuffer | Uint8Array): void;
   /**
    * Back to the initial adapter (LoRA B = 0: the base model's behaviour), byte-identical to a
    * fresh session's, with momentum zeroed and the step counter at 0; the EWC Fisher and anchor

@@ -11,6 +11,8 @@ export interface FlashLike {
   /** A copy of the bytes (Moddable: an ArrayBuffer unless a host buffer is asked for). */
   read(offset: number, byteLength: number): unknown;
   write(offset: number, byteLength: number, buffer: Uint8Array): void;
+  /** The partition in place, read-only, where the flash is memory-mapped (esp32, the simulator). */
+  map?(): unknown;
 }
 
 /**
@@ -21,6 +23,7 @@ export class FlashBackedStorage implements Storage {
   readonly byteLength: number;
   readonly blockSize: number;
   readonly #flash: FlashLike;
+  #map: unknown;
 
   constructor(flash: FlashLike) {
     this.#flash = flash;
@@ -40,6 +43,15 @@ export class FlashBackedStorage implements Storage {
     if (byteLength === 0) return new ArrayBuffer(0);
     // Both bindings return an ArrayBuffer copy when no host buffer is requested.
     return this.#flash.read(offset, byteLength) as ArrayBuffer;
+  }
+
+  /** A read-only view of flash in place (no copy); undefined where the flash cannot be mapped. */
+  view(offset: number, byteLength: number): Uint8Array | undefined {
+    checkRange(offset, byteLength, this.byteLength);
+    if (!this.#flash.map) return undefined;
+    this.#map ??= this.#flash.map();
+    // A host buffer (Moddable's HostBuffer, the simulator's mapping): XS views it like an ArrayBuffer.
+    return new Uint8Array(this.#map as ArrayBuffer, offset, byteLength);
   }
 
   write(offset: number, byteLength: number, buffer: ArrayBuffer | Uint8Array): void {

@@ -61,7 +61,7 @@ export class NativeEnginePort implements Engine {
     return (written === out.length ? out : out.slice(0, written)).buffer as ArrayBuffer;
   }
 
-  importAdapter(bytes: ArrayBuffer): void {
+  importAdapter(bytes: ArrayBuffer | Uint8Array): void {
     this.native.importAdapter(bytes);
   }
 

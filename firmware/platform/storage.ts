@@ -12,6 +12,11 @@ export interface Storage {
   erase(sector: number): void;
   read(offset: number, byteLength: number): ArrayBuffer;
   write(offset: number, byteLength: number, buffer: ArrayBuffer | Uint8Array): void;
+  /**
+   * Optional: a read-only view of [offset, offset + byteLength) in place, no copy, where the
+   * flash is memory-mapped; undefined (or absent) elsewhere. Valid until the range is written.
+   */
+  view?(offset: number, byteLength: number): Uint8Array | undefined;
 }
 
 /** Throws RangeError unless [offset, offset + byteLength) lies inside a partition of `size`. */

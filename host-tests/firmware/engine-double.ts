@@ -96,9 +96,9 @@ export class EngineDouble implements Engine {
     return this.bias.slice().buffer;
   }
 
-  importAdapter(bytes: ArrayBuffer): void {
+  importAdapter(bytes: ArrayBuffer | Uint8Array): void {
     if (bytes.byteLength !== this.info.adapterBytes) throw new RangeError("adapter size");
-    this.bias = new Int32Array(bytes.slice(0));
+    this.bias = new Int32Array(bytes instanceof Uint8Array ? bytes.slice().buffer : bytes.slice(0));
     this.imports++;
   }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,8 +55,27 @@ bool simFlashOpen(SimHost* host)
 	return true;
 }
 
+/* The partition's cells in place, read-only (what a board's memory-mapped flash gives): the
+ * memory itself, or a shared mapping of the file that sees every later write. */
+const uint8_t* simFlashMap(SimHost* host)
+{
+	void* map;
+	if (host->flashMemory)
+		return host->flashMemory;
+	if (host->flashMap)
+		return host->flashMap;
+	map = mmap(NULL, host->flashSize, PROT_READ, MAP_SHARED, host->flashFd, 0);
+	if (map == MAP_FAILED)
+		return NULL;
+	host->flashMap = map;
+	return host->flashMap;
+}
+
 void simFlashClose(SimHost* host)
 {
+	if (host->flashMap)
+		munmap(host->flashMap, host->flashSize);
+	host->flashMap = NULL;
 	if (host->flashFd >= 0)
 		close(host->flashFd);
 	host->flashFd = -1;

@@ -62,6 +62,7 @@ typedef struct {
 	int64_t flashCutAfter;    /* bytes still programmed or erased before the power cut; < 0: none */
 	int flashFd;
 	uint8_t* flashMemory;     /* used when flashPath is NULL */
+	uint8_t* flashMap;        /* read-only mmap of the flash file (flash.map()), NULL until asked */
 	/* clock and timers */
 	double now;               /* ms since start: virtual, or real with --realtime */
 	double realStart;
@@ -101,6 +102,7 @@ bool simLoadBoard(SimHost* host);
 /* sim_flash_host.c: the partition behind native/xs/flash */
 bool simFlashOpen(SimHost* host);
 void simFlashClose(SimHost* host);
+const uint8_t* simFlashMap(SimHost* host);
 void simFlashRead(SimHost* host, uint32_t offset, void* data, uint32_t length);
 /* Writes new = old & data; returns false when the power-cut budget ran out part-way. */
 bool simFlashProgram(SimHost* host, uint32_t offset, const void* data, uint32_t length);

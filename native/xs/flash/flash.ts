@@ -12,6 +12,7 @@ const write = native("xs_flash_write") as (
   byteLength: number,
   buffer: ArrayBuffer | Uint8Array,
 ) => void;
+const map = native("xs_flash_map") as (this: Flash) => ArrayBuffer;
 const byteLength = native("xs_flash_byteLength") as (this: Flash) => number;
 const blockSize = native("xs_flash_blockSize") as (this: Flash) => number;
 
@@ -40,6 +41,11 @@ export class Flash extends Native("xs_flash_destructor") {
   /** A copy of `byteLength` bytes at `offset`. */
   read(offset: number, byteLength: number): ArrayBuffer {
     return read.call(this, offset, byteLength);
+  }
+
+  /** The whole partition in place, read-only (a host buffer: view it, never write it). */
+  map(): ArrayBuffer {
+    return map.call(this);
   }
 
   get byteLength(): number {

@@ -93,6 +93,19 @@ void xs_flash_write(xsMachine* the)
 	}
 }
 
+/* map() -> a read-only host buffer over the whole partition, as Moddable's flash.map() on a
+ * board with memory-mapped flash: typed-array views read the cells in place (no copy). Writing
+ * through it faults, as on the board. */
+void xs_flash_map(xsMachine* the)
+{
+	SimHost* host = flashHost(the);
+	const uint8_t* cells = simFlashMap(host);
+	if (cells == NULL)
+		xsUnknownError("flash: cannot map the partition");
+	xsResult = xsNewHostObject(NULL);
+	xsmcSetHostBuffer(xsResult, (void*)cells, host->flashSize);
+}
+
 void xs_flash_byteLength(xsMachine* the)
 {
 	xsmcSetInteger(xsResult, (xsIntegerValue)flashHost(the)->flashSize);
