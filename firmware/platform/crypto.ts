@@ -33,6 +33,28 @@ export interface Crypto {
   publicKeyP256(privateKey: Uint8Array): Uint8Array;
 }
 
+/**
+ * A Sha256 over a library's streaming hash, spent once its digest is taken (every port's
+ * contract: further calls throw).
+ */
+export function spentOnceSha256(write: (bytes: Uint8Array) => void, close: () => Uint8Array): Sha256 {
+  let done = false;
+  const alive = () => {
+    if (done) throw new Error("sha256: digest already taken");
+  };
+  return {
+    update(bytes: Uint8Array): void {
+      alive();
+      write(bytes);
+    },
+    digest(): Uint8Array {
+      alive();
+      done = true;
+      return close();
+    },
+  };
+}
+
 /** SHA-256 of one buffer through the port. */
 export function sha256Of(crypto: Crypto, bytes: Uint8Array): Uint8Array {
   const h = crypto.sha256();

@@ -3,7 +3,7 @@ import { Digest } from "crypt";
 import Curve from "curve";
 import ECDSA from "ecdsa";
 import ECPoint from "ecp";
-import type { Crypto, Sha256 } from "../crypto.js";
+import { spentOnceSha256, type Crypto, type Sha256 } from "../crypto.js";
 
 /**
  * The Crypto port on boards, over the Moddable SDK's crypt modules: Digest("SHA256") (C, kcl
@@ -22,23 +22,9 @@ export class ModdableCrypto implements Crypto {
 
   sha256(): Sha256 {
     const d = new Digest("SHA256");
-    let done = false;
-    const alive = () => {
-      if (done) throw new Error("sha256: digest already taken");
-    };
-    return {
-      update(bytes: Uint8Array): void {
-        alive();
-        // The C body (modCrypt.c) reads any buffer with xsmcGetBufferReadable; the SDK's
-        // typing says ArrayBuffer only. A view is passed as it is: no copy per chunk.
-        d.write(bytes as unknown as ArrayBuffer);
-      },
-      digest(): Uint8Array {
-        alive();
-        done = true;
-        return new Uint8Array(d.close());
-      },
-    };
+    // The C body (modCrypt.c) reads any buffer with xsmcGetBufferReadable; the SDK's typing
+    // says ArrayBuffer only. A view is passed as it is: no copy per chunk.
+    return spentOnceSha256((bytes) => d.write(bytes as unknown as ArrayBuffer), () => new Uint8Array(d.close()));
   }
 
   verifyP256(publicKey: Uint8Array, digest: Uint8Array, signature: Uint8Array): boolean {

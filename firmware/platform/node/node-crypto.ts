@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { p256 } from "@noble/curves/nist.js";
-import type { Crypto, Sha256 } from "../crypto.js";
+import { spentOnceSha256, type Crypto, type Sha256 } from "../crypto.js";
 
 /**
  * Crypto port for the Node target: SHA-256 from node:crypto (OpenSSL); ECDSA P-256 over a
@@ -11,21 +11,7 @@ import type { Crypto, Sha256 } from "../crypto.js";
 export class NodeCrypto implements Crypto {
   sha256(): Sha256 {
     const h = createHash("sha256");
-    let done = false;
-    const alive = () => {
-      if (done) throw new Error("sha256: digest already taken");
-    };
-    return {
-      update(bytes: Uint8Array): void {
-        alive();
-        h.update(bytes);
-      },
-      digest(): Uint8Array {
-        alive();
-        done = true;
-        return new Uint8Array(h.digest());
-      },
-    };
+    return spentOnceSha256((bytes) => h.update(bytes), () => new Uint8Array(h.digest()));
   }
 
   verifyP256(publicKey: Uint8Array, digest: Uint8Array, signature: Uint8Array): boolean {
