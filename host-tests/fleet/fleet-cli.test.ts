@@ -3,7 +3,7 @@
 // simulator devices' end-to-end rollout is host-tests/fleet/rollout-e2e.test.ts.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { createHash, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,7 @@ import { FleetTopics } from "../../firmware/fleet/topics.js";
 import { NodeCrypto } from "../../firmware/platform/node/node-crypto.js";
 import { connectBus } from "../../tools/fleet/mqtt-bus.js";
 import type { Bus } from "../../tools/fleet/bus.js";
+import { rawPrivate, rawPublic } from "../../tools/delta/keys.js";
 import { Broker } from "../support/broker.js";
 import { repoRoot } from "../support/paths.js";
 
@@ -21,10 +22,6 @@ const crypto = new NodeCrypto();
 const cli = join(repoRoot, "tools", "edge-peft.js");
 const model = join(repoRoot, "data", "demo", "digits_mlp_int8.tflite");
 const SPEC = "bias:layers=0..-1";
-const raw = (k: KeyObject, part: "d" | "xy") => {
-  const j = k.export({ format: "jwk" });
-  return new Uint8Array(part === "d" ? Buffer.from(j.d!, "base64url") : Buffer.concat([Buffer.from([4]), Buffer.from(j.x!, "base64url"), Buffer.from(j.y!, "base64url")]));
-};
 
 interface Scripted { id: string; priv: Uint8Array; pub: Uint8Array; cohort: number; bucket: number }
 
@@ -54,7 +51,7 @@ describe("edge-peft fleet (operator CLI over mosquitto)", function () {
     for (let i = 0; devices.filter((d) => d.cohort === 0).length < 4; i++) {
       const k = generateKeyPairSync("ec", { namedCurve: "P-256" });
       const id = `dev-${String(i).padStart(2, "0")}`;
-      devices.push({ id, priv: raw(k.privateKey, "d"), pub: raw(k.publicKey, "xy"), cohort: cohortOf(crypto, id, 2), bucket: bucketOf(crypto, id) });
+      devices.push({ id, priv: rawPrivate(k.privateKey), pub: rawPublic(k.publicKey), cohort: cohortOf(crypto, id, 2), bucket: bucketOf(crypto, id) });
     }
     writeFileSync(join(dir, "devices.json"), JSON.stringify({ fleet: "plant-3", cohorts: 2, devices: devices.map((d) => ({ id: d.id, publicKey: Buffer.from(d.pub).toString("hex") })) }));
   });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { createHash, generateKeyPairSync, sign as nodeSign, verify as nodeVerify, type KeyObject } from "node:crypto";
+import { createHash, generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from "node:crypto";
+import { rawPrivate, rawPublic } from "../../tools/delta/keys.js";
 import { NodeCrypto } from "../../firmware/platform/node/node-crypto.js";
 import { decodeManifest, encodeManifest, MANIFEST_BYTES, type Manifest } from "../../firmware/fleet/manifest.js";
 import { decodeStatus, encodeStatus, statusDeviceId, type StatusReport } from "../../firmware/fleet/status-report.js";
@@ -8,14 +9,6 @@ import { FleetTopics } from "../../firmware/fleet/topics.js";
 
 const crypto = new NodeCrypto();
 
-/** Raw 65-byte SEC1 point of a Node public key (through JWK, independent of the port). */
-function rawPublic(key: KeyObject): Uint8Array {
-  const jwk = key.export({ format: "jwk" });
-  return new Uint8Array(Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, "base64url"), Buffer.from(jwk.y!, "base64url")]));
-}
-function rawPrivate(key: KeyObject): Uint8Array {
-  return new Uint8Array(Buffer.from(key.export({ format: "jwk" }).d!, "base64url"));
-}
 const fleet = generateKeyPairSync("ec", { namedCurve: "P-256" });
 const other = generateKeyPairSync("ec", { namedCurve: "P-256" });
 const fleetPub = rawPublic(fleet.publicKey);

@@ -5,7 +5,7 @@
 // trial and the rollout aborts by itself; a download survives a broker restart.
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createHash, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +18,7 @@ import type { Bus } from "../../tools/fleet/bus.js";
 import { connectBus } from "../../tools/fleet/mqtt-bus.js";
 import { StatusWatch } from "../../tools/fleet/publisher.js";
 import { readRegistry, type Registry } from "../../tools/fleet/registry.js";
+import { rawPrivate, rawPublic } from "../../tools/delta/keys.js";
 import { Broker } from "../support/broker.js";
 import { python, repoRoot } from "../support/paths.js";
 
@@ -29,10 +30,6 @@ const model = join(demo, "digits_mlp_int8.tflite");
 const SPEC = "lora:rank=4,alpha=4,layers=0+bias:layers=0..-1";
 const FLEET = "plant-3";
 const topics = new FleetTopics(FLEET);
-const raw = (k: KeyObject, part: "d" | "xy") => {
-  const j = k.export({ format: "jwk" });
-  return new Uint8Array(part === "d" ? Buffer.from(j.d!, "base64url") : Buffer.concat([Buffer.from([4]), Buffer.from(j.x!, "base64url"), Buffer.from(j.y!, "base64url")]));
-};
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 describe("fleet rollout end to end: mosquitto + 10 simulator devices", function () {
@@ -91,8 +88,8 @@ describe("fleet rollout end to end: mosquitto + 10 simulator devices", function 
     run([process.execPath, cli, "delta", "keygen", "--out", path("rogue")], "keygen rogue");
     const { createPrivateKey } = await import("node:crypto");
     const fk = createPrivateKey(readFileSync(path("fleet.key")));
-    fleetPriv = raw(fk, "d");
-    fleetPub = raw(fk, "xy");
+    fleetPriv = rawPrivate(fk);
+    fleetPub = rawPublic(fk);
     // Adapters: v2 learns the user's shifted pad; v2b (cohort 1, the A/B arm) trains less; v4
     // learns from wrong labels (each label + 1), which costs held-out accuracy.
     train(join(demo, "user_pool.bin"), "v2.epad", 300);
@@ -122,10 +119,10 @@ describe("fleet rollout end to end: mosquitto + 10 simulator devices", function 
       const k = generateKeyPairSync("ec", { namedCurve: "P-256" });
       const d = { id, cohort, out: "" };
       devices.push(d);
-      keys.push({ id, pub: hex(raw(k.publicKey, "xy")) });
+      keys.push({ id, pub: hex(rawPublic(k.publicKey)) });
       const p = spawn(sim, ["--realtime", "--board", path("board.json"), "--flash", path(`${id}.flash`), "--", join(repoRoot, "build", "js", "firmware", "targets", "sim.js"),
         "--fleet", demo, "--broker", `127.0.0.1:${broker.port}`, "--client-id", id, "--chunk-timeout", "1500", "--fleet-name", FLEET, "--cohorts", "2",
-        "--provision", `${id}:${hex(fleetPub)}:${hex(raw(k.privateKey, "d"))}`], { cwd: repoRoot });
+        "--provision", `${id}:${hex(fleetPub)}:${hex(rawPrivate(k.privateKey))}`], { cwd: repoRoot });
       p.stdout.on("data", (b: Buffer) => (d.out += b.toString()));
       p.stderr.on("data", (b: Buffer) => (d.out += b.toString()));
       Object.assign(d, { proc: p });

@@ -1,7 +1,7 @@
 // P-256 key files for the fleet and its devices: PKCS#8 / SPKI PEM as node:crypto (OpenSSL)
 // writes them, so `openssl pkey` reads them too; devices take the raw forms (32-byte scalar,
 // 65-byte SEC1 point) in their provisioning record.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, generateKeyPairSync, verify, type KeyObject } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
 export class CliError extends Error {
@@ -48,6 +48,13 @@ export function rawPublic(key: KeyObject): Uint8Array {
 /** 32-byte private scalar. */
 export function rawPrivate(key: KeyObject): Uint8Array {
   return new Uint8Array(Buffer.from(key.export({ format: "jwk" }).d ?? "", "base64url"));
+}
+
+/** Whether the last 64 bytes of `signed` are key's ECDSA P-256 signature (r || s) of the rest. */
+export function signedBy(signed: Uint8Array, key: KeyObject): boolean {
+  if (signed.length < 64) return false;
+  return verify("sha256", signed.subarray(0, signed.length - 64), { key: key.type === "public" ? key : createPublicKey(key), dsaEncoding: "ieee-p1363" },
+    signed.subarray(signed.length - 64));
 }
 
 /** Writes NAME.key (0600) and NAME.pub; refuses to replace a key unless forced. */

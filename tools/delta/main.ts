@@ -1,12 +1,12 @@
 // edge-peft delta keygen|sign|verify|inspect: the fleet operator's side of signed adapter
 // deltas (EPDL, docs/formats.md). Signing uses node:crypto over the whole message; verify runs
 // the device's own streaming verifier (firmware/deploy) so it says exactly what a device will.
-import { createHash, sign as nodeSign, verify as nodeVerify } from "node:crypto";
+import { createHash, sign as nodeSign } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
-import { DELTA_SIGNATURE_BYTES, DeltaError, EVERY_COHORT, decodeDeltaHeader, encodeDelta, type DeltaHeader } from "../../firmware/deploy/delta-format.js";
+import { DeltaError, EVERY_COHORT, decodeDeltaHeader, encodeDelta, type DeltaHeader } from "../../firmware/deploy/delta-format.js";
 import { DeltaVerifier } from "../../firmware/deploy/delta-verifier.js";
 import { NodeCrypto } from "../../firmware/platform/node/node-crypto.js";
-import { CliError, generateKeyFiles, rawPublic, readPrivateKey, readPublicKey } from "./keys.js";
+import { CliError, generateKeyFiles, rawPublic, readPrivateKey, readPublicKey, signedBy } from "./keys.js";
 import { Options } from "./options.js";
 
 const USAGE = `usage:
@@ -79,8 +79,7 @@ function signCommand(o: Options): void {
     const fromPath = o.string("from");
     const old = readFile(fromPath, "delta");
     const h = decodeDeltaHeader(old);
-    const body = old.subarray(0, old.length - DELTA_SIGNATURE_BYTES);
-    if (old.length !== h.totalBytes || !nodeVerify("sha256", body, { key, dsaEncoding: "ieee-p1363" }, old.subarray(old.length - DELTA_SIGNATURE_BYTES))) {
+    if (old.length !== h.totalBytes || !signedBy(old, key)) {
       throw new CliError(`${fromPath}: not a whole delta signed by this key; only a verified payload is re-signed`);
     }
     if (((sequence - h.sequence) | 0) <= 0) throw new CliError(`--sequence ${sequence} must exceed the old delta's ${h.sequence}`);

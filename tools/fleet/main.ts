@@ -1,10 +1,9 @@
 // edge-peft fleet publish|status|abort: staged rollouts of signed deltas over MQTT.
-import { createPublicKey, verify as nodeVerify } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { DeltaError, decodeDeltaHeader } from "../../firmware/deploy/delta-format.js";
 import { ManifestError } from "../../firmware/fleet/manifest.js";
 import { NodeCrypto } from "../../firmware/platform/node/node-crypto.js";
-import { CliError, rawPrivate, rawPublic, readPrivateKey } from "../delta/keys.js";
+import { CliError, rawPrivate, rawPublic, readPrivateKey, signedBy } from "../delta/keys.js";
 import { Options } from "../delta/options.js";
 import type { Bus } from "./bus.js";
 import { connectBus } from "./mqtt-bus.js";
@@ -48,7 +47,7 @@ async function publish(o: Options): Promise<number> {
   const delta = new Uint8Array(readFileSync(deltaPath));
   const header = decodeDeltaHeader(delta);
   // Refuse to publish what devices would refuse for its signature: a wrong key strands a rollout.
-  if (!nodeVerifyDelta(delta, key)) throw new CliError(`${deltaPath}: not signed by ${o.string("key")}`);
+  if (!signedBy(delta, key)) throw new CliError(`${deltaPath}: not signed by ${o.string("key")}`);
   return withBus(broker, "publish", async (bus) => {
     const watch = new StatusWatch(registry, crypto, (l) => out(`warning: ${l}`));
     await watch.start(bus);
@@ -59,11 +58,6 @@ async function publish(o: Options): Promise<number> {
     out(result.outcome === "complete" ? `rollout of sequence ${header.sequence} to cohort ${cohort}: complete` : `rollout of sequence ${header.sequence} to cohort ${cohort}: aborted: ${result.reason}`);
     return result.outcome === "complete" ? 0 : 3;
   });
-}
-
-function nodeVerifyDelta(delta: Uint8Array, key: ReturnType<typeof readPrivateKey>): boolean {
-  if (delta.length < 64) return false;
-  return nodeVerify("sha256", delta.subarray(0, delta.length - 64), { key: createPublicKey(key), dsaEncoding: "ieee-p1363" }, delta.subarray(delta.length - 64));
 }
 
 async function status(o: Options): Promise<number> {
