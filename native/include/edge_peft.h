@@ -13,7 +13,8 @@
  *                                                   (edge_peft_model.h);
  *   4. integer-only adapter training on the frozen model (ept_*: configuration, spec
  *      parsing, plan, session, step, export / import, EWC, checkpoint, rates)
- *                                                   (edge_peft_train.h).
+ *                                                   (edge_peft_train.h);
+ *   5. LoRA merge for inference (epm_*)              (edge_peft_merge.h).
  * Nothing here allocates or prints. All memory is caller supplied.
  * Integer semantics are those of the TFLite Micro reference kernels
  * (see docs/engine.md and ../shared/notes/int8-semantics.md).
@@ -25,5 +26,6 @@
 #include "edge_peft_kernels.h"
 #include "edge_peft_model.h"
 #include "edge_peft_train.h"
+#include "edge_peft_merge.h"
 
 #endif /* EDGE_PEFT_H */

@@ -11,6 +11,7 @@
 
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 /* Called by the engine's `infer` / `plan` when --adapter is given. */
 int cmd_infer_adapter(int argc, char **argv);
 int cmd_plan_adapter(int argc, char **argv);

@@ -1,0 +1,54 @@
+/*
+ * edge_peft_merge.h - LoRA merge for inference (epm_*): folds a trainer's LoRA (int8 A and B
+ * views and their scales) and bias delta into a requantised RAM copy of each adapted layer,
+ * W' = W + (alpha/r) B A, so the layer runs as a plain int8 FC / 1x1 conv.
+ * Part of the public API; include "edge_peft.h".
+ *
+ * Scales: each output row keeps the base layer's weight scale when the merged row still fits
+ * int8 (|W'| <= 127 after rounding): then the bias and requantisation multipliers are the
+ * base's and only weights (and the bias delta) change. A row that overflows gets its scale
+ * re-derived per output channel (max |W'_real| / 127) and its bias rescaled; `rescaled_rows`
+ * counts them. Doubles (IEEE, -ffp-contract=off) as in ept_init: prepare-time work.
+ * Prompt adapters cannot be folded into weights (sat8 on the input): EP_ERR_ARG.
+ * Nothing allocates; the caller's buffer (epm_merge_bytes) holds every merged layer.
+ */
+#ifndef EDGE_PEFT_MERGE_H
+#define EDGE_PEFT_MERGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edge_peft_train.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One merged layer, pointing into the caller's buffer. */
+typedef struct {
+    int32_t fc_index;          /* adaptable-layer index (FC, 1x1 conv) */
+    int32_t op_index;          /* model operator */
+    int32_t in, out;           /* dims: weights out x in, row-major like the model's */
+    int32_t rescaled_rows;     /* rows whose scale was re-derived */
+    int8_t *weights;           /* out x in */
+    int32_t *bias;             /* out, accumulator units s_in * scale[row] */
+    float *scale;              /* out: the weight scale of each row */
+} epm_layer;
+
+typedef struct {
+    int32_t layer_count;
+    epm_layer layers[EPT_MAX_LAYERS];
+} epm_merged;
+
+/* Bytes epm_merge needs for this trainer's adapted layers (0 on bad arguments). */
+size_t epm_merge_bytes(const ept_trainer *t);
+/* Folds the trainer's current adapter into buf; out describes the layers. Layers with only a
+ * bias delta are merged too (weights copied). err names a refusal. */
+ep_status epm_merge(const ept_trainer *t, void *buf, size_t bytes, epm_merged *out,
+                    char *err, size_t err_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EDGE_PEFT_MERGE_H */
