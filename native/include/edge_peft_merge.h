@@ -47,6 +47,13 @@ size_t epm_merge_bytes(const ept_trainer *t);
 ep_status epm_merge(const ept_trainer *t, void *buf, size_t bytes, epm_merged *out,
                     char *err, size_t err_size);
 
+/* Points FC operator m->op_index of a ready session at the merged weights and bias (which
+ * must outlive the session's use) and recomputes its kernel sums: same kernel, same cost as
+ * the base. EP_ERR_UNSUPPORTED for a 1x1 conv, a layer without a bias tensor, or rescaled
+ * rows (their multipliers are not rewritten yet); EP_ERR_SHAPE / EP_ERR_SIZE on other dims.
+ * To unmerge, initialise the session again. */
+ep_status epm_session_apply(ep_session *s, const epm_layer *m);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,6 +6,49 @@
 
 #include "cmd_train.h"
 
+/* Runs SAMPLES.bin (uint8 label + input) through a plain engine session with the merged
+ * layers applied: the base's inference path and cost. Writes raw outputs; prints accuracy. */
+static int run_merged(ept_cli_session *cs, const epm_merged *mg, const char *dpath, const char *opath)
+{
+    ep_session s;
+    ep_plan_info pl;
+    ept_file data;
+    char err[160] = "";
+    FILE *of = opath != NULL ? fopen(opath, "wb") : NULL;
+    void *arena = NULL;
+    int32_t correct = 0, total = 0;
+    int rc = 0;
+    ep_status st = ep_plan(&cs->model, NULL, &pl, err, sizeof err);
+    if (st == EP_OK && (arena = malloc(pl.arena_bytes + 16U)) == NULL) st = EP_ERR_ARENA;
+    if (st == EP_OK) st = ep_session_init(&s, &cs->model, NULL, arena, pl.arena_bytes + 16U, err, sizeof err);
+    for (int32_t l = 0; st == EP_OK && l < mg->layer_count; ++l) st = epm_session_apply(&s, &mg->layers[l]);
+    if (st != EP_OK || (opath != NULL && of == NULL) || ept_cli_read(dpath, &data) != 0) {
+        fprintf(stderr, "edge-peft: merged session: %s %s\n", ep_status_name(st), err);
+        if (of != NULL) fclose(of);
+        free(arena);
+        return 1;
+    }
+    for (size_t off = 0; rc == 0 && off + 1U + cs->input_bytes <= data.size; off += 1U + cs->input_bytes) {
+        ep_tensor_view in, out;
+        int32_t best = 0;
+        if (ep_session_input(&s, 0, &in) != EP_OK || in.bytes != cs->input_bytes) { rc = 1; break; }
+        memcpy(in.data, data.bytes + off + 1, in.bytes);
+        if (ep_session_invoke(&s) != EP_OK || ep_session_output(&s, 0, &out) != EP_OK) { rc = 1; break; }
+        for (uint32_t i = 1; i < out.bytes; ++i) {
+            if (((const int8_t *)out.data)[i] > ((const int8_t *)out.data)[best]) best = (int32_t)i;
+        }
+        correct += best == data.bytes[off];
+        total++;
+        if (of != NULL && fwrite(out.data, 1, out.bytes, of) != out.bytes) rc = 1;
+    }
+    printf("merged accuracy %.4f (%d/%d), inference arena %u bytes\n", total ? (double)correct / total : 0.0,
+           correct, total, pl.arena_bytes);
+    if (of != NULL) fclose(of);
+    free(data.bytes);
+    free(arena);
+    return rc;
+}
+
 int cmd_merge(int argc, char **argv)
 {
     ept_cli_session cs;
@@ -18,7 +61,7 @@ int cmd_merge(int argc, char **argv)
     ep_status st;
     int rc = 0;
     if (argc < 2 || apath == NULL || opath == NULL) {
-        fprintf(stderr, "usage: edge-peft merge MODEL.tflite --adapter ADAPTER.bin --out MERGED.bin [--json]\n");
+        fprintf(stderr, "usage: edge-peft merge MODEL.tflite --adapter ADAPTER.bin --out MERGED.bin [--json] [--data SAMPLES.bin [--outputs OUT.bin]]\n");
         return 2;
     }
     if (ept_cli_open_adapter(&cs, argv[1], apath) != 0) return 1;
@@ -44,6 +87,9 @@ int cmd_merge(int argc, char **argv)
             printf("fc %d (op %d) %d x %d, %d rows rescaled\n", mg.layers[l].fc_index, mg.layers[l].op_index,
                    mg.layers[l].out, mg.layers[l].in, mg.layers[l].rescaled_rows);
         }
+    }
+    if (rc == 0 && ept_cli_opt(argc, argv, "--data") != NULL) {
+        rc = run_merged(&cs, &mg, ept_cli_opt(argc, argv, "--data"), ept_cli_opt(argc, argv, "--outputs"));
     }
     free(buf);
     ept_cli_close(&cs);

@@ -6,4 +6,4 @@ CLI_COMMAND("infer", cmd_infer,
 CLI_COMMAND("train", cmd_train,
             "train MODEL.tflite --data SAMPLES.bin --adapter SPEC --steps N --seed S --out ADAPTER.bin [--lr X] [--json] ...")
 CLI_COMMAND("eval", cmd_eval, "eval MODEL.tflite --data SAMPLES.bin [--adapter ADAPTER.bin] [--json]")
-CLI_COMMAND("merge", cmd_merge, "merge MODEL.tflite --adapter ADAPTER.bin --out MERGED.bin [--json]")
+CLI_COMMAND("merge", cmd_merge, "merge MODEL.tflite --adapter ADAPTER.bin --out MERGED.bin [--json] [--data SAMPLES.bin [--outputs OUT.bin]]")
