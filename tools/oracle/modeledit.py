@@ -9,6 +9,9 @@ Nothing moves, so each variant is a valid model that the oracle and our engine b
 - --negate-first-weights: the int8 weights of the first operator whose input 1 is a constant
   int8 tensor are negated (-128 -> 127): same shapes and scales, another model (an adapter
   trained for the original must be refused by its base-model identity, not by its shapes);
+- --set-const OP:INPUT:FILE (repeatable): the constant tensor at input INPUT of operator OP
+  takes FILE's bytes, which must be exactly as long (a merged LoRA layer's weights and bias
+  written into the base model, so stock TFLite Micro runs the merged model);
 --ops prints, as JSON, each operator's builtin code, first output tensor and MACs and output
 shape (MACs computed here from the tensor shapes, for FULLY_CONNECTED, CONV_2D,
 DEPTHWISE_CONV_2D and SVDF; else null).
@@ -112,6 +115,23 @@ def negate_first_weights(model_bytes):
     sys.exit("modeledit: no operator with constant int8 weights")
 
 
+def set_const(model_bytes, op_index, input_index, raw):
+    buf = bytearray(model_bytes)
+    model, sg = _subgraph(buf)
+    if not 0 <= op_index < sg.OperatorsLength():
+        sys.exit(f"modeledit: no operator {op_index}")
+    op = sg.Operators(op_index)
+    if not 0 <= input_index < op.InputsLength():
+        sys.exit(f"modeledit: operator {op_index} has no input {input_index}")
+    data = model.Buffers(sg.Tensors(op.Inputs(input_index)).Buffer())
+    if data.DataLength() != len(raw):
+        sys.exit(f"modeledit: operator {op_index} input {input_index} holds {data.DataLength()} bytes, "
+                 f"not {len(raw)} (not a constant of that size)")
+    pos = data._tab.Vector(data._tab.Offset(BUFFER_DATA))
+    buf[pos:pos + len(raw)] = raw
+    return bytes(buf)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("model")
@@ -119,6 +139,7 @@ def main():
     ap.add_argument("--output-tensor", type=int)
     ap.add_argument("--bias-shift", type=int)
     ap.add_argument("--negate-first-weights", action="store_true")
+    ap.add_argument("--set-const", action="append", default=[], metavar="OP:INPUT:FILE")
     ap.add_argument("-o", "--out")
     args = ap.parse_args()
     with open(args.model, "rb") as f:
@@ -131,6 +152,10 @@ def main():
         data = shift_biases(data, args.bias_shift)
     if args.negate_first_weights:
         data = negate_first_weights(data)
+    for spec in args.set_const:
+        op, inp, path = spec.split(":", 2)
+        with open(path, "rb") as f:
+            data = set_const(data, int(op), int(inp), f.read())
     if args.output_tensor is not None:
         data = retarget_output(data, args.output_tensor)
     if not args.out:
