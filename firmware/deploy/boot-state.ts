@@ -2,15 +2,19 @@
  * The boot state of the deploy slots: which slot is active, which holds a candidate and whether
  * it is merely verified or on trial, and the anti-rollback counter. One small record, saved
  * whole through a SlotStore for each transition, so every transition is one commit point.
- * Layout, version 1, little-endian, 48 bytes:
- *   0 u8 version = 1 | 1 u8 active slot (0, 1; 0xFF = none: base model) | 2 u8 state (0 idle,
+ * Layout, version 2, little-endian, 52 bytes:
+ *   0 u8 version = 2 | 1 u8 active slot (0, 1; 0xFF = none: base model) | 2 u8 state (0 idle,
  *   1 verified, 2 trial) | 3 u8 candidate slot (0xFF when idle) | 4 u32 counter (highest
  *   confirmed sequence) | 8 slot 0, 28 slot 1: u32 sequence, u32 adapter version, u32 parent
  *   version, u32 payload bytes, u32 payload CRC-32 (all 0 for a slot that is neither active nor
- *   the candidate)
+ *   the candidate) | 48 u32 refused (highest sequence whose trial was reverted: a signed delta
+ *   that lost its trial or was on trial when the device rebooted; never tried again)
+ * Version 1 (48 bytes, no refused field) is still read, as refused = 0, so a firmware update
+ * keeps the slots and the counter; the next save writes version 2.
  */
-export const BOOT_STATE_BYTES = 48;
-const VERSION = 1;
+export const BOOT_STATE_BYTES = 52;
+const BOOT_STATE_V1_BYTES = 48;
+const VERSION = 2;
 export const NO_SLOT = 0xff;
 
 export type SlotIndex = 0 | 1;
@@ -31,10 +35,12 @@ export interface BootState {
   readonly state: TrialState;
   readonly candidate: SlotIndex | undefined;
   readonly counter: number;
+  /** Highest sequence whose trial reverted (0: none); only a higher sequence is downloaded. */
+  readonly refused: number;
   readonly slots: readonly [SlotInfo | undefined, SlotInfo | undefined];
 }
 
-export const EMPTY_BOOT_STATE: BootState = { active: undefined, state: "idle", candidate: undefined, counter: 0, slots: [undefined, undefined] };
+export const EMPTY_BOOT_STATE: BootState = { active: undefined, state: "idle", candidate: undefined, counter: 0, refused: 0, slots: [undefined, undefined] };
 
 export class BootStateError extends Error {
   readonly code = "bad-boot-state";
@@ -65,6 +71,7 @@ export function encodeBootState(s: BootState): Uint8Array {
   out[2] = STATES.indexOf(s.state);
   out[3] = s.candidate ?? NO_SLOT;
   v.setUint32(4, s.counter, true);
+  v.setUint32(48, s.refused, true);
   for (const i of [0, 1] as const) {
     const info = s.slots[i];
     if (!info) continue;
@@ -79,8 +86,9 @@ export function encodeBootState(s: BootState): Uint8Array {
 }
 
 export function decodeBootState(b: Uint8Array): BootState {
-  if (b.length !== BOOT_STATE_BYTES) throw new BootStateError(`record of ${b.length} bytes, ${BOOT_STATE_BYTES} expected`);
-  if (b[0] !== VERSION) throw new BootStateError(`version ${b[0]}, this firmware reads ${VERSION}`);
+  if (b[0] !== VERSION && b[0] !== 1) throw new BootStateError(`version ${b[0]}, this firmware reads 1 and ${VERSION}`);
+  const bytes = b[0] === 1 ? BOOT_STATE_V1_BYTES : BOOT_STATE_BYTES;
+  if (b.length !== bytes) throw new BootStateError(`version ${b[0]} record of ${b.length} bytes, ${bytes} expected`);
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const slot = (x: number, what: string): SlotIndex | undefined => {
     if (x === NO_SLOT) return undefined;
@@ -100,7 +108,8 @@ export function decodeBootState(b: Uint8Array): BootState {
     return { sequence: v.getUint32(at, true), adapterVersion: v.getUint32(at + 4, true), parentVersion: v.getUint32(at + 8, true),
       payloadBytes: v.getUint32(at + 12, true), payloadCrc: v.getUint32(at + 16, true) };
   };
-  const s: BootState = { active, state, candidate, counter: v.getUint32(4, true), slots: [info(0), info(1)] };
+  const refused = b[0] === 1 ? 0 : v.getUint32(48, true);
+  const s: BootState = { active, state, candidate, counter: v.getUint32(4, true), refused, slots: [info(0), info(1)] };
   checkBootState(s);
   return s;
 }

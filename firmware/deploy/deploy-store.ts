@@ -98,7 +98,7 @@ export class DeployStore {
     }
     let reverted = false;
     if (this.#state.state === "trial") {
-      this.#drop();
+      this.#drop(true);
       reverted = true;
     }
     const active = this.#state.active;
@@ -134,11 +134,11 @@ export class DeployStore {
     let crc = 0;
     const verifier = new DeltaVerifier(crypto, {
       modelSha256: device.modelSha256, spec: device.spec, fleetKey: device.fleetKey,
-      counter: this.#state.counter, maxPayload: this.#layout.slotCapacity,
+      counter: Math.max(this.#state.counter, this.#state.refused), maxPayload: this.#layout.slotCapacity,
     }, {
       begin: (header: DeltaHeader): void => {
         // Only now are the slot's bytes about to change: a delta refused by its header keeps the candidate.
-        if (this.#state.state === "verified") this.#drop();
+        if (this.#state.state === "verified") this.#drop(false);
         const sectors = Math.ceil(header.payloadBytes / storage.blockSize);
         for (let s = 0; s < sectors; s++) storage.erase(region.firstSector + s);
       },
@@ -184,15 +184,26 @@ export class DeployStore {
     const info = s.slots[s.candidate]!;
     const slots: [SlotInfo | undefined, SlotInfo | undefined] = [undefined, undefined];
     slots[s.candidate] = info;
-    this.#save({ active: s.candidate, state: "idle", candidate: undefined, counter: Math.max(s.counter, info.sequence), slots });
+    this.#save({ active: s.candidate, state: "idle", candidate: undefined, counter: Math.max(s.counter, info.sequence), refused: s.refused, slots });
     return info;
   }
 
-  /** The trial failed (or the candidate is not wanted): the active slot stays; the counter is untouched. */
+  /**
+   * The trial failed (or the candidate is not wanted): the active slot stays; the counter is
+   * untouched. A candidate that was on trial is recorded as refused, so neither this boot nor
+   * the next downloads that sequence again: its delta was signed by the fleet and lost on the
+   * device's own data (or crashed it), which another try would not change. A verified candidate
+   * dropped before its trial is not: nothing was learnt about it.
+   */
   revert(): void {
     this.#needBoot();
     if (this.#state.state === "idle") throw new DeployError("not-on-trial", "nothing to revert");
-    this.#drop();
+    this.#drop(this.#state.state === "trial");
+  }
+
+  /** Sequences up to this are not downloaded: confirmed (the counter) or refused after a trial. */
+  get highestSeen(): number {
+    return Math.max(this.#state.counter, this.#state.refused);
   }
 
   /**
@@ -227,12 +238,14 @@ export class DeployStore {
     this.#save({ ...s, slots, candidate: slot, state: "verified" });
   }
 
-  /** Back to idle on the active slot: the candidate's description is forgotten. */
-  #drop(): void {
+  /** Back to idle on the active slot: the candidate's description is forgotten (its sequence kept as refused if asked). */
+  #drop(refuse: boolean): void {
     const s = this.#state;
     const slots: [SlotInfo | undefined, SlotInfo | undefined] = [undefined, undefined];
     if (s.active !== undefined) slots[s.active] = s.slots[s.active];
-    this.#save({ active: s.active, state: "idle", candidate: undefined, counter: s.counter, slots });
+    const candidate = s.candidate === undefined ? 0 : s.slots[s.candidate]!.sequence;
+    const refused = refuse ? Math.max(s.refused, candidate) : s.refused;
+    this.#save({ active: s.active, state: "idle", candidate: undefined, counter: s.counter, refused, slots });
   }
 
   /** The state changes in RAM only once it is in flash (a failed save leaves both as they were). */

@@ -104,7 +104,8 @@ export class FleetDevice {
       if (this.#pending && this.#pending.manifest.sequence === m.sequence) this.#cancel(`rollout of sequence ${m.sequence} aborted`);
       return;
     }
-    if (((m.sequence - this.#store.state.counter) | 0) <= 0) return; // already have it or newer
+    // Already have it or newer, or its trial reverted here before (also across reboots).
+    if (((m.sequence - this.#store.highestSeen) | 0) <= 0) return;
     if (!inRollout(this.bucket, m.threshold)) return;
     if (this.#pending) {
       if (this.#pending.manifest.sequence === m.sequence) return; // already on it

@@ -98,14 +98,74 @@ describe("deploy: A/B slots and boot state", () => {
     assert.equal(r.state.state, "idle");
     assert.equal(r.state.counter, 0);
 
-    deliver(reboot.store, delta(1, v1));
+    assert.equal(r.state.refused, 1, "the sequence on trial at the reboot is refused from now on");
+    assert.equal(codeOf(() => deliver(reboot.store, delta(1, v1))), "stale-sequence");
+
+    deliver(reboot.store, delta(2, v1));
     reboot.store.beginTrial();
     reboot.store.confirm();
     r = device(reboot.flash.image).store.boot();
     assert.deepEqual(r.payload, v1);
-    assert.equal(r.active?.sequence, 1);
-    assert.equal(r.state.counter, 1);
+    assert.equal(r.active?.sequence, 2);
+    assert.equal(r.state.counter, 2);
+    assert.equal(r.state.refused, 1);
     assert.equal(r.state.active, 0);
+  });
+
+  it("a sequence whose trial reverted is refused after a reboot too; a higher one installs; a dropped verified candidate is not refused", () => {
+    const dev = device();
+    dev.store.boot();
+    install(dev, 3, payloadOf(100));
+    deliver(dev.store, delta(5, payloadOf(200)));
+    dev.store.revert(); // verified, never tried: nothing learnt, not refused
+    assert.equal(dev.store.state.refused, 0);
+    assert.equal(dev.store.highestSeen, 3);
+    deliver(dev.store, delta(5, payloadOf(200)));
+    dev.store.beginTrial();
+    dev.store.revert();
+    assert.equal(dev.store.state.refused, 5);
+    assert.equal(dev.store.state.counter, 3, "the counter stays the highest confirmed");
+    const after = device(dev.flash.image);
+    const r = after.store.boot();
+    assert.equal(r.active?.sequence, 3);
+    assert.equal(r.state.refused, 5);
+    assert.equal(after.store.highestSeen, 5);
+    assert.equal(codeOf(() => deliver(after.store, delta(5, payloadOf(200)))), "stale-sequence");
+    assert.equal(codeOf(() => deliver(after.store, delta(4, payloadOf(200)))), "stale-sequence");
+    const v6 = payloadOf(300);
+    deliver(after.store, delta(6, v6));
+    after.store.beginTrial();
+    after.store.confirm();
+    const last = device(after.flash.image).store.boot();
+    assert.deepEqual(last.payload, v6);
+    assert.equal(last.state.counter, 6);
+    assert.equal(last.state.refused, 5);
+  });
+
+  it("reads the previous firmware's version-1 boot state (48 bytes, no refused field): slots and counter kept", () => {
+    const dev = device();
+    dev.store.boot();
+    const p400 = payloadOf(400);
+    install(dev, 7, p400);
+    const info = dev.store.state.slots[0]!;
+    // The version-1 layout written byte by byte from its description, not by the encoder.
+    const v1 = new Uint8Array(48);
+    const v = new DataView(v1.buffer);
+    v1[0] = 1; v1[1] = 0; v1[2] = 0; v1[3] = 0xff;
+    v.setUint32(4, 7, true);
+    [info.sequence, info.adapterVersion, info.parentVersion, info.payloadBytes, info.payloadCrc].forEach((x, i) => v.setUint32(8 + 4 * i, x, true));
+    new SlotStore(dev.flash, checksum, dev.layout.bootState).save(v1);
+    const r = device(dev.flash.image).store.boot();
+    assert.equal(r.problem, undefined);
+    assert.equal(r.active?.sequence, 7);
+    assert.equal(r.state.counter, 7);
+    assert.equal(r.state.refused, 0);
+    assert.deepEqual(r.payload, p400);
+    // a 48-byte record that claims version 2 is refused by name, nothing erased
+    v1[0] = 2;
+    new SlotStore(dev.flash, checksum, dev.layout.bootState).save(v1);
+    const bad = device(dev.flash.image).store.boot();
+    assert.match(bad.problem ?? "", /bad-boot-state: version 2 record of 48 bytes, 52 expected/);
   });
 
   it("a delta is written into the inactive slot, never over the active one", () => {
