@@ -165,6 +165,41 @@ export function checkBadInput(out: ExerciseOutput): void {
   assert.match(String(b["digest twice"]), /^Error: .*digest already taken/);
 }
 
+/**
+ * A port that verifies but refuses to sign (ModdableCrypto): SHA-256, SigVer, public keys,
+ * node:crypto's signatures and every flipped bit as checkCross has them, the verify-side bad
+ * input, and each signing call refused with SigningUnavailableError (never a signature).
+ */
+export function checkVerifyOnly(out: ExerciseOutput, prepared: Prepared): void {
+  checkSha(out);
+  checkSigVer(out);
+  assert.equal(out.sign.publicKey, RFC6979_P256.publicKey);
+  const refused = /^SigningUnavailableError: /;
+  out.sign.signatures.forEach((s, i) => assert.match(s, refused, `RFC 6979 message ${i}`));
+  assert.equal(out.cross.length, prepared.keys.length);
+  prepared.keys.forEach((k, i) => {
+    const got = out.cross[i]!;
+    const message = unhex(k.message);
+    assert.equal(got.digest, hex(sha256(message)), `key ${i}: SHA-256 of the message`);
+    assert.equal(got.verifiesNode, true, `key ${i}: node:crypto's signature`);
+    assert.equal(got.publicKey, k.publicKey, `key ${i}: public key of the private key`);
+    assert.match(got.signature, refused, `key ${i}: signing refused`);
+    got.flippedSignature.forEach((o, j) => assert.equal(o, false, `key ${i}: signature flip ${j}`));
+    got.flippedDigest.forEach((o, j) => assert.equal(o, false, `key ${i}: digest flip ${j}`));
+    [0, 10, 50].forEach((at, j) => rangeError(at === 0 ? /uncompressed/ : /not a point of the curve/)(got.flippedKey[j]!, `key ${i}: key bit at byte ${at}`));
+  });
+  const b = out.bad;
+  rangeError(/private key is 32 bytes, got 31/)(b["public key 31"]!, "public key 31");
+  rangeError(/public key is 65 bytes.*got 64/)(b["verify key 64"]!, "verify key 64");
+  rangeError(/public key is 65 bytes.*got 66/)(b["verify key 66"]!, "verify key 66");
+  rangeError(/public key is 65 bytes.*got 33/)(b["verify compressed key"]!, "verify compressed key");
+  rangeError(/digest is 32 bytes, got 33/)(b["verify digest 33"]!, "verify digest 33");
+  assert.equal(b["verify signature 63"], false);
+  assert.equal(b["verify signature r=0"], false);
+  assert.equal(b["verify signature s=n"], false);
+  assert.match(String(b["digest twice"]), /^Error: .*digest already taken/);
+}
+
 export function checkAll(out: ExerciseOutput, prepared: Prepared): void {
   checkSha(out);
   checkRfc6979(out);

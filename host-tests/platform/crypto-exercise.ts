@@ -98,12 +98,18 @@ function shaOf(crypto: Crypto, input: ExerciseInput["sha"][number], chunks: read
   return { whole: toHex(h.digest()), chunked: chunkedDigest(crypto, times, chunks, (_at, n) => block.subarray(0, n)) };
 }
 
-export function exercise(crypto: Crypto, input: ExerciseInput): ExerciseOutput {
+/**
+ * canSign = false for a port that refuses to sign (ModdableCrypto): each signature is then the
+ * outcome of the call, which must be the refusal, and everything else is exercised the same.
+ */
+export function exercise(crypto: Crypto, input: ExerciseInput, canSign = true): ExerciseOutput {
   const sha = input.sha.map((s) => shaOf(crypto, s, input.chunks));
   const priv = fromHex(input.sign.privateKey);
+  const signed = (key: Uint8Array, digest: Uint8Array): string =>
+    canSign ? toHex(crypto.signP256(key, digest)) : String(attempt(() => crypto.signP256(key, digest)));
   const sign = {
     publicKey: toHex(crypto.publicKeyP256(priv)),
-    signatures: input.sign.digests.map((d) => toHex(crypto.signP256(priv, fromHex(d)))),
+    signatures: input.sign.digests.map((d) => signed(priv, fromHex(d))),
   };
   const verify = input.verify.map((v) =>
     attempt(() => crypto.verifyP256(fromHex(v.publicKey), fromHex(v.digest), fromHex(v.signature))),
@@ -118,7 +124,7 @@ export function exercise(crypto: Crypto, input: ExerciseInput): ExerciseOutput {
       digest: toHex(digest),
       verifiesNode: attempt(() => crypto.verifyP256(pub, digest, sig)),
       publicKey: toHex(crypto.publicKeyP256(fromHex(c.privateKey))),
-      signature: toHex(crypto.signP256(fromHex(c.privateKey), digest)),
+      signature: signed(fromHex(c.privateKey), digest),
       flippedSignature: [0, 40].map((at) => attempt(() => crypto.verifyP256(pub, digest, flipped(sig, at)))),
       flippedDigest: [0, 31].map((at) => attempt(() => crypto.verifyP256(pub, flipped(digest, at), sig))),
       flippedKey: [0, 10, 50].map((at) => attempt(() => crypto.verifyP256(flipped(pub, at), digest, sig))),

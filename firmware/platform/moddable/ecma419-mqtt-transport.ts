@@ -24,16 +24,31 @@ export interface Ecma419MqttOptions {
  * The Transport port on a Moddable board over ECMA-419's `embedded:network/mqtt/client` (the
  * SDK's examples/io/tcp/mqttclient). Persistent session (clean false, fixed id), QoS 1. Incoming
  * messages arrive in fragments (onReadable with `more`) and are assembled up to maxPayload;
- * larger ones are read and dropped. A closed or failed connection is reopened after
- * reconnectMs; on every CONNACK all subscriptions are renewed and the outbox is sent.
- * Type-checked here; it runs only on a board (the simulator uses MosquittoTransport).
+ * larger ones are read and dropped. Outgoing messages leave in fragments too: the SDK's client
+ * takes a PUBLISH only if its first fragment fits the socket's free space (else it throws
+ * "overflow"), so a payload larger than that space is written as a first fragment with the
+ * whole length and the rest as the space frees up (onWritable), one message at a time; a
+ * SUBSCRIBE asked for meanwhile waits for the message to end. A closed or failed connection is
+ * reopened after reconnectMs (a message cut off is sent again whole); on every CONNACK all
+ * subscriptions are renewed and the outbox is sent. Runs in mcsim against mosquitto
+ * (host-tests/moddable/mqtt-mcsim.test.ts); the desktop simulator uses MosquittoTransport.
  */
+/** Bytes of a PUBLISH before its payload, at most: fixed byte, 4 length bytes, topic length, packet id. */
+const PUBLISH_HEADER = 1 + 4 + 2 + 2;
+
+interface Outgoing { readonly topic: string; readonly payload: ArrayBuffer; readonly qos: 0 | 1; readonly retain: boolean }
 export class Ecma419MqttTransport implements Transport {
   readonly #o: Ecma419MqttOptions;
   readonly #clock: Clock;
   readonly #log: Log;
   readonly #subscriptions = new Map<string, MessageHandler>();
-  readonly #outbox: { topic: string; payload: ArrayBuffer; qos: 0 | 1; retain: boolean }[] = [];
+  readonly #outbox: Outgoing[] = [];
+  /** SUBSCRIBE / UNSUBSCRIBE waiting for a fragmented message to end. */
+  readonly #controls: { operation: number; items: { topic: string; QoS?: number }[] }[] = [];
+  /** The message whose fragments are being written, and how far. */
+  #sending: { readonly m: Outgoing; at: number } | undefined;
+  /** What the client can take now: its last write()'s or onWritable's figure. */
+  #room = 0;
   #client: MQTTClient | undefined;
   #connected = false;
   #closed = false;
@@ -52,10 +67,11 @@ export class Ecma419MqttTransport implements Transport {
     if (payload.byteLength > this.#o.maxPayload) {
       throw new RangeError(`mqtt: payload of ${payload.byteLength} bytes over this board's limit of ${this.#o.maxPayload}`);
     }
-    if (this.#connected && this.#outbox.length === 0 && this.#send(topic, payload, qos, retain)) return;
     if (qos === 0 && !this.#connected) return;
     if (this.#outbox.length >= (this.#o.outbox ?? 16)) throw new RangeError("mqtt: outbox full");
+    // a copy: the caller may reuse its buffer before the last fragment leaves
     this.#outbox.push({ topic, payload: payload.slice(0), qos, retain });
+    this.#flush();
   }
 
   subscribe(filter: string, handler: MessageHandler): void {
@@ -89,7 +105,10 @@ export class Ecma419MqttTransport implements Transport {
       onReadable(this: MQTTClient, count: number, options: { more: boolean; topic?: string; byteLength?: number }) {
         self.#onReadable(this, count, options);
       },
-      onWritable: () => self.#flush(),
+      onWritable: (count: number) => {
+        self.#room = count;
+        self.#flush();
+      },
       onClose: () => self.#lost("closed by the broker"),
       onError: (error: unknown) => self.#lost(`error ${String(error)}`),
     });
@@ -130,16 +149,24 @@ export class Ecma419MqttTransport implements Transport {
     for (const [filter, handler] of [...this.#subscriptions]) if (topicMatches(filter, m.topic)) handler(m.topic, payload);
   }
 
-  #send(topic: string, payload: ArrayBuffer, qos: 0 | 1, retain: boolean): boolean {
+  /** One write to the client; false when it has no room ("overflow"): onWritable comes later. */
+  #write(data: ArrayBuffer, options: { topic: string; QoS: number; retain: boolean; byteLength: number } | undefined): boolean {
+    const client = this.#client;
+    if (!client) return false;
     try {
-      this.#client?.write(payload, { topic, QoS: qos, retain });
+      this.#room = client.write(data, options as unknown as Parameters<MQTTClient["write"]>[1]);
       return true;
     } catch {
-      return false; // "overflow": the socket's buffer is full; onWritable flushes later
+      this.#room = 0;
+      return false;
     }
   }
 
   #control(operation: number, items: { topic: string; QoS?: number }[]): void {
+    if (this.#sending) {
+      this.#controls.push({ operation, items });
+      return;
+    }
     try {
       this.#client?.write(null as unknown as ArrayBuffer, { operation, items, topic: "" });
     } catch (error: unknown) {
@@ -148,10 +175,25 @@ export class Ecma419MqttTransport implements Transport {
   }
 
   #flush(): void {
-    while (this.#connected && this.#outbox.length > 0) {
-      const m = this.#outbox[0]!;
-      if (!this.#send(m.topic, m.payload, m.qos, m.retain)) return;
+    while (this.#connected) {
+      const s = this.#sending;
+      if (s) {
+        const n = Math.min(s.m.payload.byteLength - s.at, this.#room);
+        if (n <= 0 || !this.#write(s.m.payload.slice(s.at, s.at + n), undefined)) return;
+        s.at += n;
+        if (s.at < s.m.payload.byteLength) continue;
+        this.#sending = undefined;
+        for (const c of this.#controls.splice(0)) this.#control(c.operation, c.items);
+        continue;
+      }
+      const m = this.#outbox[0];
+      if (!m) return;
+      const header = PUBLISH_HEADER + m.topic.length;
+      const n = Math.min(m.payload.byteLength, this.#room - header);
+      if (n < 0 || (n === 0 && m.payload.byteLength > 0)) return;
+      if (!this.#write(m.payload.slice(0, n), { topic: m.topic, QoS: m.qos, retain: m.retain, byteLength: m.payload.byteLength })) return;
       this.#outbox.shift();
+      if (n < m.payload.byteLength) this.#sending = { m, at: n };
     }
   }
 
@@ -160,6 +202,11 @@ export class Ecma419MqttTransport implements Transport {
     this.#log.warn(`mqtt: connection lost (${why}), reconnecting`);
     this.#connected = false;
     this.#incoming = undefined;
+    this.#room = 0;
+    // a message cut off mid-way goes again whole (QoS 1 allows the duplicate); controls are renewed on CONNACK
+    if (this.#sending) this.#outbox.unshift(this.#sending.m);
+    this.#sending = undefined;
+    this.#controls.length = 0;
     try {
       this.#client?.close();
     } catch {
