@@ -7,6 +7,7 @@ const benches: string[] = [
   './crypto/index.js',
   './deploy/index.js',
   './merge/index.js',
+  './fewshot/index.js',
 ];
 
 for (const b of benches) {
