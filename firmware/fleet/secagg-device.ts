@@ -217,12 +217,12 @@ export function reveal(ctx: DeviceContext, stateBytes: Uint8Array, survivors: re
   for (const n of [...survivors, ...dropped]) checkName("device id", n);
   const both = survivors.filter((id) => dropped.includes(id));
   if (both.length > 0) throw new SecAggError("both-shares", `asked for both the self-mask and the mask-key share of ${both.join(", ")}`);
-  if (st.answered !== undefined && !(sameSet(st.answered.survivors, survivors) && sameSet(st.answered.dropped, dropped))) {
-    throw new SecAggError("changed-request", `round ${st.round} was already unmasked with other lists`);
-  }
   if (dropped.includes(ctx.id)) throw new SecAggError("self-dropped", `${ctx.id} is listed as dropped but sent its masked vector`);
   const alive = [ctx.id, ...st.neighbours].filter((id) => survivors.includes(id)).length;
   if (alive < st.threshold) throw new SecAggError("too-few-survivors", `${alive} of this neighbourhood survive, threshold is ${st.threshold}`);
+  if (st.answered !== undefined && !(sameSet(st.answered.survivors, survivors) && sameSet(st.answered.dropped, dropped))) {
+    throw new SecAggError("changed-request", `round ${st.round} was already unmasked with other lists`);
+  }
   const out: { what: number; h: HeldShare; share: Uint8Array }[] = [];
   for (const h of st.held) {
     if (survivors.includes(h.owner)) out.push({ what: REVEAL_SELF_MASK, h, share: h.b });
