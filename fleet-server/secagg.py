@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import struct
 import sys
 from dataclasses import dataclass
@@ -247,6 +248,40 @@ def unmask_request(share_senders: list[str], masked_senders: list[str]) -> tuple
     shares but no masked vector is dropped; one that never shared is in nobody's masks."""
     survivors = sorted(set(masked_senders))
     return survivors, sorted(set(share_senders) - set(survivors))
+
+
+def share_route(frame: bytes, round_: int, device_keys: dict[str, bytes]) -> tuple[str, str]:
+    """(sender, recipient) of a share frame, its signature checked: where a gateway forwards it.
+    The encrypted share inside stays opaque to the server."""
+    sender, body = open_frame(frame, "share", round_, device_keys)
+    r = _Reader(body, "share")
+    recipient = r.name()
+    r.take(65 + 16)
+    r.end()
+    return sender, recipient
+
+
+def neighbour_graph(ids: list[str], k: int, seed: int) -> dict[str, list[str]]:
+    """SecAgg+'s neighbourhoods (Bell et al. 2020): the devices on a ring in an order shuffled by
+    `seed` (public: the graph is no secret), each linked to k/2 on either side; symmetric.
+    With k >= n - 1 every device neighbours every other. Devices then share with threshold
+    t >= k/2 + 1 (min_threshold)."""
+    if k < 2 or k % 2:
+        raise SecAggError("bad-setup", f"neighbour count {k} must be even and >= 2")
+    if len(set(ids)) != len(ids) or len(ids) < 2:
+        raise SecAggError("bad-setup", "at least two distinct device ids")
+    order = sorted(ids)
+    random.Random(seed).shuffle(order)
+    n = len(order)
+    if k >= n - 1:
+        return {i: sorted(set(ids) - {i}) for i in ids}
+    return {order[p]: sorted({order[(p + d) % n] for d in range(-(k // 2), k // 2 + 1) if d}) for p in range(n)}
+
+
+def min_threshold(k: int) -> int:
+    """The least t the devices accept for k neighbours: more than half (two disjoint halves of a
+    neighbourhood cannot both rebuild one secret)."""
+    return k // 2 + 1
 
 
 def decode_average(total: list[int], step: float, sample_cap: int) -> tuple[list[float], int]:

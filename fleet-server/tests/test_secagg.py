@@ -225,6 +225,31 @@ class Unmask(unittest.TestCase):
         self.assertEqual(json.loads(r.stdout)["error"], "too-few-shares")
 
 
+class Routing(unittest.TestCase):
+    def test_share_route_and_graph(self):
+        f = Fleet()
+        body = name("d03") + bytes(81)
+        fr = frame("share", f.round, "d02", body, f.dev["d02"])
+        self.assertEqual(secagg.share_route(fr, f.round, f.device_keys), ("d02", "d03"))
+        with self.assertRaises(secagg.SecAggError) as e:
+            secagg.share_route(frame("share", f.round, "d02", body, f.dev["d05"]), f.round, f.device_keys)
+        self.assertEqual(e.exception.code, "bad-signature")
+        with self.assertRaises(secagg.SecAggError) as e:
+            secagg.share_route(frame("share", f.round, "d02", name("d03") + bytes(80), f.dev["d02"]), f.round, f.device_keys)
+        self.assertEqual(e.exception.code, "bad-body")
+        ids = [f"x{i}" for i in range(50)]
+        g = secagg.neighbour_graph(ids, 6, seed=3)
+        self.assertEqual(sorted(g), sorted(ids))
+        for i, ns in g.items():
+            self.assertEqual(len(ns), 6)
+            self.assertNotIn(i, ns)
+            for j in ns:
+                self.assertIn(i, g[j])  # symmetric
+        self.assertNotEqual(g, secagg.neighbour_graph(ids, 6, seed=4))
+        self.assertEqual(secagg.neighbour_graph(ids[:5], 6, seed=3)["x0"], ["x1", "x2", "x3", "x4"])
+        self.assertEqual(secagg.min_threshold(6), 4)
+
+
 class Decode(unittest.TestCase):
     def test_weighted_average(self):
         # By hand: step 0.25, cap 40. Device A: update [2.0], 10 samples (w = 1/4): 2 steps.
