@@ -201,7 +201,9 @@ export async function run(): Promise<void> {
     for (const p of PEERS.filter((x) => x !== LATE)) reveal(node(p), peerState.get(p)!, ids.filter((x) => x !== LATE), [LATE]);
     console.log(`  every frame the device sent was accepted by its neighbours (Node ports); update: ${values} values from a ${base.length}-byte EPAD adapter`);
     for (const r of rows) {
-      console.log(`  ${r.stage.padEnd(6)}: ${String(r.m.ir - r.b.ir).padStart(11)} instructions; smallest XS heap +${r.mb.chunks - r.bb.chunks} B chunks,`
+      // 0 extra chunks: the stage stays under the peak of loading the app's modules (parsed code sits in the chunk heap here).
+      const chunks = r.mb.chunks > r.bb.chunks ? `+${r.mb.chunks - r.bb.chunks} B chunks` : "no chunks beyond the module load's peak";
+      console.log(`  ${r.stage.padEnd(6)}: ${String(r.m.ir - r.b.ir).padStart(11)} instructions; smallest XS heap: ${chunks},`
         + ` +${r.mb.slots - r.bb.slots} slots over the app without the stage (${r.mb.chunks} B / ${r.mb.slots} slots in all); state ${r.m.state.length} B; sent ${r.sent} B in ${r.m.frames.length} frame(s)`);
     }
     const sent = rows.reduce((n, r) => n + r.sent, 0);
