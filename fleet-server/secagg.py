@@ -286,7 +286,7 @@ def min_threshold(k: int) -> int:
 
 def decode_average(total: list[int], step: float, sample_cap: int) -> tuple[list[float], int]:
     """The weighted average from the sum of encoded updates (firmware/fleet/update-encoding.ts):
-    words 0..d-1 are sum_k round(w_k clip(u_k) / step) as int32, w_k = min(n_k, cap) / cap; the
+    words 0..d-1 are sum_k round(clip_S(w_k u_k) / step) as int32, w_k = min(n_k, cap) / cap; the
     last word is sum_k min(n_k, cap). Returns (average update, total weight in samples)."""
     if len(total) < 2:
         raise SecAggError("bad-dimension", "an encoded sum has at least one value and the weight")

@@ -2,7 +2,7 @@
 // (mbedTLS crypto; the round state kept in each device's own flash file between its processes), with dropouts at every
 // stage; the server's half is fleet-server/secagg.py (pycryptodome's Shamir.combine, Python's
 // cryptography). The unmasked sum is checked against the sum of the survivors' encoded updates,
-// each of which the test checks against its plain update independently (clip, weight, and that
+// each of which the test checks against its plain update independently (weight, clip, and that
 // every word is the floor or the ceiling of the exact value).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -134,7 +134,9 @@ trace("RESULT " + JSON.stringify(runStage(new NativeCrypto(), new NativeKeyAgree
       assert.equal(e.length, D + 1);
       assert.equal(e[D], w, `${id}: the weight word`);
       for (let k = 0; k < D; k++) {
-        const exact = (u[k]! * Math.min(1, PARAMS.clip / norm) * (w / PARAMS.sampleCap)) / PARAMS.step;
+        // Weighted first, then clipped (the DP order): w u scaled down to L2 = S when over it.
+        const wu = w / PARAMS.sampleCap;
+        const exact = (u[k]! * wu * Math.min(1, PARAMS.clip / (norm * wu))) / PARAMS.step;
         const got = e[k]! | 0; // int32
         assert.ok(got === Math.floor(exact) || got === Math.ceil(exact), `${id}[${k}]: ${got} for ${exact}`);
         if (got !== Math.floor(exact)) ups++;
@@ -160,7 +162,8 @@ trace("RESULT " + JSON.stringify(runStage(new NativeCrypto(), new NativeKeyAgree
       let mean = 0;
       for (const id of survivors) {
         const i = ids.indexOf(id);
-        mean += updates[i]![k]! * Math.min(1, PARAMS.clip / Math.hypot(...updates[i]!)) * Math.min(samples[i]!, PARAMS.sampleCap);
+        const w = Math.min(samples[i]!, PARAMS.sampleCap);
+        mean += updates[i]![k]! * Math.min(1, PARAMS.clip / (Math.hypot(...updates[i]!) * (w / PARAMS.sampleCap))) * w;
       }
       mean /= W;
       assert.ok(Math.abs(avg[k]! - mean) <= (survivors.length * PARAMS.step * PARAMS.sampleCap) / W, `${k}: ${avg[k]} vs ${mean}`);

@@ -1,4 +1,4 @@
-// The update encoding (clip, weight, stochastic rounding into Z_2^32): in the simulator with a
+// The update encoding (weight, clip, stochastic rounding into Z_2^32): in the simulator with a
 // fixed coin stream, word for word against the Python emulation of devices
 // (fleet-server/update_encoding.py); with node:crypto's generator, the clip bound, unbiased
 // rounding measured over many draws, and bad updates or parameters refused by name.
@@ -52,9 +52,9 @@ print(json.dumps([encode_update(c["values"], c["samples"], c["clip"], c["step"],
       assert.deepEqual(sim.map((s) => s.words), py);
       // Not vacuous: in the first case (clipped: norm > 1.5) the coins sent values both ways.
       const c = cases[0]!;
-      const norm = Math.sqrt(c.values.reduce((a, x) => a + x * x, 0));
+      const norm = Math.sqrt(c.values.reduce((a, x) => a + x * x, 0)) * (37 / 50); // of the weighted update
       assert.ok(norm > c.clip);
-      const exact = c.values.map((x) => (x * (c.clip / norm) * (37 / 50)) / c.step);
+      const exact = c.values.map((x) => (x * (37 / 50) * (c.clip / norm)) / c.step);
       const up = sim[0]!.words.slice(0, 300).filter((x, k) => (x | 0) > Math.floor(exact[k]!)).length;
       assert.ok(up > 30 && up < 270, `${up} of 300 rounded up`);
     } finally {
