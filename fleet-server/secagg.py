@@ -93,7 +93,11 @@ class _Reader:
         return self.take(1)[0]
 
     def name(self) -> str:
-        return self.take(self.u8()).decode("ascii")
+        raw = self.take(self.u8())
+        try:
+            return raw.decode("ascii")
+        except UnicodeDecodeError:
+            raise SecAggError("bad-body", f"{self.what}: a name that is not ASCII") from None
 
     def end(self) -> None:
         if self.at != len(self.b):
@@ -157,6 +161,8 @@ def read_reveals(frames, round_, device_keys) -> list[Revealed]:
         (count,) = struct.unpack("<H", r.take(2))
         for _ in range(count):
             what, x = r.u8(), r.u8()
+            if x == 0:
+                raise SecAggError("bad-body", f"share index 0 from {sender} (indices start at 1)")
             out.append(Revealed(sender, what, x, r.name(), r.take(32)))
         r.end()
     return out
@@ -190,7 +196,8 @@ def unmask(round_: int, threshold: int, device_keys: dict[str, bytes], key_frame
     keys = read_keys(key_frames, round_, device_keys)
     masked = read_masked(masked_frames, round_, device_keys)
     reveals = read_reveals(reveal_frames, round_, device_keys)
-    for who in list(masked) + [r.holder for r in reveals] + [r.owner for r in reveals]:
+    named = [p for m in masked.values() for p in m.masked_with]
+    for who in list(masked) + named + [r.holder for r in reveals] + [r.owner for r in reveals]:
         if who not in keys:
             raise SecAggError("unknown-device", f"{who} sent no key frame this round")
     if not masked:

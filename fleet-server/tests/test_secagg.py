@@ -193,6 +193,13 @@ class Unmask(unittest.TestCase):
         both = [(1, x, o, b) for o, x, b, s in self.f.held_by["d05"] if o == "d06"]
         body = struct.pack("<H", 1) + b"".join(bytes([w, x]) + name(o) + sh for w, x, o, sh in both)
         self.assertEqual(code(r={**reveals, "d05": frame("reveal", self.f.round, "d05", body, self.f.dev["d05"])}), "both-shares")
+        zero = frame("reveal", self.f.round, "d01", struct.pack("<H", 1) + bytes([1, 0]) + name("d02") + bytes(32), self.f.dev["d01"])
+        self.assertEqual(code(r={**reveals, "d01": zero}), "bad-body")
+        odd = frame("masked", self.f.round, "d01", b"\1" + bytes([2, 0xff, 0xfe]) + struct.pack("<I", 0), self.f.dev["d01"])
+        self.assertEqual(code(m={**masked, "d01": odd}), "bad-body")
+        # A masked vector that claims masks with a device that never sent keys.
+        ghost = frame("masked", self.f.round, "d01", b"\1" + name("zz") + struct.pack("<I", self.f.d) + bytes(4 * self.f.d), self.f.dev["d01"])
+        self.assertEqual(code(m={**masked, "d01": ghost}), "unknown-device")
         short = frame("masked", self.f.round, "d01", b"\0" + struct.pack("<II", 1, 5), self.f.dev["d01"])
         self.assertEqual(code(m={**masked, "d01": short}), "bad-dimension")
 
