@@ -13,7 +13,7 @@ masked vectors y_i, and the shares the survivors reveal. From them it
 
 Errors are SecAggError with a `code`: unknown-device, duplicate-device, bad-signature,
 wrong-kind, wrong-round, bad-length, bad-body, too-few-shares, inconsistent-shares,
-both-shares, bad-dimension, bad-masks.
+both-shares, bad-dimension, bad-masks, bad-key.
 
 CLI (for the tests): python fleet-server/secagg.py < request.json -> result JSON, exit 0; a
 SecAggError -> {"error": code, "message": ...} on stdout, exit 2. request: {"round", "threshold",
@@ -139,8 +139,14 @@ def _each(frames: list[bytes], kind: str, round_: int, device_keys: dict[str, by
 def read_keys(frames, round_, device_keys) -> dict[str, RoundKeys]:
     out = {}
     for sender, r in _each(frames, "keys", round_, device_keys):
-        out[sender] = RoundKeys(r.take(65), r.take(65), r.take(32))
+        k = RoundKeys(r.take(65), r.take(65), r.take(32))
         r.end()
+        for point in (k.c, k.s):
+            try:
+                ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+            except ValueError:
+                raise SecAggError("bad-key", f"a round key of {sender} is not a P-256 point") from None
+        out[sender] = k
     return out
 
 

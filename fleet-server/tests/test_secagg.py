@@ -183,6 +183,10 @@ class Unmask(unittest.TestCase):
         self.assertEqual(code(k=[forged if i == 1 else f for i, f in enumerate(keys)]), "bad-signature")
         self.assertEqual(code(k=[self.f.keys("d01", self.f.round - 1) if i == 1 else f for i, f in enumerate(keys)]), "wrong-round")
         self.assertEqual(code(k=keys + [keys[2]]), "duplicate-device")
+        off = bytearray(public_bytes(self.f.s["d02"]))
+        off[64] ^= 1  # off the curve, signed by its own device
+        bad = frame("keys", self.f.round, "d02", public_bytes(self.f.c["d02"]) + bytes(off) + hashlib.sha256(self.f.b["d02"]).digest(), self.f.dev["d02"])
+        self.assertEqual(code(k=[bad if i == 2 else f for i, f in enumerate(keys)]), "bad-key")
         self.assertEqual(code(k=keys[1:]), "unknown-device")  # d00's vector and reveal, no key frame
         stranger = ec.generate_private_key(ec.SECP256R1())
         self.assertEqual(code(m={**masked, "zz": frame("masked", self.f.round, "zz", b"\0" + struct.pack("<I", 0), stranger)}), "unknown-device")
