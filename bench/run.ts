@@ -8,6 +8,7 @@ const benches: string[] = [
   './deploy/index.js',
   './merge/index.js',
   './fewshot/index.js',
+  './secagg/index.js',
 ];
 
 for (const b of benches) {
