@@ -1,3 +1,4 @@
+import { CodedError } from "../coded-error.js";
 /**
  * The boot state of the deploy slots: which slot is active, which holds a candidate and whether
  * it is merely verified or on trial, and the anti-rollback counter. One small record, saved
@@ -42,11 +43,9 @@ export interface BootState {
 
 export const EMPTY_BOOT_STATE: BootState = { active: undefined, state: "idle", candidate: undefined, counter: 0, refused: 0, slots: [undefined, undefined] };
 
-export class BootStateError extends Error {
-  readonly code = "bad-boot-state";
+export class BootStateError extends CodedError<"bad-boot-state"> {
   constructor(message: string) {
-    super(`deploy: bad-boot-state: ${message}`);
-    this.name = "BootStateError";
+    super("BootStateError", "bad-boot-state", `deploy: bad-boot-state: ${message}`);
   }
 }
 

@@ -5,6 +5,7 @@
  * XS-compatible (no TextEncoder, no Node APIs); hashing and signing come from the Crypto port.
  */
 import type { Crypto } from "../platform/crypto.js";
+import { CodedError } from "../coded-error.js";
 
 export const DELTA_MAGIC = "EPDL";
 export const DELTA_VERSION = 1;
@@ -21,12 +22,9 @@ export type DeltaErrorCode =
   | "other-model" | "spec-mismatch" | "stale-sequence" | "oversized" | "truncated"
   | "trailing-bytes" | "bad-signature";
 
-export class DeltaError extends Error {
-  readonly code: DeltaErrorCode;
+export class DeltaError extends CodedError<DeltaErrorCode> {
   constructor(code: DeltaErrorCode, message: string) {
-    super(`delta: ${code}: ${message}`);
-    this.name = "DeltaError";
-    this.code = code;
+    super("DeltaError", code, `delta: ${code}: ${message}`);
   }
 }
 

@@ -16,15 +16,13 @@ import {
 import type { DeltaHeader } from "./delta-format.js";
 import { DeltaVerifier } from "./delta-verifier.js";
 import type { DeployLayout } from "./deploy-layout.js";
+import { CodedError } from "../coded-error.js";
 
 export type DeployErrorCode = "busy" | "no-candidate" | "not-on-trial" | "flash-mismatch";
 
-export class DeployError extends Error {
-  readonly code: DeployErrorCode;
+export class DeployError extends CodedError<DeployErrorCode> {
   constructor(code: DeployErrorCode, message: string) {
-    super(`deploy: ${code}: ${message}`);
-    this.name = "DeployError";
-    this.code = code;
+    super("DeployError", code, `deploy: ${code}: ${message}`);
   }
 }
 

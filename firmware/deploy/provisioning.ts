@@ -8,6 +8,7 @@
  */
 import type { Crypto } from "../platform/crypto.js";
 import type { SlotStore } from "../storage/slot-store.js";
+import { CodedError } from "../coded-error.js";
 
 const VERSION = 1;
 const ID_MAX = 64;
@@ -15,12 +16,9 @@ export const PROVISIONING_MAX_BYTES = 164 + ID_MAX;
 
 export type ProvisioningErrorCode = "already-provisioned" | "bad-key" | "bad-device-id" | "bad-record";
 
-export class ProvisioningError extends Error {
-  readonly code: ProvisioningErrorCode;
+export class ProvisioningError extends CodedError<ProvisioningErrorCode> {
   constructor(code: ProvisioningErrorCode, message: string) {
-    super(`provisioning: ${code}: ${message}`);
-    this.name = "ProvisioningError";
-    this.code = code;
+    super("ProvisioningError", code, `provisioning: ${code}: ${message}`);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Checksum } from "../platform/checksum.js";
+import { CodedError } from "../coded-error.js";
 
 /**
  * A device's adapter update for a round, read from what the trainer gives: two EPAD v2 images
@@ -26,12 +27,9 @@ export interface AdapterDelta {
   readonly tensors: readonly AdapterTensor[];
 }
 
-export class AdapterDeltaError extends Error {
-  readonly code: string;
+export class AdapterDeltaError extends CodedError {
   constructor(code: string, message: string) {
-    super(`adapter delta: ${message}`);
-    this.name = "AdapterDeltaError";
-    this.code = code;
+    super("AdapterDeltaError", code, `adapter delta: ${message}`);
   }
 }
 

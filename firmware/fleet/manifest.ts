@@ -1,5 +1,6 @@
 import type { Crypto } from "../platform/crypto.js";
 import { equalBytes } from "./ascii.js";
+import { CodedError } from "../coded-error.js";
 
 /**
  * Rollout manifest (EPMF v1), retained per cohort: which signed delta a cohort should take, how
@@ -30,12 +31,9 @@ export interface Manifest {
   readonly deltaSha256: Uint8Array;
 }
 
-export class ManifestError extends Error {
-  readonly code: string;
+export class ManifestError extends CodedError {
   constructor(code: string, message: string) {
-    super(`manifest: ${message}`);
-    this.name = "ManifestError";
-    this.code = code;
+    super("ManifestError", code, `manifest: ${message}`);
   }
 }
 

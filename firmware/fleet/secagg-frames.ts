@@ -1,6 +1,7 @@
 import type { Crypto } from "../platform/crypto.js";
 import { sha256Of } from "../platform/crypto.js";
 import { asciiBytes, asciiText, checkName } from "./ascii.js";
+import { CodedError } from "../coded-error.js";
 
 /**
  * The frames a device sends in a secure-aggregation round (EPSA v1, docs/formats.md), each
@@ -23,12 +24,9 @@ export const KIND = { keys: 1, share: 2, masked: 3, reveal: 4 } as const;
 export type FrameKind = keyof typeof KIND;
 
 /** A refusal by name: `code` is what the log and the tests match on. */
-export class SecAggError extends Error {
-  readonly code: string;
+export class SecAggError extends CodedError {
   constructor(code: string, message: string) {
-    super(`secagg: ${message}`);
-    this.name = "SecAggError";
-    this.code = code;
+    super("SecAggError", code, `secagg: ${message}`);
   }
 }
 

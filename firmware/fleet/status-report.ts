@@ -1,5 +1,6 @@
 import type { Crypto } from "../platform/crypto.js";
 import { asciiBytes, asciiText, checkName } from "./ascii.js";
+import { CodedError } from "../coded-error.js";
 
 /**
  * What a device says on its status topic (EPST v1), signed with its own device key so the fleet
@@ -32,12 +33,9 @@ export interface StatusReport {
   readonly code: string;
 }
 
-export class StatusError extends Error {
-  readonly code: string;
+export class StatusError extends CodedError {
   constructor(code: string, message: string) {
-    super(`status: ${message}`);
-    this.name = "StatusError";
-    this.code = code;
+    super("StatusError", code, `status: ${message}`);
   }
 }
 

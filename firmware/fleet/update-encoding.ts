@@ -1,4 +1,5 @@
 import type { RandomBytes } from "./shamir.js";
+import { CodedError } from "../coded-error.js";
 
 /**
  * The adapter update as secure aggregation sums it: words in Z_2^32 (two's complement int32),
@@ -27,12 +28,9 @@ export interface EncodingParams {
 /** Values an update may have: one mask word is reserved for the weight. */
 export const MAX_VALUES = (1 << 18) - 1;
 
-export class UpdateError extends Error {
-  readonly code: string;
+export class UpdateError extends CodedError {
   constructor(code: string, message: string) {
-    super(`update: ${message}`);
-    this.name = "UpdateError";
-    this.code = code;
+    super("UpdateError", code, `update: ${message}`);
   }
 }
 

@@ -2,10 +2,10 @@
 // the download -> verified -> trial -> confirm / revert cycle, the slot a delta may write, and
 // every refusal leaving the active adapter and the boot state as they were.
 import assert from "node:assert/strict";
-import { DeltaError, type DeltaErrorCode } from "../../firmware/deploy/delta-format.js";
-import { DeployError } from "../../firmware/deploy/deploy-store.js";
+import { CodedError } from "../../firmware/coded-error.js";
+import type { DeltaErrorCode } from "../../firmware/deploy/delta-format.js";
 import { DeployTag } from "../../firmware/deploy/deploy-layout.js";
-import { ProvisioningError, provision, readProvisioning } from "../../firmware/deploy/provisioning.js";
+import { provision, readProvisioning } from "../../firmware/deploy/provisioning.js";
 import { SlotStore } from "../../firmware/storage/slot-store.js";
 import { NorFlash, PowerCut } from "../../firmware/platform/nor-flash.js";
 import { CAPACITY, checksum, crypto, deliver, delta, device, fleet, identity, payloadOf, slotBytes, spec, type Device } from "./device.js";
@@ -13,7 +13,7 @@ import { newKey, keyFromRaw, nodeVerify } from "./keys.js";
 import { refDelta, sha256 } from "./reference-delta.js";
 
 const codeOf = (fn: () => unknown): string => {
-  try { fn(); } catch (e: unknown) { if (e instanceof DeltaError || e instanceof DeployError || e instanceof ProvisioningError) return e.code; throw e; }
+  try { fn(); } catch (e: unknown) { if (e instanceof CodedError) return e.code; throw e; }
   assert.fail("expected a refusal");
 };
 

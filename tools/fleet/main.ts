@@ -1,7 +1,7 @@
 // edge-peft fleet publish|status|abort: staged rollouts of signed deltas over MQTT.
 import { readFileSync } from "node:fs";
-import { DeltaError, decodeDeltaHeader } from "../../firmware/deploy/delta-format.js";
-import { ManifestError } from "../../firmware/fleet/manifest.js";
+import { CodedError } from "../../firmware/coded-error.js";
+import { decodeDeltaHeader } from "../../firmware/deploy/delta-format.js";
 import { NodeCrypto } from "../../firmware/platform/node/node-crypto.js";
 import { CliError, rawPrivate, rawPublic, readPrivateKey, signedBy } from "../delta/keys.js";
 import { Options } from "../delta/options.js";
@@ -106,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await run(new Options(rest));
   } catch (e) {
-    if (e instanceof CliError || e instanceof DeltaError || e instanceof ManifestError || e instanceof RangeError || (e instanceof Error && /unreachable/.test(e.message))) {
+    if (e instanceof CliError || e instanceof CodedError || e instanceof RangeError || (e instanceof Error && /unreachable/.test(e.message))) {
       process.stderr.write(`edge-peft fleet ${command}: ${e.message}\n`);
       return e instanceof CliError && e.usage ? 2 : 1;
     }
