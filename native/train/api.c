@@ -22,7 +22,7 @@ ep_status ept_forward(ept_trainer *t, const int8_t *latent, uint32_t latent_byte
 {
     ep_status st = check(t, latent, latent_bytes);
     if (st != EP_OK) return st;
-    st = ept_fwd(t, latent, label, info);
+    st = ept_fwd(t, latent, label, info, 0);
     if (st != EP_OK) return st;
     if (probs != NULL) {
         /* the model's output: softmax probabilities, or logits when it has no softmax */
@@ -39,7 +39,7 @@ ep_status ept_step(ept_trainer *t, const int8_t *latent, uint32_t latent_bytes, 
     ep_status st = check(t, latent, latent_bytes);
     if (st != EP_OK) return st;
     if (label < 0 || label >= t->classes) return EP_ERR_ARG;
-    st = ept_fwd(t, latent, label, info);
+    st = ept_fwd(t, latent, label, info, 1);
     if (st != EP_OK) return st;
     st = ept_bwd(t, label, EPT_VISIT_UPDATE, NULL, 0, NULL);
     if (info != NULL) info->clip_q30 = t->last_clip_q30;
@@ -53,7 +53,7 @@ ep_status ept_gradient(ept_trainer *t, const int8_t *latent, uint32_t latent_byt
     if (st != EP_OK) return st;
     if (mant == NULL || lay == NULL || label < 0 || label >= t->classes) return EP_ERR_ARG;
     if (mant_count < t->param_count) return EP_ERR_SIZE;
-    st = ept_fwd(t, latent, label, NULL);
+    st = ept_fwd(t, latent, label, NULL, 1);
     if (st != EP_OK) return st;
     /* visits run top layer first; the layout records that order */
     return ept_bwd(t, label, EPT_VISIT_GRAD, mant, mant_count, lay);
@@ -81,7 +81,7 @@ ep_status ept_fisher_add(ept_trainer *t, const int8_t *latent, uint32_t latent_b
     if (st != EP_OK) return st;
     if (t->cfg.ewc_lambda_m == 0) return EP_ERR_STATE;
     if (label < 0 || label >= t->classes) return EP_ERR_ARG;
-    st = ept_fwd(t, latent, label, NULL);
+    st = ept_fwd(t, latent, label, NULL, 0);
     if (st != EP_OK) return st;
     return ept_bwd(t, label, EPT_VISIT_FISHER, NULL, 0, NULL);
 }

@@ -3,18 +3,20 @@
  * zero (B = 0, no bias delta, no prompt) every output equals TFLite Micro's. */
 #include "train_internal.h"
 
-/* The h = A x requantisation shift: the smallest that maps the first example's largest
- * |A x| to <= 32 of 127, leaving room for A to grow and other inputs. Integer and data-deterministic; it is
- * stored in the adapter so an importer needs no data. */
-static int32_t calibrate_shift(const int32_t *hacc, int32_t r)
+/* The h = A x requantisation shift: the smallest s >= from that maps the example's largest
+ * |A x| to <= lim. lim 32 of 127 at the first example leaves room for A to grow and for other
+ * inputs; lim 127 afterwards (see layer_input). Integer and data-deterministic; it is stored in
+ * the adapter so an importer needs no data. */
+static int32_t fit_shift(const int32_t *hacc, int32_t r, int32_t from, uint32_t lim)
 {
     uint32_t mx = 1;
-    int32_t s = 0;
+    int32_t s = from;
     for (int32_t j = 0; j < r; ++j) {
         const uint32_t a = hacc[j] < 0 ? (uint32_t)0 - (uint32_t)hacc[j] : (uint32_t)hacc[j];
         mx = a > mx ? a : mx;
     }
-    while ((mx >> s) > 32U) {
+    /* -A x can reach 2^31 (view 128 never occurs, |v8| <= 127): s stops at 31 */
+    while (s < 31 && (mx >> s) > lim) {
         ++s;
     }
     return s;
@@ -88,7 +90,7 @@ static void row_block(const ept_trainer *t, const ept_layer *L, const int8_t *x,
 }
 
 /* Prompt and LoRA h of one layer from its input: sets L->x (what the backward reads). */
-static const int8_t *layer_input(ept_trainer *t, ept_layer *L, const int8_t *xin)
+static const int8_t *layer_input(ept_trainer *t, ept_layer *L, const int8_t *xin, int fit)
 {
     const int32_t in = L->in, zx = L->in_zp, np = L->pos;
     const int8_t *x = xin;
@@ -114,14 +116,19 @@ static const int8_t *layer_input(ept_trainer *t, ept_layer *L, const int8_t *xin
             }
         }
         if (L->sh_h < 0) {
-            L->sh_h = calibrate_shift(L->hacc, L->rank * np);
+            L->sh_h = fit_shift(L->hacc, L->rank * np, 0, 32U);
+        } else if (fit) {
+            /* a training step: A has grown since the calibration, so raise the shift until
+             * this example's h does not clamp. A clamped h8 drops A's gradient (backward.c)
+             * and caps B h, which stalled A at small learning rates (docs/training.md). */
+            L->sh_h = fit_shift(L->hacc, L->rank * np, L->sh_h, 127U);
         }
         for (int32_t j = 0; j < L->rank * np; ++j) L->h8[j] = ept_sat8(ept_rdiv(L->hacc[j], L->sh_h));
     }
     return x;
 }
 
-static void layer_forward(ept_trainer *t, ept_layer *L, const int8_t *xin)
+static void layer_forward(ept_trainer *t, ept_layer *L, const int8_t *xin, int fit)
 {
     const int32_t in = L->in, out = L->out, zx = L->in_zp, np = L->pos;
     const int8_t *x;
@@ -129,7 +136,7 @@ static void layer_forward(ept_trainer *t, ept_layer *L, const int8_t *xin)
         pool_forward(L, xin);
         return;
     }
-    x = layer_input(t, L, xin);
+    x = layer_input(t, L, xin, fit);
     for (int32_t p = 0; p < np; ++p) {
         const size_t o = (size_t)p * (size_t)out;
         const int8_t *xp = x + (size_t)p * (size_t)in;
@@ -142,7 +149,7 @@ void ept_fwd_range(ept_trainer *t, int32_t upto)
 {
     const int8_t *x = t->latent;
     for (int32_t l = 0; l < upto; ++l) {
-        layer_forward(t, &t->L[l], x);
+        layer_forward(t, &t->L[l], x, 0);
         x = t->L[l].y;
     }
     t->live = upto - 1;
@@ -154,7 +161,7 @@ void ept_fwd_mask(ept_trainer *t, int32_t l, int32_t *d)
     const int32_t in = L->in, out = L->out;
     /* same arithmetic as layer_forward (dacc is live, so no widening: the offset dot product
      * gives the same integers), one row at a time, the mask applied instead of storing */
-    const int8_t *x = layer_input(t, L, l == 0 ? t->latent : t->L[l - 1].y);
+    const int8_t *x = layer_input(t, L, l == 0 ? t->latent : t->L[l - 1].y, 0);
     for (int32_t p = 0; p < L->pos; ++p) {
         const int8_t *xp = x + (size_t)p * (size_t)in;
         const int8_t *h8 = L->ta >= 0 ? L->h8 + (size_t)p * (size_t)L->rank : NULL;
@@ -175,7 +182,7 @@ static int32_t loss_q16(int8_t pbyte)
     return (int32_t)(((int64_t)l2 * 45426 + 32768) >> 16); /* 45426 = ln2 in Q16 */
 }
 
-ep_status ept_fwd(ept_trainer *t, const int8_t *latent, int32_t label, ept_step_info *info)
+ep_status ept_fwd(ept_trainer *t, const int8_t *latent, int32_t label, ept_step_info *info, int fit)
 {
     const int8_t *x = latent;
     const ept_layer *top;
@@ -184,7 +191,7 @@ ep_status ept_fwd(ept_trainer *t, const int8_t *latent, int32_t label, ept_step_
     t->latent = latent;
     t->live = t->nl - 1;
     for (int32_t l = 0; l < t->nl; ++l) {
-        layer_forward(t, &t->L[l], x);
+        layer_forward(t, &t->L[l], x, fit);
         x = t->L[l].y;
     }
     top = &t->L[t->nl - 1];

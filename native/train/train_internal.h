@@ -254,7 +254,9 @@ void ept_ewc_fold(ept_tensor *T);
 void ept_init_lora_a(ept_trainer *t, ept_tensor *A, int32_t tidx);
 
 /* forward.c / backward.c */
-ep_status ept_fwd(ept_trainer *t, const int8_t *latent, int32_t label, ept_step_info *info);
+/* fit: a training step (ept_step / ept_gradient) may raise a LoRA h shift so h does not clamp;
+ * inference and Fisher forwards leave the adapter as it is */
+ep_status ept_fwd(ept_trainer *t, const int8_t *latent, int32_t label, ept_step_info *info, int fit);
 enum { EPT_VISIT_UPDATE = 0, EPT_VISIT_GRAD, EPT_VISIT_FISHER };
 ep_status ept_bwd(ept_trainer *t, int32_t label, int32_t mode, int32_t *mant,
                   uint32_t mant_count, ept_grad_layout *lay);
