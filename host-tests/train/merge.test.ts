@@ -32,7 +32,7 @@ recs, off = {}, 76
 for _ in range(count):
     kind, layer, elem, _r, rows, cols, _sh, unit = struct.unpack_from("<BBBBHHid", ad, off)
     n = rows * cols * elem
-    data = np.frombuffer(ad[off + 20:off + 20 + n], np.int8 if elem == 1 else "<i4").reshape(rows, cols)
+    data = np.frombuffer(ad[off + 20:off + 20 + n], {1: np.int8, 2: "<i2", 4: "<i4"}[elem]).reshape(rows, cols)
     recs[(kind, layer)] = (data.astype(np.float64), unit)
     off += 20 + (n + 3) // 4 * 4
 res = dict(weights=0, weight_mismatch=0, ties=0, bias_mismatch=0, scale_mismatch=0, max_abs_change=0)

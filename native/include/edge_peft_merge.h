@@ -1,6 +1,6 @@
 /*
- * edge_peft_merge.h - LoRA merge for inference (epm_*): folds a trainer's LoRA (int8 A and B
- * views and their scales) and bias delta into a requantised RAM copy of each adapted layer,
+ * edge_peft_merge.h - LoRA merge for inference (epm_*): folds a trainer's LoRA (int8 A view,
+ * int16 B master, their scales) and bias delta into a requantised RAM copy of each adapted layer,
  * W' = W + (alpha/r) B A, so the layer runs as a plain int8 FC / 1x1 conv.
  * Part of the public API; include "edge_peft.h".
  *

@@ -1,6 +1,7 @@
-/* Adapter bytes: versioned little-endian container of the int8 views (int32 bias deltas)
- * and their scales; layout in docs/formats.md ("Adapter"). Byte order is written
- * explicitly so the file is identical on every target. */
+/* Adapter bytes: versioned little-endian container of the int8 views (LoRA B: its int16
+ * master, which the forward reads; bias: int32 deltas) and their scales; layout in
+ * docs/formats.md ("Adapter"). Byte order is written explicitly so the file is identical on
+ * every target. */
 #include <stdarg.h>
 #include <string.h>
 
@@ -8,7 +9,7 @@
 #include "train_internal.h"
 
 #define HDR 76U
-#define EPAD_VERSION 2U
+#define EPAD_VERSION 3U /* 3: LoRA B int16 (the master), A scale bound / 32 */
 #define REC 20U
 
 static void put16(uint8_t *p, uint32_t v)
@@ -52,7 +53,14 @@ uint32_t ept_crc32(const uint8_t *p, size_t n)
 
 static uint32_t elem_bytes(const ept_tensor *T)
 {
-    return T->kind == EPT_T_BIAS ? 4U : 1U;
+    return T->kind == EPT_T_BIAS ? 4U : (T->kind == EPT_T_B ? 2U : 1U);
+}
+
+/* Real value of one stored unit: B stores master units, 1/256 of its int8 view unit (a
+ * power-of-two division, exact in IEEE double: the same bits on every target). */
+static double unit_scale(const ept_tensor *T)
+{
+    return T->kind == EPT_T_B ? T->view_scale / 256.0 : T->view_scale;
 }
 
 static uint32_t data_bytes(const ept_tensor *T)
@@ -97,7 +105,7 @@ ep_status ept_export(const ept_trainer *t, uint8_t *buf, size_t size, size_t *wr
     for (int32_t i = 0; i < t->nt; ++i) {
         const ept_tensor *T = &t->T[i];
         const ept_layer *L = &t->L[T->layer];
-        const uint64_t sb = dbits(T->view_scale);
+        const uint64_t sb = dbits(unit_scale(T));
         buf[at] = (uint8_t)T->kind;
         buf[at + 1] = (uint8_t)L->fc_index;
         buf[at + 2] = (uint8_t)elem_bytes(T);
@@ -109,6 +117,9 @@ ep_status ept_export(const ept_trainer *t, uint8_t *buf, size_t size, size_t *wr
         at += REC;
         if (T->kind == EPT_T_BIAS) {
             for (int32_t k = 0; k < T->size; ++k) put32(buf + at + 4U * (uint32_t)k, (uint32_t)T->view[k]);
+        } else if (T->kind == EPT_T_B) {
+            const int16_t *m = (const int16_t *)T->master;
+            for (int32_t k = 0; k < T->size; ++k) put16(buf + at + 2U * (uint32_t)k, (uint32_t)(uint16_t)m[k]);
         } else {
             /* int8 views are not stored: derived from the masters as the forward does */
             const int16_t *m = (const int16_t *)T->master;
@@ -171,7 +182,8 @@ ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg, c
     if (get16(buf + 4) != EPAD_VERSION || get16(buf + 6) != HDR) {
         return ept_errf(err, err_size, EP_ERR_UNSUPPORTED, "adapter: format version %u header %u, this engine reads %u / %u%s",
                         get16(buf + 4), get16(buf + 6), EPAD_VERSION, (uint32_t)HDR,
-                        get16(buf + 4) == 1U ? " (version 1 records no base model: re-train or re-export it)" : "");
+                        get16(buf + 4) == 1U ? " (version 1 records no base model: re-train or re-export it)"
+                        : get16(buf + 4) == 2U ? " (version 2 holds int8 LoRA B views and the old A scale: re-train it)" : "");
     }
     len = get32(buf + 40);
     if (size > UINT32_MAX || len != (uint32_t)size) {
@@ -225,7 +237,7 @@ static ep_status check_record(const ept_trainer *t, int32_t i, const uint8_t *r,
 {
     const ept_tensor *T = &t->T[i];
     const ept_layer *L = &t->L[T->layer];
-    const uint64_t sb = dbits(T->view_scale);
+    const uint64_t sb = dbits(unit_scale(T));
     const int32_t sh = (int32_t)get32(r + 8);
     const uint32_t layer = (uint32_t)L->fc_index;
     if (r[0] != (uint32_t)T->kind) {
@@ -303,6 +315,10 @@ ep_status ept_import(ept_trainer *t, const uint8_t *buf, size_t size, char *err,
                         /* master = view << 8 saturated: the fraction is not exported */
                         m[k] = v > (INT32_MAX >> 8) ? INT32_MAX : (v < (INT32_MIN >> 8) ? INT32_MIN : v * 256);
                     }
+                } else if (T->kind == EPT_T_B) {
+                    /* B is stored at full precision: the master itself */
+                    int16_t *m = (int16_t *)T->master;
+                    for (int32_t k = 0; k < T->size; ++k) m[k] = (int16_t)get16(buf + at + REC + 2U * (uint32_t)k);
                 } else {
                     int16_t *m = (int16_t *)T->master;
                     for (int32_t k = 0; k < T->size; ++k) m[k] = (int16_t)((int8_t)buf[at + REC + (uint32_t)k] * 256);

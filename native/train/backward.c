@@ -72,8 +72,13 @@ static void sweep(ept_trainer *t, int32_t label, ept_visit_ctx *c)
                 const int16_t *dp = t->d16 + (size_t)p * (size_t)out;
                 for (int32_t j = 0; j < L->rank; ++j) {
                     const int32_t hj = L->h8[p * L->rank + j];
-                    int32_t g = 0;
-                    for (int32_t i = 0; i < out; ++i) g += ept_v8(B[i * L->rank + j]) * dp[i];
+                    /* B is read at its int16 master, as the forward reads it; the sum is
+                     * brought back to int8-view units (|g| < 128 x 2^14 x 1024 rows) */
+                    int64_t g64 = 0;
+                    int32_t g;
+                    for (int32_t i = 0; i < out; ++i) g64 += (int32_t)B[i * L->rank + j] * dp[i];
+                    g64 = (g64 + (1 << (EPT_MASTER_FRAC - 1))) >> EPT_MASTER_FRAC;
+                    g = g64 > INT32_MAX ? INT32_MAX : (g64 < -INT32_MAX ? -INT32_MAX : (int32_t)g64);
                     /* at h's int8 clamp only the component pushing further out is dropped */
                     if ((hj == 127 && g < 0) || (hj == -128 && g > 0)) g = 0;
                     L->hacc[p * L->rank + j] = g; /* forward's h accumulators are no longer needed */

@@ -9,7 +9,7 @@
 #include "train_internal.h"
 
 #define CK_MAGIC "EPCK"
-#define CK_VERSION 2U
+#define CK_VERSION 3U /* 3: A masters at the bound / 32 scale, B read at full precision */
 #define CK_HEADER 64U /* 32 + base-model SHA-256 */
 #define CK_RECORD 16U
 #define CK_FLAG_MOMENTUM 1U
@@ -159,8 +159,9 @@ ep_status ept_checkpoint_import(ept_trainer *t, const uint8_t *buf, size_t size,
     }
     if (memcmp(buf, CK_MAGIC, 4) != 0) return ept_errf(err, err_size, EP_ERR_MODEL, "checkpoint: bad magic (not an EPCK file)");
     if (buf[4] != CK_VERSION || buf[5] != 0U || buf[6] != CK_HEADER || buf[7] != 0U) {
-        return ept_errf(err, err_size, EP_ERR_UNSUPPORTED, "checkpoint: format version %u header %u, this engine reads %u / %u",
-                        (uint32_t)buf[4], (uint32_t)buf[6], CK_VERSION, CK_HEADER);
+        return ept_errf(err, err_size, EP_ERR_UNSUPPORTED, "checkpoint: format version %u header %u, this engine reads %u / %u%s",
+                        (uint32_t)buf[4], (uint32_t)buf[6], CK_VERSION, CK_HEADER,
+                        buf[4] == 2U ? " (version 2 masters use the old LoRA A scale: re-train)" : "");
     }
     if (get32(buf + 24) != size) {
         return ept_errf(err, err_size, EP_ERR_MODEL, get32(buf + 24) > size ? "checkpoint: truncated: %u < %u bytes"

@@ -63,8 +63,11 @@ static int32_t row_acc(const ept_trainer *t, const ept_layer *L, const int8_t *x
     if (L->ta >= 0) {
         const int16_t *B = (const int16_t *)t->T[L->tb].master + (size_t)i * (size_t)L->rank;
         ept_mult k = L->side[i];
-        const int32_t u = ept_dot_m16_off(B, h8, 0, L->rank);
-        k.s += L->sh_h; /* h8 carries 2^sh_h */
+        /* B at its int16 master (8 bits finer than an int8 view): a B still under one
+         * int8 step moves the output and A's gradient, as in float. |B h| < 2^15 x 2^7 x 64 */
+        int32_t u = 0;
+        for (int32_t j = 0; j < L->rank; ++j) u += (int32_t)B[j] * h8[j];
+        k.s += L->sh_h - EPT_MASTER_FRAC; /* h8 carries 2^sh_h, a B master unit 2^-8 */
         acc += (uint32_t)ept_mbqm(u, k);
     }
     return (int32_t)acc;

@@ -62,13 +62,14 @@ static int32_t merge_row(const ept_trainer *t, const ept_layer *L, int32_t i, do
     if (L->ta >= 0) {
         A = (const int16_t *)t->T[L->ta].master;
         B = (const int16_t *)t->T[L->tb].master + (size_t)i * (size_t)L->rank;
-        c = (double)t->cfg.alpha / (double)t->cfg.rank * t->T[L->ta].view_scale * t->T[L->tb].view_scale;
+        /* B at its int16 master (1/256 of its view unit), as the forward reads it */
+        c = (double)t->cfg.alpha / (double)t->cfg.rank * t->T[L->ta].view_scale * t->T[L->tb].view_scale / 256.0;
     }
     /* first pass: the largest |W'| of the row, to choose its scale */
     for (int32_t j = 0; j < in; ++j) {
         double v = sw * (double)w[j];
         for (int32_t k = 0; A != NULL && k < L->rank; ++k) {
-            v += c * (double)ept_v8(B[k]) * (double)ept_v8(A[(size_t)k * (size_t)in + (size_t)j]);
+            v += c * (double)B[k] * (double)ept_v8(A[(size_t)k * (size_t)in + (size_t)j]);
         }
         hi = v > hi ? v : hi;
         lo = v < lo ? v : lo;
@@ -83,7 +84,7 @@ static int32_t merge_row(const ept_trainer *t, const ept_layer *L, int32_t i, do
     for (int32_t j = 0; j < in; ++j) {
         double v = sw * (double)w[j];
         for (int32_t k = 0; A != NULL && k < L->rank; ++k) {
-            v += c * (double)ept_v8(B[k]) * (double)ept_v8(A[(size_t)k * (size_t)in + (size_t)j]);
+            v += c * (double)B[k] * (double)ept_v8(A[(size_t)k * (size_t)in + (size_t)j]);
         }
         M->weights[(size_t)i * (size_t)in + (size_t)j] = (int8_t)round_sat(v / s, -128.0, 127.0);
     }

@@ -289,7 +289,7 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
             lp->optim_bytes += mom ? al4(2U * r * in) + al4(2U * out * r) : 0;
             lp->ewc_bytes += ewc ? 2U * (al4(2U * r * in) + al4(2U * out * r)) : 0;
             p->param_count += r * in + out * r;
-            p->export_bytes += 40U + al4(r * in) + al4(out * r);
+            p->export_bytes += 40U + al4(r * in) + al4(2U * out * r); /* B int16 */
             ghdim = r * np > ghdim ? r * np : ghdim;
         }
         if (lp->kinds & EPT_KIND_BIAS) {

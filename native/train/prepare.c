@@ -190,9 +190,10 @@ ep_status ept_net_prepare(ept_trainer *t, char *err, size_t n)
         if (L->ta >= 0) {
             ept_tensor *A = &t->T[L->ta], *B = &t->T[L->tb];
             const double bound = 1.0 / sqrt((double)L->in); /* LoRA's kaiming-uniform bound */
-            /* A starts in +-63 view units: room to grow; B full scale lets alpha*B*A reach
-             * about twice the largest frozen weight. */
-            L->s_a = bound / 64.0;
+            /* A starts in +-32 view units: 4x room to grow (at +-63, A clamped at 127 on
+             * some inputs by lr 0.001, docs/training.md "Numerics"); B full scale lets
+             * alpha*B*A reach about twice the largest frozen weight. */
+            L->s_a = bound / 32.0;
             L->s_b = 2.0 * L->s_wref / ((double)t->cfg.alpha * bound);
             for (int32_t i = 0; i < L->out; ++i) {
                 st = mult(alpha_r * L->s_a * L->s_b / row_scale(t, L, i), &L->side[i], err, n);

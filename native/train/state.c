@@ -6,7 +6,7 @@
 #include "train_internal.h"
 
 #define EWC_MAGIC "EPEW"
-#define EWC_VERSION 2U
+#define EWC_VERSION 3U /* 3: LoRA A anchors at the bound / 32 scale */
 #define EWC_HEADER 48U /* 16 + base-model SHA-256 */
 #define EWC_RECORD 16U
 
@@ -132,7 +132,8 @@ ep_status ept_ewc_import(ept_trainer *t, const uint8_t *buf, size_t size, char *
                         (uint32_t)size, (uint32_t)want);
     }
     if (memcmp(buf, EWC_MAGIC, 4) != 0) return ept_errf(err, err_size, EP_ERR_MODEL, "ewc: bad magic (not an EPEW state)");
-    if (buf[4] != EWC_VERSION) return ept_errf(err, err_size, EP_ERR_MODEL, "ewc: format version %u, this engine reads %u", (uint32_t)buf[4], EWC_VERSION);
+    if (buf[4] != EWC_VERSION) return ept_errf(err, err_size, EP_ERR_MODEL, "ewc: format version %u, this engine reads %u%s", (uint32_t)buf[4], EWC_VERSION,
+                                               buf[4] == 2U ? " (version 2 anchors use the old LoRA A scale)" : "");
     if (buf[5] != 0U) return ept_errf(err, err_size, EP_ERR_MODEL, "ewc: reserved byte 5 is %u, must be zero", (uint32_t)buf[5]);
     if (ept_crc32(buf, size - 4U) != get32(buf + size - 4U)) return ept_errf(err, err_size, EP_ERR_MODEL, "ewc: CRC-32 mismatch");
     {

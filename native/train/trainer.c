@@ -151,12 +151,12 @@ static ep_status carve_layers(ept_trainer *t, carver *c, carver *s, const ept_pl
     return EP_OK;
 }
 
-/* A: uniform integers in [-63.5, 63.5) view units (kaiming-uniform bound / 64 per unit),
+/* A: uniform integers in [-31.75, 31.75) view units (kaiming-uniform bound / 32 per unit),
  * kept with the master's fraction bits so the draw is not pre-rounded. */
 void ept_init_lora_a(ept_trainer *t, ept_tensor *A, int32_t tidx)
 {
     int16_t *m = (int16_t *)A->master;
-    const int32_t span = 127 << EPT_MASTER_FRAC;
+    const int32_t span = 127 << (EPT_MASTER_FRAC - 1);
     for (int32_t i = 0; i < A->size; ++i) {
         const uint32_t r = ept_rand(t->cfg.seed, 0xA11CE000U + (uint32_t)tidx, (uint32_t)i);
         m[i] = (int16_t)((int32_t)(((uint64_t)r * (uint32_t)span) >> 32) - (span >> 1));

@@ -35,13 +35,13 @@ function cohortOption(o: Options): number {
   return c === "all" ? EVERY_COHORT : o.uint32("cohort");
 }
 
-/** EPAD v2 header checks a signer must make: never sign an adapter for another model. */
+/** EPAD v3 header checks a signer must make: never sign an adapter for another model. */
 function checkAdapter(adapter: Uint8Array, modelSha: Uint8Array, path: string): void {
   if (adapter.length < 76 || Buffer.from(adapter.subarray(0, 4)).toString("latin1") !== "EPAD") {
     throw new CliError(`${path}: not an EPAD adapter (edge-peft train --out writes one)`);
   }
   const v = Buffer.from(adapter.buffer, adapter.byteOffset, adapter.byteLength);
-  if (v.readUInt16LE(4) !== 2) throw new CliError(`${path}: adapter format version ${v.readUInt16LE(4)}, deltas carry version 2`);
+  if (v.readUInt16LE(4) !== 3) throw new CliError(`${path}: adapter format version ${v.readUInt16LE(4)}, deltas carry version 3`);
   if (v.readUInt32LE(40) !== adapter.length) throw new CliError(`${path}: adapter header says ${v.readUInt32LE(40)} bytes, file has ${adapter.length}`);
   const id = adapter.subarray(44, 76);
   if (!Buffer.from(id).equals(Buffer.from(modelSha))) {

@@ -81,7 +81,7 @@ def parse_adapter(buf):
         rows, cols, param = struct.unpack_from("<HHi", buf, at + 4)
         scale = struct.unpack_from("<d", buf, at + 12)[0]
         n = rows * cols
-        raw = np.frombuffer(buf, dtype=np.int8 if eb == 1 else "<i4", count=n, offset=at + 20)
+        raw = np.frombuffer(buf, dtype={1: np.int8, 2: "<i2", 4: "<i4"}[eb], count=n, offset=at + 20)
         tensors.append(dict(kind=kind, layer=layer, rows=rows, cols=cols, param=param,
                             scale=scale, q=raw.astype(np.int64).reshape(rows, cols)))
         at += 20 + ((n * eb + 3) & ~3)
