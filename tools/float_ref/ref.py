@@ -12,6 +12,9 @@ Commands (JSON on stdout):
   train MODEL --init INIT.bin --latents L.bin --steps N --lr X [--eval-latents E.bin]
       SGD in float from the same initial adapter, samples in file order (cycling), and
       accuracy before/after on the training and evaluation latents.
+  train-many MODEL --jobs JOBS.json
+      `train` for each {init, latents, eval_latents, steps, lr[, int8_range]} of the list, in
+      one process. int8_range / --int8-range: the logits stay in the model's int8 output range.
 """
 import argparse
 import json
@@ -106,8 +109,11 @@ class Adapter:
         self.lowest = min(k[0] for k in self.p)
 
 
-def forward_backward(layers, beta, ad, x8, label, want_grad=True):
+def forward_backward(layers, beta, ad, x8, label, want_grad=True, out_range=False):
     """x8: int8 latent at the input of layer ad.lowest (flattened positions x features).
+    out_range: the logits stay in the range of the model's int8 output tensor, as every
+    int8 deployment of the model sees them (clamped; at the clamp only the gradient component
+    that pushes further out is dropped, the trainer's straight-through rule).
     Activations are [positions, features] matrices; a 1x1 conv is the FC at every position,
     a global average pool the mean over positions."""
     L0 = layers[ad.lowest]
@@ -137,6 +143,12 @@ def forward_backward(layers, beta, ad, x8, label, want_grad=True):
             Y = Y.mean(axis=0, keepdims=True)
         x = Y
     x = x.reshape(-1)
+    top, bottom = np.zeros(x.size, bool), np.zeros(x.size, bool)
+    if out_range:
+        Lt = layers[-1]
+        lo, hi = (-128 - Lt["zy"]) * Lt["sy"], (127 - Lt["zy"]) * Lt["sy"]
+        top, bottom = x >= hi, x <= lo
+        x = np.clip(x, lo, hi)
     logits = beta * x
     e = np.exp(logits - logits.max())
     prob = e / e.sum()
@@ -146,7 +158,10 @@ def forward_backward(layers, beta, ad, x8, label, want_grad=True):
     g = {}
     d = prob.copy()
     d[label] -= 1.0
-    d = (d * beta)[None, :]
+    d = d * beta
+    d[top & (d < 0)] = 0.0
+    d[bottom & (d > 0)] = 0.0
+    d = d[None, :]
     for li, X, H, Z in reversed(cache):
         L = layers[li]
         d = d.reshape(-1, L["out"])
@@ -226,35 +241,47 @@ def cosine(a, b):
     return float(a @ b / (na * nb))
 
 
-def accuracy(layers, beta, ad, labels, lat):
+def accuracy(layers, beta, ad, labels, lat, out_range=False):
     ok = 0
     for y, x in zip(labels, lat):
-        _, logits, _ = forward_backward(layers, beta, ad, x, int(y), want_grad=False)
+        _, logits, _ = forward_backward(layers, beta, ad, x, int(y), want_grad=False, out_range=out_range)
         ok += int(np.argmax(logits) == y)
     return ok / max(len(labels), 1)
 
 
-def cmd_train(a):
-    layers, beta = load_model(a.model)
-    ad = Adapter(parse_adapter(open(a.init, "rb").read()), layers)
+def train_one(layers, beta, init, latents, steps, lr, eval_latents=None, out_range=False):
+    ad = Adapter(parse_adapter(open(init, "rb").read()), layers)
     size = layers[ad.lowest]["inp"] * layers[ad.lowest]["pos"]
-    labels, lat = read_latents(a.latents, size)
-    ev = read_latents(a.eval_latents, size) if a.eval_latents else None
-    res = dict(train_before=accuracy(layers, beta, ad, labels, lat))
+    labels, lat = read_latents(latents, size)
+    ev = read_latents(eval_latents, size) if eval_latents else None
+    res = dict(train_before=accuracy(layers, beta, ad, labels, lat, out_range))
     if ev is not None:
-        res["eval_before"] = accuracy(layers, beta, ad, *ev)
+        res["eval_before"] = accuracy(layers, beta, ad, *ev, out_range)
     losses = []
-    for s in range(a.steps):
+    for s in range(steps):
         i = s % len(labels)
-        loss, _, g = forward_backward(layers, beta, ad, lat[i], int(labels[i]))
+        loss, _, g = forward_backward(layers, beta, ad, lat[i], int(labels[i]), out_range=out_range)
         losses.append(float(loss))
         for k, v in g.items():
-            ad.p[k] = ad.p[k] - a.lr * v
-    res["train_after"] = accuracy(layers, beta, ad, labels, lat)
+            ad.p[k] = ad.p[k] - lr * v
+    res["train_after"] = accuracy(layers, beta, ad, labels, lat, out_range)
     if ev is not None:
-        res["eval_after"] = accuracy(layers, beta, ad, *ev)
+        res["eval_after"] = accuracy(layers, beta, ad, *ev, out_range)
     res["losses"] = losses
-    json.dump(res, sys.stdout)
+    return res
+
+
+def cmd_train(a):
+    layers, beta = load_model(a.model)
+    json.dump(train_one(layers, beta, a.init, a.latents, a.steps, a.lr, a.eval_latents, a.int8_range), sys.stdout)
+
+
+def cmd_train_many(a):
+    """Several `train` runs on one model in one process (sweeps: no interpreter start per run)."""
+    layers, beta = load_model(a.model)
+    jobs = json.load(open(a.jobs))
+    json.dump([train_one(layers, beta, j["init"], j["latents"], int(j["steps"]), float(j["lr"]),
+                         j.get("eval_latents"), bool(j.get("int8_range"))) for j in jobs], sys.stdout)
 
 
 def main():
@@ -271,6 +298,11 @@ def main():
     t.add_argument("--eval-latents")
     t.add_argument("--steps", type=int, required=True)
     t.add_argument("--lr", type=float, required=True)
+    t.add_argument("--int8-range", action="store_true",
+                   help="logits clamped to the model's int8 output range (forward_backward out_range)")
+    tm = sub.add_parser("train-many")
+    tm.add_argument("model")
+    tm.add_argument("--jobs", required=True)
     m = sub.add_parser("mirror")
     m.add_argument("src")
     m.add_argument("train_out")
@@ -280,7 +312,7 @@ def main():
     if a.cmd == "mirror":
         mirror_task(a.src, a.train_out, a.test_out, a.split)
         return
-    {"grads": cmd_grads, "train": cmd_train}[a.cmd](a)
+    {"grads": cmd_grads, "train": cmd_train, "train-many": cmd_train_many}[a.cmd](a)
 
 
 if __name__ == "__main__":
