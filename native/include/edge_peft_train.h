@@ -10,9 +10,9 @@
  * those operators in execution order, negative ones from the end (-1 = the last). A 1x1 conv
  * is the FC matrix applied at every spatial position.
  *
- * Numerics: int8 activations and adapter views, int32 accumulators, int16-normalised
- * gradients with integer exponents, int16 master weights with 8 bits below the int8 view
- * (int32 for bias), stochastic rounding from a seeded counter PRNG. Doubles appear only in
+ * Numerics: int8 activations and adapter views (LoRA B is read at its int16 master), int32
+ * accumulators, int16-normalised gradients with integer exponents, int16 master weights with
+ * 8 bits below the int8 view (int32 for bias), stochastic rounding from a seeded counter PRNG. Doubles appear only in
  * ept_plan / ept_init (scales -> fixed-point multipliers), IEEE, -ffp-contract=off.
  * Nothing allocates, nothing prints; every call returns an ep_status.
  */
@@ -218,7 +218,7 @@ uint32_t ept_steps(const ept_trainer *t);
 /* Full-precision checkpoint (docs/formats.md, "Checkpoint", "EPCK"): master weights,
  * momentum, LoRA h shifts and the step counter (the position of every counter-based PRNG
  * stream), so a trainer resumed from it continues byte-identically to one that never stopped
- * (an EPAD adapter carries only the int8 views). EWC Fisher + anchor are not included: they
+ * (an EPAD adapter carries only the int8 views of A and the prompt). EWC Fisher + anchor are not included: they
  * do not change while training; persist them with ept_ewc_export. Import checks size, magic,
  * version, CRC-32, the configuration hash (model scales, adapter layout, seed, momentum on/off)
  * and every tensor record before it writes anything; on refusal the trainer is unchanged and

@@ -121,7 +121,7 @@ ep_status ept_export(const ept_trainer *t, uint8_t *buf, size_t size, size_t *wr
             const int16_t *m = (const int16_t *)T->master;
             for (int32_t k = 0; k < T->size; ++k) put16(buf + at + 2U * (uint32_t)k, (uint32_t)(uint16_t)m[k]);
         } else {
-            /* int8 views are not stored: derived from the masters as the forward does */
+            /* A / prompt int8 views are not stored: derived from the masters as the forward does */
             const int16_t *m = (const int16_t *)T->master;
             for (int32_t k = 0; k < T->size; ++k) buf[at + (uint32_t)k] = (uint8_t)(int8_t)ept_v8(m[k]);
         }
