@@ -2,7 +2,7 @@
 update that secagg.decode_average returns. The inverse of the devices'
 firmware/fleet/adapter-delta.ts: value k of the update is (trained - base) x unit for element k
 in record order, so element k of the new adapter is base + round(average / unit) (half to even: no
-drift over many elements), clamped to the element's type (int8 views, int32 bias deltas). Header and scales stay the base's; the
+drift over many elements), clamped to the element's type (int8 A and prompt views, int16 B masters, int32 bias deltas). Header and scales stay the base's; the
 CRC-32 is recomputed. The result is what the server signs and publishes as an EPDL delta.
 
 python fleet-server/adapter_average.py BASE.epad AVERAGE.json OUT.epad  (AVERAGE.json: [floats])
@@ -29,7 +29,7 @@ def records(image: bytes):
     if len(image) < HEAD + 4 or image[:4] != b"EPAD":
         raise AdapterAverageError("bad-magic", "not an EPAD adapter")
     version, head = struct.unpack_from("<HH", image, 4)
-    if version != 2 or head != HEAD:
+    if version != 3 or head != HEAD:
         raise AdapterAverageError("bad-version", f"EPAD version {version}, header {head}")
     if struct.unpack_from("<I", image, 40)[0] != len(image):
         raise AdapterAverageError("bad-length", "total bytes field disagrees")
@@ -43,7 +43,7 @@ def records(image: bytes):
         eb = image[at + 2]
         rows, cols = struct.unpack_from("<HH", image, at + 4)
         (unit,) = struct.unpack_from("<d", image, at + 12)
-        if eb not in (1, 4) or not unit > 0:
+        if eb not in (1, 2, 4) or not unit > 0:
             raise AdapterAverageError("bad-record", f"record {r}: element bytes {eb}, unit {unit}")
         n = rows * cols
         out.append((at + RECORD, eb, n, unit))
@@ -61,7 +61,7 @@ def apply_average(base: bytes, average: list[float]) -> bytes:
     out = bytearray(base)
     k = 0
     for at, eb, n, unit in recs:
-        fmt, lo, hi = ("<b", -128, 127) if eb == 1 else ("<i", -(1 << 31), (1 << 31) - 1)
+        fmt, lo, hi = {1: ("<b", -128, 127), 2: ("<h", -(1 << 15), (1 << 15) - 1), 4: ("<i", -(1 << 31), (1 << 31) - 1)}[eb]
         for e in range(n):
             (old,) = struct.unpack_from(fmt, base, at + e * eb)
             struct.pack_into(fmt, out, at + e * eb, max(lo, min(hi, old + round(average[k] / unit))))

@@ -2,7 +2,7 @@ import type { Checksum } from "../platform/checksum.js";
 import { CodedError } from "../coded-error.js";
 
 /**
- * A device's adapter update for a round, read from what the trainer gives: two EPAD v2 images
+ * A device's adapter update for a round, read from what the trainer gives: two EPAD v3 images
  * (docs/formats.md) of the same model and configuration, the round's global adapter and the one
  * trained from it. Every trainable element becomes one real value, (trained - base) x unit, in
  * record order (per layer from the lowest up: A, B, bias, prompt; each row-major), where unit is
@@ -15,7 +15,7 @@ export interface AdapterTensor {
   readonly layer: number;
   readonly rows: number;
   readonly cols: number;
-  /** 1 (int8) or 4 (int32). */
+  /** 1 (int8: A, prompt), 2 (int16: LoRA B, its master) or 4 (int32: bias). */
   readonly elementBytes: number;
   readonly unit: number;
   /** Where its values start in the delta vector. */
@@ -46,7 +46,7 @@ function checkImage(checksum: Checksum, b: Uint8Array, what: string): void {
   if (b.length < HEAD + 4) throw new AdapterDeltaError("truncated", `${what} is ${b.length} bytes, shorter than an adapter`);
   if (MAGIC.some((m, i) => b[i] !== m)) throw new AdapterDeltaError("bad-magic", `${what} is not an EPAD adapter`);
   const v = view(b);
-  if (v.getUint16(4, true) !== 2 || v.getUint16(6, true) !== HEAD) throw new AdapterDeltaError("bad-version", `${what} is not EPAD version 2`);
+  if (v.getUint16(4, true) !== 3 || v.getUint16(6, true) !== HEAD) throw new AdapterDeltaError("bad-version", `${what} is not EPAD version 3`);
   if (v.getUint32(40, true) !== b.length) throw new AdapterDeltaError("bad-length", `${what} is ${b.length} bytes, its header says ${v.getUint32(40, true)}`);
   if (checksum.crc32(b.subarray(0, b.length - 4)) >>> 0 !== v.getUint32(b.length - 4, true)) throw new AdapterDeltaError("bad-crc", `${what}: CRC-32 mismatch`);
 }
@@ -78,7 +78,7 @@ export function adapterDelta(checksum: Checksum, base: Uint8Array, trained: Uint
     const rows = vb.getUint16(at + 4, true);
     const cols = vb.getUint16(at + 6, true);
     const unit = vb.getFloat64(at + 12, true);
-    if (eb !== 1 && eb !== 4) throw new AdapterDeltaError("bad-record", `record ${r}: element bytes ${eb}`);
+    if (eb !== 1 && eb !== 2 && eb !== 4) throw new AdapterDeltaError("bad-record", `record ${r}: element bytes ${eb}`);
     if (!(unit > 0 && unit < Infinity)) throw new AdapterDeltaError("bad-record", `record ${r}: unit ${unit}`);
     const data = (rows * cols * eb + 3) & ~3;
     if (at + RECORD + data > base.length - 4) throw new AdapterDeltaError("truncated", `record ${r} data runs past the end`);
@@ -92,7 +92,10 @@ export function adapterDelta(checksum: Checksum, base: Uint8Array, trained: Uint
   for (const t of tensors) {
     const n = t.rows * t.cols;
     for (let k = 0; k < n; k++) {
-      const d = t.elementBytes === 1 ? vt.getInt8(at + RECORD + k) - vb.getInt8(at + RECORD + k) : vt.getInt32(at + RECORD + 4 * k, true) - vb.getInt32(at + RECORD + 4 * k, true);
+      const o = at + RECORD + t.elementBytes * k;
+      const d = t.elementBytes === 1 ? vt.getInt8(o) - vb.getInt8(o)
+        : t.elementBytes === 2 ? vt.getInt16(o, true) - vb.getInt16(o, true)
+        : vt.getInt32(o, true) - vb.getInt32(o, true);
       values[t.offset + k] = d * t.unit;
     }
     at += RECORD + ((n * t.elementBytes + 3) & ~3);
