@@ -1,4 +1,4 @@
-"""The round's new global adapter: the base EPAD v2 image (docs/formats.md) plus the averaged
+"""The round's new global adapter: the base EPAD v3 image (docs/formats.md) plus the averaged
 update that secagg.decode_average returns. The inverse of the devices'
 firmware/fleet/adapter-delta.ts: value k of the update is (trained - base) x unit for element k
 in record order, so element k of the new adapter is base + round(average / unit) (half to even: no
