@@ -1,0 +1,73 @@
+"""The gateway's MQTT side (paho-mqtt): publish the server's request frames on the cohort's
+topics, collect the devices' reply frames for this stage and round until every expected device
+has answered or the stage deadline passes. Frames pass through as opaque bytes: the gateway
+only reads a frame's head to drop stale ones; it never holds a key to open or forge one."""
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+
+from . import frames
+
+
+class Topics:
+    """Round topics under edge-peft/<fleet>/round/<cohort>/ (docs/fleet.md):
+    request (retained broadcast), to/<id> (retained, one device), reply/<id> (device -> gateway)."""
+
+    def __init__(self, fleet: str, cohort: int):
+        frames.check_name("fleet", fleet)
+        self.root = f"edge-peft/{fleet}/round/{cohort}"
+
+    def request(self) -> str:
+        return f"{self.root}/request"
+
+    def to(self, device_id: str) -> str:
+        frames.check_name("device id", device_id)
+        return f"{self.root}/to/{device_id}"
+
+    def replies(self) -> str:
+        return f"{self.root}/reply/+"
+
+
+def relay(broker: str, client_id: str, publish: list[tuple[str, bytes]], reply_filter: str,
+          stage: int, round_: int, expect: set[str], deadline_s: float) -> dict[str, bytes]:
+    host, port = broker.rsplit(":", 1)
+    got: dict[str, bytes] = {}
+    done = threading.Event()
+    subscribed = threading.Event()
+    lock = threading.Lock()
+
+    def on_message(_c, _u, msg):
+        device = msg.topic.rsplit("/", 1)[-1]
+        if device not in expect:
+            return
+        try:
+            f = frames.peek(msg.payload)
+        except frames.FrameError:
+            return  # the server would reject it anyway; do not let it stand in for a real reply
+        if f.stage != stage or f.round != round_ or f.device_id != device:
+            return
+        with lock:
+            got.setdefault(device, bytes(msg.payload))
+            if len(got) == len(expect):
+                done.set()
+
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311)
+    c.on_message = on_message
+    c.on_subscribe = lambda *_a: subscribed.set()
+    c.connect(host, int(port), keepalive=30)
+    c.loop_start()
+    try:
+        c.subscribe(reply_filter, qos=1)
+        if not subscribed.wait(10):
+            raise TimeoutError(f"broker {broker} did not acknowledge the subscription")
+        for topic, payload in publish:
+            c.publish(topic, payload, qos=1, retain=True).wait_for_publish(10)
+        end = time.monotonic() + deadline_s
+        while not done.is_set() and time.monotonic() < end:
+            done.wait(0.05)
+    finally:
+        c.disconnect()
+        c.loop_stop()
+    with lock:
+        return dict(got)
