@@ -1,0 +1,257 @@
+// A federated round end to end (issue 10, item 2): mosquitto, a Flower SuperLink, one gateway
+// SuperNode per cohort (2 cohorts), six simulator devices as separate processes (TypeScript
+// round agent on XS, C engine, mbedTLS masking, each with its own flash), and the ServerApp run
+// by `flwr run`. The oracle for the aggregate is independent of the whole path: each device's
+// update is trained again here by the native CLI (`edge-peft train --init`), clipped and
+// weighted here, and averaged here; the server's sums must equal the devices' uploads exactly
+// and its average the plain weighted average within the stochastic rounding.
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createHash, createPublicKey, generateKeyPairSync, verify } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cohortOf } from "../../firmware/fleet/cohorts.js";
+import { NodeCrypto } from "../../firmware/platform/node/node-crypto.js";
+import { rawPrivate, rawPublic } from "../../tools/delta/keys.js";
+import type { Bus } from "../../tools/fleet/bus.js";
+import { connectBus } from "../../tools/fleet/mqtt-bus.js";
+import { Broker } from "../support/broker.js";
+import { Flower } from "../support/flower.js";
+import { repoRoot } from "../support/paths.js";
+
+const crypto = new NodeCrypto();
+const cli = join(repoRoot, "tools", "edge-peft.js");
+const native = join(repoRoot, "build", "bin", "edge-peft");
+const sim = join(repoRoot, "build", "bin", "edge-peft-sim");
+const demo = join(repoRoot, "data", "demo");
+const model = join(demo, "digits_mlp_int8.tflite");
+const SPEC = "lora:rank=4,alpha=4,layers=0+bias:layers=0..-1";
+const FLEET = "plant-7";
+const CLIP = 850;
+const FRACTION_BITS = 8;
+const RECORD = 65; // SAMPLES.bin: label + 64 int8 inputs
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+
+/** EPAD v2 elements in file order, read here from docs/formats.md (not with the code under test). */
+function epadElements(image: Buffer): number[] {
+  const out: number[] = [];
+  let at = 76;
+  for (let r = 0; r < image.readUInt16LE(30); r++) {
+    const elem = image[at + 2]!;
+    const n = image.readUInt16LE(at + 4) * image.readUInt16LE(at + 6);
+    for (let i = 0; i < n; i++) out.push(elem === 1 ? image.readInt8(at + 20 + i) : image.readInt32LE(at + 20 + 4 * i));
+    at += 20 + Math.ceil((n * elem) / 4) * 4;
+  }
+  assert.equal(at, image.length - 4, "EPAD records end at the CRC");
+  return out;
+}
+
+interface Device {
+  id: string;
+  cohort: number;
+  samples: number;
+  proc?: ChildProcess;
+  out: string;
+}
+
+describe("Flower round: SuperLink + 2 gateway SuperNodes + 6 simulator devices over mosquitto", function () {
+  this.timeout(240000);
+  let dir: string;
+  let broker: Broker;
+  let flower: Flower;
+  let spy: Bus;
+  const seen: { topic: string; payload: Buffer }[] = [];
+  const devices: Device[] = [];
+  let run: { status: number | null; out: string };
+  const path = (f: string) => join(dir, f);
+  const exec = (args: string[], what: string) => {
+    const r = spawnSync(args[0]!, args.slice(1), { cwd: dir, encoding: "utf8" });
+    assert.equal(r.status, 0, `${what}: ${r.stdout}${r.stderr}`);
+    return r.stdout;
+  };
+  const uploadOf = (d: Device): Uint32Array => {
+    const m = /round 1: upload ([0-9a-f]+)/.exec(d.out);
+    assert.ok(m, `${d.id} logged its upload: ${d.out}`);
+    const b = Buffer.from(m[1]!, "hex");
+    return new Uint32Array(b.buffer, b.byteOffset, b.length / 4);
+  };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "ep-flower-"));
+    broker = new Broker();
+    await broker.start();
+    spy = await connectBus(broker.url, "spy");
+    await spy.subscribe("#", (topic, payload) => seen.push({ topic, payload: Buffer.from(payload) }));
+    exec([process.execPath, cli, "delta", "keygen", "--out", path("fleet")], "keygen");
+    const fleetKey = createPublicKey(readFileSync(path("fleet.pub")));
+    // The global adapter of round 1: the session's initial adapter (no steps), as every device starts.
+    exec([native, "train", model, "--data", join(demo, "user_pool.bin"), "--adapter", SPEC, "--steps", "0", "--seed", "1", "--lr", "0.002", "--out", path("global-0.epad")], "initial adapter");
+    // Six devices, three per cohort, each with its own slice of the user's pool and its own size
+    // (so FedAvg's weights differ).
+    const pool = readFileSync(join(demo, "user_pool.bin"));
+    const sizes = [24, 40, 32, 48, 36, 56];
+    let offset = 0;
+    const keys: { id: string; publicKey: string }[] = [];
+    // The fleet mode needs more than the esp32 slot heap (as in rollout-e2e): esp32s3 budgets.
+    const board = JSON.parse(readFileSync(join(repoRoot, "boards", "sim.json"), "utf8"));
+    board.creation = JSON.parse(readFileSync(join(repoRoot, "boards", "esp32s3.json"), "utf8")).creation;
+    writeFileSync(path("board.json"), JSON.stringify(board));
+    for (let i = 0; devices.length < 6; i++) {
+      const id = `node-${String(i).padStart(2, "0")}`;
+      const cohort = cohortOf(crypto, id, 2);
+      if (devices.filter((d) => d.cohort === cohort).length >= 3) continue;
+      const samples = sizes[devices.length]!;
+      writeFileSync(path(`${id}.bin`), pool.subarray(offset * RECORD, (offset + samples) * RECORD));
+      offset += samples;
+      const k = generateKeyPairSync("ec", { namedCurve: "P-256" });
+      keys.push({ id, publicKey: hex(rawPublic(k.publicKey)) });
+      const d: Device = { id, cohort, samples, out: "" };
+      devices.push(d);
+      d.proc = spawn(sim, ["--realtime", "--board", path("board.json"), "--flash", path(`${id}.flash`), "--", join(repoRoot, "build", "js", "firmware", "targets", "sim.js"),
+        "--fleet", demo, "--rounds", "--train-data", path(`${id}.bin`), "--log-upload", "--broker", `127.0.0.1:${broker.port}`, "--client-id", id,
+        "--fleet-name", FLEET, "--cohorts", "2", "--provision", `${id}:${hex(rawPublic(fleetKey))}:${hex(rawPrivate(k.privateKey))}`], { cwd: repoRoot });
+      d.proc.stdout!.on("data", (b: Buffer) => (d.out += b.toString()));
+      d.proc.stderr!.on("data", (b: Buffer) => (d.out += b.toString()));
+    }
+    writeFileSync(path("devices.json"), JSON.stringify({ fleet: FLEET, cohorts: 2, devices: keys }));
+    flower = new Flower(path("flwr"));
+    await flower.startSuperLink();
+    for (const c of [0, 1]) await flower.startSuperNode(`gateway-${c}`, `cohort=${c} fleet="${FLEET}" broker="127.0.0.1:${broker.port}"`);
+    for (let i = 0; i < 300 && !devices.every((d) => d.out.includes("listening in cohort")); i++) await new Promise((r) => setTimeout(r, 100));
+    for (const d of devices) assert.match(d.out, /round: \S+ listening in cohort/, `${d.id} started: ${d.out}`);
+    // The round's global adapter reaches the devices the way every adapter does: a signed delta
+    // rolled out per cohort (a device refuses a round that starts from another adapter).
+    exec([process.execPath, cli, "delta", "sign", "--key", path("fleet.key"), "--model", model, "--adapter", path("global-0.epad"), "--spec", SPEC,
+      "--version", "1", "--sequence", "1", "--out", path("global-0.epdl")], "sign global-0");
+    const rollouts = await Promise.all([0, 1].map((c) => new Promise<{ status: number | null; out: string }>((resolve) => {
+      const p = spawn(process.execPath, [cli, "fleet", "publish", "--key", path("fleet.key"), "--delta", path("global-0.epdl"), "--cohort", String(c), "--stages", "100",
+        "--stage-timeout", "60", "--broker", broker.url, "--registry", path("devices.json")], { cwd: dir });
+      let out = "";
+      p.stdout.on("data", (b: Buffer) => (out += b.toString()));
+      p.stderr.on("data", (b: Buffer) => (out += b.toString()));
+      p.on("exit", (status) => resolve({ status, out }));
+    })));
+    for (const r of rollouts) assert.equal(r.status, 0, r.out);
+    run = await flower.run(join(repoRoot, "fleet-server"), {
+      registry: path("devices.json"), "fleet-key": path("fleet.key"), adapter: path("global-0.epad"), out: path("rounds"),
+      "first-round": 1, rounds: 1, clip: CLIP, "fraction-bits": FRACTION_BITS, "local-steps": 0, "stage-deadline": 30, "min-devices": 3,
+      publish: "rollout", broker: `127.0.0.1:${broker.port}`, repo: repoRoot, model, spec: SPEC, version: 2, sequence: 2,
+    }, 180000);
+  });
+
+  after(async () => {
+    for (const d of devices) d.proc?.kill("SIGTERM");
+    await flower?.stop();
+    await spy?.close();
+    await broker?.remove();
+    if (!process.env["KEEP"]) rmSync(dir, { recursive: true, force: true });
+    else {
+      for (const d of devices) writeFileSync(path(`${d.id}.log`), d.out);
+      writeFileSync(path("flwr-run.log"), run?.out ?? "");
+      console.log("kept", dir);
+    }
+  });
+
+  it("the server's FedAvg equals the plain sample-weighted average of the devices' clipped updates", () => {
+    assert.equal(run.status, 0, `flwr run: ${run.out}\n${flower.output("superlink")}\n${devices.map((d) => `${d.id}: ${d.out}`).join("\n")}`);
+    const report = JSON.parse(readFileSync(path("rounds/round-1.json"), "utf8")) as {
+      cohorts: Record<string, { devices: string[]; sum: number[] }>; samples: number; average: number[]; elements: number[];
+    };
+    const global = epadElements(readFileSync(path("global-0.epad")));
+    const n = global.length;
+    const totalSamples = devices.reduce((s, d) => s + d.samples, 0);
+    assert.equal(report.samples, totalSamples);
+    const weighted = new Array<number>(n).fill(0);
+    let clipped = 0;
+    for (const d of devices) {
+      // The device's update, trained again by the native CLI from the same global adapter on the
+      // same samples in the same order (one pass), then clipped and weighted here.
+      exec([native, "train", model, "--data", path(`${d.id}.bin`), "--adapter", SPEC, "--steps", String(d.samples), "--seed", "1", "--lr", "0.002",
+        "--init", path("global-0.epad"), "--out", path(`${d.id}-trained.epad`)], `train ${d.id}`);
+      const delta = epadElements(readFileSync(path(`${d.id}-trained.epad`))).map((v, i) => v - global[i]!);
+      const norm = Math.sqrt(delta.reduce((s, v) => s + v * v, 0));
+      assert.ok(norm > 0, `${d.id} learned something`);
+      const c = Math.min(1, CLIP / norm);
+      if (c < 1) clipped++;
+      const up = uploadOf(d);
+      assert.equal(up.length, n + 1);
+      assert.equal(up[n], d.samples, `${d.id} uploads its sample count`);
+      for (let i = 0; i < n; i++) {
+        const exact = delta[i]! * c * d.samples * 2 ** FRACTION_BITS;
+        const word = up[i]! | 0;
+        assert.ok(word === Math.floor(exact) || word === Math.ceil(exact), `${d.id}[${i}]: ${word} is not a rounding of ${exact}`);
+        weighted[i]! += delta[i]! * c * d.samples;
+      }
+    }
+    assert.ok(clipped >= 1 && clipped < devices.length, `the clip S=${CLIP} binds for some devices, not all (${clipped})`);
+    // Each cohort's sum is exactly the sum of its devices' uploads mod 2^32 (every mask cancelled).
+    for (const c of [0, 1]) {
+      const members = devices.filter((d) => d.cohort === c);
+      assert.deepEqual(report.cohorts[String(c)]!.devices, members.map((d) => d.id).sort());
+      const sum = new Uint32Array(n + 1);
+      for (const d of members) uploadOf(d).forEach((w, i) => (sum[i] = (sum[i]! + w) >>> 0));
+      assert.deepEqual(report.cohorts[String(c)]!.sum, Array.from(sum), `cohort ${c} sum`);
+    }
+    // FedAvg: within the stochastic rounding (at most one unit in 2^-f per device) of the plain average.
+    const tolerance = devices.length / (2 ** FRACTION_BITS * totalSamples) + 1e-12;
+    for (let i = 0; i < n; i++) {
+      const plain = weighted[i]! / totalSamples;
+      assert.ok(Math.abs(report.average[i]! - plain) <= tolerance, `average[${i}] ${report.average[i]} vs plain ${plain}`);
+    }
+    // The new global adapter: old + the average rounded half away from zero, int8 views saturated.
+    const next = epadElements(readFileSync(path("rounds/global-1.epad")));
+    const widths = [] as number[];
+    const g0 = readFileSync(path("global-0.epad"));
+    for (let at = 76, r = 0; r < g0.readUInt16LE(30); r++) {
+      const elem = g0[at + 2]!;
+      const cnt = g0.readUInt16LE(at + 4) * g0.readUInt16LE(at + 6);
+      for (let i = 0; i < cnt; i++) widths.push(elem);
+      at += 20 + Math.ceil((cnt * elem) / 4) * 4;
+    }
+    for (let i = 0; i < n; i++) {
+      const a = report.average[i]!;
+      const v = global[i]! + Math.sign(a) * Math.floor(Math.abs(a) + 0.5);
+      assert.equal(next[i], widths[i] === 1 ? Math.max(-128, Math.min(127, v)) : v, `element ${i}`);
+    }
+    assert.ok(next.some((v, i) => v !== global[i]), "the global adapter moved");
+  });
+
+  it("the new global adapter is signed by the fleet key as an EPDL delta around the server's image and every device confirms it", () => {
+    const delta = readFileSync(path("rounds/global-1.epdl"));
+    const image = readFileSync(path("rounds/global-1.epad"));
+    const body = delta.subarray(0, delta.length - 64);
+    assert.ok(verify("sha256", body, { key: createPublicKey(readFileSync(path("fleet.pub"))), dsaEncoding: "ieee-p1363" }, delta.subarray(delta.length - 64)));
+    assert.equal(body.subarray(0, 4).toString("latin1"), "EPDL");
+    assert.deepEqual(body.subarray(8, 40), createHash("sha256").update(readFileSync(model)).digest(), "bound to the base model");
+    const specBytes = body.readUInt16LE(64);
+    assert.equal(body.subarray(68, 68 + specBytes).toString("latin1"), SPEC);
+    assert.deepEqual(body.subarray(68 + specBytes), image, "the payload is the server's new adapter");
+    assert.match(run.out, /rollout to cohort 0: .*complete/);
+    assert.match(run.out, /rollout to cohort 1: .*complete/);
+    for (const d of devices) assert.match(d.out, /fleet: sequence 2 confirmed/, d.id);
+  });
+
+  it("a subscriber to # sees every masked vector but no unmasked upload, and the server's log holds none", () => {
+    const uploads = devices.map((d) => Buffer.from(uploadOf(d).buffer));
+    // Any 8 consecutive words (32 bytes) of a plain upload holding at least 4 distinct values
+    // (runs of zeros or small counters occur in any frame), found in a payload or (as hex) in
+    // the server's output, counts as a leak.
+    const windows = (u: Buffer) => {
+      const out: Buffer[] = [];
+      for (let i = 0; i + 32 <= u.length - 4; i += 4) {
+        const w = u.subarray(i, i + 32);
+        if (new Set(Array.from({ length: 8 }, (_, k) => w.readUInt32LE(4 * k))).size >= 4) out.push(w);
+      }
+      return out;
+    };
+    const leaks = (hay: Buffer, asHex: boolean) => uploads.some((u) => windows(u).some((w) => (asHex ? hay.includes(w.toString("hex")) : hay.includes(w))));
+    // The scan catches an upload when there is one (so the checks below can fail).
+    assert.ok(leaks(Buffer.concat([Buffer.from("x"), uploads[2]!]), false));
+    assert.ok(leaks(Buffer.from(`log ${uploads[4]!.toString("hex")}`), true));
+    const maskReplies = seen.filter((m) => /\/round\/[01]\/reply\//.test(m.topic) && m.payload[6] === 4);
+    assert.deepEqual(maskReplies.map((m) => m.topic.split("/").pop()).sort(), devices.map((d) => d.id).sort(), "every masked vector crossed the broker");
+    for (const m of seen) assert.ok(!leaks(m.payload, false), `${m.topic} carries a plain upload`);
+    assert.ok(!leaks(Buffer.from(run.out + flower.output("superlink") + flower.output("gateway-0") + flower.output("gateway-1")), true), "the server's logs hold a plain upload");
+  });
+});
