@@ -17,13 +17,12 @@ def _node(context: Context) -> tuple[str, int, str]:
     return str(nc["fleet"]), int(nc["cohort"]), str(nc["broker"])
 
 
-def _reply(msg: Message, got: dict[str, bytes]) -> Message:
-    ids = sorted(got)
+def _reply(msg: Message, got: list[tuple[str, bytes]]) -> Message:
     # ConfigRecord lists must not be empty: the count says how many follow.
-    rec = ConfigRecord({"count": len(ids)})
-    if ids:
-        rec["from"] = ids
-        rec["frames"] = [got[i] for i in ids]
+    rec = ConfigRecord({"count": len(got)})
+    if got:
+        rec["from"] = [i for i, _ in got]
+        rec["frames"] = [f for _, f in got]
     return Message(RecordDict({"stage": rec}), reply_to=msg)
 
 

@@ -9,6 +9,8 @@ import paho.mqtt.client as mqtt
 
 from . import frames
 
+PER_DEVICE = 4
+
 
 class Topics:
     """Round topics under edge-peft/<fleet>/round/<cohort>/ (docs/fleet.md):
@@ -30,9 +32,14 @@ class Topics:
 
 
 def relay(broker: str, client_id: str, publish: list[tuple[str, bytes]], reply_filter: str,
-          stage: int, round_: int, expect: set[str], deadline_s: float) -> dict[str, bytes]:
+          stage: int, round_: int, expect: set[str], deadline_s: float) -> list[tuple[str, bytes]]:
+    """(device id, frame) pairs in arrival order. The gateway cannot check signatures, so a
+    forged frame under a device's topic must not shut out the real one: up to PER_DEVICE frames
+    per device pass on and the server keeps the first that verifies. The stage ends early only
+    when every expected device has sent one."""
     host, port = broker.rsplit(":", 1)
-    got: dict[str, bytes] = {}
+    got: list[tuple[str, bytes]] = []
+    per: dict[str, int] = {}
     done = threading.Event()
     subscribed = threading.Event()
     lock = threading.Lock()
@@ -48,8 +55,11 @@ def relay(broker: str, client_id: str, publish: list[tuple[str, bytes]], reply_f
         if f.stage != stage or f.round != round_ or f.device_id != device:
             return
         with lock:
-            got.setdefault(device, bytes(msg.payload))
-            if len(got) == len(expect):
+            if per.get(device, 0) >= PER_DEVICE:
+                return
+            per[device] = per.get(device, 0) + 1
+            got.append((device, bytes(msg.payload)))
+            if len(per) == len(expect):
                 done.set()
 
     c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311)
@@ -70,4 +80,4 @@ def relay(broker: str, client_id: str, publish: list[tuple[str, bytes]], reply_f
         c.disconnect()
         c.loop_stop()
     with lock:
-        return dict(got)
+        return list(got)
