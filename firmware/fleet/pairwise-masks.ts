@@ -9,7 +9,7 @@ import { asciiBytes, checkName } from "./ascii.js";
  * The full 256-bit seed keys the stream (Flower's SecAgg+ folds its seed to 32 bits first). The
  * device with the lower id adds the mask, the other subtracts it, so every pair cancels in the
  * sum mod 2^32 and the aggregator only sees masked vectors.
- * Self masks and the Shamir shares that let the server recover from dropouts are not here yet.
+ * Self masks, Shamir shares and dropout recovery build on this in secagg-device.ts.
  */
 const SALT = asciiBytes("edge-peft/secagg/v1");
 const NONCE = new Uint8Array(12);

@@ -27,6 +27,7 @@ export interface KeyAgreementInput {
   /** Pairs of private keys and the other's public key. */
   readonly ecdh: readonly { priv: string; peer: string }[];
   readonly offCurve: string;
+  readonly aead: readonly { key: string; nonce: string; aad: string; plaintext: string }[];
 }
 
 export function exercise(ka: KeyAgreement, input: KeyAgreementInput): Record<string, unknown> {
@@ -48,5 +49,32 @@ export function exercise(ka: KeyAgreement, input: KeyAgreementInput): Record<str
     zeroKey: attempt(() => ka.ecdhP256(new Uint8Array(32), bytes(input.ecdh[0]!.peer))),
     badNonce: attempt(() => ka.chacha20(new Uint8Array(32), new Uint8Array(8), 0, new Uint8Array(4))),
     hkdfTooLong: attempt(() => ka.hkdfSha256(new Uint8Array(1), new Uint8Array(0), new Uint8Array(0), 8161)),
+    aeadSealed: input.aead.map((c) => hex(ka.aeadSeal(bytes(c.key), bytes(c.nonce), bytes(c.aad), bytes(c.plaintext)))),
+    aeadOpened: input.aead.map((c) => {
+      const out = ka.aeadOpen(bytes(c.key), bytes(c.nonce), bytes(c.aad), ka.aeadSeal(bytes(c.key), bytes(c.nonce), bytes(c.aad), bytes(c.plaintext)));
+      return out === undefined ? "rejected" : hex(out);
+    }),
+    // Every single-bit change of the sealed bytes (ciphertext and tag) and of the aad is refused.
+    aeadTampered: input.aead.map((c) => {
+      const sealed = ka.aeadSeal(bytes(c.key), bytes(c.nonce), bytes(c.aad), bytes(c.plaintext));
+      let opened = 0;
+      for (let i = 0; i < sealed.length; i++) {
+        const t = sealed.slice();
+        t[i] ^= 1 << (i % 8);
+        if (ka.aeadOpen(bytes(c.key), bytes(c.nonce), bytes(c.aad), t) !== undefined) opened++;
+      }
+      const aad = bytes(c.aad);
+      if (aad.length > 0) {
+        aad[0] ^= 1;
+        if (ka.aeadOpen(bytes(c.key), bytes(c.nonce), aad, sealed) !== undefined) opened++;
+      }
+      return opened;
+    }),
+    aeadShortTag: attempt(() => ka.aeadOpen(new Uint8Array(32), new Uint8Array(12), new Uint8Array(0), new Uint8Array(15))),
+    aeadBadKey: attempt(() => ka.aeadSeal(new Uint8Array(16), new Uint8Array(12), new Uint8Array(0), new Uint8Array(1))),
+    random: [1, 32, 1000, 5000].map((n) => hex(ka.randomBytes(n))),
+    randomAgain: hex(ka.randomBytes(32)),
+    randomTooLong: attempt(() => ka.randomBytes(65537)),
+    randomZero: attempt(() => ka.randomBytes(0)),
   };
 }

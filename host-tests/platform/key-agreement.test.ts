@@ -1,11 +1,11 @@
-// The KeyAgreement port (ECDH P-256, HKDF-SHA256, ChaCha20) on node:crypto and on mbedTLS inside
-// the simulator, against RFC 5869 and RFC 8439 vectors and, for ECDH, against @noble/curves on
+// The KeyAgreement port (ECDH P-256, HKDF-SHA256, ChaCha20, ChaCha20-Poly1305, random bytes) on node:crypto and on mbedTLS inside
+// the simulator, against RFC 5869 and RFC 8439 vectors (AEAD: also @noble/ciphers) and, for ECDH, against @noble/curves on
 // random key pairs (and each other: a*B == b*A).
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { generateKeyPairSync } from "node:crypto";
 import { p256 } from "@noble/curves/nist.js";
-import { chacha20 } from "@noble/ciphers/chacha.js";
+import { chacha20, chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { NodeKeyAgreement } from "../../firmware/platform/node/node-key-agreement.js";
@@ -30,6 +30,14 @@ const CHACHA = [
       "07ca0dbf500d6a6156a38e088a22b65e52bc514d16ccf806818ce91ab77937365af90bbf74a35be6b40b8eedf2785e42874d" },
 ];
 
+// RFC 8439 2.8.2 (the AEAD test vector), and an empty plaintext with no aad.
+const AEAD = [
+  { key: "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f", nonce: "070000004041424344454647", aad: "50515253c0c1c2c3c4c5c6c7", plaintext: SUNSCREEN,
+    sealed: "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36" +
+      "92ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc3ff4def08e4b7a9de576d26586cec64b6116" + "1ae10b594f09e26a7e902ecbd0600691" },
+  { key: "11".repeat(32), nonce: "22".repeat(12), aad: "", plaintext: "", sealed: "" },
+];
+
 function input(): { input: KeyAgreementInput; shared: string[] } {
   const ecdh: { priv: string; peer: string }[] = [];
   const shared: string[] = [];
@@ -46,7 +54,8 @@ function input(): { input: KeyAgreementInput; shared: string[] } {
   }
   const peer = raw(ecdh[0]!.peer);
   peer[64] ^= 1; // off the curve
-  return { input: { hkdf: HKDF, chacha: CHACHA.map(({ out: _o, ...c }) => c), ecdh, offCurve: hex(peer) }, shared };
+  return { input: { hkdf: HKDF, chacha: CHACHA.map(({ out: _o, ...c }) => c), ecdh, offCurve: hex(peer),
+    aead: AEAD.map(({ sealed: _s, ...c }) => c) }, shared };
 }
 
 function check(out: Record<string, unknown>, shared: string[]): void {
@@ -61,6 +70,20 @@ function check(out: Record<string, unknown>, shared: string[]): void {
   assert.match(String(out["zeroKey"]), /^RangeError: /);
   assert.match(String(out["badNonce"]), /^RangeError: .*nonce is 12 bytes, got 8/);
   assert.match(String(out["hkdfTooLong"]), /^RangeError: .*8161 outside 1\.\.8160/);
+  const noble = AEAD.map((c) => hex(chacha20poly1305(raw(c.key), raw(c.nonce), raw(c.aad)).encrypt(raw(c.plaintext))));
+  assert.equal((out["aeadSealed"] as string[])[0], AEAD[0]!.sealed, "RFC 8439 2.8.2");
+  assert.deepEqual(out["aeadSealed"], noble, "noble's ChaCha20-Poly1305 agrees");
+  assert.deepEqual(out["aeadOpened"], AEAD.map((c) => c.plaintext), "open(seal(x)) = x");
+  assert.deepEqual(out["aeadTampered"], [0, 0], "no changed bit or aad opens");
+  assert.match(String(out["aeadShortTag"]), /^RangeError: .*at least 16 bytes, got 15/);
+  assert.match(String(out["aeadBadKey"]), /^RangeError: .*key is 32 bytes, got 16/);
+  const random = out["random"] as string[];
+  assert.deepEqual(random.map((h) => h.length / 2), [1, 32, 1000, 5000]);
+  assert.notEqual(random[1], out["randomAgain"], "two draws differ");
+  // 5000 bytes of a real generator: every byte value turns up (a stuck or short generator fails).
+  assert.equal(new Set(raw(random[3]!)).size, 256);
+  assert.match(String(out["randomTooLong"]), /^RangeError: .*65537 outside 1\.\.65536/);
+  assert.match(String(out["randomZero"]), /^RangeError: .*0 outside 1\.\.65536/);
 }
 
 describe("KeyAgreement port (ECDH P-256, HKDF-SHA256, ChaCha20)", function () {

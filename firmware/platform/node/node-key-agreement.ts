@@ -1,4 +1,4 @@
-import { createCipheriv, createECDH, hkdfSync } from "node:crypto";
+import { createCipheriv, createDecipheriv, createECDH, hkdfSync, randomBytes } from "node:crypto";
 import type { KeyAgreement } from "../key-agreement.js";
 
 /** The KeyAgreement port on Node: node:crypto (OpenSSL). */
@@ -31,4 +31,39 @@ export class NodeKeyAgreement implements KeyAgreement {
     const c = createCipheriv("chacha20", key, iv);
     return new Uint8Array(Buffer.concat([c.update(input), c.final()]));
   }
+
+  aeadSeal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    aeadArgs(key, nonce);
+    const c = createCipheriv("chacha20-poly1305", key, nonce, { authTagLength: TAG });
+    c.setAAD(aad, { plaintextLength: plaintext.length });
+    return new Uint8Array(Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]));
+  }
+
+  aeadOpen(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array | undefined {
+    aeadArgs(key, nonce);
+    if (sealed.length < TAG) throw new RangeError(`ChaCha20-Poly1305 sealed input is at least ${TAG} bytes, got ${sealed.length}`);
+    const body = sealed.subarray(0, sealed.length - TAG);
+    const d = createDecipheriv("chacha20-poly1305", key, nonce, { authTagLength: TAG });
+    d.setAAD(aad, { plaintextLength: body.length });
+    d.setAuthTag(sealed.subarray(sealed.length - TAG));
+    const out = d.update(body);
+    try {
+      d.final();
+    } catch {
+      return undefined; // the tag does not verify
+    }
+    return new Uint8Array(out);
+  }
+
+  randomBytes(length: number): Uint8Array {
+    if (!(Number.isInteger(length) && length >= 1 && length <= 65536)) throw new RangeError(`randomBytes length ${length} outside 1..65536`);
+    return new Uint8Array(randomBytes(length));
+  }
+}
+
+const TAG = 16;
+
+function aeadArgs(key: Uint8Array, nonce: Uint8Array): void {
+  if (key.length !== 32) throw new RangeError(`ChaCha20-Poly1305 key is 32 bytes, got ${key.length}`);
+  if (nonce.length !== 12) throw new RangeError(`ChaCha20-Poly1305 nonce is 12 bytes, got ${nonce.length}`);
 }

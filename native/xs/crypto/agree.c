@@ -1,9 +1,11 @@
 /* Key agreement and mask expansion for secure aggregation (issue 10), simulator side, from
- * mbedTLS 2.28: ECDH P-256 (shared x-coordinate), HKDF-SHA256 (RFC 5869) and the ChaCha20
- * stream (RFC 8439). Nothing cryptographic is ours: argument checks and byte formats only.
+ * mbedTLS 2.28: ECDH P-256 (shared x-coordinate), HKDF-SHA256 (RFC 5869), the ChaCha20
+ * stream and ChaCha20-Poly1305 (RFC 8439), and random bytes from CTR_DRBG over the entropy
+ * pool. Nothing cryptographic is ours: argument checks and byte formats only.
  * Secrets copied here are zeroised before return. */
 #include "xsmc.h"
 #include <mbedtls/chacha20.h>
+#include <mbedtls/chachapoly.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecdh.h>
 #include <mbedtls/entropy.h>
@@ -13,7 +15,8 @@
 #include <stdint.h>
 #include <string.h>
 
-enum { PRIVATE_BYTES = 32, PUBLIC_BYTES = 65, SHARED_BYTES = 32, MAX_HKDF = 255 * 32, MAX_STREAM = 1 << 20 };
+enum { PRIVATE_BYTES = 32, PUBLIC_BYTES = 65, SHARED_BYTES = 32, MAX_HKDF = 255 * 32, MAX_STREAM = 1 << 20,
+	MAX_RANDOM = 1 << 16, TAG_BYTES = 16 };
 
 static void needArgs(xsMachine* the, int count, const char* usage)
 {
@@ -141,4 +144,119 @@ void xs_crypto_chacha20(xsMachine* the)
 	mbedtls_platform_zeroize(key, sizeof(key));
 	if (rc != 0)
 		xsUnknownError("crypto: mbedTLS ChaCha20 failed");
+}
+
+/* randomBytes(n) -> ArrayBuffer(n), 1 <= n <= 65536: mbedTLS CTR_DRBG (AES-256) seeded from
+ * mbedtls_entropy (the OS source here; a board's TRNG on hardware). Seeded per call: the
+ * binding keeps no global state, and a round draws only a few hundred bytes. */
+void xs_crypto_randomBytes(xsMachine* the)
+{
+	mbedtls_entropy_context entropy;
+	mbedtls_ctr_drbg_context drbg;
+	static const char label[] = "edge-peft sim randomBytes";
+	uint8_t* out;
+	int length, done, rc = 0;
+	needArgs(the, 1, "randomBytes(length)");
+	length = xsmcToInteger(xsArg(0));
+	if (length < 1 || length > MAX_RANDOM)
+		xsRangeError("crypto: randomBytes length %d outside 1..%d", length, MAX_RANDOM);
+	xsmcSetArrayBuffer(xsResult, NULL, (xsUnsignedValue)length);
+	out = xsmcToArrayBuffer(xsResult);
+	mbedtls_entropy_init(&entropy);
+	mbedtls_ctr_drbg_init(&drbg);
+	rc = mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, (const unsigned char*)label, sizeof(label) - 1);
+	/* CTR_DRBG hands out at most MBEDTLS_CTR_DRBG_MAX_REQUEST bytes per call. */
+	for (done = 0; rc == 0 && done < length; done += MBEDTLS_CTR_DRBG_MAX_REQUEST) {
+		size_t part = (size_t)(length - done) < MBEDTLS_CTR_DRBG_MAX_REQUEST ? (size_t)(length - done) : MBEDTLS_CTR_DRBG_MAX_REQUEST;
+		rc = mbedtls_ctr_drbg_random(&drbg, out + done, part);
+	}
+	mbedtls_ctr_drbg_free(&drbg);
+	mbedtls_entropy_free(&entropy);
+	if (rc != 0) {
+		mbedtls_platform_zeroize(out, (size_t)length);
+		xsUnknownError("crypto: no entropy for randomBytes (mbedTLS -0x%04x)", (unsigned)-rc);
+	}
+}
+
+/* The key and nonce of an AEAD call, checked and copied (arguments 0 and 1). */
+static void aeadKeyNonce(xsMachine* the, uint8_t key[32], uint8_t nonce[12])
+{
+	xsUnsignedValue n;
+	const uint8_t* p = bytesOf(the, 0, &n);
+	if (n != 32)
+		xsRangeError("crypto: ChaCha20-Poly1305 key is 32 bytes, got %u", (unsigned)n);
+	memcpy(key, p, 32);
+	p = bytesOf(the, 1, &n);
+	if (n != 12) {
+		mbedtls_platform_zeroize(key, 32);
+		xsRangeError("crypto: ChaCha20-Poly1305 nonce is 12 bytes, got %u", (unsigned)n);
+	}
+	memcpy(nonce, p, 12);
+}
+
+/* aeadSeal(key32, nonce12, aad, plaintext) -> ArrayBuffer: ciphertext || 16-byte tag
+ * (ChaCha20-Poly1305, RFC 8439, mbedTLS chachapoly). */
+void xs_crypto_aeadSeal(xsMachine* the)
+{
+	uint8_t key[32], nonce[12];
+	xsUnsignedValue aadBytes, inBytes;
+	const uint8_t *aad, *in;
+	uint8_t* out;
+	mbedtls_chachapoly_context ctx;
+	int rc;
+	needArgs(the, 4, "aeadSeal(key, nonce, aad, plaintext)");
+	bytesOf(the, 2, &aadBytes);
+	bytesOf(the, 3, &inBytes);
+	if (inBytes > MAX_STREAM || aadBytes > MAX_STREAM)
+		xsRangeError("crypto: ChaCha20-Poly1305 input over %u bytes", (unsigned)MAX_STREAM);
+	xsmcSetArrayBuffer(xsResult, NULL, inBytes + TAG_BYTES);
+	aeadKeyNonce(the, key, nonce);
+	/* After the allocation: the argument buffers stay put until XS allocates again. */
+	aad = bytesOf(the, 2, &aadBytes);
+	in = bytesOf(the, 3, &inBytes);
+	out = xsmcToArrayBuffer(xsResult);
+	mbedtls_chachapoly_init(&ctx);
+	rc = mbedtls_chachapoly_setkey(&ctx, key);
+	if (rc == 0)
+		rc = mbedtls_chachapoly_encrypt_and_tag(&ctx, inBytes, nonce, aad, aadBytes, in, out, out + inBytes);
+	mbedtls_chachapoly_free(&ctx);
+	mbedtls_platform_zeroize(key, sizeof(key));
+	if (rc != 0)
+		xsUnknownError("crypto: mbedTLS ChaCha20-Poly1305 failed (-0x%04x)", (unsigned)-rc);
+}
+
+/* aeadOpen(key32, nonce12, aad, sealed) -> ArrayBuffer (the plaintext), or undefined when the tag
+ * does not verify (a forged or damaged ciphertext is an answer, not an error; wrong lengths are). */
+void xs_crypto_aeadOpen(xsMachine* the)
+{
+	uint8_t key[32], nonce[12];
+	xsUnsignedValue aadBytes, inBytes;
+	const uint8_t *aad, *in;
+	uint8_t* out;
+	mbedtls_chachapoly_context ctx;
+	int rc;
+	needArgs(the, 4, "aeadOpen(key, nonce, aad, sealed)");
+	bytesOf(the, 2, &aadBytes);
+	bytesOf(the, 3, &inBytes);
+	if (inBytes < TAG_BYTES)
+		xsRangeError("crypto: ChaCha20-Poly1305 sealed input is at least %u bytes, got %u", (unsigned)TAG_BYTES, (unsigned)inBytes);
+	if (inBytes > MAX_STREAM + TAG_BYTES || aadBytes > MAX_STREAM)
+		xsRangeError("crypto: ChaCha20-Poly1305 input over %u bytes", (unsigned)MAX_STREAM);
+	xsmcSetArrayBuffer(xsResult, NULL, inBytes - TAG_BYTES);
+	aeadKeyNonce(the, key, nonce);
+	aad = bytesOf(the, 2, &aadBytes);
+	in = bytesOf(the, 3, &inBytes);
+	out = xsmcToArrayBuffer(xsResult);
+	mbedtls_chachapoly_init(&ctx);
+	rc = mbedtls_chachapoly_setkey(&ctx, key);
+	if (rc == 0)
+		rc = mbedtls_chachapoly_auth_decrypt(&ctx, inBytes - TAG_BYTES, nonce, aad, aadBytes, in + inBytes - TAG_BYTES, in, out);
+	mbedtls_chachapoly_free(&ctx);
+	mbedtls_platform_zeroize(key, sizeof(key));
+	if (rc == MBEDTLS_ERR_CHACHAPOLY_AUTH_FAILED) {
+		mbedtls_platform_zeroize(out, inBytes - TAG_BYTES);
+		xsmcSetUndefined(xsResult);
+	}
+	else if (rc != 0)
+		xsUnknownError("crypto: mbedTLS ChaCha20-Poly1305 failed (-0x%04x)", (unsigned)-rc);
 }

@@ -40,3 +40,9 @@ export const ecdhP256 = native("xs_crypto_ecdhP256") as (privateKey: Bytes, peer
 export const hkdfSha256 = native("xs_crypto_hkdfSha256") as (ikm: Bytes, salt: Bytes, info: Bytes, length: number) => ArrayBuffer;
 /** input XOR the ChaCha20 keystream (RFC 8439) from block `counter`. */
 export const chacha20 = native("xs_crypto_chacha20") as (key: Bytes, nonce: Bytes, counter: number, input: Bytes) => ArrayBuffer;
+/** `length` random bytes (1..65536) from mbedTLS CTR_DRBG seeded by the entropy pool. */
+export const randomBytes = native("xs_crypto_randomBytes") as (length: number) => ArrayBuffer;
+/** ChaCha20-Poly1305 (RFC 8439): ciphertext || 16-byte tag. */
+export const aeadSeal = native("xs_crypto_aeadSeal") as (key: Bytes, nonce: Bytes, aad: Bytes, plaintext: Bytes) => ArrayBuffer;
+/** The plaintext, or undefined when the tag does not verify. */
+export const aeadOpen = native("xs_crypto_aeadOpen") as (key: Bytes, nonce: Bytes, aad: Bytes, sealed: Bytes) => ArrayBuffer | undefined;
