@@ -2,13 +2,12 @@ import type { Crypto } from "../platform/crypto.js";
 import { sha256Of } from "../platform/crypto.js";
 import type { Engine } from "../platform/engine.js";
 import type { SampleSet } from "../app/sample-set.js";
-import { adapterElements } from "./adapter-vector.js";
 import type { UpdateSource } from "./round-agent.js";
 
 /**
  * A round's local update from the engine: start a fresh trainer from the adapter the engine runs
  * (the fleet's global one), take one optimiser step per local sample in order (`steps` of them,
- * 0 = one pass), and return the element-wise change; the engine goes back to the global adapter
+ * 0 = one pass), and return both images; the engine goes back to the global adapter
  * afterwards, so inference and trials never see the local training.
  */
 export class EngineUpdateSource implements UpdateSource {
@@ -29,7 +28,7 @@ export class EngineUpdateSource implements UpdateSource {
     return sha256Of(this.#crypto, new Uint8Array(this.#engine.exportAdapter()));
   }
 
-  update(_round: number, localSteps: number): { delta: Int32Array; samples: number } {
+  update(_round: number, localSteps: number): { base: Uint8Array; trained: Uint8Array; samples: number } {
     const e = this.#engine;
     const global = new Uint8Array(e.exportAdapter());
     const steps = localSteps === 0 ? this.#samples.count : localSteps;
@@ -42,10 +41,7 @@ export class EngineUpdateSource implements UpdateSource {
         e.trainStep(this.#samples.batch(at, n));
         done += n;
       }
-      const before = adapterElements(global);
-      const after = adapterElements(new Uint8Array(e.exportAdapter()));
-      for (let i = 0; i < after.length; i++) after[i] = after[i]! - before[i]!;
-      return { delta: after, samples: Math.min(steps, this.#samples.count) };
+      return { base: global, trained: new Uint8Array(e.exportAdapter()), samples: Math.min(steps, this.#samples.count) };
     } finally {
       e.resetAdapter();
       e.importAdapter(global);

@@ -3,59 +3,101 @@ import { sha256Of } from "../platform/crypto.js";
 import { asciiBytes, asciiText, checkName } from "./ascii.js";
 
 /**
- * Round frames (EPRD v1): the bytes of one secure-aggregation round on MQTT, the same layout as
- * fleet-server/edge_peft_fleet/frames.py. Little-endian:
+ * The server's requests in a round (EPRD v1), signed by the fleet key so neither a gateway nor
+ * the broker can forge or alter one; the devices answer with EPSA frames (secagg-frames.ts).
+ * The same layout as fleet-server/edge_peft_fleet/frames.py. Little-endian:
  *   0 "EPRD" | 4 u16 version 1 | 6 u8 stage | 7 u8 0 | 8 u32 round | 12 u32 cohort
- *   16 u8 id bytes N (the device it is from or to; 0 for a broadcast) | 17 u8 0 | 18 u16 0
- *   20 u32 body bytes B | 24 id | 24+N body | then u8[64] ECDSA P-256 r||s over SHA-256 of all before.
- * Requests are signed by the fleet key, replies by the device key.
+ *   16 u8 id bytes N (the device it is for) | 17 u8 0 | 18 u16 0 | 20 u32 body bytes B
+ *   24 id | 24+N body | then u8[64] ECDSA P-256 r||s over SHA-256 of all before.
+ * Bodies (a name is u8 length then ASCII; a frame list is u8 count then u32 length + bytes each):
+ *   setup:  f64 clip S | f64 step gamma | u32 sample cap | u32 max devices | u32 local steps
+ *           | u32 elements | u8 threshold t | u8[32] SHA-256 of the global adapter | u8 k
+ *           | k x (name, 65-byte device public key of the neighbour)
+ *   keys:   frame list (the neighbours' EPSA key frames)
+ *   shares: frame list (the EPSA share frames addressed to this device)
+ *   reveal: u16 count + names (survivors) | u16 count + names (dropped)
  */
 const MAGIC = [0x45, 0x50, 0x52, 0x44]; // "EPRD"
 const VERSION = 1;
 const HEAD = 24;
 export const MAX_NEIGHBOURS = 64;
 
-export const Stage = { keysRequest: 1, keysReply: 2, maskRequest: 3, maskReply: 4 } as const;
-export type StageCode = (typeof Stage)[keyof typeof Stage];
+export const Stage = { setup: 1, keys: 2, shares: 3, reveal: 4 } as const;
 
-export interface RoundFrame {
+export interface RoundRequest {
   readonly stage: number;
   readonly round: number;
   readonly cohort: number;
-  /** "" for a broadcast request. */
   readonly deviceId: string;
   readonly body: Uint8Array;
 }
 
-/**
- * What a KEYS_REQUEST announces: element count, L2 clip S (view units), fraction bits, local
- * steps, and the SHA-256 of the global adapter image the update must start from.
- */
-export interface RoundParams {
-  readonly elements: number;
+export interface RoundSetupRequest {
   readonly clip: number;
-  readonly fractionBits: number;
+  readonly step: number;
+  readonly sampleCap: number;
+  readonly maxDevices: number;
   readonly localSteps: number;
+  readonly elements: number;
+  readonly threshold: number;
   readonly globalSha256: Uint8Array;
-}
-
-export interface Neighbour {
-  readonly id: string;
-  readonly publicKey: Uint8Array;
+  /** Neighbour id -> its provisioned device key, vouched for by the fleet key's signature. */
+  readonly neighbours: ReadonlyMap<string, Uint8Array>;
 }
 
 export class RoundFrameError extends Error {
   readonly code: string;
   constructor(code: string, message: string) {
-    super(`round frame: ${message}`);
+    super(`round request: ${message}`);
     this.name = "RoundFrameError";
     this.code = code;
   }
 }
 
-export function encodeRoundFrame(crypto: Crypto, f: RoundFrame, sign: (digest: Uint8Array) => Uint8Array): Uint8Array {
-  if (f.deviceId !== "") checkName("device id", f.deviceId);
+class Reader {
+  readonly #b: Uint8Array;
+  readonly #v: DataView;
+  at = 0;
+  constructor(b: Uint8Array) {
+    this.#b = b;
+    this.#v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+  #need(n: number): number {
+    if (this.at + n > this.#b.length) throw new RoundFrameError("bad-body", "request body ends early");
+    const at = this.at;
+    this.at += n;
+    return at;
+  }
+  u8(): number {
+    return this.#b[this.#need(1)]!;
+  }
+  u16(): number {
+    return this.#v.getUint16(this.#need(2), true);
+  }
+  u32(): number {
+    return this.#v.getUint32(this.#need(4), true);
+  }
+  f64(): number {
+    return this.#v.getFloat64(this.#need(8), true);
+  }
+  raw(n: number): Uint8Array {
+    const at = this.#need(n);
+    return this.#b.subarray(at, at + n);
+  }
+  name(): string {
+    const s = asciiText(this.raw(this.u8()));
+    checkName("device id", s);
+    return s;
+  }
+  end(): void {
+    if (this.at !== this.#b.length) throw new RoundFrameError("bad-body", `${this.#b.length - this.at} bytes after the request body`);
+  }
+}
+
+/** The host side writes requests (tests, tools); the device only reads them. */
+export function encodeRoundRequest(crypto: Crypto, f: RoundRequest, sign: (digest: Uint8Array) => Uint8Array): Uint8Array {
   const id = asciiBytes(f.deviceId);
+  checkName("device id", f.deviceId);
   const out = new Uint8Array(HEAD + id.length + f.body.length + 64);
   const v = new DataView(out.buffer);
   out.set(MAGIC, 0);
@@ -67,17 +109,16 @@ export function encodeRoundFrame(crypto: Crypto, f: RoundFrame, sign: (digest: U
   v.setUint32(20, f.body.length, true);
   out.set(id, HEAD);
   out.set(f.body, HEAD + id.length);
-  const signed = out.subarray(0, out.length - 64);
-  const sig = sign(sha256Of(crypto, signed));
+  const sig = sign(sha256Of(crypto, out.subarray(0, out.length - 64)));
   if (sig.length !== 64) throw new RangeError("signature must be 64 bytes");
-  out.set(sig, signed.length);
+  out.set(sig, out.length - 64);
   return out;
 }
 
-/** Decode and verify with `key` (the fleet key for requests); RoundFrameError names the check. */
-export function decodeRoundFrame(crypto: Crypto, bytes: Uint8Array, key: Uint8Array): RoundFrame {
-  if (bytes.length < HEAD + 64) throw new RoundFrameError("truncated", `${bytes.length} bytes is shorter than a frame`);
-  for (let i = 0; i < 4; i++) if (bytes[i] !== MAGIC[i]) throw new RoundFrameError("bad-magic", "not an EPRD frame");
+/** Decode and verify with the fleet key; RoundFrameError names the first check that failed. */
+export function decodeRoundRequest(crypto: Crypto, bytes: Uint8Array, fleetKey: Uint8Array): RoundRequest {
+  if (bytes.length < HEAD + 1 + 64) throw new RoundFrameError("truncated", `${bytes.length} bytes is shorter than a request`);
+  for (let i = 0; i < 4; i++) if (bytes[i] !== MAGIC[i]) throw new RoundFrameError("bad-magic", "not an EPRD request");
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = v.getUint16(4, true);
   if (version !== VERSION) throw new RoundFrameError("bad-version", `format version ${version}, this reader reads ${VERSION}`);
@@ -85,45 +126,53 @@ export function decodeRoundFrame(crypto: Crypto, bytes: Uint8Array, key: Uint8Ar
   const n = bytes[16]!;
   const b = v.getUint32(20, true);
   if (HEAD + n + b + 64 !== bytes.length) throw new RoundFrameError("bad-length", `${bytes.length} bytes, fields say ${HEAD + n + b + 64}`);
-  const signed = bytes.subarray(0, bytes.length - 64);
-  if (!crypto.verifyP256(key, sha256Of(crypto, signed), bytes.subarray(bytes.length - 64))) {
-    throw new RoundFrameError("bad-signature", "signature does not verify with the expected key");
+  if (!crypto.verifyP256(fleetKey, sha256Of(crypto, bytes.subarray(0, bytes.length - 64)), bytes.subarray(bytes.length - 64))) {
+    throw new RoundFrameError("bad-signature", "request does not verify with the fleet key");
   }
   const deviceId = asciiText(bytes.subarray(HEAD, HEAD + n));
-  if (n > 0) checkName("device id", deviceId);
+  checkName("device id", deviceId);
   return { stage: bytes[6]!, round: v.getUint32(8, true), cohort: v.getUint32(12, true), deviceId, body: bytes.subarray(HEAD + n, HEAD + n + b) };
 }
 
-export function decodeRoundParams(body: Uint8Array): RoundParams {
-  if (body.length !== 52) throw new RoundFrameError("bad-length", `round parameters of ${body.length} bytes, expected 52`);
-  const v = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  const p = { elements: v.getUint32(0, true), clip: v.getFloat64(4, true), fractionBits: body[12]!, localSteps: v.getUint32(16, true), globalSha256: body.slice(20, 52) };
-  if (body[13] !== 0 || v.getUint16(14, true) !== 0) throw new RoundFrameError("reserved-nonzero", "reserved parameter bytes must be zero");
-  if (!(p.clip > 0 && p.clip < 1e9)) throw new RoundFrameError("bad-clip", `clip ${p.clip} outside (0, 1e9)`);
-  if (p.fractionBits > 16) throw new RoundFrameError("bad-fraction-bits", `${p.fractionBits} fraction bits > 16`);
-  if (p.elements < 1 || p.elements > 1 << 16) throw new RoundFrameError("bad-elements", `${p.elements} elements outside 1..65536`);
-  return p;
+export function decodeSetup(body: Uint8Array, self: string): RoundSetupRequest {
+  const r = new Reader(body);
+  const clip = r.f64();
+  const step = r.f64();
+  const sampleCap = r.u32();
+  const maxDevices = r.u32();
+  const localSteps = r.u32();
+  const elements = r.u32();
+  const threshold = r.u8();
+  const globalSha256 = r.raw(32).slice();
+  const k = r.u8();
+  if (k < 1 || k > MAX_NEIGHBOURS) throw new RoundFrameError("bad-neighbours", `${k} neighbours outside 1..${MAX_NEIGHBOURS}`);
+  const neighbours = new Map<string, Uint8Array>();
+  for (let i = 0; i < k; i++) {
+    const id = r.name();
+    if (id === self || neighbours.has(id)) throw new RoundFrameError("bad-neighbours", `neighbour ${id} is this device or listed twice`);
+    neighbours.set(id, r.raw(65).slice());
+  }
+  r.end();
+  return { clip, step, sampleCap, maxDevices, localSteps, elements, threshold, globalSha256, neighbours };
 }
 
-/** A MASK_REQUEST's neighbours: u16 count, u16 0, then per neighbour u8 id bytes, id, 65-byte key. */
-export function decodeNeighbours(body: Uint8Array, self: string): Neighbour[] {
-  if (body.length < 4) throw new RoundFrameError("bad-length", "neighbour list shorter than its head");
-  const k = body[0]! | (body[1]! << 8);
-  if (body[2] !== 0 || body[3] !== 0) throw new RoundFrameError("reserved-nonzero", "reserved neighbour bytes must be zero");
-  // No neighbour would upload the update in the clear: refused, as more than this device can hold.
-  if (k < 1 || k > MAX_NEIGHBOURS) throw new RoundFrameError("bad-neighbours", `${k} neighbours outside 1..${MAX_NEIGHBOURS}`);
-  const out: Neighbour[] = [];
-  let at = 4;
-  for (let i = 0; i < k; i++) {
-    if (at >= body.length) throw new RoundFrameError("bad-length", "neighbour list ends early");
-    const n = body[at]!;
-    if (at + 1 + n + 65 > body.length) throw new RoundFrameError("bad-length", "neighbour list ends early");
-    const id = asciiText(body.subarray(at + 1, at + 1 + n));
-    checkName("device id", id);
-    if (id === self || out.some((x) => x.id === id)) throw new RoundFrameError("bad-neighbours", `neighbour ${id} is this device or listed twice`);
-    out.push({ id, publicKey: body.slice(at + 1 + n, at + 1 + n + 65) });
-    at += 1 + n + 65;
-  }
-  if (at !== body.length) throw new RoundFrameError("bad-length", "bytes after the neighbour list");
+export function decodeFrameList(body: Uint8Array): Uint8Array[] {
+  const r = new Reader(body);
+  const out: Uint8Array[] = [];
+  for (let i = r.u8(); i > 0; i--) out.push(r.raw(r.u32()));
+  r.end();
   return out;
+}
+
+export function decodeRevealLists(body: Uint8Array): { survivors: string[]; dropped: string[] } {
+  const r = new Reader(body);
+  const list = () => {
+    const out: string[] = [];
+    for (let i = r.u16(); i > 0; i--) out.push(r.name());
+    return out;
+  };
+  const survivors = list();
+  const dropped = list();
+  r.end();
+  return { survivors, dropped };
 }

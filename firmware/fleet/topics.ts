@@ -5,9 +5,9 @@ import { checkName } from "./ascii.js";
  *   manifest/<cohort>        retained, QoS 1: the signed EPMF manifest a cohort follows
  *   delta/<sequence>/<i>     retained, QoS 1: chunk i of a signed EPDL delta
  *   status/<device id>       retained, QoS 1: the device's latest signed EPST report
- *   round/<cohort>/request   retained, QoS 1: the server's signed KEYS_REQUEST of the round
- *   round/<cohort>/to/<id>   retained, QoS 1: the server's signed MASK_REQUEST for one device
- *   round/<cohort>/reply/<id> QoS 1: the device's signed round frames, to the cohort's gateway
+ *   round/<cohort>/to/<id>   retained, QoS 1: the server's fleet-signed request (EPRD) of the
+ *                            round's current stage for one device
+ *   round/<cohort>/reply/<id> QoS 1: the device's signed EPSA frames, to the cohort's gateway
  * Chunks are retained so a device that joins or reconnects late still finds every one.
  */
 export class FleetTopics {
@@ -31,9 +31,6 @@ export class FleetTopics {
   }
   allStatus(): string {
     return `${this.root}/status/+`;
-  }
-  roundRequest(cohort: number): string {
-    return `${this.root}/round/${cohort >>> 0}/request`;
   }
   roundTo(cohort: number, deviceId: string): string {
     checkName("device id", deviceId);

@@ -80,6 +80,6 @@ export async function runFleetDevice(dir: string, ctx: SimFleetContext): Promise
     const samples = new SampleSet(new Uint8Array(new SimResource(train) as ArrayBuffer), engine.info.inputBytes, 40);
     new RoundAgent({ deviceId: prov.deviceId, devicePrivateKey: prov.devicePrivateKey, fleetKey: prov.fleetKey, fleet: option("fleet-name") ?? "fleet",
       cohort: device.cohort, logUpload: ctx.flag("log-upload") },
-    { crypto, keyAgreement: ctx.keyAgreement, transport, log }, new EngineUpdateSource(crypto, engine, samples)).start();
+    { crypto, keyAgreement: ctx.keyAgreement, checksum: ports.checksum, transport, log }, new EngineUpdateSource(crypto, engine, samples)).start();
   }
 }

@@ -1,7 +1,8 @@
 """The adapter image (EPAD v2, docs/formats.md) as the vector a round averages: every tensor
 record's elements in file order (int8 views of LoRA A/B and prompts, int32 bias deltas), the
-same order firmware/fleet/adapter-vector.ts reads on the device. The scales are fixed by the
-model and configuration, so adding element deltas is adding real values tensor by tensor."""
+order of the devices' adapterDelta (firmware/fleet/adapter-delta.ts), with each record's unit.
+The scales are fixed by the model and configuration, so the average update in real units
+divided by the unit is the change of each view element."""
 import struct
 import zlib
 
@@ -31,7 +32,8 @@ def _records(image: bytes):
         size = (n * elem + 3) // 4 * 4
         if data + size > len(image) - 4:
             raise ValueError("adapter: record data past the end")
-        yield data, n, elem
+        unit, = struct.unpack_from("<d", image, at + 12)
+        yield data, n, elem, unit
         at = data + size
     if at != len(image) - 4:
         raise ValueError("adapter: bytes after the last record")
@@ -39,8 +41,17 @@ def _records(image: bytes):
 
 def elements(image: bytes) -> list[int]:
     out: list[int] = []
-    for data, n, elem in _records(image):
+    for data, n, elem, _ in _records(image):
         out.extend(struct.unpack_from(f"<{n}{'b' if elem == 1 else 'i'}", image, data))
+    return out
+
+
+def units(image: bytes) -> list[float]:
+    """Each element's real value of one unit (the record's; bias: the nominal one, as the
+    devices' adapterDelta uses it), so a real-valued average maps back onto view units."""
+    out: list[float] = []
+    for _, n, _, unit in _records(image):
+        out.extend([unit] * n)
     return out
 
 
@@ -48,7 +59,7 @@ def with_elements(image: bytes, values: list[int]) -> bytes:
     """The image with its elements replaced (int8 saturated to -128..127), CRC-32 renewed."""
     out = bytearray(image)
     i = 0
-    for data, n, elem in _records(image):
+    for data, n, elem, _ in _records(image):
         chunk = values[i:i + n]
         if len(chunk) != n:
             raise ValueError("adapter: fewer values than elements")

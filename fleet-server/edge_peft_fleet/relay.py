@@ -9,19 +9,16 @@ import paho.mqtt.client as mqtt
 
 from . import frames
 
-PER_DEVICE = 4
+PER_DEVICE_SPARE = 4
 
 
 class Topics:
     """Round topics under edge-peft/<fleet>/round/<cohort>/ (docs/fleet.md):
-    request (retained broadcast), to/<id> (retained, one device), reply/<id> (device -> gateway)."""
+    to/<id> (retained: the current stage's request for one device), reply/<id> (device -> gateway)."""
 
     def __init__(self, fleet: str, cohort: int):
         frames.check_name("fleet", fleet)
         self.root = f"edge-peft/{fleet}/round/{cohort}"
-
-    def request(self) -> str:
-        return f"{self.root}/request"
 
     def to(self, device_id: str) -> str:
         frames.check_name("device id", device_id)
@@ -32,11 +29,12 @@ class Topics:
 
 
 def relay(broker: str, client_id: str, publish: list[tuple[str, bytes]], reply_filter: str,
-          stage: int, round_: int, expect: set[str], deadline_s: float) -> list[tuple[str, bytes]]:
-    """(device id, frame) pairs in arrival order. The gateway cannot check signatures, so a
-    forged frame under a device's topic must not shut out the real one: up to PER_DEVICE frames
-    per device pass on and the server keeps the first that verifies. The stage ends early only
-    when every expected device has sent one."""
+          kind: int, round_: int, expect: dict[str, int], deadline_s: float) -> list[tuple[str, bytes]]:
+    """(device id, frame) pairs in arrival order, for EPSA frames of `kind` and `round_` from the
+    devices in `expect` (id -> frames each owes this stage). The gateway cannot check signatures,
+    so a forged frame under a device's topic must not shut out the real one: up to
+    PER_DEVICE_SPARE frames beyond what a device owes pass on, and the server keeps those that
+    verify. The stage ends early when every expected device has sent what it owes."""
     host, port = broker.rsplit(":", 1)
     got: list[tuple[str, bytes]] = []
     per: dict[str, int] = {}
@@ -48,18 +46,15 @@ def relay(broker: str, client_id: str, publish: list[tuple[str, bytes]], reply_f
         device = msg.topic.rsplit("/", 1)[-1]
         if device not in expect:
             return
-        try:
-            f = frames.peek(msg.payload)
-        except frames.FrameError:
-            return  # the server would reject it anyway; do not let it stand in for a real reply
-        if f.stage != stage or f.round != round_ or f.device_id != device:
-            return
+        head = frames.epsa_head(msg.payload)
+        if head is None or head != (kind, round_, device):
+            return  # stale (another stage or round) or malformed: the server would refuse it
         with lock:
-            if per.get(device, 0) >= PER_DEVICE:
+            if per.get(device, 0) >= expect[device] + PER_DEVICE_SPARE:
                 return
             per[device] = per.get(device, 0) + 1
             got.append((device, bytes(msg.payload)))
-            if len(per) == len(expect):
+            if all(per.get(i, 0) >= n for i, n in expect.items()):
                 done.set()
 
     c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311)

@@ -1,16 +1,17 @@
 """The fleet's Flower ServerApp: secure-aggregation rounds over the cohorts' gateway SuperNodes.
 
-Per round: stage 1 (keys) sends each gateway the signed KEYS_REQUEST and gets back the devices'
-signed round keys; stage 2 (mask) sends each device its neighbours' keys (SecAgg+ graph within
-the cohort) and gets back masked vectors; a cohort whose every masked vector arrived is summed
-mod 2^32 (the masks cancel); FedAvg across cohorts by the sample counts inside the vectors;
-the new global adapter is written, signed as an EPDL delta and (run config `publish`) rolled out.
-Until dropout recovery lands (secagg), a cohort with a device missing at stage 2 is left out of
-the round: its partial sum would still carry masks.
+Per round and cohort (all cohorts in parallel, one Flower message per gateway and stage): the
+SecAgg+ stages of docs/fleet.md, setup -> key frames, neighbours' key frames -> encrypted shares
+(routed by recipient), shares -> masked vectors, survivors and dropped -> revealed shares; then
+secagg.unmask gives the cohort's sum of encoded updates (dropouts at any stage down to the
+threshold t). FedAvg across cohorts: the cohort sums added mod 2^32 and decoded by the weights
+inside them; the new global adapter is written, signed as an EPDL delta and (run config
+`publish`) rolled out.
 
 Run config (pyproject.toml [tool.flwr.app.config], override with flwr run --run-config):
 registry, fleet-key (PEM), adapter (the current global EPAD), out (directory), first-round,
-rounds, clip, fraction-bits, local-steps, stage-deadline, min-devices, publish ("none" |
+rounds, clip, step, sample-cap, max-devices, neighbours (k), threshold (at least k/2 + 1),
+local-steps, stage-deadline, min-devices, publish ("none" |
 "sign" | "rollout"), repo (for tools/edge-peft.js), model, spec, version, sequence.
 """
 import hashlib
@@ -26,26 +27,15 @@ from flwr.serverapp import Grid, ServerApp
 from . import adapter, aggregate, frames
 from .registry import read_registry
 
+# fleet-server/secagg.py (and its pairwise_masks.py) sit at the app's root, on the path of the
+# app's processes (the FAB root) and of the tests alike.
+import secagg  # noqa: E402  pylint: disable=wrong-import-position
+
 app = ServerApp()
 
 
 def say(text: str) -> None:
     print(f"fleet-server: {text}", flush=True)
-
-
-def _stage(grid: Grid, kind: str, per_node: dict[int, ConfigRecord], round_: int, timeout: float) -> dict[int, ConfigRecord]:
-    msgs = [Message(RecordDict({"stage": c}), dst_node_id=n, message_type=f"query.{kind}", group_id=str(round_)) for n, c in per_node.items()]
-    out: dict[int, ConfigRecord] = {}
-    for r in grid.send_and_receive(msgs, timeout=timeout):
-        if r.has_error():
-            say(f"round {round_} {kind}: gateway {r.metadata.src_node_id} failed: {r.error.reason}")
-            continue
-        out[r.metadata.src_node_id] = r.content["stage"]
-    return out
-
-
-def _frames_of(c: ConfigRecord) -> list[tuple[str, bytes]]:
-    return list(zip(c["from"], c["frames"])) if int(c["count"]) > 0 else []
 
 
 def _gateways(grid: Grid, cohorts: int, fleet: str, wait_s: float) -> dict[int, int]:
@@ -65,82 +55,120 @@ def _gateways(grid: Grid, cohorts: int, fleet: str, wait_s: float) -> dict[int, 
     raise RuntimeError(f"gateways found for cohorts {sorted(found)} of {cohorts} within {wait_s} s")
 
 
-def run_round(grid: Grid, cfg: dict, key, devices: dict, gateways: dict[int, int], global_image: bytes, round_: int) -> dict:
-    n = len(adapter.elements(global_image))
-    params = frames.RoundParams(n, float(cfg["clip"]), int(cfg["fraction-bits"]), int(cfg["local-steps"]), hashlib.sha256(global_image).digest())
+def _relay(grid: Grid, round_: int, stage: int, asks: dict[int, list[tuple[str, bytes, int]]], gateways: dict[int, int],
+           deadline: float) -> dict[int, list[tuple[str, bytes]]]:
+    """One stage: per cohort, (device, request, frames it owes) out through its gateway; the
+    devices' (id, EPSA frame) pairs back, unverified."""
+    msgs = []
+    for c, items in asks.items():
+        if items:
+            msgs.append(Message(RecordDict({"stage": ConfigRecord({
+                "round": round_, "kind": frames.REPLY_KIND[stage], "deadline": deadline,
+                "to": [i for i, _, _ in items], "requests": [q for _, q, _ in items], "owe": [o for _, _, o in items]})}),
+                dst_node_id=gateways[c], message_type="query.relay", group_id=f"{round_}.{stage}"))
+    cohort_of = {nid: c for c, nid in gateways.items()}
+    out: dict[int, list[tuple[str, bytes]]] = {c: [] for c in asks}
+    # The gateway's ClientApp process starts per stage: allow it a minute over the deadline.
+    for r in grid.send_and_receive(msgs, timeout=deadline + 60):
+        c = cohort_of[r.metadata.src_node_id]
+        if r.has_error():
+            say(f"round {round_} stage {stage} cohort {c}: gateway failed: {r.error.reason}")
+            continue
+        rec = r.content["stage"]
+        if int(rec["count"]) > 0:
+            out[c] = list(zip(rec["from"], rec["frames"]))
+    return out
+
+
+def _verified(pairs: list[tuple[str, bytes]], kind: str, round_: int, keys: dict[str, bytes], members: set[str], label: str) -> dict[str, list[bytes]]:
+    """The frames that verify as `kind` of this round from the device whose topic they came on."""
+    out: dict[str, list[bytes]] = {}
+    for ident, data in pairs:
+        try:
+            sender, _ = secagg.open_frame(data, kind, round_, keys)
+            if sender != ident or sender not in members:
+                raise secagg.SecAggError("wrong-sender", f"a frame signed by {sender} on the topic of {ident}")
+            out.setdefault(sender, []).append(data)
+        except secagg.SecAggError as e:
+            say(f"{label}: {ident}: refused ({e.code}): {e}")
+    return out
+
+
+def run_cohorts(grid: Grid, cfg: dict, key, devices: dict, gateways: dict[int, int], image: bytes, round_: int) -> dict:
+    """The four SecAgg+ stages for every cohort at once, then each cohort unmasked on its own."""
+    n = len(adapter.elements(image))
     deadline = float(cfg["stage-deadline"])
-    timeout = deadline + 60  # the gateway's ClientApp process starts per stage
-    members = {c: sorted(d.id for d in devices.values() if d.cohort == c) for c in gateways}
-    cohort_of_node = {nid: c for c, nid in gateways.items()}
-
-    # Stage 1: round keys.
-    per_node = {}
-    for c, nid in gateways.items():
-        req = frames.encode(frames.Frame(frames.KEYS_REQUEST, round_, c, "", frames.keys_request_body(params)), key)
-        per_node[nid] = ConfigRecord({"round": round_, "request": req, "deadline": deadline, "expected": len(members[c]),
-                                      **({"expect": members[c]} if members[c] else {})})
-    keys: dict[int, dict[str, bytes]] = {c: {} for c in gateways}
-    for nid, rec in _stage(grid, "keys", per_node, round_, timeout).items():
-        c = cohort_of_node[nid]
-        for ident, data in _frames_of(rec):
-            d = devices.get(ident)
-            if ident in keys[c]:
-                continue  # already have a verified one (a later frame is a duplicate or a forgery)
-            try:
-                if d is None or d.cohort != c:
-                    raise frames.FrameError("unknown-device", f"{ident} is not in cohort {c}")
-                f = frames.verify(data, d.public_key)
-                if (f.stage, f.round, f.cohort, f.device_id) != (frames.KEYS_REPLY, round_, c, ident):
-                    raise frames.FrameError("wrong-frame", "not this round's key reply from this device")
-                keys[c][ident] = frames.round_key(f.body)
-            except frames.FrameError as e:
-                say(f"round {round_} cohort {c}: {ident}: {e}")
-
-    # Stage 2: masked vectors, from every device that sent a key.
-    per_node = {}
-    graphs = {}
-    for c, nid in gateways.items():
-        alive = sorted(keys[c])
-        if len(alive) < int(cfg["min-devices"]):
-            say(f"round {round_} cohort {c}: {len(alive)} device(s) with keys, fewer than min-devices {cfg['min-devices']}: left out")
+    keys = {i: d.public_key for i, d in devices.items()}
+    members = {c: sorted(i for i, d in devices.items() if d.cohort == c) for c in gateways}
+    graph: dict[int, dict[str, list[str]]] = {}
+    threshold: dict[int, int] = {}
+    asks: dict[int, list[tuple[str, bytes, int]]] = {}
+    for c, ids in members.items():
+        if len(ids) < int(cfg["min-devices"]):
+            say(f"round {round_} cohort {c}: {len(ids)} devices, fewer than min-devices {cfg['min-devices']}: left out")
             continue
-        graphs[c] = aggregate.neighbours(alive)
-        reqs = [frames.encode(frames.Frame(frames.MASK_REQUEST, round_, c, i,
-                                           frames.mask_request_body([(j, keys[c][j]) for j in graphs[c][i]])), key) for i in alive]
-        per_node[nid] = ConfigRecord({"round": round_, "to": alive, "requests": reqs, "deadline": deadline})
-    sums: dict[int, list[int]] = {}
+        k = int(cfg["neighbours"])
+        graph[c] = secagg.neighbour_graph(ids, k, round_)
+        degree = min(len(v) for v in graph[c].values())
+        threshold[c] = max(int(cfg["threshold"]), secagg.min_threshold(degree))
+        p = frames.Params(float(cfg["clip"]), float(cfg["step"]), int(cfg["sample-cap"]), int(cfg["max-devices"]), int(cfg["local-steps"]),
+                          n, threshold[c], hashlib.sha256(image).digest())
+        asks[c] = [(i, frames.request(frames.SETUP, round_, c, i, frames.setup_body(p, [(j, keys[j]) for j in graph[c][i]]), key), 1) for i in ids]
+    label = lambda c: f"round {round_} cohort {c}"  # noqa: E731
+    # 1. keys
+    got = _relay(grid, round_, frames.SETUP, asks, gateways, deadline)
+    key_frames = {c: {i: f[0] for i, f in _verified(got[c], "keys", round_, keys, set(members[c]), label(c)).items()} for c in asks}
+    # 2. shares: each device gets its neighbours' key frames, and owes one share per neighbour with keys
+    asks = {}
+    for c in key_frames:
+        asks[c] = []
+        for i in key_frames[c]:
+            peers = [key_frames[c][j] for j in graph[c][i] if j in key_frames[c]]
+            if len(peers) >= threshold[c]:
+                asks[c].append((i, frames.request(frames.KEYS, round_, c, i, frames.frame_list(peers), key), len(peers)))
+    got = _relay(grid, round_, frames.KEYS, asks, gateways, deadline)
+    inbox: dict[int, dict[str, list[bytes]]] = {c: {} for c in asks}
+    share_senders: dict[int, set[str]] = {c: set() for c in asks}
+    for c in asks:
+        routed = set()
+        for ident, data in got[c]:
+            try:
+                sender, recipient = secagg.share_route(data, round_, keys)
+                if sender != ident or recipient not in graph[c].get(sender, []) or (sender, recipient) in routed:
+                    raise secagg.SecAggError("wrong-route", f"share from {sender} to {recipient} on the topic of {ident}")
+                routed.add((sender, recipient))
+                inbox[c].setdefault(recipient, []).append(data)
+                share_senders[c].add(sender)
+            except secagg.SecAggError as e:
+                say(f"{label(c)}: {ident}: share refused ({e.code}): {e}")
+    # 3. masked vectors: each device that shared gets the shares addressed to it
+    asks = {c: [(i, frames.request(frames.SHARES, round_, c, i, frames.frame_list(inbox[c].get(i, [])), key), 1)
+                for i in sorted(share_senders[c]) if len(inbox[c].get(i, [])) >= threshold[c]] for c in inbox}
+    got = _relay(grid, round_, frames.SHARES, asks, gateways, deadline)
+    masked = {c: {i: f[0] for i, f in _verified(got[c], "masked", round_, keys, set(members[c]), label(c)).items()} for c in asks}
+    # 4. reveal: survivors' self-mask shares, dropped devices' mask-key shares
+    lists = {c: secagg.unmask_request(sorted(share_senders[c]), sorted(masked[c])) for c in masked}
+    asks = {c: [(i, frames.request(frames.REVEAL, round_, c, i, frames.reveal_lists(*lists[c]), key), 1) for i in lists[c][0]] for c in lists}
+    got = _relay(grid, round_, frames.REVEAL, asks, gateways, deadline)
     report: dict = {"round": round_, "cohorts": {}}
-    for nid, rec in _stage(grid, "mask", per_node, round_, timeout).items():
-        c = cohort_of_node[nid]
-        vectors = {}
-        for ident, data in _frames_of(rec):
-            if ident in vectors:
-                continue
-            try:
-                if ident not in graphs[c]:
-                    raise frames.FrameError("unknown-device", f"{ident} was not asked in cohort {c}")
-                f = frames.verify(data, devices[ident].public_key)
-                if (f.stage, f.round, f.cohort, f.device_id) != (frames.MASK_REPLY, round_, c, ident):
-                    raise frames.FrameError("wrong-frame", "not this round's masked vector from this device")
-                vectors[ident] = frames.masked_words(f.body, n)
-            except frames.FrameError as e:
-                say(f"round {round_} cohort {c}: {ident}: {e}")
-        missing = sorted(set(graphs[c]) - set(vectors))
-        if missing:
-            say(f"round {round_} cohort {c}: no masked vector from {', '.join(missing)}: the cohort's masks cannot be removed without dropout recovery; left out")
+    sums = []
+    for c in asks:
+        reveals = [f[0] for f in _verified(got[c], "reveal", round_, keys, set(members[c]), label(c)).values()]
+        try:
+            total, survivors, dropped = secagg.unmask(round_, threshold[c], keys, list(key_frames[c].values()), list(masked[c].values()), reveals)
+        except secagg.SecAggError as e:
+            say(f"{label(c)}: cannot unmask ({e.code}): {e}; left out")
             continue
-        sums[c] = aggregate.add_mod([vectors[i] for i in sorted(vectors)])
-        report["cohorts"][str(c)] = {"devices": sorted(vectors), "neighbours": graphs[c], "sum": sums[c]}
-        say(f"round {round_} cohort {c}: {len(vectors)} masked vectors summed, {sums[c][-1]} samples")
+        sums.append(total)
+        report["cohorts"][str(c)] = {"survivors": survivors, "dropped": dropped, "threshold": threshold[c], "neighbours": graph[c], "sum": total}
+        say(f"{label(c)}: {len(survivors)} survivors unmasked ({', '.join(dropped) or 'none'} dropped), weight {total[-1]}")
     if not sums:
         raise RuntimeError(f"round {round_}: no cohort completed")
-    count, average = aggregate.fedavg([sums[c] for c in sorted(sums)], params.fraction_bits)
-    # Each word of the total is at most count * S * 2^f in magnitude: beyond 2^31 its sign is lost mod 2^32.
-    if count * params.clip * (1 << params.fraction_bits) >= 1 << 31:
-        raise RuntimeError(f"round {round_}: {count} samples x clip {params.clip} x 2^{params.fraction_bits} overflows the signed 32-bit sum; lower clip or fraction-bits")
-    new_elements = aggregate.apply(adapter.elements(global_image), average)
-    report.update({"samples": count, "average": average, "elements": new_elements})
-    say(f"round {round_}: FedAvg over cohorts {sorted(sums)} ({count} samples), mean |update| {sum(map(abs, average)) / n:.4f} view units")
+    total = aggregate.add_mod(sums)
+    average, weight = secagg.decode_average(total, float(cfg["step"]), int(cfg["sample-cap"]))
+    report.update({"weight": weight, "average": average,
+                   "elements": aggregate.apply(adapter.elements(image), adapter.units(image), average)})
+    say(f"round {round_}: FedAvg over cohorts {sorted(report['cohorts'])} (weight {weight} samples)")
     return report
 
 
@@ -181,7 +209,7 @@ def main(grid: Grid, context: Context) -> None:
     say(f"fleet {fleet}: {len(devices)} devices in {cohorts} cohorts; gateways {gateways}")
     first = int(cfg["first-round"])
     for r in range(first, first + int(cfg["rounds"])):
-        report = run_round(grid, cfg, key, devices, gateways, image, r)
+        report = run_cohorts(grid, cfg, key, devices, gateways, image, r)
         image = adapter.with_elements(image, report["elements"])
         path = os.path.join(out, f"global-{r}.epad")
         with open(path, "wb") as f:

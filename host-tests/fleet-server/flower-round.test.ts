@@ -28,24 +28,31 @@ const demo = join(repoRoot, "data", "demo");
 const model = join(demo, "digits_mlp_int8.tflite");
 const SPEC = "lora:rank=4,alpha=4,layers=0+bias:layers=0..-1";
 const FLEET = "plant-7";
-const CLIP = 850;
-const FRACTION_BITS = 8;
+const CLIP = 0.4;
+const STEP = 2 ** -20;
+const CAP = 64;
 const RECORD = 65; // SAMPLES.bin: label + 64 int8 inputs
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
-/** EPAD v2 elements in file order, read here from docs/formats.md (not with the code under test). */
-function epadElements(image: Buffer): number[] {
-  const out: number[] = [];
+/** EPAD v2 elements in file order with their element bytes and units, read here from docs/formats.md (not with the code under test). */
+function epad(image: Buffer): { values: number[]; bytes: number[]; units: number[] } {
+  const out = { values: [] as number[], bytes: [] as number[], units: [] as number[] };
   let at = 76;
   for (let r = 0; r < image.readUInt16LE(30); r++) {
     const elem = image[at + 2]!;
     const n = image.readUInt16LE(at + 4) * image.readUInt16LE(at + 6);
-    for (let i = 0; i < n; i++) out.push(elem === 1 ? image.readInt8(at + 20 + i) : image.readInt32LE(at + 20 + 4 * i));
+    const unit = image.readDoubleLE(at + 12);
+    for (let i = 0; i < n; i++) {
+      out.values.push(elem === 1 ? image.readInt8(at + 20 + i) : image.readInt32LE(at + 20 + 4 * i));
+      out.bytes.push(elem);
+      out.units.push(unit);
+    }
     at += 20 + Math.ceil((n * elem) / 4) * 4;
   }
   assert.equal(at, image.length - 4, "EPAD records end at the CRC");
   return out;
 }
+const epadElements = (image: Buffer) => epad(image).values;
 
 interface Device {
   id: string;
@@ -135,7 +142,8 @@ describe("Flower round: SuperLink + 2 gateway SuperNodes + 6 simulator devices o
     for (const r of rollouts) assert.equal(r.status, 0, r.out);
     run = await flower.run(join(repoRoot, "fleet-server"), {
       registry: path("devices.json"), "fleet-key": path("fleet.key"), adapter: path("global-0.epad"), out: path("rounds"),
-      "first-round": 1, rounds: 1, clip: CLIP, "fraction-bits": FRACTION_BITS, "local-steps": 0, "stage-deadline": 30, "min-devices": 3,
+      "first-round": 1, rounds: 1, clip: CLIP, step: STEP, "sample-cap": CAP, "max-devices": 1000, neighbours: 2, threshold: 0,
+      "local-steps": 0, "stage-deadline": 30, "min-devices": 3,
       publish: "rollout", broker: `127.0.0.1:${broker.port}`, repo: repoRoot, model, spec: SPEC, version: 2, sequence: 2,
     }, 180000);
   });
@@ -156,63 +164,58 @@ describe("Flower round: SuperLink + 2 gateway SuperNodes + 6 simulator devices o
   it("the server's FedAvg equals the plain sample-weighted average of the devices' clipped updates", () => {
     assert.equal(run.status, 0, `flwr run: ${run.out}\n${flower.output("superlink")}\n${devices.map((d) => `${d.id}: ${d.out}`).join("\n")}`);
     const report = JSON.parse(readFileSync(path("rounds/round-1.json"), "utf8")) as {
-      cohorts: Record<string, { devices: string[]; sum: number[] }>; samples: number; average: number[]; elements: number[];
+      cohorts: Record<string, { survivors: string[]; dropped: string[]; sum: number[] }>; weight: number; average: number[]; elements: number[];
     };
-    const global = epadElements(readFileSync(path("global-0.epad")));
+    const g0 = epad(readFileSync(path("global-0.epad")));
+    const global = g0.values;
     const n = global.length;
-    const totalSamples = devices.reduce((s, d) => s + d.samples, 0);
-    assert.equal(report.samples, totalSamples);
+    const weight = devices.reduce((s, d) => s + Math.min(d.samples, CAP), 0);
+    assert.equal(report.weight, weight);
     const weighted = new Array<number>(n).fill(0);
     let clipped = 0;
     for (const d of devices) {
       // The device's update, trained again by the native CLI from the same global adapter on the
-      // same samples in the same order (one pass), then clipped and weighted here.
+      // same samples in the same order (one pass), then taken to real units, clipped and weighted here.
       exec([native, "train", model, "--data", path(`${d.id}.bin`), "--adapter", SPEC, "--steps", String(d.samples), "--seed", "1", "--lr", "0.002",
         "--init", path("global-0.epad"), "--out", path(`${d.id}-trained.epad`)], `train ${d.id}`);
-      const delta = epadElements(readFileSync(path(`${d.id}-trained.epad`))).map((v, i) => v - global[i]!);
-      const norm = Math.sqrt(delta.reduce((s, v) => s + v * v, 0));
+      const u = epadElements(readFileSync(path(`${d.id}-trained.epad`))).map((v, i) => (v - global[i]!) * g0.units[i]!);
+      const norm = Math.sqrt(u.reduce((s, v) => s + v * v, 0));
       assert.ok(norm > 0, `${d.id} learned something`);
       const c = Math.min(1, CLIP / norm);
       if (c < 1) clipped++;
+      const w = Math.min(d.samples, CAP);
       const up = uploadOf(d);
       assert.equal(up.length, n + 1);
-      assert.equal(up[n], d.samples, `${d.id} uploads its sample count`);
+      assert.equal(up[n], w, `${d.id} uploads its weight`);
       for (let i = 0; i < n; i++) {
-        const exact = delta[i]! * c * d.samples * 2 ** FRACTION_BITS;
+        const exact = (u[i]! * c * w) / CAP / STEP;
         const word = up[i]! | 0;
         assert.ok(word === Math.floor(exact) || word === Math.ceil(exact), `${d.id}[${i}]: ${word} is not a rounding of ${exact}`);
-        weighted[i]! += delta[i]! * c * d.samples;
+        weighted[i]! += u[i]! * c * w;
       }
     }
     assert.ok(clipped >= 1 && clipped < devices.length, `the clip S=${CLIP} binds for some devices, not all (${clipped})`);
-    // Each cohort's sum is exactly the sum of its devices' uploads mod 2^32 (every mask cancelled).
+    // Each cohort's unmasked sum is exactly the sum of its devices' encoded updates mod 2^32.
     for (const c of [0, 1]) {
       const members = devices.filter((d) => d.cohort === c);
-      assert.deepEqual(report.cohorts[String(c)]!.devices, members.map((d) => d.id).sort());
+      assert.deepEqual(report.cohorts[String(c)]!.survivors, members.map((d) => d.id).sort());
+      assert.deepEqual(report.cohorts[String(c)]!.dropped, []);
       const sum = new Uint32Array(n + 1);
       for (const d of members) uploadOf(d).forEach((w, i) => (sum[i] = (sum[i]! + w) >>> 0));
       assert.deepEqual(report.cohorts[String(c)]!.sum, Array.from(sum), `cohort ${c} sum`);
     }
-    // FedAvg: within the stochastic rounding (at most one unit in 2^-f per device) of the plain average.
-    const tolerance = devices.length / (2 ** FRACTION_BITS * totalSamples) + 1e-12;
+    // FedAvg: within the stochastic rounding (under one step per device) of the plain weighted average.
+    const tolerance = (devices.length * STEP * CAP) / weight;
     for (let i = 0; i < n; i++) {
-      const plain = weighted[i]! / totalSamples;
+      const plain = weighted[i]! / weight;
       assert.ok(Math.abs(report.average[i]! - plain) <= tolerance, `average[${i}] ${report.average[i]} vs plain ${plain}`);
     }
-    // The new global adapter: old + the average rounded half away from zero, int8 views saturated.
+    // The new global adapter: old + average / unit rounded half away from zero, int8 views saturated.
     const next = epadElements(readFileSync(path("rounds/global-1.epad")));
-    const widths = [] as number[];
-    const g0 = readFileSync(path("global-0.epad"));
-    for (let at = 76, r = 0; r < g0.readUInt16LE(30); r++) {
-      const elem = g0[at + 2]!;
-      const cnt = g0.readUInt16LE(at + 4) * g0.readUInt16LE(at + 6);
-      for (let i = 0; i < cnt; i++) widths.push(elem);
-      at += 20 + Math.ceil((cnt * elem) / 4) * 4;
-    }
     for (let i = 0; i < n; i++) {
-      const a = report.average[i]!;
+      const a = report.average[i]! / g0.units[i]!;
       const v = global[i]! + Math.sign(a) * Math.floor(Math.abs(a) + 0.5);
-      assert.equal(next[i], widths[i] === 1 ? Math.max(-128, Math.min(127, v)) : v, `element ${i}`);
+      assert.equal(next[i], g0.bytes[i] === 1 ? Math.max(-128, Math.min(127, v)) : v, `element ${i}`);
     }
     assert.ok(next.some((v, i) => v !== global[i]), "the global adapter moved");
   });
@@ -233,7 +236,10 @@ describe("Flower round: SuperLink + 2 gateway SuperNodes + 6 simulator devices o
   });
 
   it("a subscriber to # sees every masked vector but no unmasked upload, and the server's log holds none", () => {
-    const uploads = devices.map((d) => Buffer.from(uploadOf(d).buffer));
+    const uploads = devices.map((d) => {
+      const u = uploadOf(d);
+      return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+    });
     // Any 8 consecutive words (32 bytes) of a plain upload holding at least 4 distinct values
     // (runs of zeros or small counters occur in any frame), found in a payload or (as hex) in
     // the server's output, counts as a leak.
@@ -249,7 +255,7 @@ describe("Flower round: SuperLink + 2 gateway SuperNodes + 6 simulator devices o
     // The scan catches an upload when there is one (so the checks below can fail).
     assert.ok(leaks(Buffer.concat([Buffer.from("x"), uploads[2]!]), false));
     assert.ok(leaks(Buffer.from(`log ${uploads[4]!.toString("hex")}`), true));
-    const maskReplies = seen.filter((m) => /\/round\/[01]\/reply\//.test(m.topic) && m.payload[6] === 4);
+    const maskReplies = seen.filter((m) => /\/round\/[01]\/reply\//.test(m.topic) && m.payload.subarray(0, 4).toString("latin1") === "EPSA" && m.payload[6] === 3);
     assert.deepEqual(maskReplies.map((m) => m.topic.split("/").pop()).sort(), devices.map((d) => d.id).sort(), "every masked vector crossed the broker");
     for (const m of seen) assert.ok(!leaks(m.payload, false), `${m.topic} carries a plain upload`);
     assert.ok(!leaks(Buffer.from(run.out + flower.output("superlink") + flower.output("gateway-0") + flower.output("gateway-1")), true), "the server's logs hold a plain upload");
