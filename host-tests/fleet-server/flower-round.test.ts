@@ -1,10 +1,12 @@
-// A federated round end to end (issue 10, item 2): mosquitto, a Flower SuperLink, one gateway
-// SuperNode per cohort (2 cohorts), six simulator devices as separate processes (TypeScript
-// round agent on XS, C engine, mbedTLS masking, each with its own flash), and the ServerApp run
-// by `flwr run`. The oracle for the aggregate is independent of the whole path: each device's
-// update is trained again here by the native CLI (`edge-peft train --init`), clipped and
-// weighted here, and averaged here; the server's sums must equal the devices' uploads exactly
-// and its average the plain weighted average within the stochastic rounding.
+// Federated rounds end to end (issue 10, item 2): mosquitto, a Flower SuperLink, one gateway
+// SuperNode per cohort (2 cohorts), eight simulator devices as separate processes (TypeScript
+// round agent and SecAgg+ on XS, C engine, mbedTLS, each with its own flash), and the ServerApp
+// run by `flwr run` twice: round 1 with everyone, its global adapter rolled out; round 2 from
+// it with one device killed after sharing. The oracle for the aggregate is independent of the
+// whole path: each device's update is trained again here by the native CLI (`edge-peft train
+// --init`), clipped and weighted here, and averaged here; the server's sums must equal the
+// devices' encoded updates exactly and its average the plain weighted average within the
+// stochastic rounding.
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash, createPublicKey, generateKeyPairSync, verify } from "node:crypto";
@@ -62,7 +64,7 @@ interface Device {
   out: string;
 }
 
-describe("Flower round: SuperLink + 2 gateway SuperNodes + 6 simulator devices over mosquitto", function () {
+describe("Flower rounds: SuperLink + 2 gateway SuperNodes + 8 simulator devices over mosquitto", function () {
   this.timeout(240000);
   let dir: string;
   let broker: Broker;
@@ -71,14 +73,16 @@ describe("Flower round: SuperLink + 2 gateway SuperNodes + 6 simulator devices o
   const seen: { topic: string; payload: Buffer }[] = [];
   const devices: Device[] = [];
   let run: { status: number | null; out: string };
+  let run2: { status: number | null; out: string };
+  let victim: Device;
   const path = (f: string) => join(dir, f);
   const exec = (args: string[], what: string) => {
     const r = spawnSync(args[0]!, args.slice(1), { cwd: dir, encoding: "utf8" });
     assert.equal(r.status, 0, `${what}: ${r.stdout}${r.stderr}`);
     return r.stdout;
   };
-  const uploadOf = (d: Device): Uint32Array => {
-    const m = /round 1: upload ([0-9a-f]+)/.exec(d.out);
+  const uploadOf = (d: Device, round = 1): Uint32Array => {
+    const m = new RegExp(`round ${round}: upload ([0-9a-f]+)`).exec(d.out);
     assert.ok(m, `${d.id} logged its upload: ${d.out}`);
     const b = Buffer.from(m[1]!, "hex");
     return new Uint32Array(b.buffer, b.byteOffset, b.length / 4);
@@ -89,25 +93,32 @@ describe("Flower round: SuperLink + 2 gateway SuperNodes + 6 simulator devices o
     broker = new Broker();
     await broker.start();
     spy = await connectBus(broker.url, "spy");
-    await spy.subscribe("#", (topic, payload) => seen.push({ topic, payload: Buffer.from(payload) }));
+    // The spy also plays the dropout of round 2: the victim is killed once both its share frames
+    // of round 2 are on the broker, so it has shared but never masks (the server must rebuild its
+    // mask key from the survivors' shares).
+    let victimShares = 0;
+    await spy.subscribe("#", (topic, payload) => {
+      seen.push({ topic, payload: Buffer.from(payload) });
+      if (victim && topic.endsWith(`/reply/${victim.id}`) && payload[6] === 2 && Buffer.from(payload).readUInt32LE(8) === 2 && ++victimShares === 2) victim.proc?.kill("SIGKILL");
+    });
     exec([process.execPath, cli, "delta", "keygen", "--out", path("fleet")], "keygen");
     const fleetKey = createPublicKey(readFileSync(path("fleet.pub")));
     // The global adapter of round 1: the session's initial adapter (no steps), as every device starts.
     exec([native, "train", model, "--data", join(demo, "user_pool.bin"), "--adapter", SPEC, "--steps", "0", "--seed", "1", "--lr", "0.002", "--out", path("global-0.epad")], "initial adapter");
-    // Six devices, three per cohort, each with its own slice of the user's pool and its own size
+    // Eight devices, four per cohort (every device neighbours the other three, t = 2, so one may drop), each with its own slice of the user's pool and its own size
     // (so FedAvg's weights differ).
     const pool = readFileSync(join(demo, "user_pool.bin"));
-    const sizes = [24, 40, 32, 48, 36, 56];
+    const sizes = [20, 36, 28, 40, 24, 32, 30, 26];
     let offset = 0;
     const keys: { id: string; publicKey: string }[] = [];
     // The fleet mode needs more than the esp32 slot heap (as in rollout-e2e): esp32s3 budgets.
     const board = JSON.parse(readFileSync(join(repoRoot, "boards", "sim.json"), "utf8"));
     board.creation = JSON.parse(readFileSync(join(repoRoot, "boards", "esp32s3.json"), "utf8")).creation;
     writeFileSync(path("board.json"), JSON.stringify(board));
-    for (let i = 0; devices.length < 6; i++) {
+    for (let i = 0; devices.length < 8; i++) {
       const id = `node-${String(i).padStart(2, "0")}`;
       const cohort = cohortOf(crypto, id, 2);
-      if (devices.filter((d) => d.cohort === cohort).length >= 3) continue;
+      if (devices.filter((d) => d.cohort === cohort).length >= 4) continue;
       const samples = sizes[devices.length]!;
       writeFileSync(path(`${id}.bin`), pool.subarray(offset * RECORD, (offset + samples) * RECORD));
       offset += samples;
@@ -140,12 +151,19 @@ describe("Flower round: SuperLink + 2 gateway SuperNodes + 6 simulator devices o
       p.on("exit", (status) => resolve({ status, out }));
     })));
     for (const r of rollouts) assert.equal(r.status, 0, r.out);
-    run = await flower.run(join(repoRoot, "fleet-server"), {
-      registry: path("devices.json"), "fleet-key": path("fleet.key"), adapter: path("global-0.epad"), out: path("rounds"),
-      "first-round": 1, rounds: 1, clip: CLIP, step: STEP, "sample-cap": CAP, "max-devices": 1000, neighbours: 2, threshold: 0,
-      "local-steps": 0, "stage-deadline": 30, "min-devices": 3,
-      publish: "rollout", broker: `127.0.0.1:${broker.port}`, repo: repoRoot, model, spec: SPEC, version: 2, sequence: 2,
-    }, 180000);
+    const config = {
+      registry: path("devices.json"), "fleet-key": path("fleet.key"), clip: CLIP, step: STEP, "sample-cap": CAP, "max-devices": 1000, neighbours: 4,
+      threshold: 0, "local-steps": 0, "stage-deadline": 8, "min-devices": 3, broker: `127.0.0.1:${broker.port}`, repo: repoRoot, model, spec: SPEC,
+    };
+    // Round 1: every device; the new global adapter rolled out to both cohorts.
+    run = await flower.run(join(repoRoot, "fleet-server"), { ...config, adapter: path("global-0.epad"), out: path("rounds"), "first-round": 1, rounds: 1,
+      publish: "rollout", version: 2, sequence: 2 }, 120000);
+    assert.equal(run.status, 0, `flwr run (round 1): ${run.out}\n${flower.output("superlink")}\n${devices.map((d) => `${d.id}: ${d.out}`).join("\n")}`);
+    // Round 2, from the global adapter the devices now run: one device of cohort 1 drops out after sharing.
+    victim = devices.find((d) => d.cohort === 1)!;
+    run2 = await flower.run(join(repoRoot, "fleet-server"), { ...config, adapter: path("rounds/global-1.epad"), out: path("rounds"), "first-round": 2, rounds: 1,
+      publish: "sign", version: 3, sequence: 3 }, 120000);
+    assert.equal(run2.status, 0, `flwr run (round 2): ${run2.out}\n${devices.map((d) => `${d.id}: ${d.out}`).join("\n")}`);
   });
 
   after(async () => {
@@ -156,35 +174,35 @@ describe("Flower round: SuperLink + 2 gateway SuperNodes + 6 simulator devices o
     if (!process.env["KEEP"]) rmSync(dir, { recursive: true, force: true });
     else {
       for (const d of devices) writeFileSync(path(`${d.id}.log`), d.out);
-      writeFileSync(path("flwr-run.log"), run?.out ?? "");
+      writeFileSync(path("flwr-run.log"), (run?.out ?? "") + (run2?.out ?? ""));
       console.log("kept", dir);
     }
   });
 
-  it("the server's FedAvg equals the plain sample-weighted average of the devices' clipped updates", () => {
-    assert.equal(run.status, 0, `flwr run: ${run.out}\n${flower.output("superlink")}\n${devices.map((d) => `${d.id}: ${d.out}`).join("\n")}`);
-    const report = JSON.parse(readFileSync(path("rounds/round-1.json"), "utf8")) as {
+  /** Round `round` from `globalFile`: the server's report against the test's own average of the survivors' updates. */
+  function checkRound(round: number, globalFile: string, survivors: Device[], dropped: Device[]): void {
+    const report = JSON.parse(readFileSync(path(`rounds/round-${round}.json`), "utf8")) as {
       cohorts: Record<string, { survivors: string[]; dropped: string[]; sum: number[] }>; weight: number; average: number[]; elements: number[];
     };
-    const g0 = epad(readFileSync(path("global-0.epad")));
+    const g0 = epad(readFileSync(path(globalFile)));
     const global = g0.values;
     const n = global.length;
-    const weight = devices.reduce((s, d) => s + Math.min(d.samples, CAP), 0);
+    const weight = survivors.reduce((s, d) => s + Math.min(d.samples, CAP), 0);
     assert.equal(report.weight, weight);
     const weighted = new Array<number>(n).fill(0);
     let clipped = 0;
-    for (const d of devices) {
+    for (const d of survivors) {
       // The device's update, trained again by the native CLI from the same global adapter on the
       // same samples in the same order (one pass), then taken to real units, clipped and weighted here.
       exec([native, "train", model, "--data", path(`${d.id}.bin`), "--adapter", SPEC, "--steps", String(d.samples), "--seed", "1", "--lr", "0.002",
-        "--init", path("global-0.epad"), "--out", path(`${d.id}-trained.epad`)], `train ${d.id}`);
-      const u = epadElements(readFileSync(path(`${d.id}-trained.epad`))).map((v, i) => (v - global[i]!) * g0.units[i]!);
+        "--init", path(globalFile), "--out", path(`${d.id}-trained-${round}.epad`)], `train ${d.id}`);
+      const u = epadElements(readFileSync(path(`${d.id}-trained-${round}.epad`))).map((v, i) => (v - global[i]!) * g0.units[i]!);
       const norm = Math.sqrt(u.reduce((s, v) => s + v * v, 0));
       assert.ok(norm > 0, `${d.id} learned something`);
       const c = Math.min(1, CLIP / norm);
       if (c < 1) clipped++;
       const w = Math.min(d.samples, CAP);
-      const up = uploadOf(d);
+      const up = uploadOf(d, round);
       assert.equal(up.length, n + 1);
       assert.equal(up[n], w, `${d.id} uploads its weight`);
       for (let i = 0; i < n; i++) {
@@ -194,30 +212,40 @@ describe("Flower round: SuperLink + 2 gateway SuperNodes + 6 simulator devices o
         weighted[i]! += u[i]! * c * w;
       }
     }
-    assert.ok(clipped >= 1 && clipped < devices.length, `the clip S=${CLIP} binds for some devices, not all (${clipped})`);
+    if (round === 1) assert.ok(clipped >= 1 && clipped < survivors.length, `the clip S=${CLIP} binds for some devices, not all (${clipped})`);
     // Each cohort's unmasked sum is exactly the sum of its devices' encoded updates mod 2^32.
     for (const c of [0, 1]) {
-      const members = devices.filter((d) => d.cohort === c);
+      const members = survivors.filter((d) => d.cohort === c);
       assert.deepEqual(report.cohorts[String(c)]!.survivors, members.map((d) => d.id).sort());
-      assert.deepEqual(report.cohorts[String(c)]!.dropped, []);
+      assert.deepEqual(report.cohorts[String(c)]!.dropped, dropped.filter((d) => d.cohort === c).map((d) => d.id));
       const sum = new Uint32Array(n + 1);
-      for (const d of members) uploadOf(d).forEach((w, i) => (sum[i] = (sum[i]! + w) >>> 0));
+      for (const d of members) uploadOf(d, round).forEach((w, i) => (sum[i] = (sum[i]! + w) >>> 0));
       assert.deepEqual(report.cohorts[String(c)]!.sum, Array.from(sum), `cohort ${c} sum`);
     }
     // FedAvg: within the stochastic rounding (under one step per device) of the plain weighted average.
-    const tolerance = (devices.length * STEP * CAP) / weight;
+    const tolerance = (survivors.length * STEP * CAP) / weight;
     for (let i = 0; i < n; i++) {
       const plain = weighted[i]! / weight;
       assert.ok(Math.abs(report.average[i]! - plain) <= tolerance, `average[${i}] ${report.average[i]} vs plain ${plain}`);
     }
     // The new global adapter: old + average / unit rounded half away from zero, int8 views saturated.
-    const next = epadElements(readFileSync(path("rounds/global-1.epad")));
+    const next = epadElements(readFileSync(path(`rounds/global-${round}.epad`)));
     for (let i = 0; i < n; i++) {
       const a = report.average[i]! / g0.units[i]!;
       const v = global[i]! + Math.sign(a) * Math.floor(Math.abs(a) + 0.5);
       assert.equal(next[i], g0.bytes[i] === 1 ? Math.max(-128, Math.min(127, v)) : v, `element ${i}`);
     }
     assert.ok(next.some((v, i) => v !== global[i]), "the global adapter moved");
+  }
+
+  it("round 1: the server's FedAvg equals the plain sample-weighted average of the devices' clipped updates", () => {
+    checkRound(1, "global-0.epad", devices, []);
+  });
+
+  it("round 2, from the rolled-out global adapter, with a device dropped after sharing: the average of the survivors", () => {
+    assert.match(run2.out, new RegExp(`round 2 cohort 1: 3 survivors unmasked \\(${victim.id} dropped\\)`));
+    assert.doesNotMatch(victim.out, /round 2: masked update sent/);
+    checkRound(2, "rounds/global-1.epad", devices.filter((d) => d !== victim), [victim]);
   });
 
   it("the new global adapter is signed by the fleet key as an EPDL delta around the server's image and every device confirms it", () => {
@@ -236,10 +264,8 @@ describe("Flower round: SuperLink + 2 gateway SuperNodes + 6 simulator devices o
   });
 
   it("a subscriber to # sees every masked vector but no unmasked upload, and the server's log holds none", () => {
-    const uploads = devices.map((d) => {
-      const u = uploadOf(d);
-      return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-    });
+    const uploads = [...devices.map((d) => uploadOf(d, 1)), ...devices.filter((d) => d !== victim).map((d) => uploadOf(d, 2))]
+      .map((u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength));
     // Any 8 consecutive words (32 bytes) of a plain upload holding at least 4 distinct values
     // (runs of zeros or small counters occur in any frame), found in a payload or (as hex) in
     // the server's output, counts as a leak.
@@ -256,8 +282,8 @@ describe("Flower round: SuperLink + 2 gateway SuperNodes + 6 simulator devices o
     assert.ok(leaks(Buffer.concat([Buffer.from("x"), uploads[2]!]), false));
     assert.ok(leaks(Buffer.from(`log ${uploads[4]!.toString("hex")}`), true));
     const maskReplies = seen.filter((m) => /\/round\/[01]\/reply\//.test(m.topic) && m.payload.subarray(0, 4).toString("latin1") === "EPSA" && m.payload[6] === 3);
-    assert.deepEqual(maskReplies.map((m) => m.topic.split("/").pop()).sort(), devices.map((d) => d.id).sort(), "every masked vector crossed the broker");
+    assert.equal(maskReplies.length, 2 * devices.length - 1, "every masked vector of both rounds crossed the broker");
     for (const m of seen) assert.ok(!leaks(m.payload, false), `${m.topic} carries a plain upload`);
-    assert.ok(!leaks(Buffer.from(run.out + flower.output("superlink") + flower.output("gateway-0") + flower.output("gateway-1")), true), "the server's logs hold a plain upload");
+    assert.ok(!leaks(Buffer.from(run.out + run2.out + flower.output("superlink") + flower.output("gateway-0") + flower.output("gateway-1")), true), "the server's logs hold a plain upload");
   });
 });
