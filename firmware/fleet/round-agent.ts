@@ -104,7 +104,7 @@ export class RoundAgent {
     } catch (e) {
       if (!REFUSALS.some((k) => e instanceof k)) throw e;
       const code = (e as { code?: string }).code;
-      this.#log.warn(`round ${round}: refused${code ? ` (${code})` : ""}: ${(e as Error).message}`);
+      this.#log.warn(`round${round >= 0 ? ` ${round}` : " request"}: refused${code ? ` (${code})` : ""}: ${(e as Error).message}`);
     }
   }
 

@@ -21,7 +21,7 @@ MAGIC = b"EPRD"
 VERSION = 1
 SETUP, KEYS, SHARES, REVEAL = 1, 2, 3, 4
 # The EPSA kind a device answers each stage with (secagg.py KIND).
-REPLY_KIND = {SETUP: 1, KEYS: 2, SHARES: 3, REVEAL: 4}
+REPLY_KIND = {SETUP: "keys", KEYS: "share", SHARES: "masked", REVEAL: "reveal"}
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 MAX_NEIGHBOURS = 64
 
@@ -86,13 +86,3 @@ def frame_list(frames: list[bytes]) -> bytes:
 
 def reveal_lists(survivors: list[str], dropped: list[str]) -> bytes:
     return b"".join(struct.pack("<H", len(lst)) + b"".join(_name(i) for i in lst) for lst in (survivors, dropped))
-
-
-def epsa_head(data: bytes) -> tuple[int, int, str] | None:
-    """(kind, round, sender) of an EPSA frame, unverified: the gateway's filter for stale frames."""
-    if len(data) < 16 + 1 + 64 or data[:4] != b"EPSA":
-        return None
-    kind, n, round_, b = data[6], data[7], *struct.unpack_from("<II", data, 8)
-    if not 1 <= n <= 64 or 16 + n + b + 64 != len(data):
-        return None
-    return kind, round_, data[16:16 + n].decode("ascii", "replace")

@@ -1,9 +1,9 @@
 """The MQTT gateway of one cohort, a Flower ClientApp run by that cohort's SuperNode
 (flower-supernode --node-config 'cohort=0 broker="127.0.0.1:1883" fleet="plant-3"').
 Every stage of a round is one Flower message (query.relay): the gateway publishes the server's
-fleet-signed requests on the devices' topics and returns the devices' signed EPSA frames as
-opaque bytes. It holds no key and sees only public keys, encrypted shares, masked vectors and
-the revealed shares the server asks for."""
+fleet-signed requests on the devices' topics and returns the devices' signed EPSA frames,
+their signatures checked, as opaque bytes. It holds no private key and sees only public keys,
+encrypted shares, masked vectors and the revealed shares the server asks for."""
 from flwr.app import ConfigRecord, Context, Message, RecordDict
 from flwr.clientapp import ClientApp
 
@@ -26,13 +26,13 @@ def hello(msg: Message, context: Context) -> Message:
 @app.query("relay")
 def relay_stage(msg: Message, context: Context) -> Message:
     """content["stage"]: round, kind (the EPSA kind the devices answer with), deadline, to (ids),
-    requests (one per id), owe (frames each id owes)."""
+    requests (one per id), owe (frames each id owes), keys (each id's device public key)."""
     fleet, cohort, broker = _node(context)
     c = msg.content["stage"]
     t = Topics(fleet, cohort)
-    ids, reqs, owe = list(c["to"]), list(c["requests"]), list(c["owe"])
+    ids, reqs, owe, keys = list(c["to"]), list(c["requests"]), list(c["owe"]), list(c["keys"])
     got = relay(broker, f"gateway-{fleet}-{cohort}", [(t.to(i), bytes(r)) for i, r in zip(ids, reqs)], t.replies(),
-                int(c["kind"]), int(c["round"]), dict(zip(ids, owe)), float(c["deadline"]))
+                str(c["kind"]), int(c["round"]), dict(zip(ids, owe)), dict(zip(ids, map(bytes, keys))), float(c["deadline"]))
     # ConfigRecord lists must not be empty: the count says how many follow.
     rec = ConfigRecord({"count": len(got)})
     if got:

@@ -1,7 +1,8 @@
 """The gateway's MQTT side (paho-mqtt): publish the server's request frames on the cohort's
 topics, collect the devices' reply frames for this stage and round until every expected device
 has answered or the stage deadline passes. Frames pass through as opaque bytes: the gateway
-only reads a frame's head to drop stale ones; it never holds a key to open or forge one."""
+checks the devices' signatures (public keys) to drop forgeries and stale frames; it holds no
+key that opens a share or unmasks a vector."""
 import threading
 import time
 
@@ -9,7 +10,7 @@ import paho.mqtt.client as mqtt
 
 from . import frames
 
-PER_DEVICE_SPARE = 4
+import secagg  # noqa: E402  (fleet-server/secagg.py, at the app's root)
 
 
 class Topics:
@@ -29,12 +30,12 @@ class Topics:
 
 
 def relay(broker: str, client_id: str, publish: list[tuple[str, bytes]], reply_filter: str,
-          kind: int, round_: int, expect: dict[str, int], deadline_s: float) -> list[tuple[str, bytes]]:
-    """(device id, frame) pairs in arrival order, for EPSA frames of `kind` and `round_` from the
-    devices in `expect` (id -> frames each owes this stage). The gateway cannot check signatures,
-    so a forged frame under a device's topic must not shut out the real one: up to
-    PER_DEVICE_SPARE frames beyond what a device owes pass on, and the server keeps those that
-    verify. The stage ends early when every expected device has sent what it owes."""
+          kind: str, round_: int, expect: dict[str, int], keys: dict[str, bytes], deadline_s: float) -> list[tuple[str, bytes]]:
+    """(device id, frame) pairs in arrival order: EPSA frames of `kind` and `round_` from the
+    devices in `expect` (id -> frames each owes this stage), each signature checked with the
+    device's public key (`keys`), so a forged, stale or replayed frame on a device's topic is
+    dropped here and cannot stand in for the real one. The stage ends early when every expected
+    device has sent what it owes; the server checks every frame again."""
     host, port = broker.rsplit(":", 1)
     got: list[tuple[str, bytes]] = []
     per: dict[str, int] = {}
@@ -46,11 +47,14 @@ def relay(broker: str, client_id: str, publish: list[tuple[str, bytes]], reply_f
         device = msg.topic.rsplit("/", 1)[-1]
         if device not in expect:
             return
-        head = frames.epsa_head(msg.payload)
-        if head is None or head != (kind, round_, device):
-            return  # stale (another stage or round) or malformed: the server would refuse it
+        try:
+            sender, _ = secagg.open_frame(bytes(msg.payload), kind, round_, {device: keys[device]})
+        except secagg.SecAggError:
+            return  # forged, another stage or round, or malformed
+        if sender != device:
+            return
         with lock:
-            if per.get(device, 0) >= expect[device] + PER_DEVICE_SPARE:
+            if per.get(device, 0) >= expect[device]:
                 return
             per[device] = per.get(device, 0) + 1
             got.append((device, bytes(msg.payload)))

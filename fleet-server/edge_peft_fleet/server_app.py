@@ -56,7 +56,7 @@ def _gateways(grid: Grid, cohorts: int, fleet: str, wait_s: float) -> dict[int, 
 
 
 def _relay(grid: Grid, round_: int, stage: int, asks: dict[int, list[tuple[str, bytes, int]]], gateways: dict[int, int],
-           deadline: float) -> dict[int, list[tuple[str, bytes]]]:
+           keys: dict[str, bytes], deadline: float) -> dict[int, list[tuple[str, bytes]]]:
     """One stage: per cohort, (device, request, frames it owes) out through its gateway; the
     devices' (id, EPSA frame) pairs back, unverified."""
     msgs = []
@@ -64,7 +64,8 @@ def _relay(grid: Grid, round_: int, stage: int, asks: dict[int, list[tuple[str, 
         if items:
             msgs.append(Message(RecordDict({"stage": ConfigRecord({
                 "round": round_, "kind": frames.REPLY_KIND[stage], "deadline": deadline,
-                "to": [i for i, _, _ in items], "requests": [q for _, q, _ in items], "owe": [o for _, _, o in items]})}),
+                "to": [i for i, _, _ in items], "requests": [q for _, q, _ in items], "owe": [o for _, _, o in items],
+                "keys": [keys[i] for i, _, _ in items]})}),
                 dst_node_id=gateways[c], message_type="query.relay", group_id=f"{round_}.{stage}"))
     cohort_of = {nid: c for c, nid in gateways.items()}
     out: dict[int, list[tuple[str, bytes]]] = {c: [] for c in asks}
@@ -116,7 +117,7 @@ def run_cohorts(grid: Grid, cfg: dict, key, devices: dict, gateways: dict[int, i
         asks[c] = [(i, frames.request(frames.SETUP, round_, c, i, frames.setup_body(p, [(j, keys[j]) for j in graph[c][i]]), key), 1) for i in ids]
     label = lambda c: f"round {round_} cohort {c}"  # noqa: E731
     # 1. keys
-    got = _relay(grid, round_, frames.SETUP, asks, gateways, deadline)
+    got = _relay(grid, round_, frames.SETUP, asks, gateways, keys, deadline)
     key_frames = {c: {i: f[0] for i, f in _verified(got[c], "keys", round_, keys, set(members[c]), label(c)).items()} for c in asks}
     # 2. shares: each device gets its neighbours' key frames, and owes one share per neighbour with keys
     asks = {}
@@ -126,7 +127,7 @@ def run_cohorts(grid: Grid, cfg: dict, key, devices: dict, gateways: dict[int, i
             peers = [key_frames[c][j] for j in graph[c][i] if j in key_frames[c]]
             if len(peers) >= threshold[c]:
                 asks[c].append((i, frames.request(frames.KEYS, round_, c, i, frames.frame_list(peers), key), len(peers)))
-    got = _relay(grid, round_, frames.KEYS, asks, gateways, deadline)
+    got = _relay(grid, round_, frames.KEYS, asks, gateways, keys, deadline)
     inbox: dict[int, dict[str, list[bytes]]] = {c: {} for c in asks}
     share_senders: dict[int, set[str]] = {c: set() for c in asks}
     for c in asks:
@@ -144,12 +145,12 @@ def run_cohorts(grid: Grid, cfg: dict, key, devices: dict, gateways: dict[int, i
     # 3. masked vectors: each device that shared gets the shares addressed to it
     asks = {c: [(i, frames.request(frames.SHARES, round_, c, i, frames.frame_list(inbox[c].get(i, [])), key), 1)
                 for i in sorted(share_senders[c]) if len(inbox[c].get(i, [])) >= threshold[c]] for c in inbox}
-    got = _relay(grid, round_, frames.SHARES, asks, gateways, deadline)
+    got = _relay(grid, round_, frames.SHARES, asks, gateways, keys, deadline)
     masked = {c: {i: f[0] for i, f in _verified(got[c], "masked", round_, keys, set(members[c]), label(c)).items()} for c in asks}
     # 4. reveal: survivors' self-mask shares, dropped devices' mask-key shares
     lists = {c: secagg.unmask_request(sorted(share_senders[c]), sorted(masked[c])) for c in masked}
     asks = {c: [(i, frames.request(frames.REVEAL, round_, c, i, frames.reveal_lists(*lists[c]), key), 1) for i in lists[c][0]] for c in lists}
-    got = _relay(grid, round_, frames.REVEAL, asks, gateways, deadline)
+    got = _relay(grid, round_, frames.REVEAL, asks, gateways, keys, deadline)
     report: dict = {"round": round_, "cohorts": {}}
     sums = []
     for c in asks:

@@ -9,11 +9,14 @@
 // stochastic rounding.
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createHash, createPublicKey, generateKeyPairSync, verify } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, verify } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cohortOf } from "../../firmware/fleet/cohorts.js";
+import { encodeRoundRequest, Stage } from "../../firmware/fleet/round-frames.js";
+import { sealFrame } from "../../firmware/fleet/secagg-frames.js";
+import { FleetTopics } from "../../firmware/fleet/topics.js";
 import { NodeCrypto } from "../../firmware/platform/node/node-crypto.js";
 import { rawPrivate, rawPublic } from "../../tools/delta/keys.js";
 import type { Bus } from "../../tools/fleet/bus.js";
@@ -75,6 +78,7 @@ describe("Flower rounds: SuperLink + 2 gateway SuperNodes + 8 simulator devices 
   let run: { status: number | null; out: string };
   let run2: { status: number | null; out: string };
   let victim: Device;
+  let attack: { target: string; forged: string };
   const path = (f: string) => join(dir, f);
   const exec = (args: string[], what: string) => {
     const r = spawnSync(args[0]!, args.slice(1), { cwd: dir, encoding: "utf8" });
@@ -159,10 +163,39 @@ describe("Flower rounds: SuperLink + 2 gateway SuperNodes + 8 simulator devices 
     run = await flower.run(join(repoRoot, "fleet-server"), { ...config, adapter: path("global-0.epad"), out: path("rounds"), "first-round": 1, rounds: 1,
       publish: "rollout", version: 2, sequence: 2 }, 120000);
     assert.equal(run.status, 0, `flwr run (round 1): ${run.out}\n${flower.output("superlink")}\n${devices.map((d) => `${d.id}: ${d.out}`).join("\n")}`);
+    // An attacker on the broker, between the rounds: a setup request signed by another key, and
+    // a genuine one (fleet key) for an adapter the device does not run, to one device; and a
+    // retained key frame for round 2 under another device's reply topic, signed by a stranger's
+    // key, which reaches that cohort's gateway before any real frame.
+    const rogue = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const fleetPriv = rawPrivate(createPrivateKey(readFileSync(path("fleet.key"))));
+    const topics = new FleetTopics(FLEET);
+    const [target, forged] = [devices.find((d) => d.cohort === 0)!, devices.filter((d) => d.cohort === 0)[1]!];
+    const setup = Buffer.alloc(8 + 8 + 16 + 1 + 32 + 1 + 1 + 6 + 65);
+    setup.writeDoubleLE(CLIP, 0);
+    setup.writeDoubleLE(STEP, 8);
+    setup.writeUInt32LE(CAP, 16);
+    setup.writeUInt32LE(1000, 20);
+    setup.writeUInt32LE(epadElements(readFileSync(path("global-0.epad"))).length, 28);
+    setup[32] = 2;
+    setup.fill(0xab, 33, 65); // the SHA-256 of no adapter any device runs
+    setup[65] = 1;
+    setup[66] = 6;
+    setup.write(forged.id, 67, "latin1");
+    Buffer.from(rawPublic(rogue.publicKey)).copy(setup, 73);
+    const request = (round: number, sign: (d: Uint8Array) => Uint8Array) =>
+      encodeRoundRequest(crypto, { stage: Stage.setup, round, cohort: 0, deviceId: target.id, body: setup }, sign);
+    await spy.publish(topics.roundTo(0, target.id), request(5, (d) => crypto.signP256(rawPrivate(rogue.privateKey), d)), false);
+    await spy.publish(topics.roundTo(0, target.id), request(6, (d) => crypto.signP256(fleetPriv, d)), false);
+    await spy.publish(topics.roundReply(0, forged.id), sealFrame(crypto, "keys", 2, forged.id, new Uint8Array(162).fill(4),
+      (d) => crypto.signP256(rawPrivate(rogue.privateKey), d)), true);
+    for (let i = 0; i < 100 && !/round 6: refused/.test(target.out); i++) await new Promise((r) => setTimeout(r, 50));
     // Round 2, from the global adapter the devices now run: one device of cohort 1 drops out after sharing.
     victim = devices.find((d) => d.cohort === 1)!;
     run2 = await flower.run(join(repoRoot, "fleet-server"), { ...config, adapter: path("rounds/global-1.epad"), out: path("rounds"), "first-round": 2, rounds: 1,
       publish: "sign", version: 3, sequence: 3 }, 120000);
+    attack = { target: target.id, forged: forged.id };
+    await spy.publish(topics.roundReply(0, forged.id), new Uint8Array(0), true); // the retained forgery removed
     assert.equal(run2.status, 0, `flwr run (round 2): ${run2.out}\n${devices.map((d) => `${d.id}: ${d.out}`).join("\n")}`);
   });
 
@@ -261,6 +294,17 @@ describe("Flower rounds: SuperLink + 2 gateway SuperNodes + 8 simulator devices 
     assert.match(run.out, /rollout to cohort 0: .*complete/);
     assert.match(run.out, /rollout to cohort 1: .*complete/);
     for (const d of devices) assert.match(d.out, /fleet: sequence 2 confirmed/, d.id);
+  });
+
+  it("a forged or foreign request is refused by the device, and a forged device frame is dropped by the gateway, without stopping the round", () => {
+    const target = devices.find((d) => d.id === attack.target)!;
+    assert.match(target.out, /round request: refused \(bad-signature\): round request: request does not verify with the fleet key/);
+    assert.match(target.out, /round 6: refused \(other-global\)/);
+    assert.doesNotMatch(target.out, /round [56]: keys sent/);
+    // The gateway checks the devices' signatures (public keys) and drops the forgery, so the real
+    // key frame is the one the server gets; the server's own check stands behind it.
+    assert.doesNotMatch(run2.out, new RegExp(`round 2 cohort 0: ${attack.forged}: refused`));
+    assert.match(run2.out, /round 2 cohort 0: 4 survivors unmasked \(none dropped\)/);
   });
 
   it("a subscriber to # sees every masked vector but no unmasked upload, and the server's log holds none", () => {
