@@ -16,10 +16,6 @@ def add_mod(vectors: list[list[int]]) -> list[int]:
     return [sum(col) % MOD for col in zip(*vectors)]
 
 
-def signed(word: int) -> int:
-    return word - MOD if word >= 1 << 31 else word
-
-
 def apply(global_elements: list[int], units: list[float], average: list[float]) -> list[int]:
     """The new global adapter's elements: old + the average (real units) / unit, rounded half
     away from zero (saturation to int8 is the image writer's)."""
