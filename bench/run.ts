@@ -6,6 +6,7 @@ const benches: string[] = [
   './train/index.js',
   './crypto/index.js',
   './deploy/index.js',
+  './secagg/index.js',
 ];
 
 for (const b of benches) {

@@ -13,7 +13,7 @@ masked vectors y_i, and the shares the survivors reveal. From them it
 
 Errors are SecAggError with a `code`: unknown-device, duplicate-device, bad-signature,
 wrong-kind, wrong-round, bad-length, bad-body, too-few-shares, inconsistent-shares,
-both-shares, bad-dimension, bad-masks.
+both-shares, bad-dimension, bad-masks, bad-key.
 
 CLI (for the tests): python fleet-server/secagg.py < request.json -> result JSON, exit 0; a
 SecAggError -> {"error": code, "message": ...} on stdout, exit 2. request: {"round", "threshold",
@@ -93,7 +93,11 @@ class _Reader:
         return self.take(1)[0]
 
     def name(self) -> str:
-        return self.take(self.u8()).decode("ascii")
+        raw = self.take(self.u8())
+        try:
+            return raw.decode("ascii")
+        except UnicodeDecodeError:
+            raise SecAggError("bad-body", f"{self.what}: a name that is not ASCII") from None
 
     def end(self) -> None:
         if self.at != len(self.b):
@@ -135,8 +139,14 @@ def _each(frames: list[bytes], kind: str, round_: int, device_keys: dict[str, by
 def read_keys(frames, round_, device_keys) -> dict[str, RoundKeys]:
     out = {}
     for sender, r in _each(frames, "keys", round_, device_keys):
-        out[sender] = RoundKeys(r.take(65), r.take(65), r.take(32))
+        k = RoundKeys(r.take(65), r.take(65), r.take(32))
         r.end()
+        for point in (k.c, k.s):
+            try:
+                ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+            except ValueError:
+                raise SecAggError("bad-key", f"a round key of {sender} is not a P-256 point") from None
+        out[sender] = k
     return out
 
 
@@ -157,6 +167,8 @@ def read_reveals(frames, round_, device_keys) -> list[Revealed]:
         (count,) = struct.unpack("<H", r.take(2))
         for _ in range(count):
             what, x = r.u8(), r.u8()
+            if x == 0:
+                raise SecAggError("bad-body", f"share index 0 from {sender} (indices start at 1)")
             out.append(Revealed(sender, what, x, r.name(), r.take(32)))
         r.end()
     return out
@@ -190,7 +202,8 @@ def unmask(round_: int, threshold: int, device_keys: dict[str, bytes], key_frame
     keys = read_keys(key_frames, round_, device_keys)
     masked = read_masked(masked_frames, round_, device_keys)
     reveals = read_reveals(reveal_frames, round_, device_keys)
-    for who in list(masked) + [r.holder for r in reveals] + [r.owner for r in reveals]:
+    named = [p for m in masked.values() for p in m.masked_with]
+    for who in list(masked) + named + [r.holder for r in reveals] + [r.owner for r in reveals]:
         if who not in keys:
             raise SecAggError("unknown-device", f"{who} sent no key frame this round")
     if not masked:
@@ -286,7 +299,7 @@ def min_threshold(k: int) -> int:
 
 def decode_average(total: list[int], step: float, sample_cap: int) -> tuple[list[float], int]:
     """The weighted average from the sum of encoded updates (firmware/fleet/update-encoding.ts):
-    words 0..d-1 are sum_k round(w_k clip(u_k) / step) as int32, w_k = min(n_k, cap) / cap; the
+    words 0..d-1 are sum_k round(clip_S(w_k u_k) / step) as int32, w_k = min(n_k, cap) / cap; the
     last word is sum_k min(n_k, cap). Returns (average update, total weight in samples)."""
     if len(total) < 2:
         raise SecAggError("bad-dimension", "an encoded sum has at least one value and the weight")

@@ -2,14 +2,15 @@ import type { RandomBytes } from "./shamir.js";
 
 /**
  * The adapter update as secure aggregation sums it: words in Z_2^32 (two's complement int32),
- * so masks cancel and the server's sum is exact. The order follows the DP accounting
- * (fleet-server/privacy.py): clip to L2 <= S, then onto the integer grid of step gamma by
- * unbiased stochastic rounding (a coordinate v becomes floor(v) + 1 with probability
- * v - floor(v), the coin from the port's random generator).
- * Weighting by the sample count n happens between the two, as a factor w = min(n, cap) / cap
- * <= 1, so the clip bound S (the DP sensitivity) still holds; the last word carries min(n, cap)
- * so the server divides the sum by the total weight (fleet-server/secagg.py decode_average):
- *   words 0..d-1: round(w * clip(u) / gamma), word d: min(n, cap).
+ * so masks cancel and the server's sum is exact. The order is the DP accounting's
+ * (docs/fleet.md "Differential privacy", fleet-server/privacy.py): weight by the sample count n,
+ * as w = min(n, cap) / cap; then clip the weighted update to L2 <= S (weighting before clipping:
+ * one device's sensitivity stays S whatever its n); then onto the integer grid of step gamma by
+ * unbiased stochastic rounding (v becomes floor(v) + 1 with probability v - floor(v), the coin
+ * from the port's random generator). The last word carries min(n, cap), so the server divides
+ * the sum by the total weight (fleet-server/secagg.py decode_average):
+ *   words 0..d-1: round(clip_S(w * u) / gamma), word d: min(n, cap).
+ * fleet-server/update_encoding.py is the same, operation for operation (virtual devices).
  * The device's discrete noise share (the DP part) is added to words 0..d-1 after this.
  */
 export interface EncodingParams {
@@ -58,16 +59,17 @@ export function encodeUpdate(random: RandomBytes, update: ArrayLike<number>, sam
   if (d < 1) throw new UpdateError("empty", "the update has no values");
   if (d > MAX_VALUES) throw new UpdateError("too-long", `${d} values, at most ${MAX_VALUES}`);
   if (!(Number.isInteger(samples) && samples >= 1)) throw new UpdateError("bad-samples", `sample count ${samples} is not an integer >= 1`);
+  const w = Math.min(samples, p.sampleCap) / p.sampleCap;
   let sq = 0;
   for (let i = 0; i < d; i++) {
     const x = update[i]!;
     if (!finite(x)) throw new UpdateError("not-finite", `value ${i} is ${x}`);
-    sq += x * x;
+    const wx = x * w;
+    sq += wx * wx;
   }
   const norm = Math.sqrt(sq);
   if (!finite(norm)) throw new UpdateError("not-finite", "the update's L2 norm overflows");
-  const weight = Math.min(samples, p.sampleCap);
-  const scale = (norm > p.clip ? p.clip / norm : 1) * (weight / p.sampleCap) / p.step;
+  const clipped = norm > p.clip ? p.clip / norm : 1;
   const out = new Uint32Array(d + 1);
   // One uint32 coin per value, drawn in the port's largest chunks.
   for (let start = 0; start < d; start += 16384) {
@@ -75,12 +77,12 @@ export function encodeUpdate(random: RandomBytes, update: ArrayLike<number>, sam
     const coins = random(4 * n);
     if (coins.length !== 4 * n) throw new RangeError("random generator returned too few bytes");
     for (let k = 0; k < n; k++) {
-      const v = update[start + k]! * scale;
+      const v = (update[start + k]! * w * clipped) / p.step;
       const f = Math.floor(v);
       const u = (coins[4 * k]! | (coins[4 * k + 1]! << 8) | (coins[4 * k + 2]! << 16) | (coins[4 * k + 3]! << 24)) >>> 0;
       out[start + k] = (f + (u < (v - f) * 4294967296 ? 1 : 0)) >>> 0;
     }
   }
-  out[d] = weight;
+  out[d] = Math.min(samples, p.sampleCap);
   return out;
 }

@@ -183,6 +183,10 @@ class Unmask(unittest.TestCase):
         self.assertEqual(code(k=[forged if i == 1 else f for i, f in enumerate(keys)]), "bad-signature")
         self.assertEqual(code(k=[self.f.keys("d01", self.f.round - 1) if i == 1 else f for i, f in enumerate(keys)]), "wrong-round")
         self.assertEqual(code(k=keys + [keys[2]]), "duplicate-device")
+        off = bytearray(public_bytes(self.f.s["d02"]))
+        off[64] ^= 1  # off the curve, signed by its own device
+        bad = frame("keys", self.f.round, "d02", public_bytes(self.f.c["d02"]) + bytes(off) + hashlib.sha256(self.f.b["d02"]).digest(), self.f.dev["d02"])
+        self.assertEqual(code(k=[bad if i == 2 else f for i, f in enumerate(keys)]), "bad-key")
         self.assertEqual(code(k=keys[1:]), "unknown-device")  # d00's vector and reveal, no key frame
         stranger = ec.generate_private_key(ec.SECP256R1())
         self.assertEqual(code(m={**masked, "zz": frame("masked", self.f.round, "zz", b"\0" + struct.pack("<I", 0), stranger)}), "unknown-device")
@@ -193,6 +197,13 @@ class Unmask(unittest.TestCase):
         both = [(1, x, o, b) for o, x, b, s in self.f.held_by["d05"] if o == "d06"]
         body = struct.pack("<H", 1) + b"".join(bytes([w, x]) + name(o) + sh for w, x, o, sh in both)
         self.assertEqual(code(r={**reveals, "d05": frame("reveal", self.f.round, "d05", body, self.f.dev["d05"])}), "both-shares")
+        zero = frame("reveal", self.f.round, "d01", struct.pack("<H", 1) + bytes([1, 0]) + name("d02") + bytes(32), self.f.dev["d01"])
+        self.assertEqual(code(r={**reveals, "d01": zero}), "bad-body")
+        odd = frame("masked", self.f.round, "d01", b"\1" + bytes([2, 0xff, 0xfe]) + struct.pack("<I", 0), self.f.dev["d01"])
+        self.assertEqual(code(m={**masked, "d01": odd}), "bad-body")
+        # A masked vector that claims masks with a device that never sent keys.
+        ghost = frame("masked", self.f.round, "d01", b"\1" + name("zz") + struct.pack("<I", self.f.d) + bytes(4 * self.f.d), self.f.dev["d01"])
+        self.assertEqual(code(m={**masked, "d01": ghost}), "unknown-device")
         short = frame("masked", self.f.round, "d01", b"\0" + struct.pack("<II", 1, 5), self.f.dev["d01"])
         self.assertEqual(code(m={**masked, "d01": short}), "bad-dimension")
 

@@ -1,16 +1,17 @@
 // The update a device contributes to a round, read from two adapters the real trainer exported
 // (edge-peft train, then train --init), inside the simulator; checked against the float
 // reference's own EPAD reader (tools/float_ref/ref.py parse_adapter) and refused by name when
-// the images do not belong together.
+// the images do not belong together; and the server's inverse (fleet-server/adapter_average.py)
+// turns an averaged update back into an adapter the engine takes.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { adapterDelta } from "../../firmware/fleet/adapter-delta.js";
 import { ZlibChecksum } from "../../firmware/platform/node/zlib-checksum.js";
 import { Fixture } from "../sim/harness.js";
-import { repoRoot } from "../support/paths.js";
+import { python, repoRoot } from "../support/paths.js";
 import { runPythonJson } from "../support/python.js";
 
 const model = join(repoRoot, "data", "demo", "digits_mlp_int8.tflite");
@@ -28,6 +29,7 @@ describe("adapter update from two trained adapters", function () {
   };
   let base: Uint8Array;
   let trained: Uint8Array;
+  let simValues: number[] = [];
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), "ep-adelta-"));
@@ -62,9 +64,40 @@ print(json.dumps({"values": values, "shapes": [[t["kind"], t["layer"], t["rows"]
       assert.deepEqual(tensors.map((t) => [t.kind, t.layer, t.rows, t.cols]), ref.shapes);
       assert.deepEqual(r["values"], ref.values);
       assert.ok((r["values"] as number[]).filter((v) => v !== 0).length > 10, "training changed the adapter");
+      simValues = r["values"] as number[];
     } finally {
       fx.remove();
     }
+  });
+
+  it("the server adds an average back onto the base: the whole delta gives the trained adapter, half of it the halfway one", () => {
+    assert.ok(simValues.length > 0);
+    const apply = (name: string, average: number[]) => {
+      writeFileSync(join(dir, `${name}.json`), JSON.stringify(average));
+      const r = spawnSync(python, [join(repoRoot, "fleet-server", "adapter_average.py"), join(dir, "base.epad"), join(dir, `${name}.json`), join(dir, `${name}.epad`)], { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      return new Uint8Array(readFileSync(join(dir, `${name}.epad`)));
+    };
+    const whole = apply("whole", simValues);
+    // Records equal the trained adapter's; the header keeps the base's seed and step count (32..39).
+    assert.deepEqual(whole.subarray(76, whole.length - 4), trained.subarray(76, trained.length - 4));
+    assert.deepEqual(whole.subarray(0, 32), base.subarray(0, 32));
+    assert.deepEqual(whole.subarray(32, 40), base.subarray(32, 40));
+    const half = apply("half", simValues.map((v) => v / 2));
+    const crc = new ZlibChecksum();
+    const d = adapterDelta(crc, base, half); // also checks the recomputed CRC
+    const units = adapterDelta(crc, base, trained);
+    for (let k = 0; k < d.values.length; k++) {
+      const t = units.tensors.find((x) => k >= x.offset && k < x.offset + x.rows * x.cols)!;
+      const steps = simValues[k]! / t.unit;
+      // Round half to even (the server's rule: unbiased over many elements): 1.5 -> 2, 0.5 -> 0, -0.5 -> 0.
+      const x = steps / 2;
+      const even = Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x);
+      assert.equal(d.values[k]! / t.unit + 0, even + 0, `element ${k}: ${steps} steps halved`); // + 0: -0 is 0
+    }
+    // The engine takes the new adapter (CRC, shapes and scales it recomputes from the model).
+    const e = spawnSync(join(repoRoot, "build", "bin", "edge-peft"), ["eval", model, "--data", data, "--adapter", join(dir, "half.epad"), "--json"], { encoding: "utf8" });
+    assert.equal(e.status, 0, e.stderr);
   });
 
   it("refuses images that do not belong together, by name", () => {

@@ -1,8 +1,8 @@
 // A SecAgg+ round of 16 devices, each device's part run in its own simulator process per stage
-// (mbedTLS crypto, state carried between processes as bytes, as in flash), with dropouts at every
+// (mbedTLS crypto; the round state kept in each device's own flash file between its processes), with dropouts at every
 // stage; the server's half is fleet-server/secagg.py (pycryptodome's Shamir.combine, Python's
 // cryptography). The unmasked sum is checked against the sum of the survivors' encoded updates,
-// each of which the test checks against its plain update independently (clip, weight, and that
+// each of which the test checks against its plain update independently (weight, clip, and that
 // every word is the floor or the ceiling of the exact value).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -27,7 +27,7 @@ const AFTER_KEYS = "dev-04";
 const AFTER_SHARES = "dev-08";
 const AFTER_MASKING = "dev-12";
 
-type Out = { state?: string; frames?: string[]; encoded?: number[]; error?: string; message?: string };
+type Out = { stateBytes?: number; frames?: string[]; encoded?: number[]; error?: string; message?: string };
 
 describe("secure aggregation: a SecAgg+ round with dropouts (devices in the simulator, server on pycryptodome)", function () {
   this.timeout(600000);
@@ -38,7 +38,6 @@ describe("secure aggregation: a SecAgg+ round with dropouts (devices in the simu
   const updates = ids.map((_, i) => Array.from({ length: D }, (_, k) => Math.sin(7 * i + 3 * k + 1) * (i % 3 === 0 ? 0.9 : 0.15)));
   const samples = ids.map((_, i) => 10 + 7 * i);
   const fx = new Fixture();
-  const state: Record<string, string> = {};
   const keyFrames: Record<string, string> = {};
   const shareFrames: { from: string; to: string; frame: string }[] = [];
   const masked: Record<string, string> = {};
@@ -49,15 +48,26 @@ describe("secure aggregation: a SecAgg+ round with dropouts (devices in the simu
   let staleKeyFrame = "";
   let runs = 0;
 
-  function stage(input: Omit<StageInput, "devicePrivate" | "directory">): Out {
+  /** One stage of one device in its own simulator process, on its own flash file (`flash`, default its id). */
+  function stage(input: Omit<StageInput, "devicePrivate" | "directory">, flash = input.id): Out {
     const js = (p: string) => JSON.stringify(join(repoRoot, "build", "js", p));
     const full: StageInput = { ...input, devicePrivate: devicePrivate(input.id), directory };
     runs++;
-    return fx.runResult(`stage-${runs}.js`, `import { runStage } from ${js("host-tests/fleet/secagg-stage.js")};
+    const entry = fx.write(`stage-${runs}.js`, `import { runStage } from ${js("host-tests/fleet/secagg-stage.js")};
 import { NativeCrypto } from ${js("firmware/platform/sim/native-crypto.js")};
 import { NativeKeyAgreement } from ${js("firmware/platform/sim/native-key-agreement.js")};
-trace("RESULT " + JSON.stringify(runStage(new NativeCrypto(), new NativeKeyAgreement(), ${JSON.stringify(full)})) + "\\n");
-`) as Out;
+import { NativeChecksum } from ${js("firmware/platform/sim/native-checksum.js")};
+import { FlashBackedStorage } from ${js("firmware/platform/flash-backed-storage.js")};
+import { SlotStore } from ${js("firmware/storage/slot-store.js")};
+import { Flash } from ${js("native/xs/flash/flash.js")};
+const store = new SlotStore(new FlashBackedStorage(new Flash("secagg")), new NativeChecksum(), { firstSector: 0, sectorsPerSlot: 1, tag: 0x5a });
+trace("RESULT " + JSON.stringify(runStage(new NativeCrypto(), new NativeKeyAgreement(), store, ${JSON.stringify(full)})) + "\\n");
+`);
+    const r = fx.run(["--board", "boards/sim.json", "--flash", fx.path(`${flash}.flash`), "--", entry]);
+    assert.equal(r.status, 0, r.stderr);
+    const line = r.stdout.split("\n").find((l) => l.startsWith("RESULT "));
+    assert.ok(line, r.stdout);
+    return JSON.parse(line.slice(7)) as Out;
   }
 
   function ok(o: Out, what: string): Out {
@@ -74,18 +84,15 @@ trace("RESULT " + JSON.stringify(runStage(new NativeCrypto(), new NativeKeyAgree
 
   before(() => {
     // A key frame the same device made for the previous round: a replay candidate.
-    staleKeyFrame = ok(stage({ stage: "keys", id: "dev-05", round: ROUND - 1, threshold: T, neighbours: neighbours(5) }), "stale keys").frames![0]!;
+    staleKeyFrame = ok(stage({ stage: "keys", id: "dev-05", round: ROUND - 1, threshold: T, neighbours: neighbours(5) }, "dev-05-previous"), "stale keys").frames![0]!;
     for (const [i, id] of ids.entries()) {
       if (id === NO_KEYS) continue;
-      const o = ok(stage({ stage: "keys", id, round: ROUND, threshold: T, neighbours: neighbours(i) }), `${id} keys`);
-      state[id] = o.state!;
-      keyFrames[id] = o.frames![0]!;
+      keyFrames[id] = ok(stage({ stage: "keys", id, round: ROUND, threshold: T, neighbours: neighbours(i) }), `${id} keys`).frames![0]!;
     }
     for (const [i, id] of ids.entries()) {
       if (id === NO_KEYS || id === AFTER_KEYS) continue;
       const frames = neighbours(i).filter((n) => keyFrames[n] !== undefined).map((n) => keyFrames[n]!);
-      const o = ok(stage({ stage: "share", id, state: state[id], frames }), `${id} share`);
-      state[id] = o.state!;
+      const o = ok(stage({ stage: "share", id, frames }), `${id} share`);
       const peers = neighbours(i).filter((n) => keyFrames[n] !== undefined).sort();
       assert.equal(o.frames!.length, peers.length, `${id}: one share frame per neighbour with keys`);
       o.frames!.forEach((frame, k) => shareFrames.push({ from: id, to: peers[k]!, frame }));
@@ -94,8 +101,7 @@ trace("RESULT " + JSON.stringify(runStage(new NativeCrypto(), new NativeKeyAgree
     for (const [i, id] of ids.entries()) {
       if (!shared.has(id) || id === AFTER_SHARES) continue;
       const frames = shareFrames.filter((s) => s.to === id).map((s) => s.frame);
-      const o = ok(stage({ stage: "mask", id, state: state[id], frames, update: updates[i], samples: samples[i], params: PARAMS }), `${id} mask`);
-      state[id] = o.state!;
+      const o = ok(stage({ stage: "mask", id, frames, update: updates[i], samples: samples[i], params: PARAMS }), `${id} mask`);
       masked[id] = o.frames![0]!;
       encoded[id] = o.encoded!;
     }
@@ -103,8 +109,7 @@ trace("RESULT " + JSON.stringify(runStage(new NativeCrypto(), new NativeKeyAgree
     dropped = [...shared].filter((id) => masked[id] === undefined).sort();
     for (const id of survivors) {
       if (id === AFTER_MASKING) continue;
-      const o = ok(stage({ stage: "reveal", id, state: state[id], survivors, dropped }), `${id} reveal`);
-      state[id] = o.state!;
+      const o = ok(stage({ stage: "reveal", id, survivors, dropped }), `${id} reveal`);
       reveals[id] = o.frames![0]!;
     }
   });
@@ -129,7 +134,9 @@ trace("RESULT " + JSON.stringify(runStage(new NativeCrypto(), new NativeKeyAgree
       assert.equal(e.length, D + 1);
       assert.equal(e[D], w, `${id}: the weight word`);
       for (let k = 0; k < D; k++) {
-        const exact = (u[k]! * Math.min(1, PARAMS.clip / norm) * (w / PARAMS.sampleCap)) / PARAMS.step;
+        // Weighted first, then clipped (the DP order): w u scaled down to L2 = S when over it.
+        const wu = w / PARAMS.sampleCap;
+        const exact = (u[k]! * wu * Math.min(1, PARAMS.clip / (norm * wu))) / PARAMS.step;
         const got = e[k]! | 0; // int32
         assert.ok(got === Math.floor(exact) || got === Math.ceil(exact), `${id}[${k}]: ${got} for ${exact}`);
         if (got !== Math.floor(exact)) ups++;
@@ -155,7 +162,8 @@ trace("RESULT " + JSON.stringify(runStage(new NativeCrypto(), new NativeKeyAgree
       let mean = 0;
       for (const id of survivors) {
         const i = ids.indexOf(id);
-        mean += updates[i]![k]! * Math.min(1, PARAMS.clip / Math.hypot(...updates[i]!)) * Math.min(samples[i]!, PARAMS.sampleCap);
+        const w = Math.min(samples[i]!, PARAMS.sampleCap);
+        mean += updates[i]![k]! * Math.min(1, PARAMS.clip / (Math.hypot(...updates[i]!) * (w / PARAMS.sampleCap))) * w;
       }
       mean /= W;
       assert.ok(Math.abs(avg[k]! - mean) <= (survivors.length * PARAMS.step * PARAMS.sampleCap) / W, `${k}: ${avg[k]} vs ${mean}`);
@@ -177,28 +185,29 @@ trace("RESULT " + JSON.stringify(runStage(new NativeCrypto(), new NativeKeyAgree
 
   it("a device refuses to reveal both shares of one device, or to answer a changed request, and reveals nothing", () => {
     const holder = "dev-07"; // holds shares of dev-08 (dropped) and dev-06 (survivor)
-    const both = stage({ stage: "reveal", id: holder, state: state[holder], survivors: [...survivors, AFTER_SHARES], dropped });
+    const both = stage({ stage: "reveal", id: holder, survivors: [...survivors, AFTER_SHARES], dropped });
     assert.equal(both.error, "both-shares", both.message);
     assert.equal(both.frames, undefined);
     // After answering once, the same request is answered again, a changed one is refused: moving
     // dev-06 to the dropped list would give the server its mask key as well as its self mask.
-    const again = ok(stage({ stage: "reveal", id: holder, state: state[holder], survivors, dropped }), "same request");
+    const again = ok(stage({ stage: "reveal", id: holder, survivors, dropped }), "same request");
     assert.equal(again.frames!.length, 1);
-    const moved = stage({ stage: "reveal", id: holder, state: state[holder], survivors: survivors.filter((s) => s !== "dev-06"), dropped: [...dropped, "dev-06"] });
+    const moved = stage({ stage: "reveal", id: holder, survivors: survivors.filter((s) => s !== "dev-06"), dropped: [...dropped, "dev-06"] });
     assert.equal(moved.error, "changed-request", moved.message);
     assert.equal(moved.frames, undefined);
   });
 
   it("a device refuses to reveal when fewer than t of its neighbourhood survive", () => {
     const id = "dev-10";
-    const r = stage({ stage: "reveal", id, state: state[id], survivors: [id, "dev-09", "dev-11"], dropped: [] });
+    const r = stage({ stage: "reveal", id, survivors: [id, "dev-09", "dev-11"], dropped: [] });
     assert.equal(r.error, "too-few-survivors", r.message);
   });
 
   it("a forged or replayed key frame is refused by name (device and server)", () => {
     const id = "dev-06";
     const frames = neighbours(6).filter((n) => keyFrames[n] !== undefined).map((n) => keyFrames[n]!);
-    const fresh = ok(stage({ stage: "keys", id, round: ROUND, threshold: T, neighbours: neighbours(6) }), "fresh keys");
+    // A fresh start of the round on a copy of dev-06 (its own flash file), so the round above is untouched.
+    ok(stage({ stage: "keys", id, round: ROUND, threshold: T, neighbours: neighbours(6) }, "dev-06-again"), "fresh keys");
     const at = frames.indexOf(keyFrames["dev-05"]!);
     // A gateway swaps in its own mask key: one byte of S changed, the signature no longer holds.
     const forged = Buffer.from(keyFrames["dev-05"]!, "hex");
@@ -206,16 +215,16 @@ trace("RESULT " + JSON.stringify(runStage(new NativeCrypto(), new NativeKeyAgree
     const cases: [string, string][] = [[forged.toString("hex"), "bad-signature"], [staleKeyFrame, "wrong-round"]];
     for (const [bad, code] of cases) {
       const swapped = frames.map((f, k) => (k === at ? bad : f));
-      const r = stage({ stage: "share", id, state: fresh.state, frames: swapped });
+      const r = stage({ stage: "share", id, frames: swapped }, "dev-06-again");
       assert.equal(r.error, code, r.message);
       const s = server({ keys: Object.values(keyFrames).map((f) => (f === keyFrames["dev-05"] ? bad : f)), masked: Object.values(masked), reveals: Object.values(reveals) });
       assert.equal(s["error"], code, String(s["message"]));
     }
     // A key frame signed by a device that is not in the fleet's directory.
-    const stranger = stage({ stage: "share", id, state: fresh.state, frames: [...frames.filter((_, k) => k !== at), keyFrames["dev-05"]!.replace(Buffer.from("dev-05").toString("hex"), Buffer.from("dev-5x").toString("hex"))] });
+    const stranger = stage({ stage: "share", id, frames: [...frames.filter((_, k) => k !== at), keyFrames["dev-05"]!.replace(Buffer.from("dev-05").toString("hex"), Buffer.from("dev-5x").toString("hex"))] }, "dev-06-again");
     assert.equal(stranger.error, "unknown-device", stranger.message);
-    // The genuine frames still work from the same state (the refusals changed nothing).
-    ok(stage({ stage: "share", id, state: fresh.state, frames }), "genuine");
+    // The genuine frames still work from the state in flash (the refusals stored nothing).
+    ok(stage({ stage: "share", id, frames }, "dev-06-again"), "genuine");
   });
 
   it("the server refuses with fewer than t shares of a survivor's seed", () => {

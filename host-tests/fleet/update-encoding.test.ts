@@ -1,9 +1,14 @@
-// The update encoding (clip, weight, stochastic rounding into Z_2^32) with node:crypto's
-// generator: the clip bound, unbiased rounding measured over many draws, and bad updates or
-// parameters refused by name.
+// The update encoding (weight, clip, stochastic rounding into Z_2^32): in the simulator with a
+// fixed coin stream, word for word against the Python emulation of devices
+// (fleet-server/update_encoding.py); with node:crypto's generator, the clip bound, unbiased
+// rounding measured over many draws, and bad updates or parameters refused by name.
 import assert from "node:assert/strict";
 import { encodeUpdate, MAX_VALUES, UpdateError } from "../../firmware/fleet/update-encoding.js";
 import { NodeKeyAgreement } from "../../firmware/platform/node/node-key-agreement.js";
+import { join } from "node:path";
+import { Fixture } from "../sim/harness.js";
+import { repoRoot } from "../support/paths.js";
+import { runPythonJson } from "../support/python.js";
 
 const ka = new NodeKeyAgreement();
 const random = (n: number) => ka.randomBytes(n);
@@ -11,6 +16,52 @@ const P = { clip: 1.0, step: 1 / 256, sampleCap: 100, maxDevices: 10000 };
 const int32 = (w: Uint32Array) => Array.from(w, (x) => x | 0);
 
 describe("update encoding: clip, weight, stochastic rounding", () => {
+  it("in the simulator, word for word the Python emulation's with the same coins", function () {
+    this.timeout(60000);
+    // Values of every sign and size, over the clip and under it, on and off the grid.
+    const cases = [
+      { values: Array.from({ length: 300 }, (_, k) => Math.sin(k * 1.7) * (k % 7 === 0 ? 3 : 0.01)), samples: 37, clip: 1.5, step: 1 / 1024, cap: 50 },
+      { values: Array.from({ length: 64 }, (_, k) => (k - 32) / 512), samples: 400, clip: 10, step: 1 / 512, cap: 100 },
+      { values: [1e-9, -1e-9, 0, 5], samples: 1, clip: 0.5, step: 1e-4, cap: 3 },
+    ];
+    const fx = new Fixture();
+    try {
+      const js = (p: string) => JSON.stringify(join(repoRoot, "build", "js", p));
+      const r = fx.runResult("enc.js", `import { encodeUpdate } from ${js("firmware/fleet/update-encoding.js")};
+import { NativeKeyAgreement } from ${js("firmware/platform/sim/native-key-agreement.js")};
+import { hex } from ${js("firmware/fleet/ascii.js")};
+const ka = new NativeKeyAgreement();
+// The coins: a ChaCha20 keystream of a fixed key, so the host can replay them.
+const key = new Uint8Array(32).fill(7);
+const out = ${JSON.stringify(cases)}.map((c, i) => {
+  const coins = ka.chacha20(key, new Uint8Array(12).fill(i), 0, new Uint8Array(4 * c.values.length));
+  let used = 0;
+  const random = (n) => { const b = coins.subarray(used, used + n); used += n; return b; };
+  return { words: Array.from(encodeUpdate(random, c.values, c.samples, { clip: c.clip, step: c.step, sampleCap: c.cap, maxDevices: 10 })), coins: hex(coins) };
+});
+trace("RESULT " + JSON.stringify({ out }) + "\\n");
+`);
+      const sim = r["out"] as { words: number[]; coins: string }[];
+      const py = runPythonJson<number[][]>(`
+import json, sys
+sys.path.insert(0, ${JSON.stringify(join(repoRoot, "fleet-server"))})
+from update_encoding import encode_update
+req = json.load(sys.stdin)
+print(json.dumps([encode_update(c["values"], c["samples"], c["clip"], c["step"], c["cap"], bytes.fromhex(co)) for c, co in zip(req["cases"], req["coins"])]))
+`, JSON.stringify({ cases, coins: sim.map((s) => s.coins) }));
+      assert.deepEqual(sim.map((s) => s.words), py);
+      // Not vacuous: in the first case (clipped: norm > 1.5) the coins sent values both ways.
+      const c = cases[0]!;
+      const norm = Math.sqrt(c.values.reduce((a, x) => a + x * x, 0)) * (37 / 50); // of the weighted update
+      assert.ok(norm > c.clip);
+      const exact = c.values.map((x) => (x * (37 / 50) * (c.clip / norm)) / c.step);
+      const up = sim[0]!.words.slice(0, 300).filter((x, k) => (x | 0) > Math.floor(exact[k]!)).length;
+      assert.ok(up > 30 && up < 270, `${up} of 300 rounded up`);
+    } finally {
+      fx.remove();
+    }
+  });
+
   it("a vector inside the clip on the grid stays exact; its weight word is min(n, cap)", () => {
     const u = [0.5, -0.25, 0, 1 / 256, -3 / 256];
     const e = encodeUpdate(random, u, 250, P);
