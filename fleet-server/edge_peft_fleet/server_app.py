@@ -24,11 +24,12 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from flwr.app import ConfigRecord, Context, Message, RecordDict
 from flwr.serverapp import Grid, ServerApp
 
-from . import adapter, aggregate, frames
+from . import aggregate, frames
 from .registry import read_registry
 
-# fleet-server/secagg.py (and its pairwise_masks.py) sit at the app's root, on the path of the
+# fleet-server/secagg.py, adapter_average.py (and pairwise_masks.py) sit at the app's root, on the path of the
 # app's processes (the FAB root) and of the tests alike.
+import adapter_average  # noqa: E402  pylint: disable=wrong-import-position
 import secagg  # noqa: E402  pylint: disable=wrong-import-position
 
 app = ServerApp()
@@ -97,7 +98,7 @@ def _verified(pairs: list[tuple[str, bytes]], kind: str, round_: int, keys: dict
 
 def run_cohorts(grid: Grid, cfg: dict, key, devices: dict, gateways: dict[int, int], image: bytes, round_: int) -> dict:
     """The four SecAgg+ stages for every cohort at once, then each cohort unmasked on its own."""
-    n = len(adapter.elements(image))
+    n = sum(count for _, _, count, _ in adapter_average.records(image))
     deadline = float(cfg["stage-deadline"])
     keys = {i: d.public_key for i, d in devices.items()}
     members = {c: sorted(i for i, d in devices.items() if d.cohort == c) for c in gateways}
@@ -167,8 +168,7 @@ def run_cohorts(grid: Grid, cfg: dict, key, devices: dict, gateways: dict[int, i
         raise RuntimeError(f"round {round_}: no cohort completed")
     total = aggregate.add_mod(sums)
     average, weight = secagg.decode_average(total, float(cfg["step"]), int(cfg["sample-cap"]))
-    report.update({"weight": weight, "average": average,
-                   "elements": aggregate.apply(adapter.elements(image), adapter.units(image), average)})
+    report.update({"weight": weight, "average": average})
     say(f"round {round_}: FedAvg over cohorts {sorted(report['cohorts'])} (weight {weight} samples)")
     return report
 
@@ -211,7 +211,7 @@ def main(grid: Grid, context: Context) -> None:
     first = int(cfg["first-round"])
     for r in range(first, first + int(cfg["rounds"])):
         report = run_cohorts(grid, cfg, key, devices, gateways, image, r)
-        image = adapter.with_elements(image, report["elements"])
+        image = adapter_average.apply_average(image, report["average"])
         path = os.path.join(out, f"global-{r}.epad")
         with open(path, "wb") as f:
             f.write(image)
