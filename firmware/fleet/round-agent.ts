@@ -79,6 +79,7 @@ export class RoundAgent {
   }
 
   #onRequest(bytes: Uint8Array): void {
+    if (bytes.length === 0) return; // the server cleared a finished round's retained request
     let round = -1;
     try {
       const f = decodeRoundRequest(this.#crypto, bytes, this.#o.fleetKey);

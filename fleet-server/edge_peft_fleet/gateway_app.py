@@ -39,3 +39,14 @@ def relay_stage(msg: Message, context: Context) -> Message:
         rec["from"] = [i for i, _ in got]
         rec["frames"] = [f for _, f in got]
     return Message(RecordDict({"stage": rec}), reply_to=msg)
+
+
+@app.query("clear")
+def clear(msg: Message, context: Context) -> Message:
+    """After a round: the retained requests on the devices' topics removed (an empty retained
+    message), so a device that boots later does not find a finished round's last stage."""
+    fleet, cohort, broker = _node(context)
+    t = Topics(fleet, cohort)
+    ids = list(msg.content["stage"]["to"]) if int(msg.content["stage"]["count"]) > 0 else []
+    relay(broker, f"gateway-{fleet}-{cohort}", [(t.to(i), b"") for i in ids], t.replies(), "keys", 0, {}, {}, 0)
+    return Message(RecordDict({"stage": ConfigRecord({"count": len(ids)})}), reply_to=msg)

@@ -61,6 +61,9 @@ def relay(broker: str, client_id: str, publish: list[tuple[str, bytes]], reply_f
             if all(per.get(i, 0) >= n for i, n in expect.items()):
                 done.set()
 
+    if not expect:
+        done.set()  # nothing to collect (clearing the requests)
+
     c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311)
     c.on_message = on_message
     c.on_subscribe = lambda *_a: subscribed.set()

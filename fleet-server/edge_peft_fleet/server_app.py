@@ -152,6 +152,11 @@ def run_cohorts(grid: Grid, cfg: dict, key, devices: dict, gateways: dict[int, i
     lists = {c: secagg.unmask_request(sorted(share_senders[c]), sorted(masked[c])) for c in masked}
     asks = {c: [(i, frames.request(frames.REVEAL, round_, c, i, frames.reveal_lists(*lists[c]), key), 1) for i in lists[c][0]] for c in lists}
     got = _relay(grid, round_, frames.REVEAL, asks, gateways, keys, deadline)
+    clear = [Message(RecordDict({"stage": ConfigRecord({"count": len(members[c]), **({"to": members[c]} if members[c] else {})})}),
+                     dst_node_id=gateways[c], message_type="query.clear", group_id=f"{round_}.clear") for c in gateways]
+    for r in grid.send_and_receive(clear, timeout=60):
+        if r.has_error():
+            say(f"round {round_}: a gateway could not clear the round's requests: {r.error.reason}")
     report: dict = {"round": round_, "cohorts": {}}
     sums = []
     for c in asks:

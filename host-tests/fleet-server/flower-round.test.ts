@@ -314,6 +314,19 @@ describe("Flower rounds: SuperLink + 2 gateway SuperNodes + 8 simulator devices 
     assert.match(run2.out, /round 2 cohort 0: 4 survivors unmasked \(none dropped\)/);
   });
 
+  it("after a round no request stays retained on the devices' topics (a device booting later finds none)", async () => {
+    const late = await connectBus(broker.url, "late");
+    const got: string[] = [];
+    try {
+      await late.subscribe(`edge-peft/${FLEET}/round/#`, (topic, payload) => payload.length > 0 && got.push(topic));
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      await late.close();
+    }
+    assert.deepEqual(got, []);
+    assert.ok(seen.some((m) => /\/round\/0\/to\//.test(m.topic) && m.payload.length > 0), "requests were retained during the round");
+  });
+
   it("a subscriber to # sees every masked vector but no unmasked upload, and the server's log holds none", () => {
     const uploads = [...devices.map((d) => uploadOf(d, 1)), ...devices.filter((d) => d !== victim).map((d) => uploadOf(d, 2))]
       .map((u) => Buffer.from(u.buffer, u.byteOffset, u.byteLength));
