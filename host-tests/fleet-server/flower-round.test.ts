@@ -300,7 +300,12 @@ describe("Flower rounds: SuperLink + 2 gateway SuperNodes + 8 simulator devices 
     assert.deepEqual(body.subarray(68 + specBytes), image, "the payload is the server's new adapter");
     assert.match(run.out, /rollout to cohort 0: .*complete/);
     assert.match(run.out, /rollout to cohort 1: .*complete/);
-    for (const d of devices) assert.match(d.out, /fleet: sequence 2 confirmed/, d.id);
+    for (const d of devices) {
+      // The device's own trial on its held-out samples (user_test.bin): the round's adapter helps.
+      const m = /fleet: sequence 2 confirmed \(held-out ([0-9.]+) -> ([0-9.]+)\)/.exec(d.out);
+      assert.ok(m, `${d.id} confirms sequence 2`);
+      assert.ok(Number(m[2]) > Number(m[1]), `${d.id}: held-out accuracy ${m[1]} -> ${m[2]}`);
+    }
   });
 
   it("a forged or foreign request is refused by the device, and a forged device frame is dropped by the gateway, without stopping the round", () => {
