@@ -28,6 +28,8 @@ export interface RoundAgentOptions {
   readonly cohort: number;
   /** Print the encoded update before masking on the device's own console (the simulator's test hook; never sent). */
   readonly logUpload?: boolean;
+  /** Called after the device revealed its shares of a round (its last stage). */
+  readonly onRevealed?: (round: number) => void;
 }
 
 interface Current {
@@ -101,6 +103,7 @@ export class RoundAgent {
         const { survivors, dropped } = decodeRevealLists(f.body);
         this.#answer(c, f.stage, reveal(this.#ctx(c.setup), c.state, survivors, dropped));
         this.#log.info(`round ${c.round}: shares revealed (${survivors.length} survivors, ${dropped.length} dropped)`);
+        this.#o.onRevealed?.(c.round);
       } else throw new RoundFrameError("bad-stage", `unknown stage ${f.stage}`);
     } catch (e) {
       if (!REFUSALS.some((k) => e instanceof k)) throw e;

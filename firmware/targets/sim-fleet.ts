@@ -37,7 +37,8 @@ function hexBytes(what: string, text: string, bytes: number): Uint8Array {
  * deploy area at the end of the flash partition, provisioned on first boot from
  * --provision ID:FLEETKEY:DEVICEKEY (hex), then following its cohort's rollouts until killed.
  * With --rounds it also takes part in federated rounds, training on --train-data FILE (its own
- * SAMPLES.bin) from the adapter it runs; --log-upload prints its plain uploads on its console.
+ * SAMPLES.bin) from the adapter it runs; --log-upload prints its plain uploads on its console,
+ * --exit-after-round N ends the run after round N (the memory figures are printed at exit).
  */
 export async function runFleetDevice(dir: string, ctx: SimFleetContext): Promise<void> {
   const { option, profile, ports, transport, log } = ctx;
@@ -79,7 +80,12 @@ export async function runFleetDevice(dir: string, ctx: SimFleetContext): Promise
     if (!train) throw new Error("fleet: --rounds needs --train-data FILE (the device's own samples)");
     const samples = new SampleSet(new Uint8Array(new SimResource(train) as ArrayBuffer), engine.info.inputBytes, 40);
     new RoundAgent({ deviceId: prov.deviceId, devicePrivateKey: prov.devicePrivateKey, fleetKey: prov.fleetKey, fleet: option("fleet-name") ?? "fleet",
-      cohort: device.cohort, logUpload: ctx.flag("log-upload") },
+      cohort: device.cohort, logUpload: ctx.flag("log-upload"),
+      // --exit-after-round N: stop once round N is revealed (a second later, so the frame leaves),
+      // which prints the simulator's memory figures for a device that ran the rounds.
+      onRevealed: (round) => {
+        if (round >= Number(option("exit-after-round") ?? "Infinity")) ports.clock.schedule(() => ports.exit(0), 1000);
+      } },
     { crypto, keyAgreement: ctx.keyAgreement, checksum: ports.checksum, transport, log }, new EngineUpdateSource(crypto, engine, samples)).start();
   }
 }

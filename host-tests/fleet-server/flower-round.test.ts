@@ -137,7 +137,7 @@ describe("Flower rounds: SuperLink + 2 gateway SuperNodes + 8 simulator devices 
       const d: Device = { id, cohort, samples, out: "" };
       devices.push(d);
       d.proc = spawn(sim, ["--realtime", "--board", path("board.json"), "--flash", path(`${id}.flash`), "--", join(repoRoot, "build", "js", "firmware", "targets", "sim.js"),
-        "--fleet", demo, "--rounds", "--train-data", path(`${id}.bin`), "--log-upload", "--broker", `127.0.0.1:${broker.port}`, "--client-id", id,
+        "--fleet", demo, "--rounds", "--train-data", path(`${id}.bin`), "--log-upload", "--exit-after-round", "2", "--broker", `127.0.0.1:${broker.port}`, "--client-id", id,
         "--fleet-name", FLEET, "--cohorts", "2", "--provision", `${id}:${hex(rawPublic(fleetKey))}:${hex(rawPrivate(k.privateKey))}`], { cwd: repoRoot });
       d.proc.stdout!.on("data", (b: Buffer) => (d.out += b.toString()));
       d.proc.stderr!.on("data", (b: Buffer) => (d.out += b.toString()));
@@ -206,6 +206,16 @@ describe("Flower rounds: SuperLink + 2 gateway SuperNodes + 8 simulator devices 
   });
 
   after(async () => {
+    // A figure, not a check: the devices' XS memory peaks over provisioning, two rollouts and two
+    // rounds (the simulator prints them at exit, --exit-after-round 2); chunks less the key names
+    // of parsed code, which a board keeps in flash (docs/simulator.md).
+    const peaks = devices.map((d) => /xs-memory: chunks-peak=(\d+) slots-peak=(\d+).* load-key-chunks=(\d+).*chunks-limit=(\d+) slots-limit=(\d+)/.exec(d.out))
+      .filter((m) => m !== null);
+    if (peaks.length > 0) {
+      const max = (f: (m: RegExpExecArray) => number) => Math.max(...peaks.map(f));
+      console.log(`      device XS peaks (${peaks.length} devices, app usage): chunks ${max((m) => Number(m[1]) - Number(m[3]))} of ${peaks[0]![4]} bytes, ` +
+        `slots ${max((m) => Number(m[2]))} of ${peaks[0]![5]} (esp32s3 budgets)`);
+    }
     for (const d of devices) d.proc?.kill("SIGTERM");
     await flower?.stop();
     await spy?.close();
