@@ -103,13 +103,13 @@ describe("Flower rounds: SuperLink + 2 gateway SuperNodes + 8 simulator devices 
     broker = new Broker();
     await broker.start();
     spy = await connectBus(broker.url, "spy");
-    // The spy also plays the dropout of round 2: the victim is killed once both its share frames
-    // of round 2 are on the broker, so it has shared but never masks (the server must rebuild its
+    // The spy also plays the dropout of round 2: the victim is killed once its three share frames
+    // of round 2 (one per neighbour) are on the broker, so it has shared but never masks (the server must rebuild its
     // mask key from the survivors' shares).
     let victimShares = 0;
     await spy.subscribe("#", (topic, payload) => {
       seen.push({ topic, payload: Buffer.from(payload) });
-      if (victim && topic.endsWith(`/reply/${victim.id}`) && payload[6] === 2 && Buffer.from(payload).readUInt32LE(8) === 2 && ++victimShares === 2) victim.proc?.kill("SIGKILL");
+      if (victim && topic.endsWith(`/reply/${victim.id}`) && payload[6] === 2 && Buffer.from(payload).readUInt32LE(8) === 2 && ++victimShares === 3) victim.proc?.kill("SIGKILL");
     });
     exec([process.execPath, cli, "delta", "keygen", "--out", path("fleet")], "keygen");
     const fleetKey = createPublicKey(readFileSync(path("fleet.pub")));
