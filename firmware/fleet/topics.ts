@@ -5,6 +5,9 @@ import { checkName } from "./ascii.js";
  *   manifest/<cohort>        retained, QoS 1: the signed EPMF manifest a cohort follows
  *   delta/<sequence>/<i>     retained, QoS 1: chunk i of a signed EPDL delta
  *   status/<device id>       retained, QoS 1: the device's latest signed EPST report
+ *   round/<cohort>/to/<id>   retained, QoS 1: the server's fleet-signed request (EPRD) of the
+ *                            round's current stage for one device
+ *   round/<cohort>/reply/<id> QoS 1: the device's signed EPSA frames, to the cohort's gateway
  * Chunks are retained so a device that joins or reconnects late still finds every one.
  */
 export class FleetTopics {
@@ -28,6 +31,14 @@ export class FleetTopics {
   }
   allStatus(): string {
     return `${this.root}/status/+`;
+  }
+  roundTo(cohort: number, deviceId: string): string {
+    checkName("device id", deviceId);
+    return `${this.root}/round/${cohort >>> 0}/to/${deviceId}`;
+  }
+  roundReply(cohort: number, deviceId: string): string {
+    checkName("device id", deviceId);
+    return `${this.root}/round/${cohort >>> 0}/reply/${deviceId}`;
   }
   /** Chunk index of a chunk topic of `sequence`, or -1 when the topic is another. */
   chunkIndex(sequence: number, topic: string): number {

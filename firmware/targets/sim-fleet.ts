@@ -12,13 +12,17 @@ import { DeployStore } from "../deploy/deploy-store.js";
 import { AdapterTrial } from "../deploy/adapter-trial.js";
 import { provision, readProvisioning } from "../deploy/provisioning.js";
 import { FleetDevice } from "../fleet/fleet-device.js";
+import type { KeyAgreement } from "../platform/key-agreement.js";
 
 export interface SimFleetContext {
   readonly option: (name: string) => string | undefined;
+  readonly flag: (name: string) => boolean;
   readonly profile: BoardProfile;
   readonly ports: Ports;
   readonly transport: Transport;
   readonly log: Log;
+  /** Present with --rounds: the device also answers federated rounds (firmware/fleet/round-agent.ts). */
+  readonly keyAgreement?: KeyAgreement;
 }
 
 function hexBytes(what: string, text: string, bytes: number): Uint8Array {
@@ -32,8 +36,11 @@ function hexBytes(what: string, text: string, bytes: number): Uint8Array {
  * The simulator's fleet-device mode (targets/sim.ts --fleet DIR): the demo model from DIR, the
  * deploy area at the end of the flash partition, provisioned on first boot from
  * --provision ID:FLEETKEY:DEVICEKEY (hex), then following its cohort's rollouts until killed.
+ * With --rounds it also takes part in federated rounds, training on --train-data FILE (its own
+ * SAMPLES.bin) from the adapter it runs; --log-upload prints its plain uploads on its console,
+ * --exit-after-round N ends the run after round N (the memory figures are printed at exit).
  */
-export function runFleetDevice(dir: string, ctx: SimFleetContext): void {
+export async function runFleetDevice(dir: string, ctx: SimFleetContext): Promise<void> {
   const { option, profile, ports, transport, log } = ctx;
   const crypto = ports.crypto;
   if (!crypto) throw new Error("fleet: this target has no Crypto port");
@@ -67,4 +74,18 @@ export function runFleetDevice(dir: string, ctx: SimFleetContext): void {
     heldOut, margin: Number(option("margin") ?? "0.02"), chunkTimeoutMs: Number(option("chunk-timeout") ?? "3000"),
   }, { crypto, transport, clock: ports.clock, log }, store, new AdapterTrial(store, engine));
   device.start();
+  if (ctx.keyAgreement) {
+    const [{ RoundAgent }, { EngineUpdateSource }] = await Promise.all([import("../fleet/round-agent.js"), import("../fleet/engine-update-source.js")]);
+    const train = option("train-data");
+    if (!train) throw new Error("fleet: --rounds needs --train-data FILE (the device's own samples)");
+    const samples = new SampleSet(new Uint8Array(new SimResource(train) as ArrayBuffer), engine.info.inputBytes, 40);
+    new RoundAgent({ deviceId: prov.deviceId, devicePrivateKey: prov.devicePrivateKey, fleetKey: prov.fleetKey, fleet: option("fleet-name") ?? "fleet",
+      cohort: device.cohort, logUpload: ctx.flag("log-upload"),
+      // --exit-after-round N: stop once round N is revealed (a second later, so the frame leaves),
+      // which prints the simulator's memory figures for a device that ran the rounds.
+      onRevealed: (round) => {
+        if (round >= Number(option("exit-after-round") ?? "Infinity")) ports.clock.schedule(() => ports.exit(0), 1000);
+      } },
+    { crypto, keyAgreement: ctx.keyAgreement, checksum: ports.checksum, transport, log }, new EngineUpdateSource(crypto, engine, samples)).start();
+  }
 }

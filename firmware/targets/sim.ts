@@ -48,14 +48,17 @@ const runApp = (ports: Ports): Promise<unknown> => agentDir === undefined
 // --broker HOST:PORT with ports.crypto; run the simulator with --realtime (the MQTT poll and the
 // chunk timeouts are wall time).
 const fleetDir = option("fleet");
+// --rounds: it also answers federated rounds (ports.keyAgreement over mbedTLS).
 const runFleet = (dir: string): Promise<unknown> => Promise.all([
   import("../platform/sim/native-crypto.js"), import("../platform/sim/mosquitto-transport.js"), import("./sim-fleet.js"),
-]).then(([c, t, f]) => {
+  args.includes("--rounds") ? import("../platform/sim/native-key-agreement.js") : undefined,
+]).then(([c, t, f, k]) => {
   const [host, port] = (option("broker") ?? "127.0.0.1:1883").split(":");
   const id = option("client-id") ?? "edge-peft-device";
   const transport = new t.MosquittoTransport({ host: host ?? "127.0.0.1", port: Number(port), clientId: id, maxPayload: profile.mqtt?.maxPayloadBytes ?? 4096 }, clock, log);
-  f.runFleetDevice(dir, { option, profile, ports: { ...ports, crypto: new c.NativeCrypto(), transport }, transport, log });
-  return new Promise<never>(() => {}); // runs until the process is stopped
+  const keyAgreement = k ? new k.NativeKeyAgreement() : undefined;
+  return f.runFleetDevice(dir, { option, flag: (name) => args.includes(`--${name}`), profile, ports: { ...ports, crypto: new c.NativeCrypto(), transport, keyAgreement }, transport, log, keyAgreement })
+    .then(() => new Promise<never>(() => {})); // runs until the process is stopped
 });
 // --crypto: ports.crypto over mbedTLS (native/xs/crypto). Only when asked: its modules hold ~150
 // live slots and the agent demo already peaks near the esp32-sized heap's 4,096 (a top-level
