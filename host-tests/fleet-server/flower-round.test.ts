@@ -39,7 +39,7 @@ const CAP = 64;
 const RECORD = 65; // SAMPLES.bin: label + 64 int8 inputs
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
-/** EPAD v2 elements in file order with their element bytes and units, read here from docs/formats.md (not with the code under test). */
+/** EPAD v3 elements in file order with their element bytes and units, read here from docs/formats.md (not with the code under test). */
 function epad(image: Buffer): { values: number[]; bytes: number[]; units: number[] } {
   const out = { values: [] as number[], bytes: [] as number[], units: [] as number[] };
   let at = 76;
@@ -48,7 +48,7 @@ function epad(image: Buffer): { values: number[]; bytes: number[]; units: number
     const n = image.readUInt16LE(at + 4) * image.readUInt16LE(at + 6);
     const unit = image.readDoubleLE(at + 12);
     for (let i = 0; i < n; i++) {
-      out.values.push(elem === 1 ? image.readInt8(at + 20 + i) : image.readInt32LE(at + 20 + 4 * i));
+      out.values.push(elem === 1 ? image.readInt8(at + 20 + i) : elem === 2 ? image.readInt16LE(at + 20 + 2 * i) : image.readInt32LE(at + 20 + 4 * i));
       out.bytes.push(elem);
       out.units.push(unit);
     }
@@ -278,12 +278,13 @@ describe("Flower rounds: SuperLink + 2 gateway SuperNodes + 8 simulator devices 
       const plain = weighted[i]! / weight;
       assert.ok(Math.abs(report.average[i]! - plain) <= tolerance, `average[${i}] ${report.average[i]} vs plain ${plain}`);
     }
-    // The new global adapter: old + average / unit rounded half to even, int8 views saturated.
+    // The new global adapter: old + average / unit rounded half to even, int8 views and int16 B masters saturated.
     const next = epadElements(readFileSync(path(`rounds/global-${round}.epad`)));
     for (let i = 0; i < n; i++) {
       const a = report.average[i]! / g0.units[i]!;
       const v = global[i]! + halfEven(a);
-      assert.equal(next[i], g0.bytes[i] === 1 ? Math.max(-128, Math.min(127, v)) : v, `element ${i}`);
+      const sat = g0.bytes[i] === 1 ? Math.max(-128, Math.min(127, v)) : g0.bytes[i] === 2 ? Math.max(-32768, Math.min(32767, v)) : v;
+      assert.equal(next[i], sat, `element ${i}`);
     }
     assert.ok(next.some((v, i) => v !== global[i]), "the global adapter moved");
   }
