@@ -112,6 +112,25 @@ ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
         return ep_minimum_s8((const ep_broadcast_dims *)rt->u.ext.params, in, w, out);
     case EP_K_MEAN:
         return ep_mean_s8(&ctx, (const ep_mean_params *)rt->u.ext.params, in, out);
+    /* data-layout operators (PACK: EP_K_CONCAT, SUM: EP_K_MEAN) */
+    case EP_K_NOP:
+        return EP_OK; /* folded at prepare */
+    case EP_K_UNPACK: {
+        const ep_unpack_rt *ur = (const ep_unpack_rt *)rt->u.ext.params;
+        uint8_t *outs[EP_MAX_OP_OUTPUTS];
+        for (int32_t i = 0; i < ur->count && i < EP_MAX_OP_OUTPUTS; ++i) {
+            outs[i] = TD(s, ur->out[i]);
+        }
+        return ep_unpack(in, ur->count, ur->outer, ur->copy_bytes, outs);
+    }
+    case EP_K_GATHER:
+        return ep_gather((const ep_gather_params *)rt->u.ext.params, in, w, out);
+    case EP_K_S2B:
+        return ep_space_to_batch_nd_s8((const ep_space_batch_params *)rt->u.ext.params, in, out);
+    case EP_K_B2S:
+        return ep_batch_to_space_nd_s8((const ep_space_batch_params *)rt->u.ext.params, in, out);
+    case EP_K_TRANSPOSE:
+        return ep_transpose((const ep_transpose_params *)rt->u.ext.params, in, out);
     default:
         return EP_ERR_STATE;
     }

@@ -66,6 +66,12 @@ enum {
     EP_OP_EXPAND_DIMS = 70
 };
 
+/* schema BuiltinOperator values: data-layout operators and SUM */
+enum {
+    EP_OP_GATHER = 36, EP_OP_BATCH_TO_SPACE_ND = 37, EP_OP_SPACE_TO_BATCH_ND = 38,
+    EP_OP_TRANSPOSE = 39, EP_OP_SUM = 74, EP_OP_SHAPE = 77, EP_OP_PACK = 83, EP_OP_UNPACK = 88
+};
+
 /* schema ActivationFunctionType / Padding */
 enum { EP_ACT_NONE = 0, EP_ACT_RELU = 1, EP_ACT_RELU_N1_TO_1 = 2, EP_ACT_RELU6 = 3 };
 enum { EP_PADDING_SAME = 0, EP_PADDING_VALID = 1 };

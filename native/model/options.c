@@ -10,6 +10,9 @@ enum {
 };
 /* shape / reduce operators (MAXIMUM, MINIMUM, EXPAND_DIMS have no fields to read) */
 enum { OPT_REDUCER = 27, OPT_SUB = 28, OPT_SQUEEZE = 30 };
+/* data-layout operators (SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, TRANSPOSE have no fields;
+ * SHAPE's out_type is not read: TFLM checks the output tensor's type instead) */
+enum { OPT_GATHER = 23, OPT_SHAPE = 55, OPT_PACK = 59, OPT_UNPACK = 64 };
 
 static int32_t expected_type(int32_t opcode)
 {
@@ -28,9 +31,14 @@ static int32_t expected_type(int32_t opcode)
     case EP_OP_STRIDED_SLICE: return OPT_STRIDED_SLICE;
     case EP_OP_LEAKY_RELU: return OPT_LEAKY_RELU;
     /* shape / reduce operators */
-    case EP_OP_MEAN: return OPT_REDUCER;
+    case EP_OP_MEAN: case EP_OP_SUM: return OPT_REDUCER;
     case EP_OP_SUB: return OPT_SUB;
     case EP_OP_SQUEEZE: return OPT_SQUEEZE;
+    /* data-layout operators */
+    case EP_OP_GATHER: return OPT_GATHER;
+    case EP_OP_SHAPE: return OPT_SHAPE;
+    case EP_OP_PACK: return OPT_PACK;
+    case EP_OP_UNPACK: return OPT_UNPACK;
     default: return -1;
     }
 }
@@ -160,6 +168,21 @@ ep_status ep_parse_options(const ep_fb *fb, int32_t op_index, int32_t opcode,
         }
         break;
     }
+    /* data-layout operators */
+    case OPT_GATHER:
+        if ((st = ep_fb_i32(fb, t, 0, 0, &o->axis)) != EP_OK ||
+            (st = ep_fb_i32(fb, t, 1, 0, &o->batch_dims)) != EP_OK) {
+            break;
+        }
+        break;
+    case OPT_PACK:
+    case OPT_UNPACK:
+        /* PackOptions (values_count, axis) and UnpackOptions (num, axis): same slots */
+        if ((st = ep_fb_i32(fb, t, 0, 0, &o->values_count)) != EP_OK ||
+            (st = ep_fb_i32(fb, t, 1, 0, &o->axis)) != EP_OK) {
+            break;
+        }
+        break;
     default:
         break; /* RESHAPE / PAD: everything needed is in the tensors */
     }

@@ -1,0 +1,61 @@
+/*
+ * edge_peft_layout.h - data-layout kernels: UNPACK, GATHER, SPACE_TO_BATCH_ND,
+ * BATCH_TO_SPACE_ND, TRANSPOSE (PACK runs as ep_concatenation, SUM as ep_mean_s8 with an
+ * unfolded multiplier). Pure copies with the TFLM reference kernels' element order; every
+ * index they take from data (GATHER coordinates) is checked before it is used. Part of the
+ * public API; include "edge_peft.h", which reaches every part.
+ */
+#ifndef EDGE_PEFT_LAYOUT_H
+#define EDGE_PEFT_LAYOUT_H
+
+#include "edge_peft_types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* UNPACK (any element type): the input viewed as [outer, count, copy_bytes]; output i gets
+ * rows [o][i] for every o, back to back. */
+ep_status ep_unpack(const uint8_t *input, int32_t count, int32_t outer, int32_t copy_bytes,
+                    uint8_t *const *outputs);
+
+/* GATHER (TFLM reference, int32 coordinates): input viewed as [batch, outer, axis_size,
+ * inner_bytes], coordinates as [batch, coords]; output [batch, outer, coords, inner_bytes].
+ * A coordinate outside [0, axis_size) returns EP_ERR_ARG before anything is written (TFLM only
+ * debug-checks it). */
+typedef struct {
+    int32_t batch, outer, axis_size, coords, inner_bytes;
+} ep_gather_params;
+ep_status ep_gather(const ep_gather_params *params, const uint8_t *input, const int32_t *coords,
+                    uint8_t *output);
+
+/* SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND int8, NHWC (3-D NHC as NH1C with block_w 1, as TFLM).
+ * Space to batch: output batch b = (shift_h * block_w + shift_w) * in_n + n reads input
+ * (n, h * block_h + shift_h - pad_top, w * block_w + shift_w - pad_left) or pad_value outside.
+ * Batch to space: the inverse, pad_top / pad_left being the crops. Shapes were checked in
+ * prepare (every output element is written once). */
+typedef struct {
+    int32_t in_n, in_h, in_w, out_n, out_h, out_w, depth;
+    int32_t block_h, block_w, pad_top, pad_left;
+    int32_t pad_value;   /* space to batch: written into padding (the output zero point) */
+} ep_space_batch_params;
+ep_status ep_space_to_batch_nd_s8(const ep_space_batch_params *params, const int8_t *input,
+                                  int8_t *output);
+ep_status ep_batch_to_space_nd_s8(const ep_space_batch_params *params, const int8_t *input,
+                                  int8_t *output);
+
+/* TRANSPOSE (any element type): out_dims right-aligned to EP_MAX_DIMS (leading 1s);
+ * in_stride[k] = the input's element stride along the input dimension that output dimension k
+ * comes from (perm[k]), 0 for the leading 1s. */
+typedef struct {
+    int32_t out_dims[EP_MAX_DIMS];
+    int32_t in_stride[EP_MAX_DIMS];
+    int32_t element_bytes;
+} ep_transpose_params;
+ep_status ep_transpose(const ep_transpose_params *params, const uint8_t *input, uint8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EDGE_PEFT_LAYOUT_H */
