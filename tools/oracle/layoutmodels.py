@@ -6,6 +6,8 @@ converter writes (Flatten: SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE; a dilated 
 convolution: SPACE_TO_BATCH_ND -> CONV_2D -> BATCH_TO_SPACE_ND).
 
 Usage: layoutmodels.py OUTDIR   writes OUTDIR/<case>.tflite and prints a JSON manifest
+       layoutmodels.py --train OUTDIR   writes train_flatten_{dynamic,static}.tflite (a
+                                        trainer test: the same CNN with either Flatten)
        [{name, op, file, inputs: [{shape, dtype, zero_point, high?}], refused?, tflm_refuses?,
          undefined_at?, undefined_value?, reference?}]
 `high` bounds an int32 input (GATHER positions): the test draws it from [0, high).
@@ -380,7 +382,43 @@ def refused_cases():
     ]
 
 
+def train_model(dynamic: bool) -> om.Builder:
+    """A small CNN for the trainer test: 1x1 CONV_2D (adaptable) -> Flatten -> Dense ->
+    SOFTMAX, with the dynamic-batch Flatten chain or a batch-1 RESHAPE; same seed, same
+    weights and quantisation in both."""
+    rng = np.random.default_rng(20267)
+    b = om.Builder()
+    shape = [1, 4, 4, 3]
+    s, zp = om.act_q(rng, -1.0, 1.0)
+    x = b.act(shape, scale=s, zp=zp, is_input=True)
+    wq, sw = om.weights(rng, (4, 1, 1, 3), 0, True)
+    wt = b.const(wq, tw.INT8, sw, None, qdim=0)
+    sb = s * sw.astype(np.float64)
+    bt = b.const(np.round(rng.normal(0, 0.3, 4) * 3 * 64 * np.mean(sw) * s / sb), tw.INT32, sb)
+    so, zo = om.out_q(rng, s, sw, 3)
+    y = b.act([1, 4, 4, 4], scale=so, zp=zo)
+    b.op(om.CONV, [x, wt, bt], [y], (om.O_CONV, 6, [(0, "i8", om.SAME), (1, "i32", 1),
+                                                    (2, "i32", 1), (3, "i8", om.NONE),
+                                                    (4, "i32", 1), (5, "i32", 1)]), 3)
+    if dynamic:
+        flat = flatten_chain(b, y, [1, 4, 4, 4])
+    else:
+        flat = b.act([1, 64], scale=so, zp=zo)
+        b.op(RESHAPE, [y, i32(b, [1, 64])], [flat], None, 1)
+    fc_head(rng, b, flat, 64, 4)
+    logits = len(b.tensors) - 1
+    p = b.act([1, 4], scale=1.0 / 256, zp=-128)
+    b.op(om.SOFTMAX, [logits], [p], (om.O_SOFTMAX, 1, [(0, "f32", 1.0)]), 2)
+    return b
+
+
 def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--train":
+        out = Path(sys.argv[2])
+        out.mkdir(parents=True, exist_ok=True)
+        for tag, dyn in (("dynamic", True), ("static", False)):
+            (out / f"train_flatten_{tag}.tflite").write_bytes(train_model(dyn).bytes(tag))
+        return 0
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
     manifest = []
