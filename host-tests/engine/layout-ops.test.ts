@@ -1,6 +1,6 @@
 // Data-layout operators against the TFLite Micro oracle (issue 11): tools/oracle/layoutmodels.py
 // writes SHAPE / PACK / UNPACK / GATHER / SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND / TRANSPOSE /
-// SUM models, alone and in the converter's chains (Flatten with a dynamic batch, a dilated
+// SUM models and float32 model edges (QUANTIZE from, DEQUANTIZE to float32), alone and in the converter's chains (Flatten with a dynamic batch, a dilated
 // "same" convolution); each runs on 100 seeded inputs in our engine and in the oracle and the
 // outputs must be equal byte for byte (TFLM's SPACE_TO_BATCH_ND padding is an uninitialised
 // byte: ours must be the zero point there, and a dilated chain is checked against TFLM's own
@@ -20,7 +20,10 @@ const INPUTS = 100;
 const generator = join(repoRoot, 'tools', 'oracle', 'layoutmodels.py');
 const oracle = join(repoRoot, 'tools', 'oracle', 'oracle.py');
 
-interface Input { shape: number[]; dtype: TensorInfo['dtype']; zero_point: number | null; high?: number }
+interface Input {
+  shape: number[]; dtype: TensorInfo['dtype']; zero_point: number | null; high?: number;
+  float_range?: [number, number];
+}
 interface Case {
   name: string; op: string; file: string; inputs: Input[];
   refused?: string; tflm_refuses?: boolean;
@@ -30,7 +33,7 @@ interface Case {
   reference?: string;
 }
 
-const bytesOf: Record<string, number> = { int8: 1, int16: 2, int32: 4 };
+const bytesOf: Record<string, number> = { int8: 1, int16: 2, int32: 4, float32: 4 };
 
 function seedOf(name: string): number {
   let h = 2166136261;
@@ -46,12 +49,30 @@ function positions(t: Input, bytes: number, seed: number): Buffer {
   return buf;
 }
 
+/** float32 inputs over twice the quantisation range (so some clamp), with zeros, signed
+ * zeros and large values mixed in: all with x / scale inside int32, where TFLM's
+ * static_cast<int32_t>(round(x / scale)) is defined (beyond, see the saturation test). */
+function floats(t: Input, bytes: number, seed: number): Buffer {
+  const [lo, hi] = t.float_range ?? [-1, 1];
+  const rng = new Rng(seed);
+  const special = [0, -0, lo, hi, 1e3 * hi, 1e3 * lo, 2 * hi, 2 * lo];
+  const buf = Buffer.alloc(bytes * INPUTS);
+  for (let i = 0; i < buf.length / 4; i++) {
+    const v = rng.int(0, 15) === 0 ? special[rng.int(0, special.length - 1)]
+      : 2 * lo + (rng.next() / 0x100000000) * 2 * (hi - lo);
+    buf.writeFloatLE(v, i * 4);
+  }
+  return buf;
+}
+
 function batchFor(c: Case): Buffer {
   const per = c.inputs.map((t, i) => {
     const bytes = t.shape.reduce((a, b) => a * b, 1) * (bytesOf[t.dtype] ?? 1);
     const info: TensorInfo = { shape: t.shape, dtype: t.dtype, scales: [1], zero_points: [t.zero_point ?? 0], bytes };
     const seed = seedOf(`${c.name}/${i}`);
-    return { bytes, data: t.high !== undefined ? positions(t, bytes, seed) : randomInputs(info, INPUTS, seed) };
+    const data = t.high !== undefined ? positions(t, bytes, seed)
+      : t.dtype === 'float32' ? floats(t, bytes, seed) : randomInputs(info, INPUTS, seed);
+    return { bytes, data };
   });
   const parts: Buffer[] = [];
   for (let k = 0; k < INPUTS; k++) {
@@ -77,7 +98,7 @@ describe('data-layout operators vs TFLite Micro (byte for byte)', function () {
   it('covers every new operator', () => {
     const ops = new Set(cases.filter((c) => c.refused === undefined).map((c) => c.op));
     for (const op of ['SHAPE', 'STRIDED_SLICE', 'PACK', 'UNPACK', 'GATHER', 'SPACE_TO_BATCH_ND',
-      'BATCH_TO_SPACE_ND', 'TRANSPOSE', 'SUM']) {
+      'BATCH_TO_SPACE_ND', 'TRANSPOSE', 'SUM', 'QUANTIZE', 'DEQUANTIZE']) {
       assert.ok(ops.has(op), `no model for ${op}`);
     }
   });
@@ -135,6 +156,18 @@ describe('data-layout operators vs TFLite Micro (byte for byte)', function () {
       assert.equal(r.status, 1, `position ${bad}: exit ${String(r.status)} ${r.stderr}`);
       assert.ok(r.stderr.includes('EP_ERR_ARG'), r.stderr.trim());
     }
+  });
+
+  it('QUANTIZE from float32 saturates where TFLM\'s int32 cast is undefined', () => {
+    const c = cases.find((k) => k.name === 'quantize_f32_int8');
+    assert.ok(c !== undefined);
+    const n = c.inputs[0].shape.reduce((a, b) => a * b, 1);
+    const values = [1e30, -1e30, Infinity, -Infinity, NaN, 3e9, -3e9];
+    const want = [127, -128, 127, -128, -128, 127, -128];
+    const buf = Buffer.alloc(n * 4);
+    for (let i = 0; i < n; i++) buf.writeFloatLE(values[i % values.length], i * 4);
+    const got = runEngine(c.file, buf, scratch.dir);
+    for (let i = 0; i < n; i++) assert.equal(got.readInt8(i), want[i % values.length], `x = ${values[i % values.length]}`);
   });
 
   it('the dynamic-batch shape chain is folded: no activation bytes, nothing kept for it', () => {

@@ -53,6 +53,10 @@ typedef struct {
             int32_t batch, input_size, num_filters, memory_size, num_units;
         } svdf;
         struct {
+            float scale;
+            int32_t zp, type, count;    /* type: the integer side */
+        } edge;                         /* QUANTIZE from / DEQUANTIZE to float32 */
+        struct {
             uint32_t bytes;
         } copy;
         struct {
@@ -79,7 +83,8 @@ enum {
     /* shape / reduce operators (EXPAND_DIMS and SQUEEZE run as EP_K_RESHAPE) */
     EP_K_SUB, EP_K_MAXIMUM, EP_K_MINIMUM, EP_K_MEAN,
     /* data-layout operators (PACK runs as EP_K_CONCAT, SUM as EP_K_MEAN) */
-    EP_K_NOP, EP_K_UNPACK, EP_K_GATHER, EP_K_S2B, EP_K_B2S, EP_K_TRANSPOSE
+    EP_K_NOP, EP_K_UNPACK, EP_K_GATHER, EP_K_S2B, EP_K_B2S, EP_K_TRANSPOSE,
+    EP_K_QUANT_F32, EP_K_DEQUANT_F32    /* float32 model edges */
 };
 
 /* ep_tensor_rt.constant: in the model, or folded at prepare time (every input constant, as
@@ -130,7 +135,7 @@ ep_status ep_op_prepare_act(ep_prep *p, int32_t index, const ep_op_info *op, ep_
 /* SUB, MAXIMUM, MINIMUM, EXPAND_DIMS, SQUEEZE, MEAN, SUM (op_prepare_shape.c). */
 ep_status ep_op_prepare_shape(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 /* SHAPE, PACK, UNPACK, GATHER, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, TRANSPOSE
- * (op_prepare_layout.c). */
+ * (op_prepare_layout.c), DEQUANTIZE and QUANTIZE from float32 (op_prepare_layout.c). */
 ep_status ep_op_prepare_layout(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 ep_status ep_op_eval(ep_session *s, ep_op_rt *rt);
 /* Is this operator kind (with these types) supported? */

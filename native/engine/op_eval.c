@@ -131,6 +131,12 @@ ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
         return ep_batch_to_space_nd_s8((const ep_space_batch_params *)rt->u.ext.params, in, out);
     case EP_K_TRANSPOSE:
         return ep_transpose((const ep_transpose_params *)rt->u.ext.params, in, out);
+    case EP_K_QUANT_F32:
+        return ep_quantize_f32(in, rt->u.edge.scale, rt->u.edge.zp, rt->u.edge.type, out,
+                               rt->u.edge.count);
+    case EP_K_DEQUANT_F32:
+        return ep_dequantize_f32(in, rt->u.edge.type, rt->u.edge.scale, rt->u.edge.zp, out,
+                                 rt->u.edge.count);
     default:
         return EP_ERR_STATE;
     }

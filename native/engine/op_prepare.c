@@ -213,6 +213,9 @@ static ep_status prep_quantize(ctx_t *c, ep_op_rt *rt)
     ep_tensor_info in, out;
     TRY(pu_tensor(c, c->op->inputs[0], &in, "input"));
     TRY(pu_tensor(c, c->op->outputs[0], &out, "output"));
+    if (in.type == EP_TYPE_FLOAT32) {
+        return ep_op_prepare_layout(c->p, c->index, c->op, rt); /* a float32 model input */
+    }
     if (!int_type(in.type) || !int_type(out.type)) {
         return FAIL(c, EP_ERR_UNSUPPORTED, "operator %d (QUANTIZE): %s -> %s not supported",
                     c->index, ep_type_name(in.type), ep_type_name(out.type));

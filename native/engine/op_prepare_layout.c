@@ -1,7 +1,7 @@
 /* Prepare for the data-layout operators TensorFlow emits for ordinary Keras models with a
  * dynamic batch: SHAPE (always folded: its value is the static input shape), PACK (as
  * CONCATENATION), UNPACK, GATHER, SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND (dilated "same"
- * convolutions) and TRANSPOSE. Each checks what TFLM's Prepare checks, plus the shapes TFLM
+ * convolutions), TRANSPOSE, and QUANTIZE / DEQUANTIZE at float32 model edges. Each checks what TFLM's Prepare checks, plus the shapes TFLM
  * leaves unchecked (its kernels would read or write out of bounds), with named errors. */
 #include <string.h>
 
@@ -336,6 +336,39 @@ static ep_status prep_transpose(ctx_t *c, ep_op_rt *rt)
     return EP_OK;
 }
 
+/* QUANTIZE float32 -> int8 / int16 and DEQUANTIZE int8 / int16 -> float32 (TFLM's Prepare:
+ * one input, one output, these types; QUANTIZE's output per-tensor quantised). Only at the
+ * model's float edges in practice: the engine has no other float32 operator. */
+static ep_status prep_float_edge(ctx_t *c, ep_op_rt *rt, bool quantize)
+{
+    ep_tensor_info in, out;
+    TRY(want_inputs(c, 1));
+    TRY(pu_tensor(c, c->op->inputs[0], &in, "input"));
+    TRY(pu_tensor(c, c->op->outputs[0], &out, "output"));
+    const ep_tensor_info *q = quantize ? &out : &in;
+    TRY(pu_want_type(c, quantize ? &in : &out, EP_TYPE_FLOAT32, quantize ? "input" : "output"));
+    if (q->type != EP_TYPE_INT8 && q->type != EP_TYPE_INT16) {
+        return FAIL(c, EP_ERR_UNSUPPORTED, "operator %d (%s): %s is %s, want int8 or int16",
+                    c->index, ep_op_name(c->op), quantize ? "output" : "input",
+                    ep_type_name(q->type));
+    }
+    TRY(pu_want_quant(c, q, quantize ? "output" : "input"));
+    if (quantize && q->scale_count != 1) {
+        return FAIL(c, EP_ERR_QUANT, "operator %d (QUANTIZE): %d output scales, want 1",
+                    c->index, q->scale_count);
+    }
+    if (in.elements != out.elements) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (%s): %d -> %d elements", c->index,
+                    ep_op_name(c->op), in.elements, out.elements);
+    }
+    rt->kind = quantize ? EP_K_QUANT_F32 : EP_K_DEQUANT_F32;
+    rt->u.edge.scale = ep_tensor_scale(q, 0);
+    rt->u.edge.zp = ep_tensor_zero_point(q, 0);
+    rt->u.edge.type = q->type;
+    rt->u.edge.count = in.elements;
+    return EP_OK;
+}
+
 ep_status ep_op_prepare_layout(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt)
 {
     ctx_t c = {p, index, op};
@@ -347,6 +380,8 @@ ep_status ep_op_prepare_layout(ep_prep *p, int32_t index, const ep_op_info *op, 
     case EP_OP_SPACE_TO_BATCH_ND: return prep_space_batch(&c, rt, true);
     case EP_OP_BATCH_TO_SPACE_ND: return prep_space_batch(&c, rt, false);
     case EP_OP_TRANSPOSE: return prep_transpose(&c, rt);
+    case EP_OP_QUANTIZE: return prep_float_edge(&c, rt, true);
+    case EP_OP_DEQUANTIZE: return prep_float_edge(&c, rt, false);
     default:
         return FAIL(&c, EP_ERR_UNSUPPORTED, "operator %d: unsupported operator %s", index,
                     ep_op_name(op));

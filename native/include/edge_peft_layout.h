@@ -1,7 +1,7 @@
 /*
  * edge_peft_layout.h - data-layout kernels: UNPACK, GATHER, SPACE_TO_BATCH_ND,
  * BATCH_TO_SPACE_ND, TRANSPOSE (PACK runs as ep_concatenation, SUM as ep_mean_s8 with an
- * unfolded multiplier). Pure copies with the TFLM reference kernels' element order; every
+ * unfolded multiplier), and the float32 model edges (QUANTIZE from, DEQUANTIZE to float32). Pure copies with the TFLM reference kernels' element order; every
  * index they take from data (GATHER coordinates) is checked before it is used. Part of the
  * public API; include "edge_peft.h", which reaches every part.
  */
@@ -53,6 +53,14 @@ typedef struct {
     int32_t element_bytes;
 } ep_transpose_params;
 ep_status ep_transpose(const ep_transpose_params *params, const uint8_t *input, uint8_t *output);
+
+/* Float32 model edges (TFLM reference AffineQuantize / Dequantize): QUANTIZE float32 ->
+ * int8 / int16 is clamp(round_half_away(x / scale) + zp), the division in float32;
+ * DEQUANTIZE int8 / int16 -> float32 is (float)((double)scale * (q - zp)). */
+ep_status ep_quantize_f32(const float *input, float scale, int32_t zero_point, int32_t out_type,
+                          void *output, int32_t count);
+ep_status ep_dequantize_f32(const void *input, int32_t in_type, float scale, int32_t zero_point,
+                            float *output, int32_t count);
 
 #ifdef __cplusplus
 }

@@ -10,7 +10,8 @@ Usage: layoutmodels.py OUTDIR   writes OUTDIR/<case>.tflite and prints a JSON ma
                                         trainer test: the same CNN with either Flatten)
        [{name, op, file, inputs: [{shape, dtype, zero_point, high?}], refused?, tflm_refuses?,
          undefined_at?, undefined_value?, reference?}]
-`high` bounds an int32 input (GATHER positions): the test draws it from [0, high).
+`high` bounds an int32 input (GATHER positions): the test draws it from [0, high);
+`float_range` is a float32 input's quantisation range (the test draws beyond it too).
 `undefined_at` lists output elements TFLM leaves undefined (SPACE_TO_BATCH_ND padding: it
 writes an uninitialised byte) that must equal `undefined_value` (the zero point) instead;
 `reference` is a model TFLM runs in place of this one (a dilated chain's direct CONV_2D).
@@ -282,6 +283,43 @@ def sum_case(rng, name, shape, axes, keep_dims):
     return name, "SUM", b
 
 
+DEQUANT = 6
+
+
+def float_act(b: om.Builder, shape) -> int:
+    """A float32 activation: no quantisation, as the converter leaves the float edges."""
+    b.tensors.append(dict(name=f"t{len(b.tensors)}", shape=list(shape), type=tw.FLOAT32, buffer=0))
+    return len(b.tensors) - 1
+
+
+def float_edge_case(rng, name, kind, shape, qtype=tw.INT8):
+    """Float32 model edges as the converter writes them when input / output stay float:
+    'model' is float -> QUANTIZE -> FULLY_CONNECTED -> DEQUANTIZE -> float; 'quantize' and
+    'dequantize' are the single operators (int8 or int16 on the integer side)."""
+    b = om.Builder()
+    lo, hi = -rng.uniform(0.5, 4.0), rng.uniform(0.5, 4.0)
+    if qtype == tw.INT16:
+        s, zp = max(-lo, hi) / 32767.0, 0
+    else:
+        s, zp = om.act_q(rng, lo, hi)
+    if kind == "dequantize":
+        x = b.act(shape, qtype, s, zp, is_input=True)
+        y = float_act(b, shape)
+        b.op(DEQUANT, [x], [y], None, 2)
+        return name, "DEQUANTIZE", b, {}
+    x = float_act(b, shape)
+    b.inputs.append(x)
+    q = b.act(shape, qtype, s, zp)
+    b.op(om.QUANT, [x], [q], None, 2)
+    if kind == "quantize":
+        return name, "QUANTIZE", b, dict(float_range=[lo, hi])
+    fc_head(rng, b, q, shape[1], 6)
+    y8 = len(b.tensors) - 1
+    y = float_act(b, [1, 6])
+    b.op(DEQUANT, [y8], [y], None, 2)
+    return name, "DEQUANTIZE", b, dict(float_range=[lo, hi])
+
+
 def cases():
     rng = np.random.default_rng(20266)
     c = []
@@ -329,6 +367,11 @@ def cases():
     c.append(sum_case(rng, "sum_last_axis", (2, 3, 10), [-1], False))
     c.append(sum_case(rng, "sum_all_axes", (2, 3, 4), [0, 1, 2], False))
     c.append(sum_case(rng, "sum_axis0_dup", (5, 6), [0, -2], True))
+    c.append(float_edge_case(rng, "float_model_quantize_fc_dequantize", "model", (1, 16)))
+    c.append(float_edge_case(rng, "quantize_f32_int8", "quantize", (3, 50)))
+    c.append(float_edge_case(rng, "quantize_f32_int16", "quantize", (2, 40), tw.INT16))
+    c.append(float_edge_case(rng, "dequantize_int8_f32", "dequantize", (4, 64)))
+    c.append(float_edge_case(rng, "dequantize_int16_f32", "dequantize", (2, 33), tw.INT16))
     return [x if len(x) == 4 else x + ({},) for x in c]
 
 
@@ -425,11 +468,14 @@ def main() -> int:
     for name, op, b, extra in cases():
         f = out / f"{name}.tflite"
         f.write_bytes(b.bytes(name))
-        infos = [dict(shape=b.tensors[i]["shape"], dtype=om.DT[b.tensors[i]["type"]],
+        infos = [dict(shape=b.tensors[i]["shape"],
+                      dtype={**om.DT, tw.FLOAT32: "float32"}[b.tensors[i]["type"]],
                       zero_point=b.tensors[i].get("zp", 0)) for i in b.inputs]
         for inf in infos:
             if inf["dtype"] == "int32":
                 inf["high"] = extra["high"]
+            if inf["dtype"] == "float32":
+                inf["float_range"] = extra["float_range"]
         entry = dict(name=name, op=op, file=str(f), inputs=infos)
         for key in ("undefined_at", "undefined_value"):
             if key in extra:
