@@ -1,6 +1,6 @@
 // Data-layout operators against the TFLite Micro oracle (issue 11): tools/oracle/layoutmodels.py
 // writes SHAPE / PACK / UNPACK / GATHER / SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND / TRANSPOSE /
-// SUM models and float32 model edges (QUANTIZE from, DEQUANTIZE to float32), alone and in the converter's chains (Flatten with a dynamic batch, a dilated
+// SUM / TRANSPOSE_CONV models and float32 model edges (QUANTIZE from, DEQUANTIZE to float32), alone and in the converter's chains (Flatten with a dynamic batch, a dilated
 // "same" convolution); each runs on 100 seeded inputs in our engine and in the oracle and the
 // outputs must be equal byte for byte (TFLM's SPACE_TO_BATCH_ND padding is an uninitialised
 // byte: ours must be the zero point there, and a dilated chain is checked against TFLM's own
@@ -98,7 +98,7 @@ describe('data-layout operators vs TFLite Micro (byte for byte)', function () {
   it('covers every new operator', () => {
     const ops = new Set(cases.filter((c) => c.refused === undefined).map((c) => c.op));
     for (const op of ['SHAPE', 'STRIDED_SLICE', 'PACK', 'UNPACK', 'GATHER', 'SPACE_TO_BATCH_ND',
-      'BATCH_TO_SPACE_ND', 'TRANSPOSE', 'SUM', 'QUANTIZE', 'DEQUANTIZE']) {
+      'BATCH_TO_SPACE_ND', 'TRANSPOSE', 'SUM', 'QUANTIZE', 'DEQUANTIZE', 'TRANSPOSE_CONV']) {
       assert.ok(ops.has(op), `no model for ${op}`);
     }
   });

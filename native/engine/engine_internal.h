@@ -84,7 +84,8 @@ enum {
     EP_K_SUB, EP_K_MAXIMUM, EP_K_MINIMUM, EP_K_MEAN,
     /* data-layout operators (PACK runs as EP_K_CONCAT, SUM as EP_K_MEAN) */
     EP_K_NOP, EP_K_UNPACK, EP_K_GATHER, EP_K_S2B, EP_K_B2S, EP_K_TRANSPOSE,
-    EP_K_QUANT_F32, EP_K_DEQUANT_F32    /* float32 model edges */
+    EP_K_QUANT_F32, EP_K_DEQUANT_F32,   /* float32 model edges */
+    EP_K_TCONV
 };
 
 /* ep_tensor_rt.constant: in the model, or folded at prepare time (every input constant, as
@@ -137,6 +138,8 @@ ep_status ep_op_prepare_shape(ep_prep *p, int32_t index, const ep_op_info *op, e
 /* SHAPE, PACK, UNPACK, GATHER, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, TRANSPOSE
  * (op_prepare_layout.c), DEQUANTIZE and QUANTIZE from float32 (op_prepare_layout.c). */
 ep_status ep_op_prepare_layout(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
+/* TRANSPOSE_CONV (op_prepare_tconv.c). */
+ep_status ep_op_prepare_tconv(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 ep_status ep_op_eval(ep_session *s, ep_op_rt *rt);
 /* Is this operator kind (with these types) supported? */
 bool ep_op_supported(int32_t opcode);

@@ -137,6 +137,11 @@ ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
     case EP_K_DEQUANT_F32:
         return ep_dequantize_f32(in, rt->u.edge.type, rt->u.edge.scale, rt->u.edge.zp, out,
                                  rt->u.edge.count);
+    case EP_K_TCONV: /* inputs: output_shape (unread), filter, input, bias */
+        return ep_transpose_conv_s8(&ctx, &rt->u.conv.p, &rt->u.conv.pc, &rt->u.conv.in_dims,
+                                    (const int8_t *)TD(s, rt->in[2]), &rt->u.conv.filt_dims, w,
+                                    rt->in[3] >= 0 ? (const int32_t *)TD(s, rt->in[3]) : NULL,
+                                    &rt->u.conv.out_dims, out);
     default:
         return EP_ERR_STATE;
     }

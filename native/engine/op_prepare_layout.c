@@ -382,6 +382,7 @@ ep_status ep_op_prepare_layout(ep_prep *p, int32_t index, const ep_op_info *op, 
     case EP_OP_TRANSPOSE: return prep_transpose(&c, rt);
     case EP_OP_QUANTIZE: return prep_float_edge(&c, rt, true);
     case EP_OP_DEQUANTIZE: return prep_float_edge(&c, rt, false);
+    case EP_OP_TRANSPOSE_CONV: return ep_op_prepare_tconv(p, index, op, rt);
     default:
         return FAIL(&c, EP_ERR_UNSUPPORTED, "operator %d: unsupported operator %s", index,
                     ep_op_name(op));

@@ -187,8 +187,9 @@ static ep_status build(build_t *b, const ep_session_config *cfg)
         }
         for (int32_t k = 0; k < op.input_count; ++k) {
             if (op.inputs[k] >= 0) {
-                /* RESHAPE-like kinds read only their data input (TFLM ignores the shape) */
-                if (k == 0 || rt->kind != EP_K_RESHAPE) {
+                /* RESHAPE-like kinds read only their data input and TRANSPOSE_CONV not its
+                 * output_shape (TFLM takes both shapes from the output tensor) */
+                if ((k == 0 || rt->kind != EP_K_RESHAPE) && (k != 0 || rt->kind != EP_K_TCONV)) {
                     read_folded(&b->tensors[op.inputs[k]]);
                 }
                 use(&b->tensors[op.inputs[k]], i);

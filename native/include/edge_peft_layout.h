@@ -1,7 +1,8 @@
 /*
  * edge_peft_layout.h - data-layout kernels: UNPACK, GATHER, SPACE_TO_BATCH_ND,
  * BATCH_TO_SPACE_ND, TRANSPOSE (PACK runs as ep_concatenation, SUM as ep_mean_s8 with an
- * unfolded multiplier), and the float32 model edges (QUANTIZE from, DEQUANTIZE to float32). Pure copies with the TFLM reference kernels' element order; every
+ * unfolded multiplier), the float32 model edges (QUANTIZE from, DEQUANTIZE to float32) and
+ * TRANSPOSE_CONV (Keras Conv2DTranspose). Pure copies with the TFLM reference kernels' element order; every
  * index they take from data (GATHER coordinates) is checked before it is used. Part of the
  * public API; include "edge_peft.h", which reaches every part.
  */
@@ -9,6 +10,7 @@
 #define EDGE_PEFT_LAYOUT_H
 
 #include "edge_peft_types.h"
+#include "edge_peft_kernels.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -61,6 +63,18 @@ ep_status ep_quantize_f32(const float *input, float scale, int32_t zero_point, i
                           void *output, int32_t count);
 ep_status ep_dequantize_f32(const void *input, int32_t in_type, float scale, int32_t zero_point,
                             float *output, int32_t count);
+
+/* TRANSPOSE_CONV int8 (TFLM reference): input [n, h, w, ic], filter [oc, kh, kw, ic]
+ * (filt_dims {oc, kh, kw, ic}), per-channel quantisation, output [n, oh, ow, oc]; input pixel
+ * (y, x) scatters onto output rows y * stride - pad .. + kh - 1 (likewise columns), where pad
+ * is the forward conv's SAME / VALID padding from the output size. params->dilation unused.
+ * ctx: one int32 accumulator per output element (ep_transpose_conv_s8_get_buffer_size). */
+int32_t ep_transpose_conv_s8_get_buffer_size(const ep_dims *out_dims);
+ep_status ep_transpose_conv_s8(const ep_context *ctx, const ep_conv_params *params,
+                               const ep_per_channel_quant_params *quant, const ep_dims *in_dims,
+                               const int8_t *input, const ep_dims *filt_dims,
+                               const int8_t *filter, const int32_t *bias,
+                               const ep_dims *out_dims, int8_t *output);
 
 #ifdef __cplusplus
 }

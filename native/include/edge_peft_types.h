@@ -69,7 +69,8 @@ enum {
 /* schema BuiltinOperator values: data-layout operators and SUM */
 enum {
     EP_OP_GATHER = 36, EP_OP_BATCH_TO_SPACE_ND = 37, EP_OP_SPACE_TO_BATCH_ND = 38,
-    EP_OP_TRANSPOSE = 39, EP_OP_SUM = 74, EP_OP_SHAPE = 77, EP_OP_PACK = 83, EP_OP_UNPACK = 88
+    EP_OP_TRANSPOSE = 39, EP_OP_SUM = 74, EP_OP_SHAPE = 77, EP_OP_PACK = 83, EP_OP_UNPACK = 88,
+    EP_OP_TRANSPOSE_CONV = 67
 };
 
 /* schema ActivationFunctionType / Padding */

@@ -12,7 +12,7 @@ enum {
 enum { OPT_REDUCER = 27, OPT_SUB = 28, OPT_SQUEEZE = 30 };
 /* data-layout operators (SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, TRANSPOSE have no fields;
  * SHAPE's out_type is not read: TFLM checks the output tensor's type instead) */
-enum { OPT_GATHER = 23, OPT_SHAPE = 55, OPT_PACK = 59, OPT_UNPACK = 64 };
+enum { OPT_GATHER = 23, OPT_TRANSPOSE_CONV = 49, OPT_SHAPE = 55, OPT_PACK = 59, OPT_UNPACK = 64 };
 
 static int32_t expected_type(int32_t opcode)
 {
@@ -39,6 +39,7 @@ static int32_t expected_type(int32_t opcode)
     case EP_OP_SHAPE: return OPT_SHAPE;
     case EP_OP_PACK: return OPT_PACK;
     case EP_OP_UNPACK: return OPT_UNPACK;
+    case EP_OP_TRANSPOSE_CONV: return OPT_TRANSPOSE_CONV;
     default: return -1;
     }
 }
@@ -172,6 +173,14 @@ ep_status ep_parse_options(const ep_fb *fb, int32_t op_index, int32_t opcode,
     case OPT_GATHER:
         if ((st = ep_fb_i32(fb, t, 0, 0, &o->axis)) != EP_OK ||
             (st = ep_fb_i32(fb, t, 1, 0, &o->batch_dims)) != EP_OK) {
+            break;
+        }
+        break;
+    case OPT_TRANSPOSE_CONV:
+        if ((st = byte_field(fb, t, 0, &o->padding)) != EP_OK ||
+            (st = ep_fb_i32(fb, t, 1, 1, &o->stride_w)) != EP_OK ||
+            (st = ep_fb_i32(fb, t, 2, 1, &o->stride_h)) != EP_OK ||
+            (st = byte_field(fb, t, 3, &o->activation)) != EP_OK) {
             break;
         }
         break;

@@ -320,6 +320,47 @@ def float_edge_case(rng, name, kind, shape, qtype=tw.INT8):
     return name, "DEQUANTIZE", b, dict(float_range=[lo, hi])
 
 
+TCONV, O_TCONV = 67, 49
+
+
+def tconv_case(rng, name, in_shape, cout, k, stride, padding=om.SAME, act=om.NONE,
+               per_channel=True, bias=True, dynamic=False):
+    """Keras Conv2DTranspose as converted: TRANSPOSE_CONV(output_shape, filter [out, kh, kw,
+    in], input, bias?); output size in * stride (SAME) or in * stride + max(k - stride, 0)
+    (VALID). `dynamic`: the output_shape is PACK(SHAPE(x)[0], oh, ow, out), the converter's
+    dynamic-batch form."""
+    b = om.Builder()
+    n, h, w_, cin = in_shape
+    s, zp = om.act_q(rng)
+    x = b.act(in_shape, scale=s, zp=zp, is_input=True)
+    sz = (lambda i, st, kk: i * st if padding == om.SAME else i * st + max(kk - st, 0))
+    oh, ow = sz(h, stride[1], k[0]), sz(w_, stride[0], k[1])
+    if dynamic:
+        sh = i32_act(b, [4])
+        b.op(SHAPE, [x], [sh], (O_SHAPE, 1, [(0, "i8", tw.INT32)]), 1)
+        batch = i32_act(b, [])
+        b.op(om.SSLICE, [sh, i32(b, [0]), i32(b, [1]), i32(b, [1])], [batch],
+             (om.O_SSLICE, 6, [(4, "i32", 1)]), 2)
+        oshape = i32_act(b, [4])
+        b.op(PACK, [batch, i32(b, oh, []), i32(b, ow, []), i32(b, cout, [])], [oshape],
+             (O_PACK, 2, [(0, "i32", 4), (1, "i32", 0)]), 1)
+    else:
+        oshape = i32(b, [n, oh, ow, cout])
+    wq, sw = om.weights(rng, (cout, k[0], k[1], cin), 0, per_channel)
+    wt = b.const(wq, tw.INT8, sw, None, qdim=0)
+    depth = max(1, k[0] * k[1] * cin // (stride[0] * stride[1]))
+    ins = [oshape, wt, x]
+    if bias:
+        sb = s * np.resize(sw.astype(np.float64), cout)
+        bv = np.round(rng.normal(0, 0.3, cout) * depth * 64 * np.mean(sw) * s / sb)
+        ins.append(b.const(bv, tw.INT32, s * sw.astype(np.float64), None))
+    so, zo = om.out_q(rng, s, sw, depth, act == om.NONE)
+    y = b.act((n, oh, ow, cout), scale=so, zp=zo)
+    b.op(TCONV, ins, [y], (O_TCONV, 4, [(0, "i8", padding), (1, "i32", stride[0]),
+                                        (2, "i32", stride[1]), (3, "i8", act)]), 4)
+    return name, "TRANSPOSE_CONV", b
+
+
 def cases():
     rng = np.random.default_rng(20266)
     c = []
@@ -367,6 +408,15 @@ def cases():
     c.append(sum_case(rng, "sum_last_axis", (2, 3, 10), [-1], False))
     c.append(sum_case(rng, "sum_all_axes", (2, 3, 4), [0, 1, 2], False))
     c.append(sum_case(rng, "sum_axis0_dup", (5, 6), [0, -2], True))
+    c.append(tconv_case(rng, "tconv_3x3_same_s2", (1, 4, 4, 3), 5, (3, 3), (2, 2)))
+    c.append(tconv_case(rng, "tconv_3x3_valid_s2_relu", (1, 4, 5, 2), 4, (3, 3), (2, 2), om.VALID, om.RELU))
+    c.append(tconv_case(rng, "tconv_2x2_same_s2_no_bias", (1, 3, 3, 4), 3, (2, 2), (2, 2), bias=False))
+    c.append(tconv_case(rng, "tconv_3x3_same_s1_relu6", (1, 5, 5, 3), 4, (3, 3), (1, 1), act=om.RELU6))
+    c.append(tconv_case(rng, "tconv_4x3_same_s21_per_tensor", (1, 3, 4, 2), 3, (4, 3), (2, 1),
+                        per_channel=False))
+    c.append(tconv_case(rng, "tconv_batch2_5x5_valid_s3", (2, 3, 3, 2), 2, (5, 5), (3, 3), om.VALID))
+    c.append(tconv_case(rng, "tconv_dynamic_batch_output_shape", (1, 4, 4, 3), 4, (3, 3), (2, 2),
+                        dynamic=True))
     c.append(float_edge_case(rng, "float_model_quantize_fc_dequantize", "model", (1, 16)))
     c.append(float_edge_case(rng, "quantize_f32_int8", "quantize", (3, 50)))
     c.append(float_edge_case(rng, "quantize_f32_int16", "quantize", (2, 40), tw.INT16))
