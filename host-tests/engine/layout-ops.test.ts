@@ -143,6 +143,30 @@ describe('data-layout operators vs TFLite Micro (byte for byte)', function () {
     });
   }
 
+  it('every model, corrupted (truncations, byte flips, structural fields), under ASan + UBSan', function () {
+    // native/fuzz's driver, as corrupt.test.ts runs it on the fixture models: each case ends
+    // in an error status or a valid run; a crash or a sanitizer report fails
+    execFileSync('make', ['-s', '-j2', 'fuzz-asan'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    let ran = 0;
+    for (const c of cases) {
+      const fields = join(scratch.dir, `${c.name}.fields`);
+      writeFileSync(fields, execFileSync(python, [join(repoRoot, 'native', 'fuzz', 'fbfields.py'), c.file]));
+      const r = spawnSync(join(repoRoot, 'build', 'fuzz', 'fuzz-corrupt'), [c.file, '--truncations', '8',
+        '--flips', '200', '--seed', '20261207', '--fields', fields],
+      { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' } });
+      const tail = r.stderr.split('\n').slice(-20).join('\n');
+      assert.equal(r.signal, null, `${c.name}: killed by ${String(r.signal)}:\n${tail}`);
+      assert.doesNotMatch(r.stderr, /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: /, `${c.name}:\n${tail}`);
+      assert.equal(r.status, 0, `${c.name}:\n${tail}`);
+      const report = JSON.parse(r.stdout) as { pristine_ok: boolean; flip: { ran: number } };
+      ran += report.flip.ran;
+      // runtime GATHER positions are random in the driver, so out of range: an invoke error
+      const runs = c.refused === undefined && c.inputs.every((t) => t.high === undefined);
+      assert.equal(report.pristine_ok, runs, `${c.name}: pristine outcome`);
+    }
+    assert.ok(ran > 100, `only ${ran} corrupted models ran`);
+  });
+
   it('a GATHER position outside the table at invoke is an error, not a read', () => {
     const c = cases.find((k) => k.name === 'gather_embedding_runtime_positions');
     assert.ok(c !== undefined);

@@ -253,15 +253,19 @@ static ep_status prep_space_batch(ctx_t *c, ep_op_rt *rt, bool to_batch)
                         out.dims[out.rank - 1]};
     bool ok = block[0] > 0 && block[1] > 0 && pad[0] >= 0 && pad[1] >= 0 && pad[2] >= 0 &&
               pad[3] >= 0 && id.c == od.c;
+    /* int64 from the file's values; the kernels' int32 index math reaches the padded
+     * (space to batch) or uncropped (batch to space) extent, so that must fit int32 too */
     const int64_t blocks = (int64_t)block[0] * block[1];
+    ok = ok && blocks <= INT32_MAX;
     if (ok && to_batch) {
         const int64_t h = (int64_t)id.h + pad[0] + pad[1], w = (int64_t)id.w + pad[2] + pad[3];
-        ok = h % block[0] == 0 && w % block[1] == 0 && od.h == h / block[0] &&
-             od.w == w / block[1] && (int64_t)od.n == (int64_t)id.n * blocks;
+        ok = h <= INT32_MAX && w <= INT32_MAX && h % block[0] == 0 && w % block[1] == 0 &&
+             od.h == h / block[0] && od.w == w / block[1] && (int64_t)od.n == (int64_t)id.n * blocks;
     } else if (ok) {
-        const int64_t h = (int64_t)id.h * block[0] - pad[0] - pad[1];
-        const int64_t w = (int64_t)id.w * block[1] - pad[2] - pad[3];
-        ok = id.n % blocks == 0 && (int64_t)od.n * blocks == id.n && od.h == h && od.w == w;
+        const int64_t uh = (int64_t)id.h * block[0], uw = (int64_t)id.w * block[1];
+        ok = uh <= INT32_MAX && uw <= INT32_MAX && id.n % blocks == 0 &&
+             (int64_t)od.n * blocks == id.n && od.h == uh - pad[0] - pad[1] &&
+             od.w == uw - pad[2] - pad[3];
     }
     if (!ok) {
         return FAIL(c, EP_ERR_SHAPE, "operator %d (%s): output shape does not match block shape "

@@ -456,6 +456,14 @@ def refused_cases():
            ((8, 1, 1, 1, 1), i8, 0.05, 0), (O_S2B, 0, []), 2,
            consts=[(1, np.array([2, 2, 2], np.int32)), (2, np.zeros((3, 2), np.int32))]),
          "SPACE_TO_BATCH_ND): input rank 5", True),
+        # blocks 2^62 and paddings that make the padded extent a multiple of them: the shape
+        # check itself must not overflow int64
+        (r("refuse_s2b_absurd_block", "SPACE_TO_BATCH_ND", S2B,
+           [((4, 1, 1, 1), i8, 0.05, 0), ((2,), i32t, None, None), ((2, 2), i32t, None, None)],
+           ((4, 1, 1, 1), i8, 0.05, 0), (O_S2B, 0, []), 2,
+           consts=[(1, np.array([2147483647, 2147483647], np.int32)),
+                   (2, np.array([[2147483646, 0], [2147483646, 0]], np.int32))]),
+         "SPACE_TO_BATCH_ND): output shape does not match block shape and paddings", False),
         (r("refuse_b2s_crops", "BATCH_TO_SPACE_ND", B2S,
            [((4, 2, 2, 1), i8, 0.05, 0), ((2,), i32t, None, None), ((2, 2), i32t, None, None)],
            ((1, 4, 4, 1), i8, 0.05, 0), (O_B2S, 0, []), 2,
