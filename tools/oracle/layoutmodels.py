@@ -64,7 +64,7 @@ def flatten_chain(b: om.Builder, x: int, shape, tail=-1, via_concat=False) -> in
     return flat
 
 
-def fc_head(rng, b: om.Builder, x: int, depth: int, rows: int) -> None:
+def fc_head(rng, b: om.Builder, x: int, depth: int, rows: int, narrow: float = 1.0) -> None:
     s_in = float(b.tensors[x]["scale"])
     wq, sw = om.weights(rng, (rows, depth), 0, True)
     wt = b.const(wq, tw.INT8, sw, None, qdim=0)
@@ -72,7 +72,7 @@ def fc_head(rng, b: om.Builder, x: int, depth: int, rows: int) -> None:
     bt = b.const(np.round(rng.normal(0, 0.3, rows) * depth * 64 * np.mean(sw) * s_in / sb),
                  tw.INT32, sb, None)
     so, zo = om.out_q(rng, s_in, sw, depth)
-    y = b.act((1, rows), scale=so, zp=zo)
+    y = b.act((1, rows), scale=so / narrow, zp=zo)
     b.op(om.FC, [x, wt, bt], [y], (om.O_FC, 5, [(0, "i8", om.NONE)]), 5)
 
 
@@ -361,6 +361,47 @@ def tconv_case(rng, name, in_shape, cout, k, stride, padding=om.SAME, act=om.NON
     return name, "TRANSPOSE_CONV", b
 
 
+def keras_dynamic_case(rng, name):
+    """A small Keras functional model as the converter writes it with a dynamic batch:
+    Conv2D(relu) -> Conv2DTranspose (output shape PACKed from SHAPE) -> Permute (TRANSPOSE)
+    -> sum over H (SUM) -> Flatten (SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE) -> Dense
+    (logits); folded and running operators interleave, so lifetimes are planned around no-ops."""
+    b = om.Builder()
+    s, zp = om.act_q(rng)
+    x = b.act((1, 5, 5, 2), scale=s, zp=zp, is_input=True)
+    wq, sw = om.weights(rng, (3, 3, 3, 2), 0, True)
+    wt = b.const(wq, tw.INT8, sw, None, qdim=0)
+    sb = s * sw.astype(np.float64)
+    bt = b.const(np.round(rng.normal(0, 0.3, 3) * 18 * 64 * np.mean(sw) * s / sb), tw.INT32, sb)
+    s1, z1 = om.out_q(rng, s, sw, 18, False)
+    y1 = b.act((1, 5, 5, 3), scale=s1, zp=z1)
+    b.op(om.CONV, [x, wt, bt], [y1], (om.O_CONV, 6, [(0, "i8", om.SAME), (1, "i32", 1),
+                                                     (2, "i32", 1), (3, "i8", om.RELU),
+                                                     (4, "i32", 1), (5, "i32", 1)]), 3)
+    sh = i32_act(b, [4])
+    b.op(SHAPE, [y1], [sh], (O_SHAPE, 1, [(0, "i8", tw.INT32)]), 1)
+    batch = i32_act(b, [])
+    b.op(om.SSLICE, [sh, i32(b, [0]), i32(b, [1]), i32(b, [1])], [batch],
+         (om.O_SSLICE, 6, [(4, "i32", 1)]), 2)
+    oshape = i32_act(b, [4])
+    b.op(PACK, [batch, i32(b, 10, []), i32(b, 10, []), i32(b, 4, [])], [oshape],
+         (O_PACK, 2, [(0, "i32", 4), (1, "i32", 0)]), 1)
+    wq2, sw2 = om.weights(rng, (4, 3, 3, 3), 0, True)
+    wt2 = b.const(wq2, tw.INT8, sw2, None, qdim=0)
+    s2, z2 = om.out_q(rng, s1, sw2, 7)
+    y2 = b.act((1, 10, 10, 4), scale=s2, zp=z2)
+    b.op(TCONV, [oshape, wt2, y1], [y2], (O_TCONV, 4, [(0, "i8", om.SAME), (1, "i32", 2),
+                                                       (2, "i32", 2), (3, "i8", om.NONE)]), 4)
+    y3 = b.act((1, 4, 10, 10), scale=s2, zp=z2)
+    b.op(TRANSPOSE, [y2, i32(b, [0, 3, 1, 2])], [y3], (O_TRANSPOSE, 0, []), 2)
+    s4, z4 = om.act_q(rng, -s2 * 128 * 4, s2 * 128 * 4)
+    y4 = b.act((1, 4, 10), scale=s4, zp=z4)
+    b.op(SUM, [y3, i32(b, [2])], [y4], (om.O_REDUCER, 1, [(0, "bool", 0)]), 1)
+    flat = flatten_chain(b, y4, [1, 4, 10])
+    fc_head(rng, b, flat, 40, 5, narrow=8.0)  # logits out: a softmax would saturate them
+    return name, "SHAPE", b
+
+
 def cases():
     rng = np.random.default_rng(20266)
     c = []
@@ -417,6 +458,7 @@ def cases():
     c.append(tconv_case(rng, "tconv_batch2_5x5_valid_s3", (2, 3, 3, 2), 2, (5, 5), (3, 3), om.VALID))
     c.append(tconv_case(rng, "tconv_dynamic_batch_output_shape", (1, 4, 4, 3), 4, (3, 3), (2, 2),
                         dynamic=True))
+    c.append(keras_dynamic_case(rng, "keras_dynamic_batch_cnn"))
     c.append(float_edge_case(rng, "float_model_quantize_fc_dequantize", "model", (1, 16)))
     c.append(float_edge_case(rng, "quantize_f32_int8", "quantize", (3, 50)))
     c.append(float_edge_case(rng, "quantize_f32_int16", "quantize", (2, 40), tw.INT16))
