@@ -85,7 +85,7 @@ enum {
     /* data-layout operators (PACK runs as EP_K_CONCAT, SUM as EP_K_MEAN) */
     EP_K_NOP, EP_K_UNPACK, EP_K_GATHER, EP_K_S2B, EP_K_B2S, EP_K_TRANSPOSE,
     EP_K_QUANT_F32, EP_K_DEQUANT_F32,   /* float32 model edges */
-    EP_K_TCONV
+    EP_K_TCONV, EP_K_TCONV16
 };
 
 /* ep_tensor_rt.constant: in the model, or folded at prepare time (every input constant, as

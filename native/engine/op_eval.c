@@ -142,6 +142,11 @@ ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
                                     (const int8_t *)TD(s, rt->in[2]), &rt->u.conv.filt_dims, w,
                                     rt->in[3] >= 0 ? (const int32_t *)TD(s, rt->in[3]) : NULL,
                                     &rt->u.conv.out_dims, out);
+    case EP_K_TCONV16:
+        return ep_transpose_conv_s16(&ctx, &rt->u.conv.p, &rt->u.conv.pc, &rt->u.conv.in_dims,
+                                     (const int16_t *)TD(s, rt->in[2]), &rt->u.conv.filt_dims, w,
+                                     rt->in[3] >= 0 ? TD(s, rt->in[3]) : NULL,
+                                     &rt->u.conv.out_dims, out);
     default:
         return EP_ERR_STATE;
     }

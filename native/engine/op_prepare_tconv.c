@@ -1,4 +1,4 @@
-/* Prepare for TRANSPOSE_CONV int8 (TFLM TransposeConvPrepare / CalculateOpData): inputs
+/* Prepare for TRANSPOSE_CONV int8 and 16x8 (TFLM TransposeConvPrepare / CalculateOpData): inputs
  * output_shape, filter [oc, kh, kw, ic], input, optional bias; padding is the forward conv's
  * SAME / VALID padding computed from the output size (TFLM passes the output's height and
  * width as the "input" of ComputePaddingHeightWidth); per-channel multipliers and the fused
@@ -24,14 +24,15 @@ ep_status ep_op_prepare_tconv(ep_prep *p, int32_t index, const ep_op_info *op, e
     if (has_bias) {
         TRY(pu_tensor(c, op->inputs[3], &b, "bias"));
     }
-    TRY(pu_want_type(c, &in, EP_TYPE_INT8, "input"));
-    TRY(pu_want_type(c, &out, EP_TYPE_INT8, "output"));
+    const bool s16 = in.type == EP_TYPE_INT16; /* 16x8: int16 activations, int64 bias */
+    TRY(pu_want_type(c, &in, s16 ? EP_TYPE_INT16 : EP_TYPE_INT8, "input"));
+    TRY(pu_want_type(c, &out, s16 ? EP_TYPE_INT16 : EP_TYPE_INT8, "output"));
     TRY(pu_want_quant(c, &in, "input"));
     TRY(pu_want_quant(c, &w, "filter"));
     TRY(pu_want_quant(c, &out, "output"));
     if (in.rank != 4 || w.rank != 4 || out.rank != 4 || o->stride_w <= 0 || o->stride_h <= 0 ||
         in.dims[0] != out.dims[0] || w.dims[3] != in.dims[3] || w.dims[0] != out.dims[3] ||
-        w.dims[1] <= 0 || w.dims[2] <= 0 || out.elements > INT32_MAX / 4) {
+        w.dims[1] <= 0 || w.dims[2] <= 0 || out.elements > INT32_MAX / 8) {
         return FAIL(c, EP_ERR_SHAPE, "operator %d (TRANSPOSE_CONV): want 4-D input, filter "
                     "[out, h, w, in] and output of one batch, positive strides", index);
     }
@@ -43,7 +44,11 @@ ep_status ep_op_prepare_tconv(ep_prep *p, int32_t index, const ep_op_info *op, e
         return FAIL(c, EP_ERR_SHAPE, "operator %d (TRANSPOSE_CONV): stride %dx%d too large for "
                     "int32 indices", index, o->stride_w, o->stride_h);
     }
-    TRY(pu_const_weights(c, &w, has_bias ? &b : NULL, EP_TYPE_INT32, fd.n));
+    TRY(pu_const_weights(c, &w, has_bias ? &b : NULL, s16 ? EP_TYPE_INT64 : EP_TYPE_INT32, fd.n));
+    if (s16 && (ep_tensor_zero_point(&in, 0) != 0 || ep_tensor_zero_point(&out, 0) != 0)) {
+        return FAIL(c, EP_ERR_QUANT, "operator %d (TRANSPOSE_CONV): int16 zero points must be 0",
+                    index);
+    }
     ep_conv_params *cp = &rt->u.conv.p;
     cp->input_offset = -ep_tensor_zero_point(&in, 0);
     cp->output_offset = ep_tensor_zero_point(&out, 0);
@@ -53,12 +58,14 @@ ep_status ep_op_prepare_tconv(ep_prep *p, int32_t index, const ep_op_info *op, e
     const int32_t uw = pu_out_size(o->padding, od.w, fd.w, o->stride_w, 1);
     cp->padding = (ep_tile){pu_pad_before(uw, od.w, fd.w, o->stride_w, 1),
                             pu_pad_before(uh, od.h, fd.h, o->stride_h, 1)};
-    TRY(pu_activation(c, &out, o->activation, -128, 127, &cp->activation));
+    TRY(pu_activation(c, &out, o->activation, s16 ? -32768 : -128, s16 ? 32767 : 127,
+                      &cp->activation));
     TRY(pu_channel_multipliers(c, &in, &w, &out, fd.n, &rt->u.conv.pc));
     rt->u.conv.in_dims = id;
     rt->u.conv.filt_dims = fd;
     rt->u.conv.out_dims = od;
-    rt->kind = EP_K_TCONV;
-    rt->scratch.size = (uint32_t)ep_transpose_conv_s8_get_buffer_size(&od);
+    rt->kind = s16 ? EP_K_TCONV16 : EP_K_TCONV;
+    rt->scratch.size = (uint32_t)(s16 ? ep_transpose_conv_s16_get_buffer_size(&od)
+                                      : ep_transpose_conv_s8_get_buffer_size(&od));
     return EP_OK;
 }

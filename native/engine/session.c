@@ -189,7 +189,8 @@ static ep_status build(build_t *b, const ep_session_config *cfg)
             if (op.inputs[k] >= 0) {
                 /* RESHAPE-like kinds read only their data input and TRANSPOSE_CONV not its
                  * output_shape (TFLM takes both shapes from the output tensor) */
-                if ((k == 0 || rt->kind != EP_K_RESHAPE) && (k != 0 || rt->kind != EP_K_TCONV)) {
+                if ((k == 0 || rt->kind != EP_K_RESHAPE) &&
+                    (k != 0 || (rt->kind != EP_K_TCONV && rt->kind != EP_K_TCONV16))) {
                     read_folded(&b->tensors[op.inputs[k]]);
                 }
                 use(&b->tensors[op.inputs[k]], i);

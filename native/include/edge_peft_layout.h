@@ -76,6 +76,16 @@ ep_status ep_transpose_conv_s8(const ep_context *ctx, const ep_conv_params *para
                                const int8_t *filter, const int32_t *bias,
                                const ep_dims *out_dims, int8_t *output);
 
+/* TRANSPOSE_CONV 16x8: int16 input / output (zero points 0), int8 filter, int64 bias (little
+ * endian, read bytewise: the converter aligns it to 4 only) or NULL; ctx: one int64
+ * accumulator per output element (ep_transpose_conv_s16_get_buffer_size). */
+int32_t ep_transpose_conv_s16_get_buffer_size(const ep_dims *out_dims);
+ep_status ep_transpose_conv_s16(const ep_context *ctx, const ep_conv_params *params,
+                                const ep_per_channel_quant_params *quant, const ep_dims *in_dims,
+                                const int16_t *input, const ep_dims *filt_dims,
+                                const int8_t *filter, const uint8_t *bias,
+                                const ep_dims *out_dims, int16_t *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -324,15 +324,15 @@ TCONV, O_TCONV = 67, 49
 
 
 def tconv_case(rng, name, in_shape, cout, k, stride, padding=om.SAME, act=om.NONE,
-               per_channel=True, bias=True, dynamic=False):
+               per_channel=True, bias=True, dynamic=False, s16=False, misalign=False):
     """Keras Conv2DTranspose as converted: TRANSPOSE_CONV(output_shape, filter [out, kh, kw,
     in], input, bias?); output size in * stride (SAME) or in * stride + max(k - stride, 0)
     (VALID). `dynamic`: the output_shape is PACK(SHAPE(x)[0], oh, ow, out), the converter's
     dynamic-batch form."""
     b = om.Builder()
     n, h, w_, cin = in_shape
-    s, zp = om.act_q(rng)
-    x = b.act(in_shape, scale=s, zp=zp, is_input=True)
+    s, zp = (rng.uniform(0.0005, 0.002), 0) if s16 else om.act_q(rng)
+    x = b.act(in_shape, tw.INT16 if s16 else tw.INT8, s, zp, is_input=True)
     sz = (lambda i, st, kk: i * st if padding == om.SAME else i * st + max(kk - st, 0))
     oh, ow = sz(h, stride[1], k[0]), sz(w_, stride[0], k[1])
     if dynamic:
@@ -352,10 +352,15 @@ def tconv_case(rng, name, in_shape, cout, k, stride, padding=om.SAME, act=om.NON
     ins = [oshape, wt, x]
     if bias:
         sb = s * np.resize(sw.astype(np.float64), cout)
-        bv = np.round(rng.normal(0, 0.3, cout) * depth * 64 * np.mean(sw) * s / sb)
-        ins.append(b.const(bv, tw.INT32, s * sw.astype(np.float64), None))
-    so, zo = om.out_q(rng, s, sw, depth, act == om.NONE)
-    y = b.act((n, oh, ow, cout), scale=so, zp=zo)
+        bv = np.round(rng.normal(0, 0.3, cout) * depth * (3000 if s16 else 64) * np.mean(sw) * s / sb)
+        ins.append(b.const(bv, tw.INT64 if s16 else tw.INT32, s * sw.astype(np.float64), None))
+        if misalign:  # as the converter places int64 biases: 4- but not 8-aligned
+            b.misalign = frozenset([b.tensors[ins[-1]]["buffer"]])
+    if s16:
+        so, zo = float(np.mean(sw)) * s * 127 * 3000 * math.sqrt(depth) / 32767 * 2, 0
+    else:
+        so, zo = om.out_q(rng, s, sw, depth, act == om.NONE)
+    y = b.act((n, oh, ow, cout), tw.INT16 if s16 else tw.INT8, so, zo)
     b.op(TCONV, ins, [y], (O_TCONV, 4, [(0, "i8", padding), (1, "i32", stride[0]),
                                         (2, "i32", stride[1]), (3, "i8", act)]), 4)
     return name, "TRANSPOSE_CONV", b
@@ -458,6 +463,11 @@ def cases():
     c.append(tconv_case(rng, "tconv_batch2_5x5_valid_s3", (2, 3, 3, 2), 2, (5, 5), (3, 3), om.VALID))
     c.append(tconv_case(rng, "tconv_dynamic_batch_output_shape", (1, 4, 4, 3), 4, (3, 3), (2, 2),
                         dynamic=True))
+    c.append(tconv_case(rng, "tconv16x8_3x3_same_s2", (1, 4, 4, 3), 4, (3, 3), (2, 2), s16=True))
+    c.append(tconv_case(rng, "tconv16x8_bias_at_4_valid_relu", (1, 3, 4, 2), 3, (3, 3), (2, 2),
+                        om.VALID, om.RELU, s16=True, misalign=True))
+    c.append(tconv_case(rng, "tconv16x8_no_bias_s1", (1, 5, 5, 2), 2, (2, 2), (1, 1), s16=True,
+                        bias=False))
     c.append(keras_dynamic_case(rng, "keras_dynamic_batch_cnn"))
     c.append(float_edge_case(rng, "float_model_quantize_fc_dequantize", "model", (1, 16)))
     c.append(float_edge_case(rng, "quantize_f32_int8", "quantize", (3, 50)))
