@@ -1,6 +1,7 @@
 // Data-layout operators against the TFLite Micro oracle (issue 11): tools/oracle/layoutmodels.py
 // writes SHAPE / PACK / UNPACK / GATHER / SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND / TRANSPOSE /
-// SUM / TRANSPOSE_CONV models and float32 model edges (QUANTIZE from, DEQUANTIZE to float32), alone and in the converter's chains (Flatten with a dynamic batch, a dilated
+// SUM / TRANSPOSE_CONV / UNIDIRECTIONAL_SEQUENCE_LSTM models and float32 model edges
+// (QUANTIZE from, DEQUANTIZE to float32), alone and in the converter's chains (Flatten with a dynamic batch, a dilated
 // "same" convolution); each runs on 100 seeded inputs in our engine and in the oracle and the
 // outputs must be equal byte for byte (TFLM's SPACE_TO_BATCH_ND padding is an uninitialised
 // byte: ours must be the zero point there, and a dilated chain is checked against TFLM's own
@@ -98,7 +99,8 @@ describe('data-layout operators vs TFLite Micro (byte for byte)', function () {
   it('covers every new operator', () => {
     const ops = new Set(cases.filter((c) => c.refused === undefined).map((c) => c.op));
     for (const op of ['SHAPE', 'STRIDED_SLICE', 'PACK', 'UNPACK', 'GATHER', 'SPACE_TO_BATCH_ND',
-      'BATCH_TO_SPACE_ND', 'TRANSPOSE', 'SUM', 'QUANTIZE', 'DEQUANTIZE', 'TRANSPOSE_CONV']) {
+      'BATCH_TO_SPACE_ND', 'TRANSPOSE', 'SUM', 'QUANTIZE', 'DEQUANTIZE', 'TRANSPOSE_CONV',
+      'UNIDIRECTIONAL_SEQUENCE_LSTM']) {
       assert.ok(ops.has(op), `no model for ${op}`);
     }
   });
@@ -179,6 +181,19 @@ describe('data-layout operators vs TFLite Micro (byte for byte)', function () {
       const r = runCli(['infer', c.file, '--input', input, '--output', join(scratch.dir, 'bad-out.bin')]);
       assert.equal(r.status, 1, `position ${bad}: exit ${String(r.status)} ${r.stderr}`);
       assert.ok(r.stderr.includes('EP_ERR_ARG'), r.stderr.trim());
+    }
+  });
+
+  it('LSTM state carries over invokes as in TFLM (100 samples streamed, no reset)', () => {
+    for (const name of ['lstm_batch2_t4_clip', 'lstm_time_major_batch3']) {
+      const c = cases.find((k) => k.name === name);
+      assert.ok(c !== undefined);
+      const batch = batchFor(c);
+      const { report, output } = runOracle(c.file, batch, scratch.dir, true);
+      const got = runEngine(c.file, batch, scratch.dir, true);
+      assert.equal(firstDifference(output, got, report.output), undefined, name);
+      // and the state matters: a reset before each sample gives other bytes
+      assert.notDeepEqual(runEngine(c.file, batch, scratch.dir, false), got, `${name}: state unused`);
     }
   });
 

@@ -85,7 +85,7 @@ enum {
     /* data-layout operators (PACK runs as EP_K_CONCAT, SUM as EP_K_MEAN) */
     EP_K_NOP, EP_K_UNPACK, EP_K_GATHER, EP_K_S2B, EP_K_B2S, EP_K_TRANSPOSE,
     EP_K_QUANT_F32, EP_K_DEQUANT_F32,   /* float32 model edges */
-    EP_K_TCONV, EP_K_TCONV16
+    EP_K_TCONV, EP_K_TCONV16, EP_K_LSTM
 };
 
 /* ep_tensor_rt.constant: in the model, or folded at prepare time (every input constant, as
@@ -103,12 +103,20 @@ typedef struct {
     int16_t out[EP_MAX_OP_OUTPUTS];
 } ep_unpack_rt;
 
-/* CONCATENATION arguments: input tensors (the op record holds only 5). */
+/* CONCATENATION arguments: input tensors (the op record holds only 5). At most 12 inputs,
+ * the limit before LSTM raised EP_MAX_OP_INPUTS, so a CONCATENATION's block stays as small. */
+#define EP_MAX_CONCAT_INPUTS 12
 typedef struct {
     int32_t count, outer;
-    int16_t in[EP_MAX_OP_INPUTS];
-    int32_t axis_bytes[EP_MAX_OP_INPUTS];
+    int16_t in[EP_MAX_CONCAT_INPUTS];
+    int32_t axis_bytes[EP_MAX_CONCAT_INPUTS];
 } ep_concat_rt;
+
+/* UNIDIRECTIONAL_SEQUENCE_LSTM arguments and the tensors it reads. */
+typedef struct {
+    ep_lstm_params p;
+    int16_t w_in[4], w_rec[4], bias[4], hidden, cell;
+} ep_lstm_rt;
 
 /* Persistent allocator used by prepare. In measure mode (base NULL) it only
  * counts; prepare then skips writing. */
@@ -138,6 +146,8 @@ ep_status ep_op_prepare_shape(ep_prep *p, int32_t index, const ep_op_info *op, e
 /* SHAPE, PACK, UNPACK, GATHER, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, TRANSPOSE
  * (op_prepare_layout.c), DEQUANTIZE and QUANTIZE from float32 (op_prepare_layout.c). */
 ep_status ep_op_prepare_layout(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
+/* UNIDIRECTIONAL_SEQUENCE_LSTM (op_prepare_lstm.c). */
+ep_status ep_op_prepare_lstm(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 /* TRANSPOSE_CONV (op_prepare_tconv.c). */
 ep_status ep_op_prepare_tconv(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 ep_status ep_op_eval(ep_session *s, ep_op_rt *rt);

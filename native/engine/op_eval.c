@@ -82,8 +82,8 @@ ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
         return ep_strided_slice((const ep_strided_slice_params *)rt->u.ext.params, in, out);
     case EP_K_CONCAT: {
         const ep_concat_rt *cr = (const ep_concat_rt *)rt->u.ext.params;
-        const uint8_t *ins[EP_MAX_OP_INPUTS];
-        for (int32_t i = 0; i < cr->count && i < EP_MAX_OP_INPUTS; ++i) {
+        const uint8_t *ins[EP_MAX_CONCAT_INPUTS];
+        for (int32_t i = 0; i < cr->count && i < EP_MAX_CONCAT_INPUTS; ++i) {
             ins[i] = TD(s, cr->in[i]);
         }
         return ep_concatenation(ins, cr->axis_bytes, cr->count, cr->outer, out);
@@ -147,6 +147,17 @@ ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
                                      (const int16_t *)TD(s, rt->in[2]), &rt->u.conv.filt_dims, w,
                                      rt->in[3] >= 0 ? TD(s, rt->in[3]) : NULL,
                                      &rt->u.conv.out_dims, out);
+    case EP_K_LSTM: {
+        const ep_lstm_rt *lr = (const ep_lstm_rt *)rt->u.ext.params;
+        ep_lstm_weights lw;
+        for (int32_t g = 0; g < 4; ++g) {
+            lw.w_in[g] = (const int8_t *)TD(s, lr->w_in[g]);
+            lw.w_rec[g] = (const int8_t *)TD(s, lr->w_rec[g]);
+            lw.bias[g] = (const int32_t *)TD(s, lr->bias[g]);
+        }
+        return ep_lstm_s8(&ctx, &lr->p, &lw, in, (int8_t *)TD(s, lr->hidden),
+                          (int16_t *)TD(s, lr->cell), out);
+    }
     default:
         return EP_ERR_STATE;
     }

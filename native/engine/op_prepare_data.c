@@ -151,6 +151,10 @@ static ep_status prep_concat(ctx_t *c, ep_op_rt *rt)
     if (outer * inner * out.dims[axis] > INT32_MAX) {
         return FAIL(c, EP_ERR_SHAPE, "operator %d (CONCATENATION): output too large", c->index);
     }
+    if (op->input_count > EP_MAX_CONCAT_INPUTS) {
+        return FAIL(c, EP_ERR_LIMIT, "operator %d (CONCATENATION): %d inputs, at most %d",
+                    c->index, op->input_count, EP_MAX_CONCAT_INPUTS);
+    }
     p.count = op->input_count;
     p.outer = (int32_t)outer;
     for (int32_t i = 0; i < op->input_count; ++i) {
@@ -189,8 +193,8 @@ ep_status ep_concat_finish(ctx_t *c, ep_op_rt *rt, const ep_concat_rt *p,
     uint8_t *fold = pu_all_inputs_const(c) ? pu_fold_output(c, c->op->outputs[0], out, rt)
                                            : NULL;
     if (fold != NULL) {
-        const uint8_t *ins[EP_MAX_OP_INPUTS];
-        for (int32_t i = 0; i < p->count && i < EP_MAX_OP_INPUTS; ++i) {
+        const uint8_t *ins[EP_MAX_CONCAT_INPUTS];
+        for (int32_t i = 0; i < p->count && i < EP_MAX_CONCAT_INPUTS; ++i) {
             ins[i] = pu_const_data(c, p->in[i]);
         }
         if (ep_concatenation(ins, p->axis_bytes, p->count, p->outer, fold) != EP_OK) {

@@ -94,6 +94,10 @@ static ep_status prep_pack(ctx_t *c, ep_op_rt *rt)
                     "for a rank-%d output", c->index, n, op->input_count, op->options.axis,
                     out.rank);
     }
+    if (n > EP_MAX_CONCAT_INPUTS) {
+        return FAIL(c, EP_ERR_LIMIT, "operator %d (PACK): %d inputs, at most %d", c->index, n,
+                    EP_MAX_CONCAT_INPUTS);
+    }
     if (!copy_type(out.type, true)) {
         return FAIL(c, EP_ERR_UNSUPPORTED, "operator %d (PACK): output is %s", c->index,
                     ep_type_name(out.type));
@@ -387,6 +391,7 @@ ep_status ep_op_prepare_layout(ep_prep *p, int32_t index, const ep_op_info *op, 
     case EP_OP_QUANTIZE: return prep_float_edge(&c, rt, true);
     case EP_OP_DEQUANTIZE: return prep_float_edge(&c, rt, false);
     case EP_OP_TRANSPOSE_CONV: return ep_op_prepare_tconv(p, index, op, rt);
+    case EP_OP_UNIDIRECTIONAL_SEQUENCE_LSTM: return ep_op_prepare_lstm(p, index, op, rt);
     default:
         return FAIL(&c, EP_ERR_UNSUPPORTED, "operator %d: unsupported operator %s", index,
                     ep_op_name(op));

@@ -42,6 +42,7 @@ bool ep_op_supported(int32_t opcode)
     case EP_OP_SHAPE: case EP_OP_PACK: case EP_OP_UNPACK: case EP_OP_GATHER:
     case EP_OP_SPACE_TO_BATCH_ND: case EP_OP_BATCH_TO_SPACE_ND: case EP_OP_TRANSPOSE:
     case EP_OP_SUM: case EP_OP_DEQUANTIZE: case EP_OP_TRANSPOSE_CONV:
+    case EP_OP_UNIDIRECTIONAL_SEQUENCE_LSTM:
         return true;
     default:
         return false;

@@ -2,7 +2,7 @@
  * edge_peft_layout.h - data-layout kernels: UNPACK, GATHER, SPACE_TO_BATCH_ND,
  * BATCH_TO_SPACE_ND, TRANSPOSE (PACK runs as ep_concatenation, SUM as ep_mean_s8 with an
  * unfolded multiplier), the float32 model edges (QUANTIZE from, DEQUANTIZE to float32) and
- * TRANSPOSE_CONV (Keras Conv2DTranspose). Pure copies with the TFLM reference kernels' element order; every
+ * TRANSPOSE_CONV (Keras Conv2DTranspose) and UNIDIRECTIONAL_SEQUENCE_LSTM (Keras LSTM). Pure copies with the TFLM reference kernels' element order; every
  * index they take from data (GATHER coordinates) is checked before it is used. Part of the
  * public API; include "edge_peft.h", which reaches every part.
  */
@@ -85,6 +85,35 @@ ep_status ep_transpose_conv_s16(const ep_context *ctx, const ep_conv_params *par
                                 const int16_t *input, const ep_dims *filt_dims,
                                 const int8_t *filter, const uint8_t *bias,
                                 const ep_dims *out_dims, int16_t *output);
+
+/* UNIDIRECTIONAL_SEQUENCE_LSTM int8 / int16 cell (TFLM lstm_eval integer path; gates in
+ * TFLM's order input, forget, cell, output). Gate FCs: int8 -> int16 onto 2^-12 (weights
+ * zero point 0; the input FC adds the gate bias), added with int16 saturation; sigmoid /
+ * tanh in Q0.15; forget_mul, input_mul: Q0.15 x {cell, Q0.15} -> cell scale; output_mul:
+ * Q0.15 x Q0.15 -> hidden scale, plus hidden_zp. tanh of the cell state scales its input by
+ * (tanh_multiplier, tanh_shift) (TFLM's Tanh with the cell scale's power of two). hidden
+ * [batch, units] int8 and cell int16 persist across invokes. ctx: 4 x batch x units int16. */
+typedef struct {
+    int32_t batch, time, input_size, units;
+    int32_t time_major;              /* input [time, batch, n], else [batch, time, n] */
+    int32_t input_offset;            /* -z_input */
+    int32_t hidden_offset;           /* -z_hidden */
+    ep_per_tensor_quant_params gate_in[4], gate_rec[4];
+    int32_t cell_gate_tanh;          /* the cell gate's activation: tanh (else sigmoid) */
+    ep_per_tensor_quant_params forget_mul, input_mul, output_mul;
+    int32_t hidden_zp;
+    int32_t clip, cell_clip;         /* clip the cell to +-cell_clip when clip != 0 */
+    int32_t tanh_multiplier, tanh_shift;
+} ep_lstm_params;
+typedef struct {
+    const int8_t *w_in[4];           /* [units, input_size] */
+    const int8_t *w_rec[4];          /* [units, units] */
+    const int32_t *bias[4];          /* [units] or NULL */
+} ep_lstm_weights;
+int32_t ep_lstm_s8_get_buffer_size(const ep_lstm_params *params);
+ep_status ep_lstm_s8(const ep_context *ctx, const ep_lstm_params *params,
+                     const ep_lstm_weights *weights, const int8_t *input, int8_t *hidden,
+                     int16_t *cell, int8_t *output);
 
 #ifdef __cplusplus
 }

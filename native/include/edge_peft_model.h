@@ -74,6 +74,8 @@ typedef struct {
     /* data-layout operators (axis above for GATHER, PACK, UNPACK) */
     int32_t values_count;          /* PACK values_count, UNPACK num */
     int32_t batch_dims;            /* GATHER */
+    float cell_clip;               /* UNIDIRECTIONAL_SEQUENCE_LSTM (0: none) */
+    bool time_major;
 } ep_op_options;
 
 typedef struct {

@@ -12,7 +12,8 @@ enum {
 enum { OPT_REDUCER = 27, OPT_SUB = 28, OPT_SQUEEZE = 30 };
 /* data-layout operators (SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, TRANSPOSE have no fields;
  * SHAPE's out_type is not read: TFLM checks the output tensor's type instead) */
-enum { OPT_GATHER = 23, OPT_TRANSPOSE_CONV = 49, OPT_SHAPE = 55, OPT_PACK = 59, OPT_UNPACK = 64 };
+enum { OPT_GATHER = 23, OPT_TRANSPOSE_CONV = 49, OPT_SHAPE = 55, OPT_PACK = 59, OPT_UNPACK = 64,
+       OPT_SEQUENCE_LSTM = 71 };
 
 static int32_t expected_type(int32_t opcode)
 {
@@ -40,6 +41,7 @@ static int32_t expected_type(int32_t opcode)
     case EP_OP_PACK: return OPT_PACK;
     case EP_OP_UNPACK: return OPT_UNPACK;
     case EP_OP_TRANSPOSE_CONV: return OPT_TRANSPOSE_CONV;
+    case EP_OP_UNIDIRECTIONAL_SEQUENCE_LSTM: return OPT_SEQUENCE_LSTM;
     default: return -1;
     }
 }
@@ -175,6 +177,14 @@ ep_status ep_parse_options(const ep_fb *fb, int32_t op_index, int32_t opcode,
             (st = ep_fb_i32(fb, t, 1, 0, &o->batch_dims)) != EP_OK) {
             break;
         }
+        break;
+    case OPT_SEQUENCE_LSTM: /* fused activation, cell_clip, proj_clip, time_major, ... */
+        if ((st = byte_field(fb, t, 0, &o->activation)) != EP_OK ||
+            (st = ep_fb_f32(fb, t, 1, 0.0f, &o->cell_clip)) != EP_OK ||
+            (st = ep_fb_u8(fb, t, 3, 0, &flag)) != EP_OK) {
+            break;
+        }
+        o->time_major = flag != 0;
         break;
     case OPT_TRANSPOSE_CONV:
         if ((st = byte_field(fb, t, 0, &o->padding)) != EP_OK ||

@@ -34,7 +34,7 @@ import tflite_writer as tw  # noqa: E402
 from layoutnets import (  # noqa: E402
     B2S, GATHER, O_B2S, O_GATHER, O_PACK, O_S2B, O_SHAPE, O_TRANSPOSE, O_UNPACK, PACK, S2B,
     SHAPE, SUM, TRANSPOSE, UNPACK, dilated_conv_case, fc_head, flatten_chain, float_edge_case,
-    i32, i32_act, keras_dynamic_case, tconv_case, train_model)
+    i32, i32_act, keras_dynamic_case, lstm_case, tconv_case, train_model)
 
 
 def flatten_case(rng, name, shape, tail=-1, conv=False):
@@ -260,6 +260,10 @@ def cases():
     c.append(tconv_case(rng, "tconv16x8_no_bias_s1", (1, 5, 5, 2), 2, (2, 2), (1, 1), s16=True,
                         bias=False))
     c.append(keras_dynamic_case(rng, "keras_dynamic_batch_cnn"))
+    c.append(lstm_case(rng, "lstm_batch1_t5", 1, 5, 3, 4))
+    c.append(lstm_case(rng, "lstm_batch2_t4_clip", 2, 4, 5, 6, cell_clip=1.0))
+    c.append(lstm_case(rng, "lstm_time_major_batch3", 3, 4, 3, 5, time_major=True))
+    c.append(lstm_case(rng, "lstm_cell_scale_2p15", 1, 6, 4, 3, cell_pow=-15))
     c.append(float_edge_case(rng, "float_model_quantize_fc_dequantize", "model", (1, 16)))
     c.append(float_edge_case(rng, "quantize_f32_int8", "quantize", (3, 50)))
     c.append(float_edge_case(rng, "quantize_f32_int16", "quantize", (2, 40), tw.INT16))

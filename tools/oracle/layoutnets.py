@@ -258,3 +258,42 @@ def train_model(dynamic: bool) -> om.Builder:
     p = b.act([1, 4], scale=1.0 / 256, zp=-128)
     b.op(om.SOFTMAX, [logits], [p], (om.O_SOFTMAX, 1, [(0, "f32", 1.0)]), 2)
     return b
+
+
+LSTM, O_LSTM = 44, 71
+
+
+def lstm_case(rng, name, batch, time, n, units, time_major=False, cell_clip=0.0,
+              cell_pow=-11):
+    """Keras LSTM as the converter writes it in int8: UNIDIRECTIONAL_SEQUENCE_LSTM with 24
+    inputs (gates input, forget, cell, output; no peepholes, projection or layer norm),
+    per-tensor symmetric weights, int32 gate biases at s_x * s_w, the hidden state int8 as
+    the output, the cell state int16 at 2^cell_pow; both states variable."""
+    b = om.Builder()
+    s, zp = om.act_q(rng, -rng.uniform(1, 3), rng.uniform(1, 3))
+    shape = (time, batch, n) if time_major else (batch, time, n)
+    x = b.act(shape, scale=s, zp=zp, is_input=True)
+    sh, zh = om.act_q(rng, -1.0, 1.0)  # the hidden state: o * tanh(c) in (-1, 1)
+    ins = [x]
+    for rec in (False, True):
+        for _ in range(4):
+            wq, sw = om.weights(rng, (units, units if rec else n), 0, False)
+            ins.append(b.const(wq, tw.INT8, sw, None))
+    ins += [-1, -1, -1]
+    wscales = [b.tensors[t]["scale"][0] for t in ins[1:5]]
+    for g in range(4):  # biases, forget gate biased open as Keras initialises it
+        sb = float(s) * float(wscales[g])
+        real = rng.normal(1.0 if g == 1 else 0.0, 0.5, units)
+        ins.append(b.const(np.round(real / sb), tw.INT32, [sb], None))
+    ins += [-1, -1]
+    b.tensors.append(dict(name="h", shape=[batch, units], type=tw.INT8, buffer=0,
+                          scale=np.float32(sh), zp=int(zh), variable=True))
+    ins.append(len(b.tensors) - 1)
+    b.tensors.append(dict(name="c", shape=[batch, units], type=tw.INT16, buffer=0,
+                          scale=np.float32(2.0 ** cell_pow), zp=0, variable=True))
+    ins.append(len(b.tensors) - 1)
+    ins += [-1, -1, -1, -1]
+    y = b.act((shape[0], shape[1], units), scale=sh, zp=zh)
+    b.op(LSTM, ins, [y], (O_LSTM, 6, [(0, "i8", 4), (1, "f32", cell_clip),  # fused TANH
+                                      (3, "bool", time_major)]), 4)
+    return name, "UNIDIRECTIONAL_SEQUENCE_LSTM", b
