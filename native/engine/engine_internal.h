@@ -12,7 +12,7 @@ typedef struct {
     uint8_t *data;     /* constant in the model, persistent, or planned */
     uint32_t bytes;
     int16_t alias;     /* RESHAPE output sharing another tensor's bytes, else -1 */
-    uint8_t constant;
+    uint8_t constant;  /* EP_CONST_*: 0 for activations and variables */
     uint8_t variable;
 } ep_tensor_rt;
 
@@ -53,6 +53,10 @@ typedef struct {
             int32_t batch, input_size, num_filters, memory_size, num_units;
         } svdf;
         struct {
+            float scale;
+            int32_t zp, type, count;    /* type: the integer side */
+        } edge;                         /* QUANTIZE from / DEQUANTIZE to float32 */
+        struct {
             uint32_t bytes;
         } copy;
         struct {
@@ -77,15 +81,42 @@ enum {
     EP_K_PAD, EP_K_CONCAT, EP_K_SSLICE, EP_K_LOGISTIC, EP_K_TANH, EP_K_RELU, EP_K_RELU6,
     EP_K_LEAKY_RELU, EP_K_HARD_SWISH,
     /* shape / reduce operators (EXPAND_DIMS and SQUEEZE run as EP_K_RESHAPE) */
-    EP_K_SUB, EP_K_MAXIMUM, EP_K_MINIMUM, EP_K_MEAN
+    EP_K_SUB, EP_K_MAXIMUM, EP_K_MINIMUM, EP_K_MEAN,
+    /* data-layout operators (PACK runs as EP_K_CONCAT, SUM as EP_K_MEAN) */
+    EP_K_NOP, EP_K_UNPACK, EP_K_GATHER, EP_K_S2B, EP_K_B2S, EP_K_TRANSPOSE,
+    EP_K_QUANT_F32, EP_K_DEQUANT_F32,   /* float32 model edges */
+    EP_K_TCONV, EP_K_TCONV16, EP_K_LSTM
 };
 
-/* CONCATENATION arguments: input tensors (the op record holds only 5). */
+/* ep_tensor_rt.constant: in the model, or folded at prepare time (every input constant, as
+ * SHAPE's always is: the chain SHAPE -> STRIDED_SLICE -> PACK that dynamic-batch models feed
+ * RESHAPE) into the build's fold pool. A folded value that some operator reads at invoke, or
+ * that is a model output or kept tensor, is copied to persistent memory at the end of the
+ * build (EP_CONST_FOLDED_READ); the others need no bytes at all. */
+enum { EP_CONST_NONE = 0, EP_CONST_MODEL = 1, EP_CONST_FOLDED = 2, EP_CONST_FOLDED_READ = 3 };
+#define EP_FOLD_POOL_BYTES 256u   /* all folded values of one model, during the build */
+#define EP_FOLD_MAX_BYTES 64u     /* one folded value; larger constant results run at invoke */
+
+/* UNPACK arguments: output tensors (the op record holds one). */
+typedef struct {
+    int32_t count, outer, copy_bytes;
+    int16_t out[EP_MAX_OP_OUTPUTS];
+} ep_unpack_rt;
+
+/* CONCATENATION arguments: input tensors (the op record holds only 5). At most 12 inputs,
+ * the limit before LSTM raised EP_MAX_OP_INPUTS, so a CONCATENATION's block stays as small. */
+#define EP_MAX_CONCAT_INPUTS 12
 typedef struct {
     int32_t count, outer;
-    int16_t in[EP_MAX_OP_INPUTS];
-    int32_t axis_bytes[EP_MAX_OP_INPUTS];
+    int16_t in[EP_MAX_CONCAT_INPUTS];
+    int32_t axis_bytes[EP_MAX_CONCAT_INPUTS];
 } ep_concat_rt;
+
+/* UNIDIRECTIONAL_SEQUENCE_LSTM arguments and the tensors it reads. */
+typedef struct {
+    ep_lstm_params p;
+    int16_t w_in[4], w_rec[4], bias[4], hidden, cell;
+} ep_lstm_rt;
 
 /* Persistent allocator used by prepare. In measure mode (base NULL) it only
  * counts; prepare then skips writing. */
@@ -95,6 +126,8 @@ typedef struct {
     uint8_t *base;
     uint32_t used;
     uint32_t cap;
+    uint8_t *fold;        /* fold pool (EP_FOLD_POOL_BYTES, the build's stack) */
+    uint32_t fold_used;
     char *err;
     size_t err_size;
 } ep_prep;
@@ -108,8 +141,15 @@ ep_status ep_op_prepare(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_r
 ep_status ep_op_prepare_data(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 /* LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH (op_prepare_act.c). */
 ep_status ep_op_prepare_act(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
-/* SUB, MAXIMUM, MINIMUM, EXPAND_DIMS, SQUEEZE, MEAN (op_prepare_shape.c). */
+/* SUB, MAXIMUM, MINIMUM, EXPAND_DIMS, SQUEEZE, MEAN, SUM (op_prepare_shape.c). */
 ep_status ep_op_prepare_shape(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
+/* SHAPE, PACK, UNPACK, GATHER, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, TRANSPOSE
+ * (op_prepare_layout.c), DEQUANTIZE and QUANTIZE from float32 (op_prepare_layout.c). */
+ep_status ep_op_prepare_layout(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
+/* UNIDIRECTIONAL_SEQUENCE_LSTM (op_prepare_lstm.c). */
+ep_status ep_op_prepare_lstm(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
+/* TRANSPOSE_CONV (op_prepare_tconv.c). */
+ep_status ep_op_prepare_tconv(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 ep_status ep_op_eval(ep_session *s, ep_op_rt *rt);
 /* Is this operator kind (with these types) supported? */
 bool ep_op_supported(int32_t opcode);

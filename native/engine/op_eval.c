@@ -82,8 +82,8 @@ ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
         return ep_strided_slice((const ep_strided_slice_params *)rt->u.ext.params, in, out);
     case EP_K_CONCAT: {
         const ep_concat_rt *cr = (const ep_concat_rt *)rt->u.ext.params;
-        const uint8_t *ins[EP_MAX_OP_INPUTS];
-        for (int32_t i = 0; i < cr->count && i < EP_MAX_OP_INPUTS; ++i) {
+        const uint8_t *ins[EP_MAX_CONCAT_INPUTS];
+        for (int32_t i = 0; i < cr->count && i < EP_MAX_CONCAT_INPUTS; ++i) {
             ins[i] = TD(s, cr->in[i]);
         }
         return ep_concatenation(ins, cr->axis_bytes, cr->count, cr->outer, out);
@@ -112,6 +112,52 @@ ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
         return ep_minimum_s8((const ep_broadcast_dims *)rt->u.ext.params, in, w, out);
     case EP_K_MEAN:
         return ep_mean_s8(&ctx, (const ep_mean_params *)rt->u.ext.params, in, out);
+    /* data-layout operators (PACK: EP_K_CONCAT, SUM: EP_K_MEAN) */
+    case EP_K_NOP:
+        return EP_OK; /* folded at prepare */
+    case EP_K_UNPACK: {
+        const ep_unpack_rt *ur = (const ep_unpack_rt *)rt->u.ext.params;
+        uint8_t *outs[EP_MAX_OP_OUTPUTS];
+        for (int32_t i = 0; i < ur->count && i < EP_MAX_OP_OUTPUTS; ++i) {
+            outs[i] = TD(s, ur->out[i]);
+        }
+        return ep_unpack(in, ur->count, ur->outer, ur->copy_bytes, outs);
+    }
+    case EP_K_GATHER:
+        return ep_gather((const ep_gather_params *)rt->u.ext.params, in, w, out);
+    case EP_K_S2B:
+        return ep_space_to_batch_nd_s8((const ep_space_batch_params *)rt->u.ext.params, in, out);
+    case EP_K_B2S:
+        return ep_batch_to_space_nd_s8((const ep_space_batch_params *)rt->u.ext.params, in, out);
+    case EP_K_TRANSPOSE:
+        return ep_transpose((const ep_transpose_params *)rt->u.ext.params, in, out);
+    case EP_K_QUANT_F32:
+        return ep_quantize_f32(in, rt->u.edge.scale, rt->u.edge.zp, rt->u.edge.type, out,
+                               rt->u.edge.count);
+    case EP_K_DEQUANT_F32:
+        return ep_dequantize_f32(in, rt->u.edge.type, rt->u.edge.scale, rt->u.edge.zp, out,
+                                 rt->u.edge.count);
+    case EP_K_TCONV: /* inputs: output_shape (unread), filter, input, bias */
+        return ep_transpose_conv_s8(&ctx, &rt->u.conv.p, &rt->u.conv.pc, &rt->u.conv.in_dims,
+                                    (const int8_t *)TD(s, rt->in[2]), &rt->u.conv.filt_dims, w,
+                                    rt->in[3] >= 0 ? (const int32_t *)TD(s, rt->in[3]) : NULL,
+                                    &rt->u.conv.out_dims, out);
+    case EP_K_TCONV16:
+        return ep_transpose_conv_s16(&ctx, &rt->u.conv.p, &rt->u.conv.pc, &rt->u.conv.in_dims,
+                                     (const int16_t *)TD(s, rt->in[2]), &rt->u.conv.filt_dims, w,
+                                     rt->in[3] >= 0 ? TD(s, rt->in[3]) : NULL,
+                                     &rt->u.conv.out_dims, out);
+    case EP_K_LSTM: {
+        const ep_lstm_rt *lr = (const ep_lstm_rt *)rt->u.ext.params;
+        ep_lstm_weights lw;
+        for (int32_t g = 0; g < 4; ++g) {
+            lw.w_in[g] = (const int8_t *)TD(s, lr->w_in[g]);
+            lw.w_rec[g] = (const int8_t *)TD(s, lr->w_rec[g]);
+            lw.bias[g] = (const int32_t *)TD(s, lr->bias[g]);
+        }
+        return ep_lstm_s8(&ctx, &lr->p, &lw, in, (int8_t *)TD(s, lr->hidden),
+                          (int16_t *)TD(s, lr->cell), out);
+    }
     default:
         return EP_ERR_STATE;
     }

@@ -1,6 +1,8 @@
 /* Operator prepare, one function per operator: validates what the TFLM
  * kernel's Prepare validates, then computes multipliers, clamps and kernel
  * sums once, into the arena (measure mode only counts bytes). */
+#include <string.h>
+
 #include "prep_util.h"
 
 static ep_status prep_fc(ctx_t *c, ep_op_rt *rt)
@@ -211,6 +213,9 @@ static ep_status prep_quantize(ctx_t *c, ep_op_rt *rt)
     ep_tensor_info in, out;
     TRY(pu_tensor(c, c->op->inputs[0], &in, "input"));
     TRY(pu_tensor(c, c->op->outputs[0], &out, "output"));
+    if (in.type == EP_TYPE_FLOAT32) {
+        return ep_op_prepare_layout(c->p, c->index, c->op, rt); /* a float32 model input */
+    }
     if (!int_type(in.type) || !int_type(out.type)) {
         return FAIL(c, EP_ERR_UNSUPPORTED, "operator %d (QUANTIZE): %s -> %s not supported",
                     c->index, ep_type_name(in.type), ep_type_name(out.type));
@@ -299,6 +304,13 @@ static ep_status prep_reshape(ctx_t *c, ep_op_rt *rt)
         return FAIL(c, EP_ERR_SHAPE, "operator %d (RESHAPE): %u bytes -> %u bytes", c->index,
                     in.bytes, out.bytes);
     }
+    /* A folded shape chain reshaped again stays folded (a model constant input is shared). */
+    uint8_t *fold = c->p->tensors[c->op->inputs[0]].constant >= EP_CONST_FOLDED
+                        ? pu_fold_output(c, c->op->outputs[0], &out, rt) : NULL;
+    if (fold != NULL) {
+        memcpy(fold, in.data, in.bytes);
+        return EP_OK;
+    }
     rt->kind = EP_K_RESHAPE;
     rt->u.copy.bytes = in.bytes;
     return EP_OK;
@@ -313,7 +325,8 @@ ep_status ep_op_prepare(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_r
     for (int32_t i = 0; i < 5; ++i) {
         rt->in[i] = (int16_t)(i < op->input_count ? op->inputs[i] : -1);
     }
-    if (op->output_count != 1 || op->input_count < 1) {
+    if ((op->output_count != 1 && op->opcode != EP_OP_UNPACK) || op->output_count < 1 ||
+        op->input_count < 1) {
         return FAIL(&c, EP_ERR_SHAPE, "operator %d (%s): want 1 output", index, ep_op_name(op));
     }
     rt->out = (int16_t)op->outputs[0];

@@ -1,5 +1,5 @@
 /* Prepare for the elementwise and data-movement operators (ADD, MUL, PAD,
- * CONCATENATION, STRIDED_SLICE). Their kernel arguments are larger than the
+ * CONCATENATION, STRIDED_SLICE; the last two fold when their inputs are constant). Their kernel arguments are larger than the
  * op record's union, so they live in a persistent block allocated only for
  * these operators: models without them keep the same arena size. */
 #include <string.h>
@@ -151,6 +151,10 @@ static ep_status prep_concat(ctx_t *c, ep_op_rt *rt)
     if (outer * inner * out.dims[axis] > INT32_MAX) {
         return FAIL(c, EP_ERR_SHAPE, "operator %d (CONCATENATION): output too large", c->index);
     }
+    if (op->input_count > EP_MAX_CONCAT_INPUTS) {
+        return FAIL(c, EP_ERR_LIMIT, "operator %d (CONCATENATION): %d inputs, at most %d",
+                    c->index, op->input_count, EP_MAX_CONCAT_INPUTS);
+    }
     p.count = op->input_count;
     p.outer = (int32_t)outer;
     for (int32_t i = 0; i < op->input_count; ++i) {
@@ -178,9 +182,30 @@ static ep_status prep_concat(ctx_t *c, ep_op_rt *rt)
     if (total != out.dims[axis]) {
         return FAIL(c, EP_ERR_SHAPE, "operator %d (CONCATENATION): axis sizes", c->index);
     }
-    ep_concat_rt *blk = (ep_concat_rt *)ep_prep_alloc(c->p, sizeof p);
+    return ep_concat_finish(c, rt, &p, &out);
+}
+
+/* CONCATENATION and PACK: folded when every input is constant (a shape chain's PACK of the
+ * batch and the fixed sizes), else the arguments go to a persistent block. */
+ep_status ep_concat_finish(ctx_t *c, ep_op_rt *rt, const ep_concat_rt *p,
+                           const ep_tensor_info *out)
+{
+    uint8_t *fold = pu_all_inputs_const(c) ? pu_fold_output(c, c->op->outputs[0], out, rt)
+                                           : NULL;
+    if (fold != NULL) {
+        const uint8_t *ins[EP_MAX_CONCAT_INPUTS];
+        for (int32_t i = 0; i < p->count && i < EP_MAX_CONCAT_INPUTS; ++i) {
+            ins[i] = pu_const_data(c, p->in[i]);
+        }
+        if (ep_concatenation(ins, p->axis_bytes, p->count, p->outer, fold) != EP_OK) {
+            return FAIL(c, EP_ERR_SHAPE, "operator %d (%s): cannot fold", c->index,
+                        ep_op_name(c->op));
+        }
+        return EP_OK;
+    }
+    ep_concat_rt *blk = (ep_concat_rt *)ep_prep_alloc(c->p, sizeof *p);
     if (blk != NULL) {
-        *blk = p;
+        *blk = *p;
     }
     rt->kind = EP_K_CONCAT;
     rt->u.ext.params = blk;
@@ -273,6 +298,15 @@ static ep_status prep_slice(ctx_t *c, ep_op_rt *rt)
     if (count != (int64_t)out.elements) {
         return FAIL(c, EP_ERR_SHAPE, "operator %d (STRIDED_SLICE): output has %d elements, want %d",
                     c->index, out.elements, (int32_t)count);
+    }
+    /* A slice of a constant (the batch size out of SHAPE) is folded. */
+    const uint8_t *src = pu_all_inputs_const(c) ? pu_const_data(c, op->inputs[0]) : NULL;
+    uint8_t *fold = src != NULL ? pu_fold_output(c, op->outputs[0], &out, rt) : NULL;
+    if (fold != NULL) {
+        if (ep_strided_slice(&p, src, fold) != EP_OK) {
+            return FAIL(c, EP_ERR_SHAPE, "operator %d (STRIDED_SLICE): cannot fold", c->index);
+        }
+        return EP_OK;
     }
     ep_strided_slice_params *blk = (ep_strided_slice_params *)ep_prep_alloc(c->p, sizeof p);
     if (blk != NULL) {

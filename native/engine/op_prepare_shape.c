@@ -1,5 +1,5 @@
 /* Prepare for the shape, reduce and min/max operators (MAXIMUM, MINIMUM,
- * EXPAND_DIMS, SQUEEZE, MEAN). Like op_prepare_data.c, kernel arguments too
+ * EXPAND_DIMS, SQUEEZE, MEAN, SUM). Like op_prepare_data.c, kernel arguments too
  * large for the op record live in a persistent block allocated only for these
  * operators. EXPAND_DIMS and SQUEEZE are pure reshapes: they become
  * EP_K_RESHAPE, which the session plans as an alias of the input's bytes. */
@@ -70,6 +70,12 @@ static ep_status as_reshape(ctx_t *c, ep_op_rt *rt, const ep_tensor_info *in,
         return FAIL(c, EP_ERR_SHAPE, "operator %d (%s): %s %u bytes -> %s %u bytes", c->index,
                     ep_op_name(c->op), ep_type_name(in->type), in->bytes,
                     ep_type_name(out->type), out->bytes);
+    }
+    uint8_t *fold = c->p->tensors[c->op->inputs[0]].constant >= EP_CONST_FOLDED
+                        ? pu_fold_output(c, c->op->outputs[0], out, rt) : NULL;
+    if (fold != NULL) {
+        memcpy(fold, in->data, in->bytes);
+        return EP_OK;
     }
     rt->kind = EP_K_RESHAPE;
     rt->u.copy.bytes = in->bytes;
@@ -160,10 +166,10 @@ static ep_status prep_squeeze(ctx_t *c, ep_op_rt *rt)
     return as_reshape(c, rt, &in, &out);
 }
 
-/* MEAN int8: TFLM PrepareMeanOrSumHelper (s_in / s_out in double, QuantizeMultiplier) and
+/* MEAN and SUM int8: TFLM PrepareMeanOrSumHelper (s_in / s_out in double, QuantizeMultiplier) and
  * the 1 / count folding QuantizedMeanOrSum does at eval: shift = floor(log2(count)),
  * at most 32 and 31 + shift; multiplier = (M << shift) / count. */
-static ep_status prep_mean(ctx_t *c, ep_op_rt *rt)
+static ep_status prep_mean(ctx_t *c, ep_op_rt *rt, bool sum)
 {
     const ep_op_info *op = c->op;
     ep_tensor_info in, ax, out;
@@ -182,8 +188,8 @@ static ep_status prep_mean(ctx_t *c, ep_op_rt *rt)
     for (int32_t i = 0; i < n && in.rank > 0; ++i) {
         const int32_t d = axes[i] < 0 ? axes[i] + in.rank : axes[i];
         if (d < 0 || d >= in.rank) {
-            return FAIL(c, EP_ERR_SHAPE, "operator %d (MEAN): axis %d out of range for rank %d",
-                        c->index, axes[i], in.rank);
+            return FAIL(c, EP_ERR_SHAPE, "operator %d (%s): axis %d out of range for rank %d",
+                        c->index, ep_op_name(op), axes[i], in.rank);
         }
         reduce[d] = true;
     }
@@ -206,21 +212,21 @@ static ep_status prep_mean(ctx_t *c, ep_op_rt *rt)
             continue;
         }
         if (j >= out.rank || out.dims[j] != (reduce[k] ? 1 : in.dims[k])) {
-            return FAIL(c, EP_ERR_SHAPE, "operator %d (MEAN): output shape does not match "
-                        "keep_dims %d", c->index, (int32_t)op->options.keep_dims);
+            return FAIL(c, EP_ERR_SHAPE, "operator %d (%s): output shape does not match "
+                        "keep_dims %d", c->index, ep_op_name(op), (int32_t)op->options.keep_dims);
         }
         ++j;
     }
     if (j != out.rank || out_count != out.elements || count > INT32_MAX) {
-        return FAIL(c, EP_ERR_SHAPE, "operator %d (MEAN): output shape does not match "
-                    "keep_dims %d", c->index, (int32_t)op->options.keep_dims);
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (%s): output shape does not match "
+                    "keep_dims %d", c->index, ep_op_name(op), (int32_t)op->options.keep_dims);
     }
     int32_t m, s;
     const double real = (double)ep_tensor_scale(&in, 0) / (double)ep_tensor_scale(&out, 0);
     if (ep_quantize_multiplier(real, &m, &s) != EP_OK) {
-        return FAIL(c, EP_ERR_QUANT, "operator %d (MEAN): bad scales", c->index);
+        return FAIL(c, EP_ERR_QUANT, "operator %d (%s): bad scales", c->index, ep_op_name(op));
     }
-    if (count > 0) {
+    if (count > 0 && !sum) { /* SUM: TFLM's compute_sum skips the 1 / count folding */
         int32_t sh = 0;
         while (((uint64_t)count >> (sh + 1)) != 0) {
             ++sh;
@@ -254,9 +260,9 @@ ep_status ep_op_prepare_shape(ep_prep *p, int32_t index, const ep_op_info *op, e
     case EP_OP_MINIMUM: return prep_minmax(&c, rt, false);
     case EP_OP_EXPAND_DIMS: return prep_expand_dims(&c, rt);
     case EP_OP_SQUEEZE: return prep_squeeze(&c, rt);
-    case EP_OP_MEAN: return prep_mean(&c, rt);
+    case EP_OP_MEAN: return prep_mean(&c, rt, false);
+    case EP_OP_SUM: return prep_mean(&c, rt, true);
     default:
-        return FAIL(&c, EP_ERR_UNSUPPORTED, "operator %d: unsupported operator %s", index,
-                    ep_op_name(op));
+        return ep_op_prepare_layout(p, index, op, rt);
     }
 }

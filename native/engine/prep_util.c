@@ -38,6 +38,12 @@ bool ep_op_supported(int32_t opcode)
     case EP_OP_SUB: case EP_OP_MAXIMUM: case EP_OP_MINIMUM: case EP_OP_EXPAND_DIMS:
     case EP_OP_SQUEEZE: case EP_OP_MEAN:
         return true;
+    /* data-layout operators and SUM */
+    case EP_OP_SHAPE: case EP_OP_PACK: case EP_OP_UNPACK: case EP_OP_GATHER:
+    case EP_OP_SPACE_TO_BATCH_ND: case EP_OP_BATCH_TO_SPACE_ND: case EP_OP_TRANSPOSE:
+    case EP_OP_SUM: case EP_OP_DEQUANTIZE: case EP_OP_TRANSPOSE_CONV:
+    case EP_OP_UNIDIRECTIONAL_SEQUENCE_LSTM:
+        return true;
     default:
         return false;
     }
@@ -49,7 +55,45 @@ ep_status pu_tensor(ctx_t *c, int32_t t, ep_tensor_info *out, const char *role)
         return FAIL(c, EP_ERR_SHAPE, "operator %d (%s): missing %s", c->index, ep_op_name(c->op),
                     role);
     }
-    return ep_model_tensor(c->p->model, t, out);
+    const ep_status st = ep_model_tensor(c->p->model, t, out);
+    if (st == EP_OK && c->p->tensors[t].constant >= EP_CONST_FOLDED) {
+        out->data = c->p->tensors[t].data; /* prepare reads folded values as constants */
+    }
+    return st;
+}
+
+bool pu_all_inputs_const(ctx_t *c)
+{
+    for (int32_t i = 0; i < c->op->input_count; ++i) {
+        const int32_t t = c->op->inputs[i];
+        if (t >= 0 && c->p->tensors[t].constant == EP_CONST_NONE) {
+            return false;
+        }
+    }
+    return c->op->input_count > 0;
+}
+
+const uint8_t *pu_const_data(ctx_t *c, int32_t t)
+{
+    return t >= 0 && c->p->tensors[t].constant != EP_CONST_NONE ? c->p->tensors[t].data : NULL;
+}
+
+uint8_t *pu_fold_output(ctx_t *c, int32_t t, const ep_tensor_info *out, ep_op_rt *rt)
+{
+    ep_prep *p = c->p;
+    const uint32_t size = ep_align_up(out->bytes);
+    if (p->fold == NULL || out->bytes > EP_FOLD_MAX_BYTES || out->is_variable ||
+        p->fold_used + size > EP_FOLD_POOL_BYTES) {
+        return NULL;
+    }
+    uint8_t *at = p->fold + p->fold_used;
+    p->fold_used += size;
+    ep_tensor_rt *r = &p->tensors[t];
+    r->data = at;
+    r->constant = EP_CONST_FOLDED;
+    r->buf.size = 0;
+    rt->kind = EP_K_NOP;
+    return at;
 }
 
 ep_status pu_want_type(ctx_t *c, const ep_tensor_info *t, int32_t type, const char *role)

@@ -34,6 +34,19 @@ void pu_align_dims(const ep_tensor_info *t, int32_t *d);
 ep_status pu_broadcast(ctx_t *c, const ep_tensor_info *a, const ep_tensor_info *b,
                        const ep_tensor_info *out, ep_broadcast_dims *bd);
 
+/* Constant folding (see EP_CONST_* in engine_internal.h). */
+bool pu_all_inputs_const(ctx_t *c);
+/* Data of an input that is constant (in the model or folded), else NULL. */
+const uint8_t *pu_const_data(ctx_t *c, int32_t t);
+/* Room in the fold pool for the op's output: marks it folded and the op a no-op, or NULL
+ * when its bytes exceed EP_FOLD_MAX_BYTES or the pool is full (the op then runs at invoke).
+ * The same in measure and real builds, so both lay out the same arena. */
+uint8_t *pu_fold_output(ctx_t *c, int32_t t, const ep_tensor_info *out, ep_op_rt *rt);
+
+/* CONCATENATION / PACK: fold or store the arguments (op_prepare_data.c). */
+ep_status ep_concat_finish(ctx_t *c, ep_op_rt *rt, const ep_concat_rt *p,
+                           const ep_tensor_info *out);
+
 #define TRY(x) do { const ep_status st_ = (x); if (st_ != EP_OK) { return st_; } } while (0)
 
 #endif

@@ -15,6 +15,7 @@ typedef struct {
     ep_prep prep;
     uint32_t activation_bytes;
     uint32_t dead_start, dead_bytes;   /* within the activation region */
+    uint64_t fold[EP_FOLD_POOL_BYTES / 8u]; /* values folded at prepare, until the build ends */
 } build_t;
 
 static uint32_t tables_bytes(const ep_model *m)
@@ -62,6 +63,32 @@ static void use(ep_tensor_rt *t, int32_t op)
     }
     if (op > t->buf.last) {
         t->buf.last = (int16_t)op;
+    }
+}
+
+/* A folded value read at invoke (or seen by the caller) needs bytes after the build. */
+static void read_folded(ep_tensor_rt *t)
+{
+    if (t->constant == EP_CONST_FOLDED) {
+        t->constant = EP_CONST_FOLDED_READ;
+    }
+}
+
+/* Folded values move out of the build's pool: the read ones into persistent memory (the
+ * same bytes counted in measure and real builds), the others nowhere. */
+static void keep_folded(build_t *b)
+{
+    for (int32_t i = 0; i < b->m->tensor_count; ++i) {
+        ep_tensor_rt *t = &b->tensors[i];
+        if (t->constant == EP_CONST_FOLDED_READ) {
+            uint8_t *at = (uint8_t *)ep_prep_alloc(&b->prep, t->bytes);
+            if (at != NULL) {
+                memcpy(at, t->data, t->bytes);
+            }
+            t->data = at;
+        } else if (t->constant == EP_CONST_FOLDED) {
+            t->data = NULL;
+        }
     }
 }
 
@@ -127,35 +154,57 @@ static ep_status build(build_t *b, const ep_session_config *cfg)
         ep_op_info op;
         ep_op_rt tmp;
         ep_op_rt *rt = b->ops != NULL ? &b->ops[i] : &tmp;
-        if ((st = ep_model_op(m, i, &op)) != EP_OK ||
-            (st = ep_op_prepare(&b->prep, i, &op, rt)) != EP_OK) {
+        if ((st = ep_model_op(m, i, &op)) != EP_OK) {
+            return st;
+        }
+        for (int32_t k = 0; k < op.output_count; ++k) {
+            if (b->tensors[op.outputs[k]].constant != EP_CONST_NONE) {
+                return ep_prep_fail(&b->prep, EP_ERR_MODEL, "operator %d (%s): output tensor %d "
+                                    "is constant", i, ep_op_name(&op), op.outputs[k]);
+            }
+        }
+        if ((st = ep_op_prepare(&b->prep, i, &op, rt)) != EP_OK) {
             return st;
         }
         if (b->scratch != NULL) {
             b->scratch[i] = rt->scratch;
         }
-        for (int32_t k = 0; k < op.input_count; ++k) {
-            if (op.inputs[k] >= 0) {
-                use(&b->tensors[op.inputs[k]], i);
-            }
-        }
-        use(&b->tensors[op.outputs[0]], i);
         if (rt->kind == EP_K_RESHAPE) {
             ep_tensor_rt *in = &b->tensors[op.inputs[0]];
             ep_tensor_rt *out = &b->tensors[op.outputs[0]];
-            if (in->constant) {
+            if (in->constant != EP_CONST_NONE) {
+                /* a reshaped constant shares the bytes; nothing runs at invoke */
                 out->data = in->data;
-                out->constant = 1;
+                out->constant = in->constant == EP_CONST_MODEL ? EP_CONST_MODEL : EP_CONST_FOLDED;
                 out->buf.size = 0;
+                rt->kind = EP_K_NOP;
             } else if (!out->variable && out->alias < 0 && op.outputs[0] != op.inputs[0]) {
                 out->alias = (int16_t)root_of(b->tensors, op.inputs[0]);
             }
+        }
+        if (rt->kind == EP_K_NOP) {
+            continue; /* folded: reads nothing at invoke, so it keeps no input alive */
+        }
+        for (int32_t k = 0; k < op.input_count; ++k) {
+            if (op.inputs[k] >= 0) {
+                /* RESHAPE-like kinds read only their data input and TRANSPOSE_CONV not its
+                 * output_shape (TFLM takes both shapes from the output tensor) */
+                if ((k == 0 || rt->kind != EP_K_RESHAPE) &&
+                    (k != 0 || (rt->kind != EP_K_TCONV && rt->kind != EP_K_TCONV16))) {
+                    read_folded(&b->tensors[op.inputs[k]]);
+                }
+                use(&b->tensors[op.inputs[k]], i);
+            }
+        }
+        for (int32_t k = 0; k < op.output_count; ++k) {
+            use(&b->tensors[op.outputs[k]], i);
         }
     }
     for (int32_t i = 0; i < m->input_count; ++i) {
         use(&b->tensors[ep_model_input(m, i)], 0);
     }
     for (int32_t i = 0; i < m->output_count; ++i) {
+        read_folded(&b->tensors[ep_model_output(m, i)]);
         use(&b->tensors[ep_model_output(m, i)], last_op);
     }
     for (int32_t i = 0; cfg != NULL && i < cfg->keep_count; ++i) {
@@ -163,9 +212,11 @@ static ep_status build(build_t *b, const ep_session_config *cfg)
         if (t < 0 || t >= m->tensor_count) {
             return ep_prep_fail(&b->prep, EP_ERR_ARG, "keep tensor %d out of range", t);
         }
+        read_folded(&b->tensors[t]);
         use(&b->tensors[t], 0);
         use(&b->tensors[t], last_op);
     }
+    keep_folded(b);
     /* Aliases share their root's bytes, so the root lives as long as any. */
     for (int32_t i = 0; i < m->tensor_count; ++i) {
         ep_tensor_rt *t = &b->tensors[i];
@@ -233,6 +284,7 @@ ep_status ep_plan(const ep_model *model, const ep_session_config *cfg, ep_plan_i
     b.scratch = scratch;
     b.prep.model = model;
     b.prep.tensors = tensors;
+    b.prep.fold = (uint8_t *)b.fold;
     b.prep.used = tables_bytes(model);
     b.prep.err = err;
     b.prep.err_size = err_size;
@@ -275,6 +327,7 @@ ep_status ep_session_init(ep_session *s, const ep_model *model, const ep_session
                                                            (uint32_t)sizeof(ep_op_rt)));
     b.prep.model = model;
     b.prep.tensors = b.tensors;
+    b.prep.fold = (uint8_t *)b.fold;
     b.prep.base = base;
     b.prep.used = tables_bytes(model);
     b.prep.cap = plan.persistent_bytes;

@@ -8,6 +8,8 @@
  *   1. requantisation helpers and int8 kernels in CMSIS-NN style
  *      (explicit context / params / quant / dims structs, status return)
  *                                                   (edge_peft_kernels.h);
+ *      data-layout kernels: UNPACK, GATHER, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, TRANSPOSE
+ *                                                   (edge_peft_layout.h);
  *   2. the zero-copy, no-heap .tflite reader (ep_model_*), then
  *   3. the arena planner and inference session (ep_plan, ep_session_*)
  *                                                   (edge_peft_model.h);
@@ -24,6 +26,7 @@
 
 #include "edge_peft_types.h"
 #include "edge_peft_kernels.h"
+#include "edge_peft_layout.h"
 #include "edge_peft_model.h"
 #include "edge_peft_train.h"
 #include "edge_peft_merge.h"

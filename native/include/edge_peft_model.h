@@ -71,6 +71,11 @@ typedef struct {
     bool keep_dims;                /* MEAN (ReducerOptions) */
     int32_t squeeze_count;         /* SQUEEZE: squeeze_dims entries (0 = every size-1 dim) */
     int32_t squeeze_dims[EP_MAX_DIMS]; /* the first EP_MAX_DIMS of them */
+    /* data-layout operators (axis above for GATHER, PACK, UNPACK) */
+    int32_t values_count;          /* PACK values_count, UNPACK num */
+    int32_t batch_dims;            /* GATHER */
+    float cell_clip;               /* UNIDIRECTIONAL_SEQUENCE_LSTM (0: none) */
+    bool time_major;
 } ep_op_options;
 
 typedef struct {

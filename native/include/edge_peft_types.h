@@ -38,7 +38,7 @@ const char *ep_status_name(ep_status status);
 /* ------------------------------------------------------------------ */
 
 #define EP_MAX_DIMS 6          /* tensor rank */
-#define EP_MAX_OP_INPUTS 12    /* inputs per operator */
+#define EP_MAX_OP_INPUTS 24    /* inputs per operator (UNIDIRECTIONAL_SEQUENCE_LSTM has 24) */
 #define EP_MAX_OP_OUTPUTS 4    /* outputs per operator */
 #define EP_MAX_TENSORS 256     /* tensors in subgraph 0 (ep_plan stack workspace) */
 #define EP_MAX_OPS 256         /* operators in subgraph 0 (ep_plan stack workspace) */
@@ -64,6 +64,13 @@ enum {
 enum {
     EP_OP_MEAN = 40, EP_OP_SUB = 41, EP_OP_SQUEEZE = 43, EP_OP_MAXIMUM = 55, EP_OP_MINIMUM = 57,
     EP_OP_EXPAND_DIMS = 70
+};
+
+/* schema BuiltinOperator values: data-layout operators and SUM */
+enum {
+    EP_OP_GATHER = 36, EP_OP_BATCH_TO_SPACE_ND = 37, EP_OP_SPACE_TO_BATCH_ND = 38,
+    EP_OP_TRANSPOSE = 39, EP_OP_SUM = 74, EP_OP_SHAPE = 77, EP_OP_PACK = 83, EP_OP_UNPACK = 88,
+    EP_OP_TRANSPOSE_CONV = 67, EP_OP_UNIDIRECTIONAL_SEQUENCE_LSTM = 44
 };
 
 /* schema ActivationFunctionType / Padding */

@@ -10,6 +10,10 @@ enum {
 };
 /* shape / reduce operators (MAXIMUM, MINIMUM, EXPAND_DIMS have no fields to read) */
 enum { OPT_REDUCER = 27, OPT_SUB = 28, OPT_SQUEEZE = 30 };
+/* data-layout operators (SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, TRANSPOSE have no fields;
+ * SHAPE's out_type is not read: TFLM checks the output tensor's type instead) */
+enum { OPT_GATHER = 23, OPT_TRANSPOSE_CONV = 49, OPT_SHAPE = 55, OPT_PACK = 59, OPT_UNPACK = 64,
+       OPT_SEQUENCE_LSTM = 71 };
 
 static int32_t expected_type(int32_t opcode)
 {
@@ -28,9 +32,16 @@ static int32_t expected_type(int32_t opcode)
     case EP_OP_STRIDED_SLICE: return OPT_STRIDED_SLICE;
     case EP_OP_LEAKY_RELU: return OPT_LEAKY_RELU;
     /* shape / reduce operators */
-    case EP_OP_MEAN: return OPT_REDUCER;
+    case EP_OP_MEAN: case EP_OP_SUM: return OPT_REDUCER;
     case EP_OP_SUB: return OPT_SUB;
     case EP_OP_SQUEEZE: return OPT_SQUEEZE;
+    /* data-layout operators */
+    case EP_OP_GATHER: return OPT_GATHER;
+    case EP_OP_SHAPE: return OPT_SHAPE;
+    case EP_OP_PACK: return OPT_PACK;
+    case EP_OP_UNPACK: return OPT_UNPACK;
+    case EP_OP_TRANSPOSE_CONV: return OPT_TRANSPOSE_CONV;
+    case EP_OP_UNIDIRECTIONAL_SEQUENCE_LSTM: return OPT_SEQUENCE_LSTM;
     default: return -1;
     }
 }
@@ -160,6 +171,37 @@ ep_status ep_parse_options(const ep_fb *fb, int32_t op_index, int32_t opcode,
         }
         break;
     }
+    /* data-layout operators */
+    case OPT_GATHER:
+        if ((st = ep_fb_i32(fb, t, 0, 0, &o->axis)) != EP_OK ||
+            (st = ep_fb_i32(fb, t, 1, 0, &o->batch_dims)) != EP_OK) {
+            break;
+        }
+        break;
+    case OPT_SEQUENCE_LSTM: /* fused activation, cell_clip, proj_clip, time_major, ... */
+        if ((st = byte_field(fb, t, 0, &o->activation)) != EP_OK ||
+            (st = ep_fb_f32(fb, t, 1, 0.0f, &o->cell_clip)) != EP_OK ||
+            (st = ep_fb_u8(fb, t, 3, 0, &flag)) != EP_OK) {
+            break;
+        }
+        o->time_major = flag != 0;
+        break;
+    case OPT_TRANSPOSE_CONV:
+        if ((st = byte_field(fb, t, 0, &o->padding)) != EP_OK ||
+            (st = ep_fb_i32(fb, t, 1, 1, &o->stride_w)) != EP_OK ||
+            (st = ep_fb_i32(fb, t, 2, 1, &o->stride_h)) != EP_OK ||
+            (st = byte_field(fb, t, 3, &o->activation)) != EP_OK) {
+            break;
+        }
+        break;
+    case OPT_PACK:
+    case OPT_UNPACK:
+        /* PackOptions (values_count, axis) and UnpackOptions (num, axis): same slots */
+        if ((st = ep_fb_i32(fb, t, 0, 0, &o->values_count)) != EP_OK ||
+            (st = ep_fb_i32(fb, t, 1, 0, &o->axis)) != EP_OK) {
+            break;
+        }
+        break;
     default:
         break; /* RESHAPE / PAD: everything needed is in the tensors */
     }

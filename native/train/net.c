@@ -1,5 +1,6 @@
 /* Finds the trained suffix of a model (FULLY_CONNECTED chain from the lowest adapted layer,
- * RESHAPEs passed through, optional final SOFTMAX) and sizes the trainer arena. */
+ * RESHAPEs and shape-only subgraphs passed through, optional final SOFTMAX) and sizes the
+ * trainer arena. */
 #include "train_internal.h"
 
 static int32_t resolve(int32_t idx, int32_t n)
@@ -100,6 +101,31 @@ int ept_per_channel(const ep_model *m, int32_t op_index)
            ep_model_tensor(m, op.inputs[1], &tw) == EP_OK && tw.scale_count > 1;
 }
 
+/* Operators of a shape-only subgraph (SHAPE, then data-layout operators on constants or on
+ * such results: the SHAPE -> STRIDED_SLICE -> PACK that a dynamic-batch Flatten feeds RESHAPE
+ * as its unused shape input). They carry no activation, so no gradient: the scan steps over
+ * them (the engine folds them at prepare). `known` marks their outputs, EP_MAX_TENSORS bits. */
+static int shape_only(const ep_model *m, const ep_op_info *op, uint8_t *known)
+{
+    int ok = op->opcode == EP_OP_SHAPE;
+    if (!ok && (op->opcode == EP_OP_STRIDED_SLICE || op->opcode == EP_OP_PACK ||
+                op->opcode == EP_OP_CONCATENATION || op->opcode == EP_OP_GATHER ||
+                op->opcode == EP_OP_RESHAPE || op->opcode == EP_OP_EXPAND_DIMS ||
+                op->opcode == EP_OP_SQUEEZE || op->opcode == EP_OP_TRANSPOSE)) {
+        ok = op->input_count > 0;
+        for (int32_t k = 0; ok && k < op->input_count; ++k) {
+            const int32_t t = op->inputs[k];
+            ep_tensor_info ti;
+            ok = t < 0 || (known[t >> 3] >> (t & 7) & 1) ||
+                 (ep_model_tensor(m, t, &ti) == EP_OK && ti.data != NULL);
+        }
+    }
+    for (int32_t k = 0; ok && k < op->output_count; ++k) {
+        known[op->outputs[k] >> 3] |= (uint8_t)(1u << (op->outputs[k] & 7));
+    }
+    return ok;
+}
+
 static int in_range(ept_range r, int32_t i, int32_t n)
 {
     const int32_t a = resolve(r.first, n), b = resolve(r.last, n);
@@ -158,9 +184,16 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
     if ((cfg->kinds & EPT_KIND_PROMPT) && resolve(cfg->prompt_layers.first, nfc) < lowest)
         lowest = resolve(cfg->prompt_layers.first, nfc);
     p->first_op = -1;
+    uint8_t known[EP_MAX_TENSORS / 8] = {0};
+    if (model->tensor_count > EP_MAX_TENSORS) {
+        return EP_ERR_LIMIT;
+    }
     for (int32_t i = 0; i < model->operator_count; ++i) {
         int32_t in, out, pos;
         (void)ep_model_op(model, i, &op);
+        if (shape_only(model, &op, known)) {
+            continue;
+        }
         if (p->first_op < 0) {
             if (adaptable(model, &op, &in, &out, &pos)) {
                 if (fc == lowest) {

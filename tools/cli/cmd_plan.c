@@ -28,6 +28,12 @@ static long long op_macs(const ep_model *m, const ep_op_info *op)
             }
         }
         return 0;
+    case EP_OP_TRANSPOSE_CONV: /* every input element meets the whole filter (out, h, w, in) */
+        if (has_w && w.rank == 4 && op->input_count > 2 &&
+            ep_model_tensor(m, op->inputs[2], &in) == EP_OK) {
+            return (long long)in.elements * w.dims[0] * w.dims[1] * w.dims[2];
+        }
+        return 0;
     default:
         return 0;
     }
