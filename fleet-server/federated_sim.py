@@ -53,8 +53,8 @@ class Config:
     rounds: int = 20
     local_steps: int = 80
     lr: float = 0.001
-    server_lr: float = 2.0  # the average update is applied x this (FedAvg with a server step)
-    clip: float = 0.3  # S, in the update's real units
+    server_lr: float = 3.0  # the average update is applied x this (FedAvg with a server step)
+    clip: float = 0.1  # S, in the update's real units
     clip_steps: int = 1024  # c = S / gamma
     sample_cap: int = 10
     alpha: float = 0.5  # Dirichlet label skew
