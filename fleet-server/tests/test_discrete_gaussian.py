@@ -102,6 +102,28 @@ class RoundNoise(unittest.TestCase):
         self.assertTrue(all(0 <= w < 1 << 32 for w in out))
         self.assertNotEqual(out[:-1], enc[:-1])
 
+    def test_noised_updates_through_the_real_unmask_sum_to_their_plain_sum(self):
+        """Encoded and noised updates of 9 devices (one dropping after sharing) through
+        secagg.unmask, with the test suite's SecAgg+ devices: the unmasked sum is the plain sum mod
+        2^32 of the survivors' noised vectors, and its weight word their total (noise spares it)."""
+        sys.path.insert(0, HERE)
+        import secagg
+        from test_secagg import Fleet
+        from update_encoding import encode_update
+        rng = np.random.default_rng(5)
+        clip, steps, cap = 0.1, 1024, 10
+        var = dg.local_variance(2.0, steps, 9)
+        fleet = Fleet(n=9, k=4, t=3, d=41, round_=2, seed=3)
+        for i in fleet.ids:
+            enc = encode_update(list(rng.normal(0, 0.01, 40)), 5, clip, clip / steps, cap, os.urandom(160))
+            fleet.x[i] = dg.add_discrete_gaussian(os.urandom, enc, var)
+        keys, masked, reveals, survivors, dropped = fleet.run(after_shares=[fleet.ids[4]])
+        total, surv, drop = secagg.unmask(fleet.round, 3, fleet.device_keys, keys, list(masked.values()), list(reveals.values()))
+        self.assertEqual(drop, [fleet.ids[4]])
+        self.assertEqual(total, fleet.plain_sum(surv))
+        average, weight = secagg.decode_average(total, clip / steps, cap)
+        self.assertEqual(weight, 5 * len(surv))
+
     def test_bad_arguments(self):
         with self.assertRaises(ValueError):
             dg.DiscreteGaussian(Fraction(0))
