@@ -104,6 +104,13 @@ def sum_tau(local_stddev_steps: float, contributors: int) -> float:
     return 10 * sum(math.exp(-2 * math.pi ** 2 * s2 * k / (k + 1)) for k in range(1, contributors))
 
 
+def local_noise_stddev(noise_multiplier: float, noise: DiscreteNoise) -> float:
+    """The stddev in grid steps each of the n devices' discrete Gaussian has in this accounting:
+    sigma / sqrt(n), sigma = z c. The devices are given discrete_gaussian.local_variance (z, c, n),
+    its square rounded up to ceil((z c)^2) / n, never less."""
+    return _positive("noise-multiplier", noise_multiplier) * noise.clip_steps / math.sqrt(noise.devices)
+
+
 def effective_noise_multiplier(noise_multiplier: float, noise: Optional[DiscreteNoise]) -> float:
     """The Gaussian noise multiplier the round is accounted with: z itself for ideal continuous
     noise; for the devices' discrete noise, 1 / eps where the t surviving devices' sum is
@@ -114,8 +121,7 @@ def effective_noise_multiplier(noise_multiplier: float, noise: Optional[Discrete
     if noise is None:
         return z
     c, d = noise.clip_steps, noise.dimension
-    sigma_steps = z * c
-    local = sigma_steps / math.sqrt(noise.devices)
+    local = local_noise_stddev(z, noise)
     if local < 0.5:
         # Theorem 1 needs each device's discrete Gaussian to have stddev >= 1/2 on the grid
         raise PrivacyArgumentError("noise-multiplier",
