@@ -8,6 +8,10 @@
 #include "train_internal.h"
 
 #define HDR 76U
+/* Header of an adapter with a newer kind (full fine-tune): the 76 bytes, then their fields
+ * (docs/formats.md); adapters of the older kinds keep the 76-byte header and their bytes. */
+#define HDR_EXT 88U
+#define NEW_KINDS ((uint32_t)EPT_KIND_FULL)
 #define EPAD_VERSION 2U
 #define REC 20U
 
@@ -50,6 +54,11 @@ uint32_t ept_crc32(const uint8_t *p, size_t n)
     return ~c;
 }
 
+static uint32_t hdr_bytes(uint32_t kinds)
+{
+    return (kinds & NEW_KINDS) != 0 ? HDR_EXT : HDR;
+}
+
 static uint32_t elem_bytes(const ept_tensor *T)
 {
     return T->kind == EPT_T_BIAS ? 4U : 1U;
@@ -62,16 +71,21 @@ static uint32_t data_bytes(const ept_tensor *T)
 
 ep_status ept_export(const ept_trainer *t, uint8_t *buf, size_t size, size_t *written)
 {
-    size_t need = HDR + 4U, at;
+    size_t need, at;
     if (t == NULL || buf == NULL || written == NULL) return EP_ERR_ARG;
+    need = hdr_bytes(t->cfg.kinds) + 4U;
     for (int32_t i = 0; i < t->nt; ++i) need += REC + data_bytes(&t->T[i]);
     *written = 0;
     if (size < need) return EP_ERR_SIZE;
     memset(buf, 0, need);
     memcpy(buf, "EPAD", 4);
     put16(buf + 4, EPAD_VERSION);
-    put16(buf + 6, HDR);
+    put16(buf + 6, hdr_bytes(t->cfg.kinds));
     put32(buf + 8, t->cfg.kinds);
+    if ((t->cfg.kinds & EPT_KIND_FULL) != 0) {
+        put16(buf + 76, (uint16_t)t->cfg.full_layers.first);
+        put16(buf + 78, (uint16_t)t->cfg.full_layers.last);
+    }
     /* fields of a kind the adapter does not have are written 0 (and must be 0 on import) */
     if ((t->cfg.kinds & EPT_KIND_LORA) != 0) {
         put16(buf + 12, t->cfg.rank);
@@ -93,7 +107,7 @@ ep_status ept_export(const ept_trainer *t, uint8_t *buf, size_t size, size_t *wr
     put32(buf + 36, t->step);
     put32(buf + 40, (uint32_t)need);
     memcpy(buf + 44, t->cfg.model_sha256, 32);
-    at = HDR;
+    at = hdr_bytes(t->cfg.kinds);
     for (int32_t i = 0; i < t->nt; ++i) {
         const ept_tensor *T = &t->T[i];
         const ept_layer *L = &t->L[T->layer];
@@ -155,7 +169,7 @@ ep_status ept_check_model_id(const ept_trainer *t, const uint8_t *id, const char
                     what, a, b);
 }
 
-#define KNOWN_KINDS ((uint32_t)(EPT_KIND_LORA | EPT_KIND_BIAS | EPT_KIND_PROMPT))
+#define KNOWN_KINDS ((uint32_t)(EPT_KIND_LORA | EPT_KIND_BIAS | EPT_KIND_PROMPT | EPT_KIND_FULL))
 
 ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg, char *err, size_t err_size)
 {
@@ -168,7 +182,7 @@ ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg, c
                         (uint32_t)size, (uint32_t)(HDR + 4U));
     }
     if (memcmp(buf, "EPAD", 4) != 0) return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: bad magic (not an EPAD file)");
-    if (get16(buf + 4) != EPAD_VERSION || get16(buf + 6) != HDR) {
+    if (get16(buf + 4) != EPAD_VERSION || (get16(buf + 6) != HDR && get16(buf + 6) != HDR_EXT)) {
         return ept_errf(err, err_size, EP_ERR_UNSUPPORTED, "adapter: format version %u header %u, this engine reads %u / %u%s",
                         get16(buf + 4), get16(buf + 6), EPAD_VERSION, (uint32_t)HDR,
                         get16(buf + 4) == 1U ? " (version 1 records no base model: re-train or re-export it)" : "");
@@ -181,7 +195,14 @@ ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg, c
     if (ept_crc32(buf, size - 4U) != get32(buf + size - 4U)) return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: CRC-32 mismatch");
     /* The CRC only proves the bytes are as written: the fields are checked as untrusted input. */
     kinds = get32(buf + 8);
-    if (kinds == 0 || (kinds & ~KNOWN_KINDS) != 0) return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: kinds %u not a set of LoRA/bias/prompt", kinds);
+    if (kinds == 0 || (kinds & ~KNOWN_KINDS) != 0) return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: kinds %u not a set of LoRA/bias/prompt/full", kinds);
+    if (get16(buf + 6) != hdr_bytes(kinds) || size < hdr_bytes(kinds) + 4U) {
+        return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: header %u bytes, kinds %u need %u", get16(buf + 6), kinds, hdr_bytes(kinds));
+    }
+    if (hdr_bytes(kinds) == HDR_EXT &&
+        (((kinds & EPT_KIND_FULL) == 0 && get32(buf + 76) != 0U) || get32(buf + 80) != 0U || get32(buf + 84) != 0U)) {
+        return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: fields of a kind it does not have (bytes 76..87) must be 0");
+    }
     if ((kinds & EPT_KIND_LORA) != 0 && (get16(buf + 12) < 1U || get16(buf + 12) > 64U || get16(buf + 14) < 1U)) {
         return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: LoRA rank %u alpha %u outside 1..64 / >= 1",
                         get16(buf + 12), get16(buf + 14));
@@ -192,7 +213,7 @@ ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg, c
         return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: fields of a kind it does not have (bytes 12..29) must be 0");
     }
     count = get16(buf + 30);
-    if (count == 0 || count > EPT_MAX_TENSORS || count * REC > size - HDR - 4U) {
+    if (count == 0 || count > EPT_MAX_TENSORS || count * REC > size - hdr_bytes(kinds) - 4U) {
         return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: %u tensor records in %u bytes (at most %u)",
                         count, (uint32_t)size, (uint32_t)EPT_MAX_TENSORS);
     }
@@ -213,12 +234,16 @@ ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg, c
         cfg->prompt_layers.last = (int16_t)get16(buf + 26);
         cfg->prompt_len = (uint16_t)get16(buf + 28);
     }
+    if ((kinds & EPT_KIND_FULL) != 0) {
+        cfg->full_layers.first = (int16_t)get16(buf + 76);
+        cfg->full_layers.last = (int16_t)get16(buf + 78);
+    }
     cfg->seed = get32(buf + 32);
     memcpy(cfg->model_sha256, buf + 44, 32);
     return EP_OK;
 }
 
-static const char *const kind_names[4] = { "LoRA A", "LoRA B", "bias", "prompt" };
+static const char *const kind_names[5] = { "LoRA A", "LoRA B", "bias", "prompt", "full W" };
 
 /* One record against this trainer's tensor i: head fields and the sh_h range. */
 static ep_status check_record(const ept_trainer *t, int32_t i, const uint8_t *r, char *err, size_t n)
@@ -230,7 +255,7 @@ static ep_status check_record(const ept_trainer *t, int32_t i, const uint8_t *r,
     const uint32_t layer = (uint32_t)L->fc_index;
     if (r[0] != (uint32_t)T->kind) {
         return ept_errf(err, n, EP_ERR_ARG, "adapter: tensor %d is %s, session has %s", i,
-                        r[0] < 4U ? kind_names[r[0]] : "unknown", kind_names[T->kind]);
+                        r[0] < 5U ? kind_names[r[0]] : "unknown", kind_names[T->kind]);
     }
     if (r[1] != layer) return ept_errf(err, n, EP_ERR_ARG, "adapter: tensor %d (%s) on layer %u, session has layer %u", i, kind_names[T->kind], (uint32_t)r[1], layer);
     if (r[2] != elem_bytes(T) || r[3] != 0U) return ept_errf(err, n, EP_ERR_MODEL, "adapter: layer %u %s: element bytes %u / reserved %u", layer, kind_names[T->kind], (uint32_t)r[2], (uint32_t)r[3]);
@@ -272,11 +297,16 @@ ep_status ept_import(ept_trainer *t, const uint8_t *buf, size_t size, char *err,
         return ept_errf(err, err_size, EP_ERR_ARG, "adapter: rank %u alpha %u, session has rank %u alpha %u",
                         (uint32_t)c.rank, (uint32_t)c.alpha, (uint32_t)t->cfg.rank, (uint32_t)t->cfg.alpha);
     }
+    if ((c.kinds & EPT_KIND_FULL) != 0 &&
+        (c.full_layers.first != t->cfg.full_layers.first || c.full_layers.last != t->cfg.full_layers.last)) {
+        return ept_errf(err, err_size, EP_ERR_ARG, "adapter: full layers %d..%d, session has %d..%d", c.full_layers.first,
+                        c.full_layers.last, t->cfg.full_layers.first, t->cfg.full_layers.last);
+    }
     if (get16(buf + 30) != (uint32_t)t->nt) {
         return ept_errf(err, err_size, EP_ERR_ARG, "adapter: %u tensors, session has %u (other layers?)", get16(buf + 30), (uint32_t)t->nt);
     }
     for (int32_t pass = 0; pass < 2; ++pass) {
-        at = HDR;
+        at = hdr_bytes(c.kinds);
         for (int32_t i = 0; i < t->nt; ++i) {
             ept_tensor *T = &t->T[i];
             ept_layer *L = &t->L[T->layer];

@@ -31,7 +31,9 @@ static void input_grad(const ept_trainer *t, const ept_layer *L, int32_t eg, int
         }
         for (int32_t i = 0; i < out; ++i) {
             const int32_t di = L->wratio != NULL ? ept_mbqm(dp[i], L->wratio[i]) : dp[i];
-            if (di != 0) ept_axpy_s8(dx, L->w + (size_t)i * (size_t)in, di, in);
+            if (di == 0) continue;
+            if (L->tw >= 0) ept_axpy_m16(dx, (const int16_t *)t->T[L->tw].master + (size_t)i * (size_t)in, di, in);
+            else ept_axpy_s8(dx, L->w + (size_t)i * (size_t)in, di, in);
         }
     }
 }
@@ -94,6 +96,7 @@ static void sweep(ept_trainer *t, int32_t label, ept_visit_ctx *c)
             ept_visit(t, c, L->tb, t->d16, out, L->h8, L->rank, 0, E + L->sh_h, np);
             ept_visit(t, c, L->ta, t->gh16, L->rank, L->x, in, -L->in_zp, E + eg, np);
         }
+        if (L->tw >= 0) ept_visit(t, c, L->tw, t->d16, out, L->x, in, -L->in_zp, E, np);
         if (L->tbias >= 0) ept_visit(t, c, L->tbias, t->d16, out, NULL, 1, 0, E, np);
         if (L->tp >= 0) ept_visit(t, c, L->tp, t->dx16, L->plen, NULL, 1, 0, E + ex, 1);
         if (l == 0) break;

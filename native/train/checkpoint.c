@@ -63,6 +63,10 @@ static uint32_t config_hash(const ept_trainer *t)
     h = crc_add(h, c->prompt_len);
     h = crc_add(h, c->seed);
     h = crc_add(h, c->momentum_u != 0);
+    if ((c->kinds & EPT_KIND_FULL) != 0) {
+        /* only with the newer kind: older configurations keep their hash */
+        h = crc_add(h, ((uint32_t)(uint16_t)c->full_layers.first << 16) | (uint16_t)c->full_layers.last);
+    }
     for (int32_t i = 0; i < t->nt; ++i) {
         const ept_tensor *T = &t->T[i];
         uint64_t sb;

@@ -50,11 +50,9 @@ static const int16_t *widen(const ept_trainer *t, const int8_t *x, int32_t zx, i
 static int32_t row_acc(const ept_trainer *t, const ept_layer *L, const int8_t *x, const int16_t *x16,
                        const int8_t *h8, int32_t i)
 {
-    const int32_t in = L->in;
-    const int8_t *w = L->w + (size_t)i * (size_t)in;
     /* unsigned sums wrap like TFLM's int32 accumulator instead of being UB */
     uint32_t acc = L->bias != NULL ? (uint32_t)L->bias[i] : 0U;
-    acc += (uint32_t)(x16 != NULL ? ept_dot_s8_s16(w, x16, in) : ept_dot_s8_off(w, x, L->in_zp, in));
+    acc += (uint32_t)ept_w_dot(t, L, i, x, x16);
     if (L->tbias >= 0) {
         acc += (uint32_t)t->T[L->tbias].view[i];
     }

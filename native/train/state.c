@@ -53,6 +53,7 @@ ep_status ept_reset_adapters(ept_trainer *t)
         memset(T->master, 0, mb * (size_t)T->size);
         if (T->mom != NULL) memset(T->mom, 0, mb * (size_t)T->size);
         if (T->kind == EPT_T_A) ept_init_lora_a(t, T, i);
+        if (T->kind == EPT_T_W) ept_full_init(t, T);
         ept_refresh_view(T);
     }
     for (int32_t l = 0; l < t->nl; ++l) {

@@ -10,7 +10,8 @@
 /* Update arithmetic keeps 16 fraction bits before the stochastic rounding. */
 #define EPT_UPD_FRAC 16
 
-enum { EPT_T_A = 0, EPT_T_B = 1, EPT_T_BIAS = 2, EPT_T_PROMPT = 3 };
+/* EPT_T_W: a full fine-tune's weight matrix (out x in, int16 master, per-row rates). */
+enum { EPT_T_A = 0, EPT_T_B = 1, EPT_T_BIAS = 2, EPT_T_PROMPT = 3, EPT_T_W = 4 };
 
 typedef struct {
     int32_t m, s;   /* Q0.31 multiplier and power-of-two shift (positive = left) */
@@ -28,7 +29,7 @@ typedef struct {
     int32_t fexp;                /* F = fisher * 2^fexp (units of grad_c^2) */
     int32_t fmax;
     int32_t fcount;              /* samples accumulated */
-    ept_mult k_upd;              /* lr * grad_c / master unit (bias: per row, k_rows) */
+    ept_mult k_upd;              /* lr * grad_c / master unit (bias, full W: per row, k_rows) */
     ept_mult *k_rows;
     ept_mult k_dp;               /* grad_c^2 / C^2 */
     ept_mult k_noise;            /* lr * sigma * C / master unit, applied to Q16 normals */
@@ -52,6 +53,7 @@ typedef struct {
     ept_mult *wratio;            /* s_w[i] / s_wref per row, NULL for per-tensor weights */
     /* adapters: tensor indices or -1 */
     int32_t ta, tb, tbias, tp;
+    int32_t tw;                  /* full fine-tune: W read from this tensor's master, or -1 */
     int32_t rank, sh_h, plen;
     int32_t pool_count;          /* AVERAGE_POOL_2D: taps averaged (= pos) */
     ept_mult *side;              /* (alpha/r) s_A s_B / s_w[i] per row, before sh_h */
@@ -109,6 +111,24 @@ static inline int ept_in_scratch(const struct ept_trainer *t, const void *p, uin
 {
     const uintptr_t a = (uintptr_t)p;
     return t->scr_hi > t->scr_lo && a < t->scr_hi && t->scr_lo < a + n;
+}
+
+static inline int32_t ept_dot_s8_off(const int8_t *a, const int8_t *x, int32_t zx, int32_t n);
+static inline int32_t ept_dot_s8_s16(const int8_t *a, const int16_t *x16, int32_t n);
+static inline int32_t ept_dot_m16_s16(const int16_t *m, const int16_t *x16, int32_t n);
+static inline int32_t ept_dot_m16_off(const int16_t *m, const int8_t *x, int32_t zx, int32_t n);
+
+/* Row i of a layer's weights times one input position (x, or its widened x16): the frozen
+ * int8 row or, under a full fine-tune, the view of its master (equal integers at init). */
+static inline int32_t ept_w_dot(const struct ept_trainer *t, const ept_layer *L, int32_t i,
+                                const int8_t *x, const int16_t *x16)
+{
+    const size_t o = (size_t)i * (size_t)L->in;
+    if (L->tw >= 0) {
+        const int16_t *m = (const int16_t *)t->T[L->tw].master + o;
+        return x16 != NULL ? ept_dot_m16_s16(m, x16, L->in) : ept_dot_m16_off(m, x, L->in_zp, L->in);
+    }
+    return x16 != NULL ? ept_dot_s8_s16(L->w + o, x16, L->in) : ept_dot_s8_off(L->w + o, x, L->in_zp, L->in);
 }
 
 /* STE mask of one output (backward.c): at a fused activation's clamp the slope is zero (ReLU:
@@ -252,6 +272,9 @@ ep_status ept_net_rates(ept_trainer *t, char *err, size_t err_size);
 void ept_ewc_fold(ept_tensor *T);
 /* trainer.c: A from the seeded PRNG (the init draw) */
 void ept_init_lora_a(ept_trainer *t, ept_tensor *A, int32_t tidx);
+/* full.c: the full fine-tune's W master = frozen W x 2^8 (view == W); per-row rates */
+void ept_full_init(const ept_trainer *t, ept_tensor *T);
+ep_status ept_full_rates(ept_trainer *t, ept_tensor *T, char *err, size_t n);
 
 /* forward.c / backward.c */
 ep_status ept_fwd(ept_trainer *t, const int8_t *latent, int32_t label, ept_step_info *info);

@@ -22,7 +22,7 @@ import numpy as np
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
 AVGPOOL, CONV, FC, SOFTMAX, RESHAPE = 1, 3, 9, 25, 22
-KIND_A, KIND_B, KIND_BIAS, KIND_PROMPT = 0, 1, 2, 3
+KIND_A, KIND_B, KIND_BIAS, KIND_PROMPT, KIND_W = 0, 1, 2, 3, 4
 
 
 def opcode(m, op):
@@ -98,6 +98,8 @@ class Adapter:
             L = layers[t["layer"]]
             if t["kind"] == KIND_BIAS:  # int32 deltas in accumulator units (s_x * s_w[i])
                 v = t["q"][:, 0] * L["sx"] * L["sw"]
+            elif t["kind"] == KIND_W:  # full fine-tune: the whole weight matrix, row scales s_w[i]
+                v = t["q"].astype(np.float64) * L["sw"][:, None]
             else:
                 v = t["q"].astype(np.float64) * t["scale"]
                 if t["kind"] == KIND_PROMPT:
@@ -120,7 +122,8 @@ def forward_backward(layers, beta, ad, x8, label, want_grad=True):
             x = x.reshape(-1).copy()
             x[: p.size] += p
         X = x.reshape(L["pos"], L["inp"])
-        Z = X @ L["W"].T + L["b"]
+        W = ad.p.get((li, KIND_W), L["W"])  # a full fine-tune replaces the frozen W
+        Z = X @ W.T + L["b"]
         H = None
         if (li, KIND_BIAS) in ad.p:
             Z = Z + ad.p[(li, KIND_BIAS)]
@@ -156,14 +159,17 @@ def forward_backward(layers, beta, ad, x8, label, want_grad=True):
             d = d * (Z > 0)
         elif L["act"] == 3:
             d = d * ((Z > 0) & (Z < 6))
+        W = ad.p.get((li, KIND_W), L["W"])
+        if (li, KIND_W) in ad.p:
+            g[(li, KIND_W)] = d.T @ X
         if (li, KIND_A) in ad.p:
             A, B = ad.p[(li, KIND_A)], ad.p[(li, KIND_B)]
             g[(li, KIND_B)] = ad.alpha_r * (d.T @ H)
             GH = ad.alpha_r * (d @ B)
             g[(li, KIND_A)] = GH.T @ X
-            dx = d @ L["W"] + GH @ A
+            dx = d @ W + GH @ A
         else:
-            dx = d @ L["W"]
+            dx = d @ W
         if (li, KIND_BIAS) in ad.p:
             g[(li, KIND_BIAS)] = d.sum(axis=0)
         if (li, KIND_PROMPT) in ad.p:
