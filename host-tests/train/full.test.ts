@@ -1,47 +1,19 @@
 // Full fine-tune baseline (`full:layers=I..J`): every weight and bias of the chosen layers
 // trained as int16 masters. Oracles: TFLite Micro (untrained = the frozen model), the numpy
-// float reference (gradients, convergence), and the trainer's own outputs at the end of training
-// against a fresh session that imported the exported bytes.
+// float reference (gradients, convergence), and the outputs at the end of training against a
+// fresh session that imported the exported bytes.
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { modelsDir, python, repoRoot } from '../support/paths.js';
-import { demo, digits, floatRef, FloatTrain, py, run, runStatus, speechSet, tmp, train } from './helpers.js';
+import { modelsDir } from '../support/paths.js';
+import { demo, digits, runStatus, speechSet, tmp, train } from './helpers.js';
+import { checkCosines, convergence, gradCosines, importEqualsTrained, untrainedEqualsTflm } from './peft-helpers.js';
 
 const speech = join(modelsDir, 'micro_speech_quantized.tflite');
 
-interface GradCos { step: number; cosine: number; per_tensor: number[]; loss: number; saturated: boolean }
-
-function gradCosines(model: string, data: string, spec: string, steps: number, lr: string): GradCos[] {
-  const d = tmp();
-  train([model, '--data', data, '--adapter', spec, '--steps', String(steps), '--seed', '3',
-    '--lr', lr, '--out', join(d, 'a.bin'), '--grad-dump', join(d, 'g.jsonl'), '--latents-out', join(d, 'lat.bin')]);
-  return py<GradCos[]>([floatRef, 'grads', model, '--dump', join(d, 'g.jsonl'), '--latents', join(d, 'lat.bin')]);
-}
-
-// as gradients.test.ts: compared where the gradient is above the int8 softmax's resolution
-function checkCosines(cos: GradCos[]): void {
-  const live = cos.filter((c) => c.loss >= 0.05 && !c.saturated);
-  assert.ok(live.length >= cos.length / 2, `too few comparable steps: ${live.length}/${cos.length}`);
-  for (const c of live) assert.ok(c.cosine >= 0.99, `step ${c.step}: cosine ${c.cosine} loss ${c.loss} ${c.per_tensor}`);
-}
-
 describe('full fine-tune baseline', function () {
   it('untrained (view == W, bias delta 0): eval outputs equal TFLite Micro byte for byte', function () {
-    const d = tmp();
-    train([digits, '--data', demo('user_pool.bin'), '--adapter', 'full:layers=0..1', '--steps', '0',
-      '--out', join(d, 'a.bin')]);
-    const recs = readFileSync(demo('user_test.bin'));
-    const inputs = Buffer.alloc((recs.length / 65) * 64);
-    for (let r = 0; r < recs.length / 65; r++) recs.copy(inputs, r * 64, r * 65 + 1, r * 65 + 65);
-    writeFileSync(join(d, 'in.bin'), inputs);
-    run(['eval', digits, '--data', demo('user_test.bin'), '--adapter', join(d, 'a.bin'), '--outputs', join(d, 'ours.bin')]);
-    execFileSync(python, [join(repoRoot, 'tools', 'oracle', 'oracle.py'), digits, '--input', join(d, 'in.bin'),
-      '--output', join(d, 'tflm.bin')]);
-    const ours = readFileSync(join(d, 'ours.bin'));
-    assert.equal(ours.length, 240 * 10);
-    assert.ok(ours.equals(readFileSync(join(d, 'tflm.bin'))));
+    untrainedEqualsTflm('full:layers=0..1');
   });
 
   it('gradients: cosine >= 0.99 vs float on both digits layers and on the micro_speech head', function () {
@@ -52,34 +24,18 @@ describe('full fine-tune baseline', function () {
   });
 
   it('digits new user: int gain >= 95% of the float reference gain (same init, data, steps, lr)', function () {
-    const d = tmp();
-    const spec = 'full:layers=0..1';
-    train([digits, '--data', demo('user_pool.bin'), '--adapter', spec, '--steps', '0', '--out', join(d, 'init.bin'),
-      '--latents-out', join(d, 'lat.bin')]);
-    train([digits, '--data', demo('user_test.bin'), '--adapter', spec, '--steps', '0', '--out', join(d, 'x.bin'),
-      '--latents-out', join(d, 'elat.bin')]);
-    const ours = train([digits, '--data', demo('user_pool.bin'), '--adapter', spec, '--steps', '1200', '--seed', '1',
-      '--lr', '0.0003', '--out', join(d, 'a.bin'), '--eval-data', demo('user_test.bin')]);
-    const ref = py<FloatTrain>([floatRef, 'train', digits, '--init', join(d, 'init.bin'), '--latents', join(d, 'lat.bin'),
-      '--eval-latents', join(d, 'elat.bin'), '--steps', '1200', '--lr', '0.0003']);
-    const gi = ours.eval_accuracy_after - ours.eval_accuracy_before, gf = ref.eval_after - ref.eval_before;
+    const { gi, gf, ref } = convergence('full:layers=0..1', 1200, '0.0003');
     assert.ok(gf > 0.2, `float reference should adapt: ${JSON.stringify(ref)}`);
     assert.ok(gi >= 0.95 * gf, `int gain ${gi} vs float ${gf}`);
   });
 
   it('export / import: a fresh session with the adapter reproduces the trained outputs; header and refusals', function () {
-    const d = tmp();
     for (const spec of ['full:layers=0..1', 'full:layers=1+bias:layers=0+prompt:layers=0,len=16']) {
-      const j = train([digits, '--data', demo('user_pool.bin'), '--adapter', spec, '--steps', '300', '--seed', '2',
-        '--momentum', '0.9', '--out', join(d, 'a.bin'), '--eval-data', demo('user_test.bin'), '--outputs', join(d, 'trained.bin')]);
-      run(['eval', digits, '--data', demo('user_test.bin'), '--adapter', join(d, 'a.bin'), '--outputs', join(d, 'imported.bin')]);
-      const a = readFileSync(join(d, 'trained.bin'));
-      assert.ok(a.length === 2400 && a.equals(readFileSync(join(d, 'imported.bin'))), spec);
-      const bytes = readFileSync(join(d, 'a.bin'));
-      assert.equal(bytes.length, j.adapter_bytes);
+      const bytes = importEqualsTrained(spec);
       assert.equal(bytes.readUInt16LE(6), 88); // the extended header of the newer kinds
       assert.equal(bytes.readUInt32LE(8) & 8, 8);
     }
+    const d = tmp();
     // the W record moved: trained view vs the untrained one (== the model's W, test 1)
     train([digits, '--data', demo('user_pool.bin'), '--adapter', 'full:layers=0..1', '--steps', '0', '--out', join(d, '0.bin')]);
     train([digits, '--data', demo('user_pool.bin'), '--adapter', 'full:layers=0..1', '--steps', '300', '--out', join(d, 'a.bin')]);

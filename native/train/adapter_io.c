@@ -11,7 +11,7 @@
 /* Header of an adapter with a newer kind (full fine-tune): the 76 bytes, then their fields
  * (docs/formats.md); adapters of the older kinds keep the 76-byte header and their bytes. */
 #define HDR_EXT 88U
-#define NEW_KINDS ((uint32_t)EPT_KIND_FULL)
+#define NEW_KINDS ((uint32_t)(EPT_KIND_FULL | EPT_KIND_ADAPTER))
 #define EPAD_VERSION 2U
 #define REC 20U
 
@@ -86,6 +86,11 @@ ep_status ept_export(const ept_trainer *t, uint8_t *buf, size_t size, size_t *wr
         put16(buf + 76, (uint16_t)t->cfg.full_layers.first);
         put16(buf + 78, (uint16_t)t->cfg.full_layers.last);
     }
+    if ((t->cfg.kinds & EPT_KIND_ADAPTER) != 0) {
+        put16(buf + 80, (uint16_t)t->cfg.adapter_layers.first);
+        put16(buf + 82, (uint16_t)t->cfg.adapter_layers.last);
+        put16(buf + 84, t->cfg.adapter_width);
+    }
     /* fields of a kind the adapter does not have are written 0 (and must be 0 on import) */
     if ((t->cfg.kinds & EPT_KIND_LORA) != 0) {
         put16(buf + 12, t->cfg.rank);
@@ -117,7 +122,7 @@ ep_status ept_export(const ept_trainer *t, uint8_t *buf, size_t size, size_t *wr
         buf[at + 2] = (uint8_t)elem_bytes(T);
         put16(buf + at + 4, (uint32_t)T->rows);
         put16(buf + at + 6, (uint32_t)T->cols);
-        put32(buf + at + 8, T->kind == EPT_T_A ? (uint32_t)L->sh_h : 0U);
+        put32(buf + at + 8, (uint32_t)ept_rec_shift(t, T)); /* LoRA A: sh_h, adapter D: its h shift */
         put32(buf + at + 12, (uint32_t)sb);
         put32(buf + at + 16, (uint32_t)(sb >> 32));
         at += REC;
@@ -169,7 +174,7 @@ ep_status ept_check_model_id(const ept_trainer *t, const uint8_t *id, const char
                     what, a, b);
 }
 
-#define KNOWN_KINDS ((uint32_t)(EPT_KIND_LORA | EPT_KIND_BIAS | EPT_KIND_PROMPT | EPT_KIND_FULL))
+#define KNOWN_KINDS ((uint32_t)(EPT_KIND_LORA | EPT_KIND_BIAS | EPT_KIND_PROMPT | EPT_KIND_FULL | EPT_KIND_ADAPTER))
 
 ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg, char *err, size_t err_size)
 {
@@ -195,12 +200,13 @@ ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg, c
     if (ept_crc32(buf, size - 4U) != get32(buf + size - 4U)) return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: CRC-32 mismatch");
     /* The CRC only proves the bytes are as written: the fields are checked as untrusted input. */
     kinds = get32(buf + 8);
-    if (kinds == 0 || (kinds & ~KNOWN_KINDS) != 0) return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: kinds %u not a set of LoRA/bias/prompt/full", kinds);
+    if (kinds == 0 || (kinds & ~KNOWN_KINDS) != 0) return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: kinds %u not a set of LoRA/bias/prompt/full/adapter", kinds);
     if (get16(buf + 6) != hdr_bytes(kinds) || size < hdr_bytes(kinds) + 4U) {
         return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: header %u bytes, kinds %u need %u", get16(buf + 6), kinds, hdr_bytes(kinds));
     }
     if (hdr_bytes(kinds) == HDR_EXT &&
-        (((kinds & EPT_KIND_FULL) == 0 && get32(buf + 76) != 0U) || get32(buf + 80) != 0U || get32(buf + 84) != 0U)) {
+        (((kinds & EPT_KIND_FULL) == 0 && get32(buf + 76) != 0U) ||
+         ((kinds & EPT_KIND_ADAPTER) == 0 && (get32(buf + 80) != 0U || get16(buf + 84) != 0U)) || get16(buf + 86) != 0U)) {
         return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: fields of a kind it does not have (bytes 76..87) must be 0");
     }
     if ((kinds & EPT_KIND_LORA) != 0 && (get16(buf + 12) < 1U || get16(buf + 12) > 64U || get16(buf + 14) < 1U)) {
@@ -238,12 +244,20 @@ ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg, c
         cfg->full_layers.first = (int16_t)get16(buf + 76);
         cfg->full_layers.last = (int16_t)get16(buf + 78);
     }
+    if ((kinds & EPT_KIND_ADAPTER) != 0) {
+        cfg->adapter_layers.first = (int16_t)get16(buf + 80);
+        cfg->adapter_layers.last = (int16_t)get16(buf + 82);
+        cfg->adapter_width = (uint16_t)get16(buf + 84);
+        if (cfg->adapter_width < 1U || cfg->adapter_width > 64U) {
+            return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: bottleneck width %u outside 1..64", (uint32_t)cfg->adapter_width);
+        }
+    }
     cfg->seed = get32(buf + 32);
     memcpy(cfg->model_sha256, buf + 44, 32);
     return EP_OK;
 }
 
-static const char *const kind_names[5] = { "LoRA A", "LoRA B", "bias", "prompt", "full W" };
+static const char *const kind_names[7] = { "LoRA A", "LoRA B", "bias", "prompt", "full W", "adapter D", "adapter U" };
 
 /* One record against this trainer's tensor i: head fields and the sh_h range. */
 static ep_status check_record(const ept_trainer *t, int32_t i, const uint8_t *r, char *err, size_t n)
@@ -255,7 +269,7 @@ static ep_status check_record(const ept_trainer *t, int32_t i, const uint8_t *r,
     const uint32_t layer = (uint32_t)L->fc_index;
     if (r[0] != (uint32_t)T->kind) {
         return ept_errf(err, n, EP_ERR_ARG, "adapter: tensor %d is %s, session has %s", i,
-                        r[0] < 5U ? kind_names[r[0]] : "unknown", kind_names[T->kind]);
+                        r[0] < 7U ? kind_names[r[0]] : "unknown", kind_names[T->kind]);
     }
     if (r[1] != layer) return ept_errf(err, n, EP_ERR_ARG, "adapter: tensor %d (%s) on layer %u, session has layer %u", i, kind_names[T->kind], (uint32_t)r[1], layer);
     if (r[2] != elem_bytes(T) || r[3] != 0U) return ept_errf(err, n, EP_ERR_MODEL, "adapter: layer %u %s: element bytes %u / reserved %u", layer, kind_names[T->kind], (uint32_t)r[2], (uint32_t)r[3]);
@@ -270,9 +284,9 @@ static ep_status check_record(const ept_trainer *t, int32_t i, const uint8_t *r,
                         kind_names[T->kind], get16(r + 4), get16(r + 6), (uint32_t)T->rows, (uint32_t)T->cols);
     }
     /* sh_h feeds shifts in the forward and backward: -1 (not calibrated) .. 31, else UB */
-    if (T->kind == EPT_T_A ? (sh < -1 || sh > 31) : sh != 0) {
+    if (T->kind == EPT_T_A || T->kind == EPT_T_D ? (sh < -1 || sh > 31) : sh != 0) {
         return ept_errf(err, n, EP_ERR_MODEL, "adapter: layer %u %s shift %d outside %s", layer, kind_names[T->kind], sh,
-                        T->kind == EPT_T_A ? "-1..31" : "0");
+                        T->kind == EPT_T_A || T->kind == EPT_T_D ? "-1..31" : "0");
     }
     if (get32(r + 12) != (uint32_t)sb || get32(r + 16) != (uint32_t)(sb >> 32)) {
         return ept_errf(err, n, EP_ERR_ARG, "adapter: layer %u %s scale differs from the session's (another model?)", layer, kind_names[T->kind]);
@@ -302,6 +316,13 @@ ep_status ept_import(ept_trainer *t, const uint8_t *buf, size_t size, char *err,
         return ept_errf(err, err_size, EP_ERR_ARG, "adapter: full layers %d..%d, session has %d..%d", c.full_layers.first,
                         c.full_layers.last, t->cfg.full_layers.first, t->cfg.full_layers.last);
     }
+    if ((c.kinds & EPT_KIND_ADAPTER) != 0 &&
+        (c.adapter_layers.first != t->cfg.adapter_layers.first || c.adapter_layers.last != t->cfg.adapter_layers.last ||
+         c.adapter_width != t->cfg.adapter_width)) {
+        return ept_errf(err, err_size, EP_ERR_ARG, "adapter: bottleneck layers %d..%d width %u, session has %d..%d width %u",
+                        c.adapter_layers.first, c.adapter_layers.last, (uint32_t)c.adapter_width, t->cfg.adapter_layers.first,
+                        t->cfg.adapter_layers.last, (uint32_t)t->cfg.adapter_width);
+    }
     if (get16(buf + 30) != (uint32_t)t->nt) {
         return ept_errf(err, err_size, EP_ERR_ARG, "adapter: %u tensors, session has %u (other layers?)", get16(buf + 30), (uint32_t)t->nt);
     }
@@ -309,7 +330,6 @@ ep_status ept_import(ept_trainer *t, const uint8_t *buf, size_t size, char *err,
         at = hdr_bytes(c.kinds);
         for (int32_t i = 0; i < t->nt; ++i) {
             ept_tensor *T = &t->T[i];
-            ept_layer *L = &t->L[T->layer];
             /* the record's head first: a whole file (length and CRC already checked) whose
              * records are shorter than this session's is another model's, not a truncated one */
             if (at + REC + 4U > size) {
@@ -325,7 +345,7 @@ ep_status ept_import(ept_trainer *t, const uint8_t *buf, size_t size, char *err,
                                 (uint32_t)size, (uint32_t)(at + REC + data_bytes(T) + 4U), i);
             }
             if (pass == 1) {
-                if (T->kind == EPT_T_A) L->sh_h = (int32_t)get32(buf + at + 8);
+                if (T->kind == EPT_T_A || T->kind == EPT_T_D) ept_set_rec_shift(t, T, (int32_t)get32(buf + at + 8));
                 if (T->kind == EPT_T_BIAS) {
                     int32_t *m = (int32_t *)T->master;
                     for (int32_t k = 0; k < T->size; ++k) {

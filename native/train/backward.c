@@ -8,7 +8,8 @@
 /* STE through requantisation (ept_mask1) over a layer's stored outputs. */
 static void mask_output(const ept_layer *L, int32_t *d)
 {
-    for (int32_t i = 0; i < L->out * L->pos; ++i) d[i] = ept_mask1(L, L->y[i], L->neg[i], d[i]);
+    const int8_t *y = L->y0 != NULL ? L->y0 : L->y; /* the layer's own output, before an adapter */
+    for (int32_t i = 0; i < L->out * L->pos; ++i) d[i] = ept_mask1(L, y[i], L->neg[i], d[i]);
 }
 
 /* dx = W^T d (+ LoRA A^T g_h rescaled to W's scale) at every position, into dacc; d16 and
@@ -60,6 +61,7 @@ static void sweep(ept_trainer *t, int32_t label, ept_visit_ctx *c)
             }
             continue;
         }
+        if (L->td >= 0) ept_bn_backward(t, c, L, dacc, &E); /* d y' -> d y0 (never with rc) */
         if (t->rc) {
             /* the layer's input must be live (the previous layer's output, or the latent) */
             if (l > 0 && t->live != l - 1 && t->live != l) ept_fwd_range(t, l);

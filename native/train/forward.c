@@ -131,9 +131,11 @@ static void layer_forward(ept_trainer *t, ept_layer *L, const int8_t *xin)
     for (int32_t p = 0; p < np; ++p) {
         const size_t o = (size_t)p * (size_t)out;
         const int8_t *xp = x + (size_t)p * (size_t)in;
+        /* under a bottleneck adapter the layer writes y0, the adapter y' into y */
         row_block(t, L, xp, widen(t, xp, zx, in), L->ta >= 0 ? L->h8 + (size_t)p * (size_t)L->rank : NULL,
-                  L->y + o, L->neg != NULL ? L->neg + o : NULL);
+                  (L->td >= 0 ? L->y0 : L->y) + o, L->neg != NULL ? L->neg + o : NULL);
     }
+    if (L->td >= 0) ept_bn_forward(t, L);
 }
 
 void ept_fwd_range(ept_trainer *t, int32_t upto)

@@ -126,7 +126,7 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         return EP_ERR_ARG;
     }
     *p = (ept_plan_info){0};
-    if (cfg->kinds == 0 || (cfg->kinds & ~15U) != 0) {
+    if (cfg->kinds == 0 || (cfg->kinds & ~31U) != 0) {
         ept_err(err, err_size, "no adapter kind configured", NULL);
         return EP_ERR_ARG;
     }
@@ -145,8 +145,18 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         ((cfg->kinds & EPT_KIND_BIAS) && check_range(cfg->bias_layers, nfc, "bias", err, err_size)) ||
         ((cfg->kinds & EPT_KIND_PROMPT) &&
          check_range(cfg->prompt_layers, nfc, "prompt", err, err_size)) ||
-        ((cfg->kinds & EPT_KIND_FULL) && check_range(cfg->full_layers, nfc, "full", err, err_size))) {
+        ((cfg->kinds & EPT_KIND_FULL) && check_range(cfg->full_layers, nfc, "full", err, err_size)) ||
+        ((cfg->kinds & EPT_KIND_ADAPTER) && check_range(cfg->adapter_layers, nfc, "adapter", err, err_size))) {
         return EP_ERR_ARG;
+    }
+    if ((cfg->kinds & EPT_KIND_ADAPTER) && (cfg->adapter_width < 1 || cfg->adapter_width > 64)) {
+        ept_err(err, err_size, "adapter width must be 1..64", NULL);
+        return EP_ERR_ARG;
+    }
+    if ((cfg->kinds & EPT_KIND_ADAPTER) && cfg->recompute == EPT_RECOMPUTE_ON) {
+        /* the backward reads the adapter's input and h, which recomputation does not keep */
+        ept_err(err, err_size, "adapter layers need recompute:off (or auto)", NULL);
+        return EP_ERR_UNSUPPORTED;
     }
     if (cfg->rank < 1 || cfg->rank > 64 || cfg->alpha < 1) {
         ept_err(err, err_size, "lora rank must be 1..64 and alpha >= 1", NULL);
@@ -160,6 +170,8 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         lowest = resolve(cfg->prompt_layers.first, nfc);
     if ((cfg->kinds & EPT_KIND_FULL) && resolve(cfg->full_layers.first, nfc) < lowest)
         lowest = resolve(cfg->full_layers.first, nfc);
+    if ((cfg->kinds & EPT_KIND_ADAPTER) && resolve(cfg->adapter_layers.first, nfc) < lowest)
+        lowest = resolve(cfg->adapter_layers.first, nfc);
     p->first_op = -1;
     for (int32_t i = 0; i < model->operator_count; ++i) {
         int32_t in, out, pos;
@@ -231,6 +243,7 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         if ((cfg->kinds & EPT_KIND_BIAS) && in_range(cfg->bias_layers, fc, nfc)) lp->kinds |= EPT_KIND_BIAS;
         if ((cfg->kinds & EPT_KIND_PROMPT) && in_range(cfg->prompt_layers, fc, nfc)) lp->kinds |= EPT_KIND_PROMPT;
         if ((cfg->kinds & EPT_KIND_FULL) && in_range(cfg->full_layers, fc, nfc)) lp->kinds |= EPT_KIND_FULL;
+        if ((cfg->kinds & EPT_KIND_ADAPTER) && in_range(cfg->adapter_layers, fc, nfc)) lp->kinds |= EPT_KIND_ADAPTER;
         if ((lp->kinds & EPT_KIND_FULL) && (lp->kinds & EPT_KIND_LORA)) {
             /* a side path on a layer whose W itself trains adds nothing but cost */
             ept_err(err, err_size, "full and lora on the same layer", NULL);
@@ -262,7 +275,12 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
             const uint32_t k = p->layers[l].kinds;
             /* full = W + the bias delta (shared with a bias term on the same layer) */
             nt += ((k & EPT_KIND_LORA) ? 2U : 0U) + ((k & (EPT_KIND_BIAS | EPT_KIND_FULL)) ? 1U : 0U) +
-                  ((k & EPT_KIND_PROMPT) ? 1U : 0U) + ((k & EPT_KIND_FULL) ? 1U : 0U);
+                  ((k & EPT_KIND_PROMPT) ? 1U : 0U) + ((k & EPT_KIND_FULL) ? 1U : 0U) +
+                  ((k & EPT_KIND_ADAPTER) ? 2U : 0U);
+        }
+        if (nt > EPT_MAX_TENSORS) {
+            ept_err(err, err_size, "too many trainable tensors", NULL);
+            return EP_ERR_LIMIT;
         }
         p->state_bytes = al4((uint32_t)sizeof(struct ept_trainer)) +
                          al4((uint32_t)p->layer_count * (uint32_t)sizeof(ept_layer)) +
@@ -310,6 +328,17 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
             p->param_count += out * in;
             p->export_bytes += 20U + al4(out * in);
         }
+        if (lp->kinds & EPT_KIND_ADAPTER) {
+            /* D (m x out) and U (out x m) masters; y0, h8, D y0 kept until the backward */
+            const uint32_t m = cfg->adapter_width;
+            lp->master_bytes += 2U * al4(2U * m * out);
+            lp->optim_bytes += mom ? 2U * al4(2U * m * out) : 0;
+            lp->ewc_bytes += ewc ? 4U * al4(2U * m * out) : 0;
+            p->param_count += 2U * m * out;
+            p->export_bytes += 40U + 2U * al4(m * out);
+            keep_act += al4(out * np) + al4(m * np) + al4(4U * m * np);
+            ghdim = m * np > ghdim ? m * np : ghdim;
+        }
         if (lp->kinds & (EPT_KIND_BIAS | EPT_KIND_FULL)) {
             lp->adapter_bytes += 4U * out;
             lp->master_bytes += 4U * out + 8U * out;
@@ -355,7 +384,8 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         p->step_bytes_keep = step_x + vec + keep_hsum + keep_act;
         p->step_bytes_recompute = step_x + vec + rc_act;
         p->recompute = cfg->recompute == EPT_RECOMPUTE_ON ||
-                       (cfg->recompute == EPT_RECOMPUTE_AUTO && p->train_bytes_recompute < p->train_bytes_keep);
+                       (cfg->recompute == EPT_RECOMPUTE_AUTO && p->train_bytes_recompute < p->train_bytes_keep &&
+                        (cfg->kinds & EPT_KIND_ADAPTER) == 0);
         if (p->recompute) {
             /* shared h8 / hacc: scratch, not per-layer gradient bytes */
             for (int32_t l = 0; l < p->layer_count; ++l) p->layers[l].grad_bytes -= keep_h[l];
@@ -370,6 +400,6 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
                      p->optim_bytes + p->ewc_bytes + p->scratch_bytes + 64U;
     /* header (with the base-model SHA-256) + CRC-32 (docs/formats.md, Adapter); the newer
      * kinds' fields extend the header, so files of the older kinds keep their bytes */
-    p->export_bytes += ((cfg->kinds & EPT_KIND_FULL) ? 88U : 76U) + 4U;
+    p->export_bytes += ((cfg->kinds & (EPT_KIND_FULL | EPT_KIND_ADAPTER)) ? 88U : 76U) + 4U;
     return EP_OK;
 }

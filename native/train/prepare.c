@@ -216,6 +216,10 @@ ep_status ept_net_prepare(ept_trainer *t, char *err, size_t n)
             T->grad_c = s_delta * L->s_x;
             T->view_scale = L->s_wref; /* nominal, like the bias */
         }
+        if (L->td >= 0) {
+            st = ept_bn_prepare(t, L, err, n);
+            if (st != EP_OK) return st;
+        }
         if (L->tp >= 0) {
             ept_tensor *T = &t->T[L->tp];
             T->view_scale = L->s_x;

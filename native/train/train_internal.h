@@ -11,7 +11,8 @@
 #define EPT_UPD_FRAC 16
 
 /* EPT_T_W: a full fine-tune's weight matrix (out x in, int16 master, per-row rates). */
-enum { EPT_T_A = 0, EPT_T_B = 1, EPT_T_BIAS = 2, EPT_T_PROMPT = 3, EPT_T_W = 4 };
+/* EPT_T_D / EPT_T_U: a bottleneck adapter's down (width x out) and up (out x width) projections. */
+enum { EPT_T_A = 0, EPT_T_B = 1, EPT_T_BIAS = 2, EPT_T_PROMPT = 3, EPT_T_W = 4, EPT_T_D = 5, EPT_T_U = 6 };
 
 typedef struct {
     int32_t m, s;   /* Q0.31 multiplier and power-of-two shift (positive = left) */
@@ -54,6 +55,13 @@ typedef struct {
     /* adapters: tensor indices or -1 */
     int32_t ta, tb, tbias, tp;
     int32_t tw;                  /* full fine-tune: W read from this tensor's master, or -1 */
+    /* bottleneck adapter (bottleneck.c): tensors or -1, width, h shift (-1 = not calibrated),
+     * the layer's own output y0 (the adapter's input; L->y is then y'), h, constants */
+    int32_t td, tu, bn_m, bn_sh;
+    int8_t *y0, *bn_h8;
+    int32_t *bn_hacc;
+    ept_mult bn_out;             /* s_U s_D: U h (h8 units) -> output units, before bn_sh */
+    ept_mult bn_dx;              /* s_U s_D: D^T g -> gradient units at y */
     int32_t rank, sh_h, plen;
     int32_t pool_count;          /* AVERAGE_POOL_2D: taps averaged (= pos) */
     ept_mult *side;              /* (alpha/r) s_A s_B / s_w[i] per row, before sh_h */
@@ -275,6 +283,16 @@ void ept_init_lora_a(ept_trainer *t, ept_tensor *A, int32_t tidx);
 /* full.c: the full fine-tune's W master = frozen W x 2^8 (view == W); per-row rates */
 void ept_full_init(const ept_trainer *t, ept_tensor *T);
 ep_status ept_full_rates(ept_trainer *t, ept_tensor *T, char *err, size_t n);
+/* bottleneck.c: D drawn like LoRA A; y' = sat8(y0 + U relu(D (y0 - zy))) per position; the
+ * backward from d at y' (dacc, int32, units 2^E) to d at y0, adapter visits included */
+void ept_bn_init_d(const ept_trainer *t, ept_tensor *D, int32_t tidx);
+ep_status ept_bn_prepare(ept_trainer *t, ept_layer *L, char *err, size_t n);
+void ept_bn_forward(ept_trainer *t, ept_layer *L);
+struct ept_visit_ctx_s;
+void ept_bn_backward(ept_trainer *t, struct ept_visit_ctx_s *c, ept_layer *L, int32_t *dacc, int32_t *E);
+/* the shift stored with a record (LoRA A: sh_h, adapter D: bn_sh; others 0) and its setter */
+int32_t ept_rec_shift(const ept_trainer *t, const ept_tensor *T);
+void ept_set_rec_shift(ept_trainer *t, const ept_tensor *T, int32_t sh);
 
 /* forward.c / backward.c */
 ep_status ept_fwd(ept_trainer *t, const int8_t *latent, int32_t label, ept_step_info *info);
@@ -288,7 +306,7 @@ void ept_fwd_range(ept_trainer *t, int32_t upto);
 void ept_fwd_mask(ept_trainer *t, int32_t l, int32_t *d);
 
 /* One backward sweep's visit state (update.c / backward.c). */
-typedef struct {
+typedef struct ept_visit_ctx_s {
     int32_t mode;
     int32_t *mant;
     uint32_t mant_count;

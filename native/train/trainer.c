@@ -103,7 +103,7 @@ static ep_status carve_layers(ept_trainer *t, carver *c, carver *s, const ept_pl
         L->out = lp->out;
         L->type = lp->type;
         L->pos = lp->positions;
-        L->ta = L->tb = L->tbias = L->tp = L->tw = -1;
+        L->ta = L->tb = L->tbias = L->tp = L->tw = L->td = L->tu = -1;
         if (L->type == EPT_LAYER_AVGPOOL) {
             /* frozen global pool: only its output */
             L->pool_count = L->pos;
@@ -128,6 +128,18 @@ static ep_status carve_layers(ept_trainer *t, carver *c, carver *s, const ept_pl
             L->side = (ept_mult *)take(c, 8U * (uint32_t)L->out);
             if (new_tensor(t, c, EPT_T_A, l, r, L->in, &L->ta) == NULL ||
                 new_tensor(t, c, EPT_T_B, l, L->out, r, &L->tb) == NULL) {
+                return EP_ERR_ARENA;
+            }
+        }
+        if (lp->kinds & EPT_KIND_ADAPTER) {
+            const int32_t m = t->cfg.adapter_width;
+            L->bn_m = m;
+            L->bn_sh = -1; /* calibrated on the first forward */
+            L->y0 = (int8_t *)take(s, (uint32_t)L->out * np);
+            L->bn_h8 = (int8_t *)take(s, (uint32_t)m * np);
+            L->bn_hacc = (int32_t *)take(s, 4U * (uint32_t)m * np);
+            if (new_tensor(t, c, EPT_T_D, l, m, L->out, &L->td) == NULL ||
+                new_tensor(t, c, EPT_T_U, l, L->out, m, &L->tu) == NULL) {
                 return EP_ERR_ARENA;
             }
         }
@@ -268,6 +280,7 @@ ep_status ept_init_scratch(ept_trainer **out, const ep_model *model, const ept_c
             ept_init_lora_a(t, &t->T[i], i);
         }
         if (t->T[i].kind == EPT_T_W) ept_full_init(t, &t->T[i]);
+        if (t->T[i].kind == EPT_T_D) ept_bn_init_d(t, &t->T[i], i);
         ept_refresh_view(&t->T[i]);
     }
     *out = t;

@@ -22,7 +22,7 @@ import numpy as np
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
 AVGPOOL, CONV, FC, SOFTMAX, RESHAPE = 1, 3, 9, 25, 22
-KIND_A, KIND_B, KIND_BIAS, KIND_PROMPT, KIND_W = 0, 1, 2, 3, 4
+KIND_A, KIND_B, KIND_BIAS, KIND_PROMPT, KIND_W, KIND_D, KIND_U = 0, 1, 2, 3, 4, 5, 6
 
 
 def opcode(m, op):
@@ -108,6 +108,14 @@ class Adapter:
         self.lowest = min(k[0] for k in self.p)
 
 
+def act_fn(act, v):
+    return np.maximum(v, 0.0) if act == 1 else (np.clip(v, 0.0, 6.0) if act == 3 else v)
+
+
+def act_slope(act, v):
+    return (v > 0) if act == 1 else (((v > 0) & (v < 6)) if act == 3 else np.ones_like(v, dtype=bool))
+
+
 def forward_backward(layers, beta, ad, x8, label, want_grad=True):
     """x8: int8 latent at the input of layer ad.lowest (flattened positions x features).
     Activations are [positions, features] matrices; a 1x1 conv is the FC at every position,
@@ -130,12 +138,18 @@ def forward_backward(layers, beta, ad, x8, label, want_grad=True):
         if (li, KIND_A) in ad.p:
             H = X @ ad.p[(li, KIND_A)].T
             Z = Z + ad.alpha_r * (H @ ad.p[(li, KIND_B)].T)
-        Y = Z
-        if L["act"] == 1:
-            Y = np.maximum(Z, 0.0)
-        elif L["act"] == 3:
-            Y = np.clip(Z, 0.0, 6.0)
-        cache.append((li, X, H, Z))
+        Y = act_fn(L["act"], Z)
+        BN = None
+        if (li, KIND_D) in ad.p:  # bottleneck adapter on the output, the layer's clamp again
+            # its input is the layer's output as the int8 model holds it: within the int8 range
+            # (the one saturation kept here: frozen logits far below the range would otherwise
+            # feed D values no int8 tensor can carry)
+            Y0 = np.clip(Y, (-128 - L["zy"]) * L["sy"], (127 - L["zy"]) * L["sy"])
+            HB = np.maximum(Y0 @ ad.p[(li, KIND_D)].T, 0.0)
+            P = Y0 + HB @ ad.p[(li, KIND_U)].T
+            Y = act_fn(L["act"], P)
+            BN = (Y0, HB, P)
+        cache.append((li, X, H, Z, BN))
         for _ in range(L["pools_after"]):
             Y = Y.mean(axis=0, keepdims=True)
         x = Y
@@ -150,11 +164,19 @@ def forward_backward(layers, beta, ad, x8, label, want_grad=True):
     d = prob.copy()
     d[label] -= 1.0
     d = (d * beta)[None, :]
-    for li, X, H, Z in reversed(cache):
+    for li, X, H, Z, BN in reversed(cache):
         L = layers[li]
         d = d.reshape(-1, L["out"])
         if d.shape[0] != L["pos"]:  # through the pool: mean -> equal share per position
             d = np.repeat(d, L["pos"], axis=0) / L["pos"]
+        if BN is not None:
+            Y0, HB, P = BN
+            D, U = ad.p[(li, KIND_D)], ad.p[(li, KIND_U)]
+            d = d * act_slope(L["act"], P)
+            g[(li, KIND_U)] = d.T @ HB
+            GB = (d @ U) * (HB > 0)
+            g[(li, KIND_D)] = GB.T @ Y0
+            d = d + GB @ D
         if L["act"] == 1:
             d = d * (Z > 0)
         elif L["act"] == 3:
