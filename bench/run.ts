@@ -9,6 +9,7 @@ const benches: string[] = [
   './merge/index.js',
   './fewshot/index.js',
   './secagg/index.js',
+  './peft/index.js',
 ];
 
 for (const b of benches) {
