@@ -149,14 +149,11 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         ((cfg->kinds & EPT_KIND_ADAPTER) && check_range(cfg->adapter_layers, nfc, "adapter", err, err_size))) {
         return EP_ERR_ARG;
     }
-    if ((cfg->kinds & EPT_KIND_ADAPTER) && (cfg->adapter_width < 1 || cfg->adapter_width > 64)) {
-        ept_err(err, err_size, "adapter width must be 1..64", NULL);
-        return EP_ERR_ARG;
-    }
-    if ((cfg->kinds & EPT_KIND_ADAPTER) && cfg->recompute == EPT_RECOMPUTE_ON) {
+    if ((cfg->kinds & EPT_KIND_ADAPTER) && (cfg->adapter_width < 1 || cfg->adapter_width > 64 ||
+                                            cfg->recompute == EPT_RECOMPUTE_ON)) {
         /* the backward reads the adapter's input and h, which recomputation does not keep */
-        ept_err(err, err_size, "adapter layers need recompute:off (or auto)", NULL);
-        return EP_ERR_UNSUPPORTED;
+        ept_err(err, err_size, "adapter width must be 1..64 and adapter layers need recompute:off (or auto)", NULL);
+        return EP_ERR_ARG;
     }
     if (cfg->rank < 1 || cfg->rank > 64 || cfg->alpha < 1) {
         ept_err(err, err_size, "lora rank must be 1..64 and alpha >= 1", NULL);
@@ -248,7 +245,8 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
             /* a side path on a layer whose W itself trains adds nothing but cost */
             ept_err(err, err_size, "full and lora on the same layer", NULL);
             return EP_ERR_ARG;
-        }        /* gradient vectors: every layer's output (all positions); an input only below a
+        }
+        /* gradient vectors: every layer's output (all positions); an input only below a
          * prompt; pools need nothing more (their input is the layer below's output) */
         maxdim = out * pos > maxdim ? out * pos : maxdim;
         if (lp->kinds & EPT_KIND_PROMPT) maxdim = in * pos > maxdim ? in * pos : maxdim;
@@ -278,10 +276,7 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
                   ((k & EPT_KIND_PROMPT) ? 1U : 0U) + ((k & EPT_KIND_FULL) ? 1U : 0U) +
                   ((k & EPT_KIND_ADAPTER) ? 2U : 0U);
         }
-        if (nt > EPT_MAX_TENSORS) {
-            ept_err(err, err_size, "too many trainable tensors", NULL);
-            return EP_ERR_LIMIT;
-        }
+        if (nt > EPT_MAX_TENSORS) return EP_ERR_LIMIT;
         p->state_bytes = al4((uint32_t)sizeof(struct ept_trainer)) +
                          al4((uint32_t)p->layer_count * (uint32_t)sizeof(ept_layer)) +
                          al4(nt * (uint32_t)sizeof(ept_tensor)) + 8U; /* + alignment of the doubles */
