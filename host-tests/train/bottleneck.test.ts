@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import { join } from 'node:path';
 import { modelsDir } from '../support/paths.js';
 import { demo, digits, runStatus, speechSet, tmp } from './helpers.js';
-import { checkCosines, convergence, gradCosines, importEqualsTrained, untrainedEqualsTflm } from './peft-helpers.js';
+import { checkCosines, convergence, gradCosines, importEqualsTrained, resumeExact, untrainedEqualsTflm } from './peft-helpers.js';
 
 const speech = join(modelsDir, 'micro_speech_quantized.tflite');
 
@@ -45,5 +45,9 @@ describe('bottleneck adapter layers', function () {
     const w = runStatus(['train', digits, '--data', demo('user_pool.bin'), '--adapter', 'adapter:layers=0,width=65',
       '--steps', '1', '--out', join(d, 'x.bin')]);
     assert.match(w.stderr, /bad value for adapter:width: 65/);
+  });
+
+  it('checkpoint (EPCK): 60 steps + resume 40 == 100 uninterrupted, byte for byte', function () {
+    resumeExact('adapter:layers=0..1,width=8');
   });
 });

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { modelsDir } from '../support/paths.js';
 import { demo, digits, runStatus, speechSet, tmp, train } from './helpers.js';
-import { checkCosines, convergence, gradCosines, importEqualsTrained, untrainedEqualsTflm } from './peft-helpers.js';
+import { checkCosines, convergence, gradCosines, importEqualsTrained, resumeExact, untrainedEqualsTflm } from './peft-helpers.js';
 
 const speech = join(modelsDir, 'micro_speech_quantized.tflite');
 
@@ -56,5 +56,9 @@ describe('full fine-tune baseline', function () {
       '--init', join(d, 'a.bin'), '--steps', '1', '--out', join(d, 'y.bin')]);
     assert.notEqual(e.status, 0);
     assert.match(e.stderr, /kinds 8, session has kinds 1/);
+  });
+
+  it('checkpoint (EPCK): 60 steps + resume 40 == 100 uninterrupted, byte for byte', function () {
+    resumeExact('full:layers=0..1');
   });
 });

@@ -66,3 +66,17 @@ export function importEqualsTrained(spec: string): Buffer {
   assert.equal(bytes.length, j.adapter_bytes);
   return bytes;
 }
+
+// EPCK: N steps, checkpoint, resume M steps == N + M uninterrupted (momentum on), byte for byte;
+// and M steps from scratch differ (the checkpoint carries the state)
+export function resumeExact(spec: string): void {
+  const d = tmp();
+  const base = ['--data', demo('user_pool.bin'), '--adapter', spec, '--seed', '4', '--lr', '0.003', '--momentum', '0.5'];
+  train([digits, ...base, '--steps', '100', '--out', join(d, 'full.bin')]);
+  train([digits, ...base, '--steps', '60', '--out', join(d, 'a.bin'), '--checkpoint-out', join(d, 'c.ck')]);
+  train([digits, ...base, '--steps', '40', '--resume', join(d, 'c.ck'), '--out', join(d, 'b.bin')]);
+  train([digits, ...base, '--steps', '40', '--out', join(d, 'x.bin')]);
+  const full = readFileSync(join(d, 'full.bin'));
+  assert.ok(full.equals(readFileSync(join(d, 'b.bin'))), `${spec}: resumed run differs`);
+  assert.ok(!full.equals(readFileSync(join(d, 'x.bin'))), `${spec}: 40 fresh steps equal 100`);
+}
