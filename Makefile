@@ -10,6 +10,7 @@ ALL_TARGETS :=
 -include native/sim/sim.mk
 -include bench/bench.mk
 -include native/fuzz/fuzz.mk
+-include tools/peft/peft.mk
 
 .PHONY: all clean
 all: $(ALL_TARGETS)

@@ -10,6 +10,7 @@ const benches: string[] = [
   './fewshot/index.js',
   './secagg/index.js',
   './federated/index.js',
+  './peft/index.js',
 ];
 
 for (const b of benches) {

@@ -81,8 +81,9 @@ describe('trainer CLI and adapter bytes', function () {
       'enable=on,target=native', '-kernel', join(repoRoot, 'build', 'cross', 'ept-cross-m4.elf')]);
     const rvout = qemu('qemu-system-riscv32', ['-M', 'virt', '-bios', 'none', '-nographic',
       '-semihosting-config', 'enable=on,target=native', '-kernel', join(repoRoot, 'build', 'cross', 'ept-cross-rv32.elf')]);
-    // three micro_speech configs + person_detect 1x1-conv LoRA, kept and recomputed activations
-    assert.equal(host.length, 5);
+    // three micro_speech configs + person_detect 1x1-conv LoRA, kept and recomputed activations,
+    // then the full fine-tune and the bottleneck adapter on the micro_speech head
+    assert.equal(host.length, 7);
     assert.equal(host[4].split(' ')[1], host[3].split(' ')[1]); // recomputation: same digest
     assert.deepEqual(digests(m4out), host);
     assert.deepEqual(digests(rvout), host);

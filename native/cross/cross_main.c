@@ -182,6 +182,9 @@ int main(void)
     rc |= run("prompt+bias", "prompt:layers=-1,len=256+bias:layers=-1", 0U, 0U, 0U);
     rc |= run_conv("conv1x1", NULL);
     rc |= run_conv("conv1x1+recompute", "recompute:on");
+    /* the newer kinds: full fine-tune (per-row rates, momentum) and a bottleneck adapter (DP) */
+    rc |= run("full+momentum", "full:layers=-1", 900000U, 0U, 0U);
+    rc |= run("adapter+dp", "adapter:layers=-1,width=8", 0U, 1000000U, 500000U);
 #ifdef EPT_CROSS_TARGET
     printf("stack peak %lu bytes (training steps), %lu bytes (plan + session init)\n",
            (unsigned long)peak_train, (unsigned long)peak_init);

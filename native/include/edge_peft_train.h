@@ -5,7 +5,9 @@
  * Adapters (see docs/training.md):
  *   LoRA   y = W x + (alpha/r) B A x, side path, A (r x in), B (out x r), B = 0 at init;
  *   bias   a trainable delta added to a layer's int32 bias (accumulator units);
- *   prompt a trainable int8 offset added to the first `len` features of a layer's input.
+ *   prompt a trainable int8 offset added to the first `len` features of a layer's input;
+ *   full   every weight and bias of the layer trained (int16 masters of W, int32 bias delta);
+ *   adapter a bottleneck after the layer's output y: y' = y + U relu(D y), U = 0 at init.
  * Adapters sit on FULLY_CONNECTED and 1x1 CONV_2D (stride 1) layers; layer indices count
  * those operators in execution order, negative ones from the end (-1 = the last). A 1x1 conv
  * is the FC matrix applied at every spatial position.
@@ -33,7 +35,9 @@ extern "C" {
 #define EPT_MAX_CLASSES 64     /* softmax width */
 #define EPT_MAX_TENSORS (4 * EPT_MAX_LAYERS)
 
-enum { EPT_KIND_LORA = 1, EPT_KIND_BIAS = 2, EPT_KIND_PROMPT = 4 };
+/* FULL: every weight and bias of the layer trained (the baseline PEFT is measured against). */
+/* ADAPTER: a bottleneck adapter (Houlsby) after the layer: y' = y + U relu(D y). */
+enum { EPT_KIND_LORA = 1, EPT_KIND_BIAS = 2, EPT_KIND_PROMPT = 4, EPT_KIND_FULL = 8, EPT_KIND_ADAPTER = 16 };
 /* Layer types of the trained suffix (pools are frozen and carry no adapter). */
 enum { EPT_LAYER_FC = 0, EPT_LAYER_CONV1X1 = 1, EPT_LAYER_AVGPOOL = 2 };
 
@@ -64,6 +68,14 @@ typedef struct {
      * holds no cryptography). Adapters, EWC images and checkpoints record it and import refuses
      * another; all zero = no identity given (then only zero-identity files import). */
     uint8_t model_sha256[32];
+    /* full fine-tune: int16 masters of W (8 fraction bits below the int8 view, the layer's
+     * own weight scales) and an int32 bias delta on these layers; not with LoRA on a layer */
+    ept_range full_layers;
+    /* bottleneck adapter after each of these layers: down-projection D (width x out), ReLU,
+     * up-projection U (out x width, zero at init), residual add on the layer's int8 output
+     * (after its fused activation). Not with recompute:on. */
+    ept_range adapter_layers;
+    uint16_t adapter_width;    /* 1..64, default 8 */
 } ept_config;
 
 /* Per-step scratch (layer outputs, LoRA h, gradient vectors, probabilities) is dead between
@@ -83,6 +95,7 @@ void ept_config_default(ept_config *cfg);
 
 /* Parses terms joined by '+' or ';':
  *   lora:rank=R,alpha=A,layers=I[..J]   bias:layers=I[..J]   prompt:layers=I[..J],len=N
+ *   full:layers=I[..J]   adapter:layers=I[..J],width=M
  *   sgd:lr=X,momentum=X   ewc:lambda=X   dp:clip=X,sigma=X   seed:S   recompute:on|off|auto
  *   scratch:shared|separate
  * Unknown terms or keys, out-of-range numbers and empty specs are errors (err names them). */
@@ -168,7 +181,7 @@ ep_status ept_step(ept_trainer *t, const int8_t *latent, uint32_t latent_bytes, 
  * export order: mant[i] * 2^exp[tensor] * scale[tensor] is dL/dtheta (real units). */
 typedef struct {
     int32_t count;             /* tensors */
-    int32_t kind[EPT_MAX_TENSORS];    /* 0 A, 1 B, 2 bias, 3 prompt */
+    int32_t kind[EPT_MAX_TENSORS];    /* 0 A, 1 B, 2 bias, 3 prompt, 4 full W, 5 adapter D, 6 adapter U */
     int32_t layer[EPT_MAX_TENSORS];   /* fc index */
     int32_t size[EPT_MAX_TENSORS];
     int32_t exp[EPT_MAX_TENSORS];

@@ -10,6 +10,10 @@
 
 #define HDR 76U
 #define EPAD_VERSION 3U /* 3: LoRA B int16 (the master), A scale bound / 32 */
+/* Header of an adapter with a newer kind (full fine-tune, bottleneck): the 76 bytes, then their
+ * fields (docs/formats.md); adapters of the older kinds keep the 76-byte header. */
+#define HDR_EXT 88U
+#define NEW_KINDS ((uint32_t)(EPT_KIND_FULL | EPT_KIND_ADAPTER))
 #define REC 20U
 
 static void put16(uint8_t *p, uint32_t v)
@@ -51,6 +55,11 @@ uint32_t ept_crc32(const uint8_t *p, size_t n)
     return ~c;
 }
 
+static uint32_t hdr_bytes(uint32_t kinds)
+{
+    return (kinds & NEW_KINDS) != 0 ? HDR_EXT : HDR;
+}
+
 static uint32_t elem_bytes(const ept_tensor *T)
 {
     return T->kind == EPT_T_BIAS ? 4U : (T->kind == EPT_T_B ? 2U : 1U);
@@ -70,16 +79,26 @@ static uint32_t data_bytes(const ept_tensor *T)
 
 ep_status ept_export(const ept_trainer *t, uint8_t *buf, size_t size, size_t *written)
 {
-    size_t need = HDR + 4U, at;
+    size_t need, at;
     if (t == NULL || buf == NULL || written == NULL) return EP_ERR_ARG;
+    need = hdr_bytes(t->cfg.kinds) + 4U;
     for (int32_t i = 0; i < t->nt; ++i) need += REC + data_bytes(&t->T[i]);
     *written = 0;
     if (size < need) return EP_ERR_SIZE;
     memset(buf, 0, need);
     memcpy(buf, "EPAD", 4);
     put16(buf + 4, EPAD_VERSION);
-    put16(buf + 6, HDR);
+    put16(buf + 6, hdr_bytes(t->cfg.kinds));
     put32(buf + 8, t->cfg.kinds);
+    if ((t->cfg.kinds & EPT_KIND_FULL) != 0) {
+        put16(buf + 76, (uint16_t)t->cfg.full_layers.first);
+        put16(buf + 78, (uint16_t)t->cfg.full_layers.last);
+    }
+    if ((t->cfg.kinds & EPT_KIND_ADAPTER) != 0) {
+        put16(buf + 80, (uint16_t)t->cfg.adapter_layers.first);
+        put16(buf + 82, (uint16_t)t->cfg.adapter_layers.last);
+        put16(buf + 84, t->cfg.adapter_width);
+    }
     /* fields of a kind the adapter does not have are written 0 (and must be 0 on import) */
     if ((t->cfg.kinds & EPT_KIND_LORA) != 0) {
         put16(buf + 12, t->cfg.rank);
@@ -101,7 +120,7 @@ ep_status ept_export(const ept_trainer *t, uint8_t *buf, size_t size, size_t *wr
     put32(buf + 36, t->step);
     put32(buf + 40, (uint32_t)need);
     memcpy(buf + 44, t->cfg.model_sha256, 32);
-    at = HDR;
+    at = hdr_bytes(t->cfg.kinds);
     for (int32_t i = 0; i < t->nt; ++i) {
         const ept_tensor *T = &t->T[i];
         const ept_layer *L = &t->L[T->layer];
@@ -111,7 +130,7 @@ ep_status ept_export(const ept_trainer *t, uint8_t *buf, size_t size, size_t *wr
         buf[at + 2] = (uint8_t)elem_bytes(T);
         put16(buf + at + 4, (uint32_t)T->rows);
         put16(buf + at + 6, (uint32_t)T->cols);
-        put32(buf + at + 8, T->kind == EPT_T_A ? (uint32_t)L->sh_h : 0U);
+        put32(buf + at + 8, (uint32_t)ept_rec_shift(t, T)); /* LoRA A: sh_h, adapter D: its h shift */
         put32(buf + at + 12, (uint32_t)sb);
         put32(buf + at + 16, (uint32_t)(sb >> 32));
         at += REC;
@@ -166,7 +185,7 @@ ep_status ept_check_model_id(const ept_trainer *t, const uint8_t *id, const char
                     what, a, b);
 }
 
-#define KNOWN_KINDS ((uint32_t)(EPT_KIND_LORA | EPT_KIND_BIAS | EPT_KIND_PROMPT))
+#define KNOWN_KINDS ((uint32_t)(EPT_KIND_LORA | EPT_KIND_BIAS | EPT_KIND_PROMPT | EPT_KIND_FULL | EPT_KIND_ADAPTER))
 
 ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg, char *err, size_t err_size)
 {
@@ -179,7 +198,7 @@ ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg, c
                         (uint32_t)size, (uint32_t)(HDR + 4U));
     }
     if (memcmp(buf, "EPAD", 4) != 0) return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: bad magic (not an EPAD file)");
-    if (get16(buf + 4) != EPAD_VERSION || get16(buf + 6) != HDR) {
+    if (get16(buf + 4) != EPAD_VERSION || (get16(buf + 6) != HDR && get16(buf + 6) != HDR_EXT)) {
         return ept_errf(err, err_size, EP_ERR_UNSUPPORTED, "adapter: format version %u header %u, this engine reads %u / %u%s",
                         get16(buf + 4), get16(buf + 6), EPAD_VERSION, (uint32_t)HDR,
                         get16(buf + 4) == 1U ? " (version 1 records no base model: re-train or re-export it)"
@@ -193,7 +212,15 @@ ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg, c
     if (ept_crc32(buf, size - 4U) != get32(buf + size - 4U)) return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: CRC-32 mismatch");
     /* The CRC only proves the bytes are as written: the fields are checked as untrusted input. */
     kinds = get32(buf + 8);
-    if (kinds == 0 || (kinds & ~KNOWN_KINDS) != 0) return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: kinds %u not a set of LoRA/bias/prompt", kinds);
+    if (kinds == 0 || (kinds & ~KNOWN_KINDS) != 0) return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: kinds %u not a set of LoRA/bias/prompt/full/adapter", kinds);
+    if (get16(buf + 6) != hdr_bytes(kinds) || size < hdr_bytes(kinds) + 4U) {
+        return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: header %u bytes, kinds %u need %u", get16(buf + 6), kinds, hdr_bytes(kinds));
+    }
+    if (hdr_bytes(kinds) == HDR_EXT &&
+        (((kinds & EPT_KIND_FULL) == 0 && get32(buf + 76) != 0U) ||
+         ((kinds & EPT_KIND_ADAPTER) == 0 && (get32(buf + 80) != 0U || get16(buf + 84) != 0U)) || get16(buf + 86) != 0U)) {
+        return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: fields of a kind it does not have (bytes 76..87) must be 0");
+    }
     if ((kinds & EPT_KIND_LORA) != 0 && (get16(buf + 12) < 1U || get16(buf + 12) > 64U || get16(buf + 14) < 1U)) {
         return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: LoRA rank %u alpha %u outside 1..64 / >= 1",
                         get16(buf + 12), get16(buf + 14));
@@ -204,7 +231,7 @@ ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg, c
         return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: fields of a kind it does not have (bytes 12..29) must be 0");
     }
     count = get16(buf + 30);
-    if (count == 0 || count > EPT_MAX_TENSORS || count * REC > size - HDR - 4U) {
+    if (count == 0 || count > EPT_MAX_TENSORS || count * REC > size - hdr_bytes(kinds) - 4U) {
         return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: %u tensor records in %u bytes (at most %u)",
                         count, (uint32_t)size, (uint32_t)EPT_MAX_TENSORS);
     }
@@ -225,12 +252,24 @@ ep_status ept_adapter_config(const uint8_t *buf, size_t size, ept_config *cfg, c
         cfg->prompt_layers.last = (int16_t)get16(buf + 26);
         cfg->prompt_len = (uint16_t)get16(buf + 28);
     }
+    if ((kinds & EPT_KIND_FULL) != 0) {
+        cfg->full_layers.first = (int16_t)get16(buf + 76);
+        cfg->full_layers.last = (int16_t)get16(buf + 78);
+    }
+    if ((kinds & EPT_KIND_ADAPTER) != 0) {
+        cfg->adapter_layers.first = (int16_t)get16(buf + 80);
+        cfg->adapter_layers.last = (int16_t)get16(buf + 82);
+        cfg->adapter_width = (uint16_t)get16(buf + 84);
+        if (cfg->adapter_width < 1U || cfg->adapter_width > 64U) {
+            return ept_errf(err, err_size, EP_ERR_MODEL, "adapter: bottleneck width %u outside 1..64", (uint32_t)cfg->adapter_width);
+        }
+    }
     cfg->seed = get32(buf + 32);
     memcpy(cfg->model_sha256, buf + 44, 32);
     return EP_OK;
 }
 
-static const char *const kind_names[4] = { "LoRA A", "LoRA B", "bias", "prompt" };
+static const char *const kind_names[7] = { "LoRA A", "LoRA B", "bias", "prompt", "full W", "adapter D", "adapter U" };
 
 /* One record against this trainer's tensor i: head fields and the sh_h range. */
 static ep_status check_record(const ept_trainer *t, int32_t i, const uint8_t *r, char *err, size_t n)
@@ -242,7 +281,7 @@ static ep_status check_record(const ept_trainer *t, int32_t i, const uint8_t *r,
     const uint32_t layer = (uint32_t)L->fc_index;
     if (r[0] != (uint32_t)T->kind) {
         return ept_errf(err, n, EP_ERR_ARG, "adapter: tensor %d is %s, session has %s", i,
-                        r[0] < 4U ? kind_names[r[0]] : "unknown", kind_names[T->kind]);
+                        r[0] < 7U ? kind_names[r[0]] : "unknown", kind_names[T->kind]);
     }
     if (r[1] != layer) return ept_errf(err, n, EP_ERR_ARG, "adapter: tensor %d (%s) on layer %u, session has layer %u", i, kind_names[T->kind], (uint32_t)r[1], layer);
     if (r[2] != elem_bytes(T) || r[3] != 0U) return ept_errf(err, n, EP_ERR_MODEL, "adapter: layer %u %s: element bytes %u / reserved %u", layer, kind_names[T->kind], (uint32_t)r[2], (uint32_t)r[3]);
@@ -257,9 +296,9 @@ static ep_status check_record(const ept_trainer *t, int32_t i, const uint8_t *r,
                         kind_names[T->kind], get16(r + 4), get16(r + 6), (uint32_t)T->rows, (uint32_t)T->cols);
     }
     /* sh_h feeds shifts in the forward and backward: -1 (not calibrated) .. 31, else UB */
-    if (T->kind == EPT_T_A ? (sh < -1 || sh > 31) : sh != 0) {
+    if (T->kind == EPT_T_A || T->kind == EPT_T_D ? (sh < -1 || sh > 31) : sh != 0) {
         return ept_errf(err, n, EP_ERR_MODEL, "adapter: layer %u %s shift %d outside %s", layer, kind_names[T->kind], sh,
-                        T->kind == EPT_T_A ? "-1..31" : "0");
+                        T->kind == EPT_T_A || T->kind == EPT_T_D ? "-1..31" : "0");
     }
     if (get32(r + 12) != (uint32_t)sb || get32(r + 16) != (uint32_t)(sb >> 32)) {
         return ept_errf(err, n, EP_ERR_ARG, "adapter: layer %u %s scale differs from the session's (another model?)", layer, kind_names[T->kind]);
@@ -284,14 +323,25 @@ ep_status ept_import(ept_trainer *t, const uint8_t *buf, size_t size, char *err,
         return ept_errf(err, err_size, EP_ERR_ARG, "adapter: rank %u alpha %u, session has rank %u alpha %u",
                         (uint32_t)c.rank, (uint32_t)c.alpha, (uint32_t)t->cfg.rank, (uint32_t)t->cfg.alpha);
     }
+    if ((c.kinds & EPT_KIND_FULL) != 0 &&
+        (c.full_layers.first != t->cfg.full_layers.first || c.full_layers.last != t->cfg.full_layers.last)) {
+        return ept_errf(err, err_size, EP_ERR_ARG, "adapter: full layers %d..%d, session has %d..%d", c.full_layers.first,
+                        c.full_layers.last, t->cfg.full_layers.first, t->cfg.full_layers.last);
+    }
+    if ((c.kinds & EPT_KIND_ADAPTER) != 0 &&
+        (c.adapter_layers.first != t->cfg.adapter_layers.first || c.adapter_layers.last != t->cfg.adapter_layers.last ||
+         c.adapter_width != t->cfg.adapter_width)) {
+        return ept_errf(err, err_size, EP_ERR_ARG, "adapter: bottleneck layers %d..%d width %u, session has %d..%d width %u",
+                        c.adapter_layers.first, c.adapter_layers.last, (uint32_t)c.adapter_width, t->cfg.adapter_layers.first,
+                        t->cfg.adapter_layers.last, (uint32_t)t->cfg.adapter_width);
+    }
     if (get16(buf + 30) != (uint32_t)t->nt) {
         return ept_errf(err, err_size, EP_ERR_ARG, "adapter: %u tensors, session has %u (other layers?)", get16(buf + 30), (uint32_t)t->nt);
     }
     for (int32_t pass = 0; pass < 2; ++pass) {
-        at = HDR;
+        at = hdr_bytes(c.kinds);
         for (int32_t i = 0; i < t->nt; ++i) {
             ept_tensor *T = &t->T[i];
-            ept_layer *L = &t->L[T->layer];
             /* the record's head first: a whole file (length and CRC already checked) whose
              * records are shorter than this session's is another model's, not a truncated one */
             if (at + REC + 4U > size) {
@@ -307,7 +357,7 @@ ep_status ept_import(ept_trainer *t, const uint8_t *buf, size_t size, char *err,
                                 (uint32_t)size, (uint32_t)(at + REC + data_bytes(T) + 4U), i);
             }
             if (pass == 1) {
-                if (T->kind == EPT_T_A) L->sh_h = (int32_t)get32(buf + at + 8);
+                if (T->kind == EPT_T_A || T->kind == EPT_T_D) ept_set_rec_shift(t, T, (int32_t)get32(buf + at + 8));
                 if (T->kind == EPT_T_BIAS) {
                     int32_t *m = (int32_t *)T->master;
                     for (int32_t k = 0; k < T->size; ++k) {

@@ -8,7 +8,8 @@
 /* STE through requantisation (ept_mask1) over a layer's stored outputs. */
 static void mask_output(const ept_layer *L, int32_t *d)
 {
-    for (int32_t i = 0; i < L->out * L->pos; ++i) d[i] = ept_mask1(L, L->y[i], L->neg[i], d[i]);
+    const int8_t *y = L->y0 != NULL ? L->y0 : L->y; /* the layer's own output, before an adapter */
+    for (int32_t i = 0; i < L->out * L->pos; ++i) d[i] = ept_mask1(L, y[i], L->neg[i], d[i]);
 }
 
 /* dx = W^T d (+ LoRA A^T g_h rescaled to W's scale) at every position, into dacc; d16 and
@@ -31,7 +32,9 @@ static void input_grad(const ept_trainer *t, const ept_layer *L, int32_t eg, int
         }
         for (int32_t i = 0; i < out; ++i) {
             const int32_t di = L->wratio != NULL ? ept_mbqm(dp[i], L->wratio[i]) : dp[i];
-            if (di != 0) ept_axpy_s8(dx, L->w + (size_t)i * (size_t)in, di, in);
+            if (di == 0) continue;
+            if (L->tw >= 0) ept_axpy_m16(dx, (const int16_t *)t->T[L->tw].master + (size_t)i * (size_t)in, di, in);
+            else ept_axpy_s8(dx, L->w + (size_t)i * (size_t)in, di, in);
         }
     }
 }
@@ -58,6 +61,7 @@ static void sweep(ept_trainer *t, int32_t label, ept_visit_ctx *c)
             }
             continue;
         }
+        if (L->td >= 0) ept_bn_backward(t, c, L, dacc, &E); /* d y' -> d y0 (never with rc) */
         if (t->rc) {
             /* the layer's input must be live (the previous layer's output, or the latent) */
             if (l > 0 && t->live != l - 1 && t->live != l) ept_fwd_range(t, l);
@@ -99,6 +103,7 @@ static void sweep(ept_trainer *t, int32_t label, ept_visit_ctx *c)
             ept_visit(t, c, L->tb, t->d16, out, L->h8, L->rank, 0, E + L->sh_h, np);
             ept_visit(t, c, L->ta, t->gh16, L->rank, L->x, in, -L->in_zp, E + eg, np);
         }
+        if (L->tw >= 0) ept_visit(t, c, L->tw, t->d16, out, L->x, in, -L->in_zp, E, np);
         if (L->tbias >= 0) ept_visit(t, c, L->tbias, t->d16, out, NULL, 1, 0, E, np);
         if (L->tp >= 0) ept_visit(t, c, L->tp, t->dx16, L->plen, NULL, 1, 0, E + ex, 1);
         if (l == 0) break;

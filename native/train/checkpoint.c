@@ -63,6 +63,14 @@ static uint32_t config_hash(const ept_trainer *t)
     h = crc_add(h, c->prompt_len);
     h = crc_add(h, c->seed);
     h = crc_add(h, c->momentum_u != 0);
+    if ((c->kinds & EPT_KIND_FULL) != 0) {
+        /* only with the newer kind: older configurations keep their hash */
+        h = crc_add(h, ((uint32_t)(uint16_t)c->full_layers.first << 16) | (uint16_t)c->full_layers.last);
+    }
+    if ((c->kinds & EPT_KIND_ADAPTER) != 0) {
+        h = crc_add(h, ((uint32_t)(uint16_t)c->adapter_layers.first << 16) | (uint16_t)c->adapter_layers.last);
+        h = crc_add(h, c->adapter_width);
+    }
     for (int32_t i = 0; i < t->nt; ++i) {
         const ept_tensor *T = &t->T[i];
         uint64_t sb;
@@ -132,7 +140,7 @@ ep_status ept_checkpoint_export(const ept_trainer *t, uint8_t *buf, size_t size,
         buf[at + 2] = (uint8_t)eb;
         buf[at + 3] = T->mom != NULL;
         put32(buf + at + 4, ((uint32_t)T->rows & 0xFFFFU) | ((uint32_t)T->cols << 16));
-        put32(buf + at + 8, T->kind == EPT_T_A ? (uint32_t)t->L[T->layer].sh_h : 0U);
+        put32(buf + at + 8, (uint32_t)ept_rec_shift(t, T));
         at += CK_RECORD;
         put_elems(buf + at, T->master, eb, T->size);
         at += data;
@@ -196,7 +204,7 @@ ep_status ept_checkpoint_import(ept_trainer *t, const uint8_t *buf, size_t size,
                             (uint32_t)t->L[T->layer].fc_index, (uint32_t)T->rows, (uint32_t)T->cols);
         }
         /* the shift feeds rdiv and the side multiplier's exponent: 0..31 or uncalibrated -1 */
-        if (T->kind == EPT_T_A && ((int32_t)get32(buf + at + 8) < -1 || (int32_t)get32(buf + at + 8) > 31)) {
+        if ((T->kind == EPT_T_A || T->kind == EPT_T_D) && ((int32_t)get32(buf + at + 8) < -1 || (int32_t)get32(buf + at + 8) > 31)) {
             return ept_errf(err, err_size, EP_ERR_MODEL, "checkpoint: tensor %d h shift %d outside -1..31", i, (int32_t)get32(buf + at + 8));
         }
         at += CK_RECORD + data + (T->mom != NULL ? data : 0U);
@@ -210,7 +218,7 @@ ep_status ept_checkpoint_import(ept_trainer *t, const uint8_t *buf, size_t size,
     for (int32_t i = 0; i < t->nt; ++i) {
         ept_tensor *T = &t->T[i];
         const uint32_t eb = mbytes(T), data = al4(eb * (uint32_t)T->size);
-        if (T->kind == EPT_T_A) t->L[T->layer].sh_h = (int32_t)get32(buf + at + 8);
+        if (T->kind == EPT_T_A || T->kind == EPT_T_D) ept_set_rec_shift(t, T, (int32_t)get32(buf + at + 8));
         at += CK_RECORD;
         get_elems(T->master, buf + at, eb, T->size);
         at += data;

@@ -52,11 +52,9 @@ static const int16_t *widen(const ept_trainer *t, const int8_t *x, int32_t zx, i
 static int32_t row_acc(const ept_trainer *t, const ept_layer *L, const int8_t *x, const int16_t *x16,
                        const int8_t *h8, int32_t i)
 {
-    const int32_t in = L->in;
-    const int8_t *w = L->w + (size_t)i * (size_t)in;
     /* unsigned sums wrap like TFLM's int32 accumulator instead of being UB */
     uint32_t acc = L->bias != NULL ? (uint32_t)L->bias[i] : 0U;
-    acc += (uint32_t)(x16 != NULL ? ept_dot_s8_s16(w, x16, in) : ept_dot_s8_off(w, x, L->in_zp, in));
+    acc += (uint32_t)ept_w_dot(t, L, i, x, x16);
     if (L->tbias >= 0) {
         acc += (uint32_t)t->T[L->tbias].view[i];
     }
@@ -143,9 +141,11 @@ static void layer_forward(ept_trainer *t, ept_layer *L, const int8_t *xin, int f
     for (int32_t p = 0; p < np; ++p) {
         const size_t o = (size_t)p * (size_t)out;
         const int8_t *xp = x + (size_t)p * (size_t)in;
+        /* under a bottleneck adapter the layer writes y0, the adapter y' into y */
         row_block(t, L, xp, widen(t, xp, zx, in), L->ta >= 0 ? L->h8 + (size_t)p * (size_t)L->rank : NULL,
-                  L->y + o, L->neg != NULL ? L->neg + o : NULL);
+                  (L->td >= 0 ? L->y0 : L->y) + o, L->neg != NULL ? L->neg + o : NULL);
     }
+    if (L->td >= 0) ept_bn_forward(t, L);
 }
 
 void ept_fwd_range(ept_trainer *t, int32_t upto)

@@ -107,6 +107,11 @@ ep_status epm_merge(const ept_trainer *t, void *buf, size_t bytes, epm_merged *o
     }
     if ((uintptr_t)buf % 4U != 0) return ept_errf(err, err_size, EP_ERR_ARG, "merge: buffer not 4-byte aligned");
     for (int32_t l = 0; l < t->nl; ++l) {
+        if (t->L[l].tw >= 0) {
+            /* a full fine-tune's trained W is already the layer: nothing to fold */
+            return ept_errf(err, err_size, EP_ERR_ARG, "merge: layer %d is fully fine-tuned (its W view is the merged layer)",
+                            t->L[l].fc_index);
+        }
         if (t->L[l].tp >= 0) {
             return ept_errf(err, err_size, EP_ERR_ARG, "merge: layer %d has a prompt adapter, which cannot be folded",
                             t->L[l].fc_index);

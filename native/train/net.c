@@ -152,7 +152,7 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         return EP_ERR_ARG;
     }
     *p = (ept_plan_info){0};
-    if (cfg->kinds == 0 || (cfg->kinds & ~7U) != 0) {
+    if (cfg->kinds == 0 || (cfg->kinds & ~31U) != 0) {
         ept_err(err, err_size, "no adapter kind configured", NULL);
         return EP_ERR_ARG;
     }
@@ -170,7 +170,15 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
     if (((cfg->kinds & EPT_KIND_LORA) && check_range(cfg->lora_layers, nfc, "lora", err, err_size)) ||
         ((cfg->kinds & EPT_KIND_BIAS) && check_range(cfg->bias_layers, nfc, "bias", err, err_size)) ||
         ((cfg->kinds & EPT_KIND_PROMPT) &&
-         check_range(cfg->prompt_layers, nfc, "prompt", err, err_size))) {
+         check_range(cfg->prompt_layers, nfc, "prompt", err, err_size)) ||
+        ((cfg->kinds & EPT_KIND_FULL) && check_range(cfg->full_layers, nfc, "full", err, err_size)) ||
+        ((cfg->kinds & EPT_KIND_ADAPTER) && check_range(cfg->adapter_layers, nfc, "adapter", err, err_size))) {
+        return EP_ERR_ARG;
+    }
+    if ((cfg->kinds & EPT_KIND_ADAPTER) && (cfg->adapter_width < 1 || cfg->adapter_width > 64 ||
+                                            cfg->recompute == EPT_RECOMPUTE_ON)) {
+        /* the backward reads the adapter's input and h, which recomputation does not keep */
+        ept_err(err, err_size, "adapter width must be 1..64 and adapter layers need recompute:off (or auto)", NULL);
         return EP_ERR_ARG;
     }
     if (cfg->rank < 1 || cfg->rank > 64 || cfg->alpha < 1) {
@@ -183,6 +191,10 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         lowest = resolve(cfg->bias_layers.first, nfc);
     if ((cfg->kinds & EPT_KIND_PROMPT) && resolve(cfg->prompt_layers.first, nfc) < lowest)
         lowest = resolve(cfg->prompt_layers.first, nfc);
+    if ((cfg->kinds & EPT_KIND_FULL) && resolve(cfg->full_layers.first, nfc) < lowest)
+        lowest = resolve(cfg->full_layers.first, nfc);
+    if ((cfg->kinds & EPT_KIND_ADAPTER) && resolve(cfg->adapter_layers.first, nfc) < lowest)
+        lowest = resolve(cfg->adapter_layers.first, nfc);
     p->first_op = -1;
     uint8_t known[EP_MAX_TENSORS / 8] = {0};
     if (model->tensor_count > EP_MAX_TENSORS) {
@@ -260,6 +272,13 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         if ((cfg->kinds & EPT_KIND_LORA) && in_range(cfg->lora_layers, fc, nfc)) lp->kinds |= EPT_KIND_LORA;
         if ((cfg->kinds & EPT_KIND_BIAS) && in_range(cfg->bias_layers, fc, nfc)) lp->kinds |= EPT_KIND_BIAS;
         if ((cfg->kinds & EPT_KIND_PROMPT) && in_range(cfg->prompt_layers, fc, nfc)) lp->kinds |= EPT_KIND_PROMPT;
+        if ((cfg->kinds & EPT_KIND_FULL) && in_range(cfg->full_layers, fc, nfc)) lp->kinds |= EPT_KIND_FULL;
+        if ((cfg->kinds & EPT_KIND_ADAPTER) && in_range(cfg->adapter_layers, fc, nfc)) lp->kinds |= EPT_KIND_ADAPTER;
+        if ((lp->kinds & EPT_KIND_FULL) && (lp->kinds & EPT_KIND_LORA)) {
+            /* a side path on a layer whose W itself trains adds nothing but cost */
+            ept_err(err, err_size, "full and lora on the same layer", NULL);
+            return EP_ERR_ARG;
+        }
         /* gradient vectors: every layer's output (all positions); an input only below a
          * prompt; pools need nothing more (their input is the layer below's output) */
         maxdim = out * pos > maxdim ? out * pos : maxdim;
@@ -285,8 +304,12 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         uint32_t nt = 0;
         for (int32_t l = 0; l < p->layer_count; ++l) {
             const uint32_t k = p->layers[l].kinds;
-            nt += ((k & EPT_KIND_LORA) ? 2U : 0U) + ((k & EPT_KIND_BIAS) ? 1U : 0U) + ((k & EPT_KIND_PROMPT) ? 1U : 0U);
+            /* full = W + the bias delta (shared with a bias term on the same layer) */
+            nt += ((k & EPT_KIND_LORA) ? 2U : 0U) + ((k & (EPT_KIND_BIAS | EPT_KIND_FULL)) ? 1U : 0U) +
+                  ((k & EPT_KIND_PROMPT) ? 1U : 0U) + ((k & EPT_KIND_FULL) ? 1U : 0U) +
+                  ((k & EPT_KIND_ADAPTER) ? 2U : 0U);
         }
+        if (nt > EPT_MAX_TENSORS) return EP_ERR_LIMIT;
         p->state_bytes = al4((uint32_t)sizeof(struct ept_trainer)) +
                          al4((uint32_t)p->layer_count * (uint32_t)sizeof(ept_layer)) +
                          al4(nt * (uint32_t)sizeof(ept_tensor)) + 8U; /* + alignment of the doubles */
@@ -325,7 +348,26 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
             p->export_bytes += 40U + al4(r * in) + al4(2U * out * r); /* B int16 */
             ghdim = r * np > ghdim ? r * np : ghdim;
         }
-        if (lp->kinds & EPT_KIND_BIAS) {
+        if (lp->kinds & EPT_KIND_FULL) {
+            /* int16 masters of W (the view derives from them) and per-row rates */
+            lp->master_bytes += al4(2U * out * in) + 8U * out;
+            lp->optim_bytes += mom ? al4(2U * out * in) : 0;
+            lp->ewc_bytes += ewc ? 2U * al4(2U * out * in) : 0;
+            p->param_count += out * in;
+            p->export_bytes += 20U + al4(out * in);
+        }
+        if (lp->kinds & EPT_KIND_ADAPTER) {
+            /* D (m x out) and U (out x m) masters; y0, h8, D y0 kept until the backward */
+            const uint32_t m = cfg->adapter_width;
+            lp->master_bytes += 2U * al4(2U * m * out);
+            lp->optim_bytes += mom ? 2U * al4(2U * m * out) : 0;
+            lp->ewc_bytes += ewc ? 4U * al4(2U * m * out) : 0;
+            p->param_count += 2U * m * out;
+            p->export_bytes += 40U + 2U * al4(m * out);
+            keep_act += al4(out * np) + al4(m * np) + al4(4U * m * np);
+            ghdim = m * np > ghdim ? m * np : ghdim;
+        }
+        if (lp->kinds & (EPT_KIND_BIAS | EPT_KIND_FULL)) {
             lp->adapter_bytes += 4U * out;
             lp->master_bytes += 4U * out + 8U * out;
             lp->optim_bytes += mom ? 4U * out : 0;
@@ -370,7 +412,8 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         p->step_bytes_keep = step_x + vec + keep_hsum + keep_act;
         p->step_bytes_recompute = step_x + vec + rc_act;
         p->recompute = cfg->recompute == EPT_RECOMPUTE_ON ||
-                       (cfg->recompute == EPT_RECOMPUTE_AUTO && p->train_bytes_recompute < p->train_bytes_keep);
+                       (cfg->recompute == EPT_RECOMPUTE_AUTO && p->train_bytes_recompute < p->train_bytes_keep &&
+                        (cfg->kinds & EPT_KIND_ADAPTER) == 0);
         if (p->recompute) {
             /* shared h8 / hacc: scratch, not per-layer gradient bytes */
             for (int32_t l = 0; l < p->layer_count; ++l) p->layers[l].grad_bytes -= keep_h[l];
@@ -383,6 +426,8 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
     }
     p->train_bytes = p->state_bytes + p->adapter_bytes + p->master_bytes + p->grad_bytes +
                      p->optim_bytes + p->ewc_bytes + p->scratch_bytes + 64U;
-    p->export_bytes += 76U + 4U; /* header (with the base-model SHA-256) + CRC-32 (docs/formats.md, Adapter) */
+    /* header (with the base-model SHA-256) + CRC-32 (docs/formats.md, Adapter); the newer
+     * kinds' fields extend the header, so files of the older kinds keep their bytes */
+    p->export_bytes += ((cfg->kinds & (EPT_KIND_FULL | EPT_KIND_ADAPTER)) ? 88U : 76U) + 4U;
     return EP_OK;
 }

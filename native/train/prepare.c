@@ -211,6 +211,16 @@ ep_status ept_net_prepare(ept_trainer *t, char *err, size_t n)
             T->grad_c = s_delta;
             T->view_scale = L->s_x * L->s_wref; /* nominal; rows use s_x * s_w[i] */
         }
+        if (L->tw >= 0) {
+            /* full fine-tune: dL/dW[i][j] = delta_i x_j; rows use s_w[i] (ept_full_rates) */
+            ept_tensor *T = &t->T[L->tw];
+            T->grad_c = s_delta * L->s_x;
+            T->view_scale = L->s_wref; /* nominal, like the bias */
+        }
+        if (L->td >= 0) {
+            st = ept_bn_prepare(t, L, err, n);
+            if (st != EP_OK) return st;
+        }
         if (L->tp >= 0) {
             ept_tensor *T = &t->T[L->tp];
             T->view_scale = L->s_x;
@@ -238,6 +248,9 @@ ep_status ept_net_rates(ept_trainer *t, char *err, size_t n)
                 if (st != EP_OK) return st;
             }
             st = tensor_common(t, T, 0.0, err, n);
+        } else if (T->kind == EPT_T_W) {
+            st = ept_full_rates(t, T, err, n);
+            if (st == EP_OK) st = tensor_common(t, T, 0.0, err, n);
         } else {
             /* master unit: 1/256 of a view unit (EPT_MASTER_FRAC = 8) */
             st = tensor_common(t, T, T->view_scale / 256.0, err, n);

@@ -13,6 +13,9 @@ void ept_config_default(ept_config *cfg)
     cfg->lora_layers = (ept_range){-1, -1};
     cfg->bias_layers = (ept_range){-1, -1};
     cfg->prompt_layers = (ept_range){0, 0};
+    cfg->full_layers = (ept_range){-1, -1};
+    cfg->adapter_layers = (ept_range){-1, -1};
+    cfg->adapter_width = 8;
     cfg->seed = 1;
     cfg->lr_u = 500; /* 0.0005: stable for LoRA alpha/r = 2 on the fixture workloads */
 }
@@ -179,6 +182,15 @@ static ep_status apply_kv(ept_config *cfg, span kind, span key, span val)
         if (span_eq(key, "layers")) return parse_range(val, &cfg->lora_layers);
     } else if (span_eq(kind, "bias")) {
         if (span_eq(key, "layers")) return parse_range(val, &cfg->bias_layers);
+    } else if (span_eq(kind, "adapter")) {
+        if (span_eq(key, "layers")) return parse_range(val, &cfg->adapter_layers);
+        if (span_eq(key, "width")) {
+            if (parse_int_span(val, 1, 64, &iv) != EP_OK) return EP_ERR_ARG;
+            cfg->adapter_width = (uint16_t)iv;
+            return EP_OK;
+        }
+    } else if (span_eq(kind, "full")) {
+        if (span_eq(key, "layers")) return parse_range(val, &cfg->full_layers);
     } else if (span_eq(kind, "prompt")) {
         if (span_eq(key, "layers")) return parse_range(val, &cfg->prompt_layers);
         if (span_eq(key, "len")) {
@@ -214,6 +226,8 @@ static ep_status parse_term(ept_config *cfg, span t, char *err, size_t n)
     if (span_eq(kind, "lora")) cfg->kinds |= EPT_KIND_LORA;
     else if (span_eq(kind, "bias")) cfg->kinds |= EPT_KIND_BIAS;
     else if (span_eq(kind, "prompt")) cfg->kinds |= EPT_KIND_PROMPT;
+    else if (span_eq(kind, "full")) cfg->kinds |= EPT_KIND_FULL;
+    else if (span_eq(kind, "adapter")) cfg->kinds |= EPT_KIND_ADAPTER;
     else if (span_eq(kind, "seed")) {
         uint32_t s;
         if (parse_fixed_span(rest, 0, &s) != EP_OK) {
@@ -308,7 +322,7 @@ ep_status ept_parse_spec(const char *spec, ept_config *cfg, char *err, size_t er
         p = *e != '\0' ? e + 1 : e;
     }
     if (cfg->kinds == 0) {
-        ept_err(err, err_size, "spec names no adapter (lora, bias or prompt)", NULL);
+        ept_err(err, err_size, "spec names no adapter (lora, bias, prompt, full or adapter)", NULL);
         return EP_ERR_ARG;
     }
     return EP_OK;

@@ -53,10 +53,13 @@ ep_status ept_reset_adapters(ept_trainer *t)
         memset(T->master, 0, mb * (size_t)T->size);
         if (T->mom != NULL) memset(T->mom, 0, mb * (size_t)T->size);
         if (T->kind == EPT_T_A) ept_init_lora_a(t, T, i);
+        if (T->kind == EPT_T_W) ept_full_init(t, T);
+        if (T->kind == EPT_T_D) ept_bn_init_d(t, T, i);
         ept_refresh_view(T);
     }
     for (int32_t l = 0; l < t->nl; ++l) {
         if (t->L[l].ta >= 0) t->L[l].sh_h = -1; /* recalibrated on the next forward, as at init */
+        if (t->L[l].td >= 0) t->L[l].bn_sh = -1;
     }
     t->step = 0;
     return EP_OK;

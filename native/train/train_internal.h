@@ -10,7 +10,9 @@
 /* Update arithmetic keeps 16 fraction bits before the stochastic rounding. */
 #define EPT_UPD_FRAC 16
 
-enum { EPT_T_A = 0, EPT_T_B = 1, EPT_T_BIAS = 2, EPT_T_PROMPT = 3 };
+/* EPT_T_W: a full fine-tune's weight matrix (out x in, int16 master, per-row rates). */
+/* EPT_T_D / EPT_T_U: a bottleneck adapter's down (width x out) and up (out x width) projections. */
+enum { EPT_T_A = 0, EPT_T_B = 1, EPT_T_BIAS = 2, EPT_T_PROMPT = 3, EPT_T_W = 4, EPT_T_D = 5, EPT_T_U = 6 };
 
 typedef struct {
     int32_t m, s;   /* Q0.31 multiplier and power-of-two shift (positive = left) */
@@ -28,7 +30,7 @@ typedef struct {
     int32_t fexp;                /* F = fisher * 2^fexp (units of grad_c^2) */
     int32_t fmax;
     int32_t fcount;              /* samples accumulated */
-    ept_mult k_upd;              /* lr * grad_c / master unit (bias: per row, k_rows) */
+    ept_mult k_upd;              /* lr * grad_c / master unit (bias, full W: per row, k_rows) */
     ept_mult *k_rows;
     ept_mult k_dp;               /* grad_c^2 / C^2 */
     ept_mult k_noise;            /* lr * sigma * C / master unit, applied to Q16 normals */
@@ -52,6 +54,14 @@ typedef struct {
     ept_mult *wratio;            /* s_w[i] / s_wref per row, NULL for per-tensor weights */
     /* adapters: tensor indices or -1 */
     int32_t ta, tb, tbias, tp;
+    int32_t tw;                  /* full fine-tune: W read from this tensor's master, or -1 */
+    /* bottleneck adapter (bottleneck.c): tensors or -1, width, h shift (-1 = not calibrated),
+     * the layer's own output y0 (the adapter's input; L->y is then y'), h, constants */
+    int32_t td, tu, bn_m, bn_sh;
+    int8_t *y0, *bn_h8;
+    int32_t *bn_hacc;
+    ept_mult bn_out;             /* s_U s_D: U h (h8 units) -> output units, before bn_sh */
+    ept_mult bn_dx;              /* s_U s_D: D^T g -> gradient units at y */
     int32_t rank, sh_h, plen;
     int32_t pool_count;          /* AVERAGE_POOL_2D: taps averaged (= pos) */
     ept_mult *side;              /* (alpha/r) s_A s_B / s_w[i] per row, before sh_h */
@@ -109,6 +119,24 @@ static inline int ept_in_scratch(const struct ept_trainer *t, const void *p, uin
 {
     const uintptr_t a = (uintptr_t)p;
     return t->scr_hi > t->scr_lo && a < t->scr_hi && t->scr_lo < a + n;
+}
+
+static inline int32_t ept_dot_s8_off(const int8_t *a, const int8_t *x, int32_t zx, int32_t n);
+static inline int32_t ept_dot_s8_s16(const int8_t *a, const int16_t *x16, int32_t n);
+static inline int32_t ept_dot_m16_s16(const int16_t *m, const int16_t *x16, int32_t n);
+static inline int32_t ept_dot_m16_off(const int16_t *m, const int8_t *x, int32_t zx, int32_t n);
+
+/* Row i of a layer's weights times one input position (x, or its widened x16): the frozen
+ * int8 row or, under a full fine-tune, the view of its master (equal integers at init). */
+static inline int32_t ept_w_dot(const struct ept_trainer *t, const ept_layer *L, int32_t i,
+                                const int8_t *x, const int16_t *x16)
+{
+    const size_t o = (size_t)i * (size_t)L->in;
+    if (L->tw >= 0) {
+        const int16_t *m = (const int16_t *)t->T[L->tw].master + o;
+        return x16 != NULL ? ept_dot_m16_s16(m, x16, L->in) : ept_dot_m16_off(m, x, L->in_zp, L->in);
+    }
+    return x16 != NULL ? ept_dot_s8_s16(L->w + o, x16, L->in) : ept_dot_s8_off(L->w + o, x, L->in_zp, L->in);
 }
 
 /* STE mask of one output (backward.c): at a fused activation's clamp the slope is zero (ReLU:
@@ -252,6 +280,19 @@ ep_status ept_net_rates(ept_trainer *t, char *err, size_t err_size);
 void ept_ewc_fold(ept_tensor *T);
 /* trainer.c: A from the seeded PRNG (the init draw) */
 void ept_init_lora_a(ept_trainer *t, ept_tensor *A, int32_t tidx);
+/* full.c: the full fine-tune's W master = frozen W x 2^8 (view == W); per-row rates */
+void ept_full_init(const ept_trainer *t, ept_tensor *T);
+ep_status ept_full_rates(ept_trainer *t, ept_tensor *T, char *err, size_t n);
+/* bottleneck.c: D drawn like LoRA A; y' = sat8(y0 + U relu(D (y0 - zy))) per position; the
+ * backward from d at y' (dacc, int32, units 2^E) to d at y0, adapter visits included */
+void ept_bn_init_d(const ept_trainer *t, ept_tensor *D, int32_t tidx);
+ep_status ept_bn_prepare(ept_trainer *t, ept_layer *L, char *err, size_t n);
+void ept_bn_forward(ept_trainer *t, ept_layer *L);
+struct ept_visit_ctx_s;
+void ept_bn_backward(ept_trainer *t, struct ept_visit_ctx_s *c, ept_layer *L, int32_t *dacc, int32_t *E);
+/* the shift stored with a record (LoRA A: sh_h, adapter D: bn_sh; others 0) and its setter */
+int32_t ept_rec_shift(const ept_trainer *t, const ept_tensor *T);
+void ept_set_rec_shift(ept_trainer *t, const ept_tensor *T, int32_t sh);
 
 /* forward.c / backward.c */
 /* fit: a training step (ept_step / ept_gradient) may raise a LoRA h shift so h does not clamp;
@@ -267,7 +308,7 @@ void ept_fwd_range(ept_trainer *t, int32_t upto);
 void ept_fwd_mask(ept_trainer *t, int32_t l, int32_t *d);
 
 /* One backward sweep's visit state (update.c / backward.c). */
-typedef struct {
+typedef struct ept_visit_ctx_s {
     int32_t mode;
     int32_t *mant;
     uint32_t mant_count;

@@ -57,8 +57,8 @@ static ept_tensor *new_tensor(ept_trainer *t, carver *c, int32_t kind, int32_t l
     T->size = size;
     T->view = kind == EPT_T_BIAS ? (int32_t *)take(c, 4U * (uint32_t)size) : NULL;
     T->master = take(c, mb * (uint32_t)size);
-    if (kind == EPT_T_BIAS) {
-        T->k_rows = (ept_mult *)take(c, 8U * (uint32_t)rows);
+    if (kind == EPT_T_BIAS || kind == EPT_T_W) {
+        T->k_rows = (ept_mult *)take(c, 8U * (uint32_t)rows); /* per-row rates (weight scales) */
     }
     if (t->cfg.momentum_u != 0) {
         T->mom = take(c, mb * (uint32_t)size);
@@ -103,7 +103,7 @@ static ep_status carve_layers(ept_trainer *t, carver *c, carver *s, const ept_pl
         L->out = lp->out;
         L->type = lp->type;
         L->pos = lp->positions;
-        L->ta = L->tb = L->tbias = L->tp = -1;
+        L->ta = L->tb = L->tbias = L->tp = L->tw = L->td = L->tu = -1;
         if (L->type == EPT_LAYER_AVGPOOL) {
             /* frozen global pool: only its output */
             L->pool_count = L->pos;
@@ -131,7 +131,23 @@ static ep_status carve_layers(ept_trainer *t, carver *c, carver *s, const ept_pl
                 return EP_ERR_ARENA;
             }
         }
-        if ((lp->kinds & EPT_KIND_BIAS) &&
+        if (lp->kinds & EPT_KIND_ADAPTER) {
+            const int32_t m = t->cfg.adapter_width;
+            L->bn_m = m;
+            L->bn_sh = -1; /* calibrated on the first forward */
+            L->y0 = (int8_t *)take(s, (uint32_t)L->out * np);
+            L->bn_h8 = (int8_t *)take(s, (uint32_t)m * np);
+            L->bn_hacc = (int32_t *)take(s, 4U * (uint32_t)m * np);
+            if (new_tensor(t, c, EPT_T_D, l, m, L->out, &L->td) == NULL ||
+                new_tensor(t, c, EPT_T_U, l, L->out, m, &L->tu) == NULL) {
+                return EP_ERR_ARENA;
+            }
+        }
+        if ((lp->kinds & EPT_KIND_FULL) &&
+            new_tensor(t, c, EPT_T_W, l, L->out, L->in, &L->tw) == NULL) {
+            return EP_ERR_ARENA;
+        }
+        if ((lp->kinds & (EPT_KIND_BIAS | EPT_KIND_FULL)) &&
             new_tensor(t, c, EPT_T_BIAS, l, L->out, 1, &L->tbias) == NULL) {
             return EP_ERR_ARENA;
         }
@@ -263,6 +279,8 @@ ep_status ept_init_scratch(ept_trainer **out, const ep_model *model, const ept_c
         if (t->T[i].kind == EPT_T_A) {
             ept_init_lora_a(t, &t->T[i], i);
         }
+        if (t->T[i].kind == EPT_T_W) ept_full_init(t, &t->T[i]);
+        if (t->T[i].kind == EPT_T_D) ept_bn_init_d(t, &t->T[i], i);
         ept_refresh_view(&t->T[i]);
     }
     *out = t;

@@ -130,7 +130,7 @@ static void update_param(ept_trainer *t, const ept_visit_ctx *c, ept_tensor *T, 
     if (c->dp) {
         const int32_t z = ept_normal_q16(t->cfg.seed ^ 0x5EEDD9U, t->step, pidx);
         const int64_t zp = ept_scale_q16(z, T->k_noise, -EPT_UPD_FRAC);
-        q += ept_scale_q16(zp, bias ? T->k_rows[row] : T->k_upd, -EPT_UPD_FRAC);
+        q += ept_scale_q16(zp, T->k_rows != NULL ? T->k_rows[row] : T->k_upd, -EPT_UPD_FRAC);
     }
     if (t->ewc_on && T->fisher != NULL) {
         const int32_t a = bias ? ((int32_t *)T->anchor)[idx] : ((int16_t *)T->anchor)[idx];
@@ -212,7 +212,7 @@ static void layout_add(ept_trainer *t, ept_visit_ctx *c, const ept_tensor *T, in
 
 static ept_mult row_mult(const ept_tensor *T, const ept_visit_ctx *c, int32_t i)
 {
-    ept_mult k = T->kind == EPT_T_BIAS ? T->k_rows[i] : T->k_upd;
+    ept_mult k = T->k_rows != NULL ? T->k_rows[i] : T->k_upd; /* bias, full W: per row */
     if (c->clip_q30 != (1 << 30)) k.m = (int32_t)(((int64_t)k.m * c->clip_q30) >> 30);
     return k;
 }

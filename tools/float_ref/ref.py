@@ -25,7 +25,7 @@ import numpy as np
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
 AVGPOOL, CONV, FC, SOFTMAX, RESHAPE = 1, 3, 9, 25, 22
-KIND_A, KIND_B, KIND_BIAS, KIND_PROMPT = 0, 1, 2, 3
+KIND_A, KIND_B, KIND_BIAS, KIND_PROMPT, KIND_W, KIND_D, KIND_U = 0, 1, 2, 3, 4, 5, 6
 
 
 def opcode(m, op):
@@ -101,12 +101,22 @@ class Adapter:
             L = layers[t["layer"]]
             if t["kind"] == KIND_BIAS:  # int32 deltas in accumulator units (s_x * s_w[i])
                 v = t["q"][:, 0] * L["sx"] * L["sw"]
+            elif t["kind"] == KIND_W:  # full fine-tune: the whole weight matrix, row scales s_w[i]
+                v = t["q"].astype(np.float64) * L["sw"][:, None]
             else:
                 v = t["q"].astype(np.float64) * t["scale"]
                 if t["kind"] == KIND_PROMPT:
                     v = v[:, 0]
             self.p[(t["layer"], t["kind"])] = v
         self.lowest = min(k[0] for k in self.p)
+
+
+def act_fn(act, v):
+    return np.maximum(v, 0.0) if act == 1 else (np.clip(v, 0.0, 6.0) if act == 3 else v)
+
+
+def act_slope(act, v):
+    return (v > 0) if act == 1 else (((v > 0) & (v < 6)) if act == 3 else np.ones_like(v, dtype=bool))
 
 
 def forward_backward(layers, beta, ad, x8, label, want_grad=True, out_range=False):
@@ -126,19 +136,26 @@ def forward_backward(layers, beta, ad, x8, label, want_grad=True, out_range=Fals
             x = x.reshape(-1).copy()
             x[: p.size] += p
         X = x.reshape(L["pos"], L["inp"])
-        Z = X @ L["W"].T + L["b"]
+        W = ad.p.get((li, KIND_W), L["W"])  # a full fine-tune replaces the frozen W
+        Z = X @ W.T + L["b"]
         H = None
         if (li, KIND_BIAS) in ad.p:
             Z = Z + ad.p[(li, KIND_BIAS)]
         if (li, KIND_A) in ad.p:
             H = X @ ad.p[(li, KIND_A)].T
             Z = Z + ad.alpha_r * (H @ ad.p[(li, KIND_B)].T)
-        Y = Z
-        if L["act"] == 1:
-            Y = np.maximum(Z, 0.0)
-        elif L["act"] == 3:
-            Y = np.clip(Z, 0.0, 6.0)
-        cache.append((li, X, H, Z))
+        Y = act_fn(L["act"], Z)
+        BN = None
+        if (li, KIND_D) in ad.p:  # bottleneck adapter on the output, the layer's clamp again
+            # its input is the layer's output as the int8 model holds it: within the int8 range
+            # (the one saturation kept here: frozen logits far below the range would otherwise
+            # feed D values no int8 tensor can carry)
+            Y0 = np.clip(Y, (-128 - L["zy"]) * L["sy"], (127 - L["zy"]) * L["sy"])
+            HB = np.maximum(Y0 @ ad.p[(li, KIND_D)].T, 0.0)
+            P = Y0 + HB @ ad.p[(li, KIND_U)].T
+            Y = act_fn(L["act"], P)
+            BN = (Y0, HB, P)
+        cache.append((li, X, H, Z, BN))
         for _ in range(L["pools_after"]):
             Y = Y.mean(axis=0, keepdims=True)
         x = Y
@@ -162,23 +179,34 @@ def forward_backward(layers, beta, ad, x8, label, want_grad=True, out_range=Fals
     d[top & (d < 0)] = 0.0
     d[bottom & (d > 0)] = 0.0
     d = d[None, :]
-    for li, X, H, Z in reversed(cache):
+    for li, X, H, Z, BN in reversed(cache):
         L = layers[li]
         d = d.reshape(-1, L["out"])
         if d.shape[0] != L["pos"]:  # through the pool: mean -> equal share per position
             d = np.repeat(d, L["pos"], axis=0) / L["pos"]
+        if BN is not None:
+            Y0, HB, P = BN
+            D, U = ad.p[(li, KIND_D)], ad.p[(li, KIND_U)]
+            d = d * act_slope(L["act"], P)
+            g[(li, KIND_U)] = d.T @ HB
+            GB = (d @ U) * (HB > 0)
+            g[(li, KIND_D)] = GB.T @ Y0
+            d = d + GB @ D
         if L["act"] == 1:
             d = d * (Z > 0)
         elif L["act"] == 3:
             d = d * ((Z > 0) & (Z < 6))
+        W = ad.p.get((li, KIND_W), L["W"])
+        if (li, KIND_W) in ad.p:
+            g[(li, KIND_W)] = d.T @ X
         if (li, KIND_A) in ad.p:
             A, B = ad.p[(li, KIND_A)], ad.p[(li, KIND_B)]
             g[(li, KIND_B)] = ad.alpha_r * (d.T @ H)
             GH = ad.alpha_r * (d @ B)
             g[(li, KIND_A)] = GH.T @ X
-            dx = d @ L["W"] + GH @ A
+            dx = d @ W + GH @ A
         else:
-            dx = d @ L["W"]
+            dx = d @ W
         if (li, KIND_BIAS) in ad.p:
             g[(li, KIND_BIAS)] = d.sum(axis=0)
         if (li, KIND_PROMPT) in ad.p:

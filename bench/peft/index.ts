@@ -1,0 +1,149 @@
+// PEFT methods compared on the device (issue 14, items 4-6): per method and task, measured in
+// this run: trainable parameters, training arena vs the model and vs TFLite Micro's inference
+// arena, callgrind instructions per training step, inference overhead vs the base model, update
+// size (EPDL), switching cost (bytes and instructions of ept_import), accuracy after N steps and
+// its ratio to the full fine-tune's, integer vs float reference, and energy per step from the
+// instruction count with datasheet current figures (labelled as reference figures). Prints and
+// writes build/bench/peft.json and docs/peft-table.md; asserts nothing.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { binDir, modelsDir, python, repoRoot } from '../../host-tests/support/paths.js';
+import { ENERGY_REFS, LITERATURE, literatureNotes, markdown, type Row } from './table.js';
+
+const cli = join(binDir, 'edge-peft');
+const check = join(binDir, 'ept-peft-check');
+const floatRef = join(repoRoot, 'tools', 'float_ref', 'ref.py');
+const demo = (f: string): string => join(repoRoot, 'data', 'demo', f);
+
+// k: records per cost run (steps and inferences under callgrind; 4 for person_detect, whose
+// frozen prefix makes each step about 10 ms natively and 50x that under callgrind)
+interface Task { name: string; model: string; train: string; test: string; rec: number; steps: number; k: number; lrs: string[]; methods: [string, string][] }
+interface PlanJson {
+  model_bytes: number; training_arena_bytes: number; export_bytes: number; params: number;
+  adapter_bytes: number; master_bytes: number; grad_bytes: number; optim_bytes: number;
+}
+interface TrainJson { eval_accuracy_before: number; eval_accuracy_after: number; adapter_bytes: number }
+
+function callgrind(bin: string, args: string[], out: string, toggle?: string): number {
+  const r = spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`,
+    ...(toggle ? [`--toggle-collect=${toggle}`] : []), bin, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const m = /Collected : (\d+)/.exec(r.stderr);
+  return m ? Number(m[1]) : NaN;
+}
+
+function tflmArena(model: string): number {
+  const out = execFileSync(python, [join(repoRoot, 'tools', 'oracle', 'oracle.py'), model], { encoding: 'utf8' });
+  return (JSON.parse(out) as { arena?: { total?: number } }).arena?.total ?? NaN;
+}
+
+const json = <T>(args: string[]): T => JSON.parse(execFileSync(cli, args, { encoding: 'utf8', maxBuffer: 1 << 26 })) as T;
+const head = (src: string, rec: number, n: number, dst: string): void => writeFileSync(dst, readFileSync(src).subarray(0, rec * n));
+
+// The learning rate of a method: the best eval accuracy of the task's lrs after its steps (the
+// same optimistic selection for every method; the useful step differs by two orders of magnitude).
+const LRS = ['0.0003', '0.003', '0.05'];
+function pickLr(t: Task, spec: string, d: string): string {
+  let best = t.lrs[0]!, acc = -1;
+  for (const lr of t.lrs) {
+    const j = json<TrainJson>(['train', t.model, '--data', t.train, '--adapter', spec, '--steps', String(t.steps), '--seed', '1',
+      '--lr', lr, '--out', join(d, 's.bin'), '--eval-data', t.test, '--json']);
+    if (j.eval_accuracy_after > acc) [best, acc] = [lr, j.eval_accuracy_after];
+  }
+  return best;
+}
+
+function measure(t: Task, name: string, spec: string, d: string, tflm: number): Row {
+  const lr = pickLr(t, spec, d);
+  const plan = json<PlanJson>(['train', t.model, '--adapter', spec, '--plan', '--json']);
+  const K = t.k;
+  head(t.train, t.rec, K, join(d, 'k.bin'));
+  head(t.test, t.rec, 1, join(d, 'one.bin'));
+  head(t.test, t.rec, K, join(d, 'ek.bin'));
+  // accuracy after N steps (integer trainer), the trained adapter for the inference runs
+  const ours = json<TrainJson>(['train', t.model, '--data', t.train, '--adapter', spec, '--steps', String(t.steps), '--seed', '1',
+    '--lr', lr, '--out', join(d, 'a.bin'), '--eval-data', t.test, '--json']);
+  // float reference from the same step-0 adapter, data order, steps and lr
+  json(['train', t.model, '--data', t.train, '--adapter', spec, '--steps', '0', '--out', join(d, 'i.bin'), '--latents-out', join(d, 'l.bin'), '--json']);
+  json(['train', t.model, '--data', t.test, '--adapter', spec, '--steps', '0', '--out', join(d, 'x.bin'), '--latents-out', join(d, 'e.bin'), '--json']);
+  const ref = JSON.parse(execFileSync(python, [floatRef, 'train', t.model, '--init', join(d, 'i.bin'), '--latents', join(d, 'l.bin'),
+    '--eval-latents', join(d, 'e.bin'), '--steps', String(t.steps), '--lr', lr], { encoding: 'utf8', maxBuffer: 1 << 26 })) as
+    { eval_before: number; eval_after: number };
+  // instructions per step: K steps minus 0 steps (same process setup)
+  const base = ['--data', join(d, 'k.bin'), '--adapter', spec, '--seed', '1', '--lr', lr, '--out', join(d, 'c.bin')];
+  const perStep = (callgrind(cli, ['train', t.model, ...base, '--steps', String(K)], join(d, 'cg1')) -
+    callgrind(cli, ['train', t.model, ...base, '--steps', '0'], join(d, 'cg0'))) / K;
+  // inference: K records minus 1, with the trained adapter and without any
+  const inf = (extra: string[]): number => (callgrind(cli, ['eval', t.model, '--data', join(d, 'ek.bin'), ...extra], join(d, 'ce1')) -
+    callgrind(cli, ['eval', t.model, '--data', join(d, 'one.bin'), ...extra], join(d, 'ce0'))) / (K - 1);
+  const inferBase = inf([]), inferAd = inf(['--adapter', join(d, 'a.bin')]);
+  // switching: ept-peft-check imports 4 times (fresh, swap, swap back, over a live session)
+  const imp = callgrind(check, [t.model, join(d, 'k.bin'), join(d, 'ek.bin'), String(Math.min(K, 4)), lr, spec], join(d, 'ci'), 'ept_import') / 4;
+  const epad = readFileSync(join(d, 'a.bin')).length;
+  return {
+    task: t.name, method: name, spec, lr, steps: t.steps, params: plan.params, model_bytes: plan.model_bytes,
+    train_arena_bytes: plan.training_arena_bytes,
+    state_bytes: plan.adapter_bytes + plan.master_bytes + plan.grad_bytes + plan.optim_bytes, tflm_arena_bytes: tflm, instr_per_step: Math.round(perStep),
+    infer_base_instr: Math.round(inferBase), infer_instr: Math.round(inferAd), epad_bytes: epad,
+    epdl_bytes: 68 + spec.length + epad + 64, import_instr: Math.round(imp),
+    acc_before: ours.eval_accuracy_before, acc_after: ours.eval_accuracy_after,
+    float_before: ref.eval_before, float_after: ref.eval_after,
+  };
+}
+
+export async function run(): Promise<void> {
+  const d = mkdtempSync(join(tmpdir(), 'ept-peft-'));
+  const speech = join(modelsDir, 'micro_speech_quantized.tflite');
+  const ds = join(repoRoot, 'tools', 'float_ref', 'datasets.py');
+  for (const [f, seed] of [['s1.bin', '1'], ['s2.bin', '2']] as const) {
+    execFileSync(python, [ds, join(d, f), '--size', '1960', '--classes', '4', '-n', '64', '--seed', seed, '--proto-seed', '7']);
+  }
+  const tasks: Task[] = [
+    { name: 'digits new user', model: demo('digits_mlp_int8.tflite'), train: demo('user_pool.bin'), test: demo('user_test.bin'), rec: 65, steps: 1200, k: 16, lrs: LRS,
+      methods: [['LoRA r1', 'lora:rank=1,alpha=8,layers=0..1'], ['LoRA r4', 'lora:rank=4,alpha=8,layers=0..1'],
+        ['bottleneck adapter', 'adapter:layers=0..1,width=8'], ['prompt', 'prompt:layers=0'],
+        ['bias', 'bias:layers=0..1'], ['full fine-tune', 'full:layers=0..1']] },
+    { name: 'micro_speech head', model: speech, train: join(d, 's1.bin'), test: join(d, 's2.bin'), rec: 1961, steps: 256, k: 16, lrs: LRS,
+      methods: [['LoRA r1', 'lora:rank=1,alpha=8,layers=-1'], ['LoRA r4', 'lora:rank=4,alpha=8,layers=-1'],
+        ['bottleneck adapter', 'adapter:layers=-1,width=8'], ['prompt', 'prompt:layers=-1'],
+        ['bias', 'bias:layers=-1'], ['full fine-tune', 'full:layers=-1']] },
+    // "washed-out camera": seeded augmentations of the two real photographs (conv.test.ts), the
+    // last two pointwise convs through the global pool; lrs around conv.test's 0.01
+    { name: 'person_detect washed-out camera', model: join(modelsDir, 'person_detect.tflite'), train: join(d, 'p1.bin'), test: join(d, 'p2.bin'),
+      rec: 9217, steps: 256, k: 4, lrs: ['0.001', '0.01', '0.05'],
+      methods: [['LoRA r1', 'lora:rank=1,alpha=8,layers=-2..-1'], ['LoRA r4', 'lora:rank=4,alpha=8,layers=-2..-1'],
+        ['bottleneck adapter', 'adapter:layers=-2..-1,width=8'], ['prompt', 'prompt:layers=-2'],
+        ['bias', 'bias:layers=-2..-1'], ['full fine-tune', 'full:layers=-2..-1']] },
+  ];
+  for (const [f, seed] of [['p1.bin', '1'], ['p2.bin', '2']] as const) {
+    execFileSync(python, [join(repoRoot, 'tools', 'float_ref', 'person_data.py'), join(d, f), '-n', '64', '--seed', seed,
+      '--gain', '0.4', '--offset', '140', '--noise', '4']);
+  }
+  const rows: Row[] = [];
+  console.log('\n== PEFT methods (bench/peft) ==');
+  for (const t of tasks) {
+    const tflm = tflmArena(t.model);
+    for (const [name, spec] of t.methods) {
+      const r = measure(t, name, spec, d, tflm);
+      rows.push(r);
+      console.log(`${t.name} | ${name} (${spec}, lr ${r.lr}, ${t.steps} steps): params ${r.params}; trainable state ` +
+        `${r.state_bytes} B = ${((100 * r.state_bytes) / r.model_bytes).toFixed(1)}% of the model; training arena ` +
+        `${r.train_arena_bytes} B = ${((100 * r.train_arena_bytes) / r.model_bytes).toFixed(1)}% of the model, ` +
+        `${(r.train_arena_bytes / r.tflm_arena_bytes).toFixed(2)}x TFLM's arena; ${r.instr_per_step} Ir/step; inference ` +
+        `${r.infer_instr} vs base ${r.infer_base_instr} Ir (${(r.infer_instr / r.infer_base_instr).toFixed(2)}x); update ` +
+        `${r.epdl_bytes} B EPDL (EPAD ${r.epad_bytes}); switch ${r.epad_bytes} B, ${r.import_instr} Ir; accuracy ` +
+        `${r.acc_before.toFixed(3)} -> ${r.acc_after.toFixed(3)} (float ${r.float_before.toFixed(3)} -> ${r.float_after.toFixed(3)})`);
+    }
+  }
+  for (const e of ENERGY_REFS) {
+    console.log(`energy reference figure (datasheet, not measured here): ${e.chip} ${e.mhz} MHz, ${e.ma} mA at ${e.volts} V ` +
+      `(${e.source}); per step = Ir x ${e.ma} mA x ${e.volts} V / ${e.mhz} MHz, assuming 1 instruction per cycle`);
+  }
+  console.log(`literature rules of thumb (reference figures, ${LITERATURE.source}): ${JSON.stringify(LITERATURE.cells)}`);
+  for (const n of literatureNotes(rows)) console.log(`  ${n}`);
+  mkdirSync(join(repoRoot, 'build', 'bench'), { recursive: true });
+  writeFileSync(join(repoRoot, 'build', 'bench', 'peft.json'), JSON.stringify({ rows, energy: ENERGY_REFS, literature: LITERATURE }, null, 1));
+  writeFileSync(join(repoRoot, 'docs', 'peft-table.md'), markdown(rows));
+  console.log('written: build/bench/peft.json, docs/peft-table.md');
+}
