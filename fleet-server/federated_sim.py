@@ -131,7 +131,7 @@ def adapter_delta(base: bytes, trained: bytes) -> list[float]:
     """firmware/fleet/adapter-delta.ts: (trained - base) x unit per element, in record order."""
     out = []
     for (at, eb, n, unit), (at2, _, _, _) in zip(records(base), records(trained)):
-        fmt = f"<{n}{'b' if eb == 1 else 'i'}"
+        fmt = f"<{n}{ {1: 'b', 2: 'h', 4: 'i'}[eb]}"
         a, b = struct.unpack_from(fmt, base, at), struct.unpack_from(fmt, trained, at2)
         out += [(t - s) * unit for s, t in zip(a, b)]
     return out
