@@ -91,6 +91,7 @@ void simDeleteTimers(void* the);
 /* sim_machine.c: shared by the simulator and the bare-metal host */
 void* simCreateMachine(SimHost* host, const SimCreation* c, const SimMemory* extra);
 void simMeasureBaseline(SimHost* host);
+void simBeginRun(void* the);
 void simRunEntry(void* the, const char* entry);
 void simRunLoop(void* the);
 

@@ -62,6 +62,20 @@ void simMeasureBaseline(SimHost* host)
 	fxDeleteMachine(the);
 }
 
+/* Peaks count from here: creation garbage is not the app's. The stack's baseline is what the
+ * engine keeps there at rest (built-in prototypes), which a board's stack holds too. */
+void simBeginRun(void* machine)
+{
+	txMachine* the = machine;
+	SimHost* host = simHostOf(the);
+	the->peakChunksSize = the->currentChunksSize;
+	the->peakHeapCount = the->currentHeapCount;
+	host->baseline.stack = (int32_t)(the->stackTop - the->stack);
+#ifdef mxInstrument
+	the->stackPeak = the->stack;
+#endif
+}
+
 static void simEntryFulfilled(txMachine* the)
 {
 }

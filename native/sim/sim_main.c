@@ -82,14 +82,7 @@ int main(int argc, char** argv)
 	}
 	simMeasureBaseline(&host);
 	the = simCreateMachine(&host, &host.creation, &host.baseline);
-	/* peaks count from here: creation garbage is not the app's. The stack's baseline is what
-	 * the engine keeps there at rest (built-in prototypes), which a board's stack holds too. */
-	the->peakChunksSize = the->currentChunksSize;
-	the->peakHeapCount = the->currentHeapCount;
-	host.baseline.stack = (int32_t)(the->stackTop - the->stack);
-#ifdef mxInstrument
-	the->stackPeak = the->stack;
-#endif
+	simBeginRun(the);
 	host.realStart = simRealNow();
 	simRunEntry(the, entry);
 	simRunLoop(the);
