@@ -8,6 +8,7 @@ ALL_TARGETS :=
 -include native/engine.mk
 -include native/train/train.mk
 -include native/sim/sim.mk
+-include native/bare/bare.mk
 -include bench/bench.mk
 -include native/fuzz/fuzz.mk
 -include tools/peft/peft.mk

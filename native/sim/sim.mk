@@ -20,7 +20,7 @@ SIM_ENGINE_SRCS := $(wildcard $(SIM_XS_DIR)/sources/*.c)
 SIM_ENGINE_OBJS := $(patsubst $(SIM_XS_DIR)/sources/%.c,$(SIM_OUT)/xs/%.o,$(SIM_ENGINE_SRCS))
 SIM_HOST_SRCS := $(wildcard native/sim/*.c)
 # Board-specific bodies live in platform subfolders (Moddable style); the simulator takes the rest.
-SIM_BINDING_SRCS := $(filter-out $(foreach p,esp32 nrf52 lin mac win,%/$(p)/%), \
+SIM_BINDING_SRCS := $(filter-out $(foreach p,esp32 nrf52 lin mac win bare,%/$(p)/%), \
 	$(shell find native/xs -name '*.c' 2>/dev/null))
 SIM_OWN_OBJS := $(patsubst %.c,$(SIM_OUT)/%.o,$(SIM_HOST_SRCS) $(SIM_BINDING_SRCS)) \
 	$(SIM_OUT)/natives.o

@@ -49,7 +49,9 @@ bool simLoadBoard(SimHost* host)
 {
 	SimCreation* c = &host->creation;
 	long size = 64 * 1024, sector = 4096, count;
-	host->boardText = simReadFile(host->boardPath);
+	/* a host with the profile built in (native/bare) sets the text itself */
+	if (!host->boardText)
+		host->boardText = simReadFile(host->boardPath);
 	if (!host->boardText) {
 		fprintf(stderr, "edge-peft-sim: cannot read board file %s\n", host->boardPath);
 		return false;

@@ -88,10 +88,18 @@ void simAdvanceClock(SimHost* host);
 bool simRunNextTimer(void* the);   /* false when no timer is left */
 void simDeleteTimers(void* the);
 
-/* sim_modules.c: key accounting around module finding/loading (docs/simulator.md) */
+/* sim_machine.c: shared by the simulator and the bare-metal host */
+void* simCreateMachine(SimHost* host, const SimCreation* c, const SimMemory* extra);
+void simMeasureBaseline(SimHost* host);
+void simBeginRun(void* the);
+void simRunEntry(void* the, const char* entry);
+void simRunLoop(void* the);
+
+/* sim_load.c: key accounting around module finding/loading (docs/simulator.md) */
 long simKeysLoadBegin(void* the);
 void simKeysLoadEnd(void* the, long start);
 long simRuntimeKeys(void* the);
+void simNormalisePath(char* path);
 
 /* sim_globals.c */
 void simInstallGlobals(void* the);

@@ -13,4 +13,8 @@ void sim_setTimeout(txMachine* the);
 void sim_setInterval(txMachine* the);
 void sim_clearTimer(txMachine* the);
 
+/* sim_load.c: parse a module's source from any byte stream and resolve it */
+void simParseModule(void* the, void* module, txID moduleID, const char* path, void* stream,
+	txGetter getter, void (*close)(void*));
+
 #endif

@@ -14,6 +14,8 @@ struct SimTimer {
 	txSlot callback;
 };
 
+/* SIM_VIRTUAL_CLOCK_ONLY: hosts without a wall clock (native/bare) have virtual time only. */
+#ifndef SIM_VIRTUAL_CLOCK_ONLY
 double simRealNow(void)
 {
 	struct timespec now;
@@ -26,6 +28,11 @@ void simAdvanceClock(SimHost* host)
 	if (host->realtime)
 		host->now = simRealNow() - host->realStart;
 }
+#else
+void simAdvanceClock(SimHost* host)
+{
+}
+#endif
 
 static void simInsertTimer(SimHost* host, SimTimer* timer)
 {
@@ -151,6 +158,7 @@ bool simRunNextTimer(void* machine)
 		return false;
 	host->timers = timer->next;
 	timer->next = NULL;
+#ifndef SIM_VIRTUAL_CLOCK_ONLY
 	if (host->realtime) {
 		double wait;
 		simAdvanceClock(host);
@@ -162,7 +170,9 @@ bool simRunNextTimer(void* machine)
 		}
 		simAdvanceClock(host);
 	}
-	else if (host->now < timer->when)
+	else
+#endif
+	if (host->now < timer->when)
 		host->now = timer->when;
 	host->running = timer;
 	fxBeginHost(the);

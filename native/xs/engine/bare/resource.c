@@ -1,0 +1,30 @@
+/* Bare-metal body of SimResource (native/xs/engine/sim/resource.c is the desktop one): a file
+ * linked into the image (native/bare/bare_files.h) as a read-only host buffer over flash, no
+ * copy, the way a board's Resource maps flash. Looked up by the same path the desktop reads. */
+#include "xsmc.h"
+#include "bare_files.h"
+
+void xs_sim_resource_destructor(void* data)
+{
+	/* the bytes are in flash: nothing to free */
+}
+
+/* new SimResource(path) */
+void xs_sim_resource(xsMachine* the)
+{
+	char path[256];
+	const BareFile* file;
+	if (xsmcArgc < 1)
+		xsTypeError("resource: new SimResource(path) needs a path");
+	xsmcToStringBuffer(xsArg(0), path, sizeof(path));
+	file = bareFindFile(path);
+	if (file == NULL)
+		xsUnknownError("resource: %s is not in the image", path);
+	xsmcSetHostBuffer(xsThis, (void*)file->bytes, (xsIntegerValue)file->size);
+	xsmcPetrifyHostBuffer(xsThis);
+}
+
+void xs_sim_resource_byteLength(xsMachine* the)
+{
+	xsmcSetInteger(xsResult, xsmcGetHostBufferLength(xsThis));
+}
