@@ -20,8 +20,9 @@ SIM_ENGINE_SRCS := $(wildcard $(SIM_XS_DIR)/sources/*.c)
 SIM_ENGINE_OBJS := $(patsubst $(SIM_XS_DIR)/sources/%.c,$(SIM_OUT)/xs/%.o,$(SIM_ENGINE_SRCS))
 SIM_HOST_SRCS := $(wildcard native/sim/*.c)
 # Board-specific bodies live in platform subfolders (Moddable style); the simulator takes the rest.
-SIM_BINDING_SRCS := $(filter-out $(foreach p,esp32 nrf52 lin mac win bare,%/$(p)/%), \
-	$(shell find native/xs -name '*.c' 2>/dev/null))
+# (find prunes them: a make filter pattern has only one wildcard, so %/bare/% would match nothing)
+SIM_BINDING_SRCS := $(shell find native/xs \( -name esp32 -o -name nrf52 -o -name lin -o -name mac -o -name win -o -name bare \) \
+	-prune -o -name '*.c' -print 2>/dev/null)
 SIM_OWN_OBJS := $(patsubst %.c,$(SIM_OUT)/%.o,$(SIM_HOST_SRCS) $(SIM_BINDING_SRCS)) \
 	$(SIM_OUT)/natives.o
 SIM_HEADERS := native/sim/sim_xs.h $(wildcard native/sim/*.h) $(SIM_XS_DIR)/includes/xs.h \
