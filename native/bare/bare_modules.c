@@ -23,21 +23,9 @@ txID fxFindModule(txMachine* the, txSlot* realm, txID moduleID, txSlot* slot)
 {
 	char name[BARE_PATH_MAX];
 	char path[2 * BARE_PATH_MAX + 8];
-	bool relative;
 	fxToStringBuffer(the, slot, name, sizeof(name));
-	relative = !strncmp(name, "./", 2) || !strncmp(name, "../", 3);
-	if (name[0] == '/')
-		snprintf(path, sizeof(path), "%s", name);
-	else if (relative && moduleID != XS_NO_ID) {
-		const char* referrer = fxGetKeyName(the, moduleID);
-		const char* slash = referrer ? strrchr(referrer, '/') : NULL;
-		if (!slash)
-			return XS_NO_ID;
-		snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - referrer), referrer, name);
-	}
-	else
+	if (!simResolveSpecifier(the, moduleID, name, path, sizeof(path)))
 		return XS_NO_ID;	/* bare names: no built-in modules */
-	simNormalisePath(path);
 	if (!bareFindModuleFile(path, sizeof(path)))
 		return XS_NO_ID;
 	{

@@ -2,6 +2,7 @@
 #ifndef EDGE_PEFT_SIM_HOST_H
 #define EDGE_PEFT_SIM_HOST_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Exit statuses, documented in docs/simulator.md. */
@@ -100,6 +101,10 @@ long simKeysLoadBegin(void* the);
 void simKeysLoadEnd(void* the, long start);
 long simRuntimeKeys(void* the);
 void simNormalisePath(char* path);
+/* A specifier resolved to a normalised absolute path: "/..." as it is, "./" and "../" against
+ * the referrer's folder. 1 when resolved; 0 for a bare name (or no referrer), which each host
+ * treats its own way (the simulator's entry is relative to the working directory). */
+int simResolveSpecifier(void* the, int referrer, const char* name, char* path, size_t size);
 
 /* sim_globals.c */
 void simInstallGlobals(void* the);

@@ -38,6 +38,24 @@ void simNormalisePath(char* path)
 	*out = 0;
 }
 
+int simResolveSpecifier(void* the_, int referrer, const char* name, char* path, size_t size)
+{
+	txMachine* the = the_;
+	if (name[0] == '/')
+		snprintf(path, size, "%s", name);
+	else if ((!strncmp(name, "./", 2) || !strncmp(name, "../", 3)) && referrer != XS_NO_ID) {
+		const char* from = fxGetKeyName(the, (txID)referrer);
+		const char* slash = from ? strrchr(from, '/') : NULL;
+		if (!slash)
+			return 0;
+		snprintf(path, size, "%.*s/%s", (int)(slash - from), from, name);
+	}
+	else
+		return 0;
+	simNormalisePath(path);
+	return 1;
+}
+
 /* Key accounting (docs/simulator.md, "Keys"). The simulator parses modules at run time, so every
  * identifier of the app becomes a key here, whereas mcconfig compiles modules with xsc and
  * preloads them: their keys sit in flash and do not use the board's key table. Keys made while a

@@ -16,28 +16,16 @@ txID fxFindModule(txMachine* the, txSlot* realm, txID moduleID, txSlot* slot)
 	char name[PATH_MAX];
 	char path[2 * PATH_MAX + 8];
 	char real[PATH_MAX];
-	bool relative;
 	fxToStringBuffer(the, slot, name, sizeof(name));
-	relative = !strncmp(name, "./", 2) || !strncmp(name, "../", 3);
-	if (name[0] == '/')
-		snprintf(path, sizeof(path), "%s", name);
-	else if (relative && moduleID != XS_NO_ID) {
-		const char* referrer = fxGetKeyName(the, moduleID);
-		const char* slash = referrer ? strrchr(referrer, '/') : NULL;
-		if (!slash)
-			return XS_NO_ID;
-		snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - referrer), referrer, name);
-	}
-	else if (moduleID == XS_NO_ID) {
-		/* the host's entry module: a path relative to the working directory */
+	if (!simResolveSpecifier(the, moduleID, name, path, sizeof(path))) {
 		char cwd[PATH_MAX];
-		if (!getcwd(cwd, sizeof(cwd)))
+		/* the host's entry module: a path relative to the working directory; other bare names:
+		 * no built-in modules in the simulator */
+		if (moduleID != XS_NO_ID || !getcwd(cwd, sizeof(cwd)))
 			return XS_NO_ID;
 		snprintf(path, sizeof(path), "%s/%s", cwd, name);
+		simNormalisePath(path);
 	}
-	else
-		return XS_NO_ID;	/* bare names: no built-in modules in the simulator */
-	simNormalisePath(path);
 	if (!simIsFile(path)) {
 		/* Moddable names modules without ".js"; accept that spelling too */
 		size_t n = strlen(path);
