@@ -1,6 +1,7 @@
 /* Reader of EPR1 sensor recordings (docs/formats.md): a 16-byte little-endian header, then
  * frameCount frames of `channels` interleaved samples. Simulator/desktop only: it reads a file. */
 #include "xsmc.h"
+#include "epr1_header.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,11 +9,7 @@
 
 typedef struct {
 	FILE* file;
-	uint32_t channels;
-	uint32_t sampleType;
-	uint32_t sampleBytes;
-	uint32_t rateHz;
-	uint32_t frameCount;
+	Epr1Header h;
 } Playback;
 
 void xs_playback_destructor(void* data)
@@ -23,14 +20,6 @@ void xs_playback_destructor(void* data)
 			fclose(playback->file);
 		free(playback);
 	}
-}
-
-static uint32_t readLE(const uint8_t* p, int bytes)
-{
-	uint32_t value = 0;
-	while (bytes--)
-		value = (value << 8) | p[bytes];
-	return value;
 }
 
 static Playback* playbackOf(xsMachine* the)
@@ -44,11 +33,11 @@ static Playback* playbackOf(xsMachine* the)
 /* xs_playback_open(path): validates the header and that the file holds every frame */
 void xs_playback_open(xsMachine* the)
 {
-	static const uint32_t sampleBytes[5] = { 0, 1, 2, 1, 4 };
 	char path[1024];
-	uint8_t header[16];
-	Playback record = { NULL, 0, 0, 0, 0, 0 };
+	uint8_t header[EPR1_HEADER_BYTES];
+	Playback record = { NULL, { 0, 0, 0, 0, 0 } };
 	Playback* playback;
+	Epr1Status status;
 	long size;
 	if (xsmcGetHostData(xsThis))
 		xsUnknownError("playback: already open");
@@ -58,23 +47,18 @@ void xs_playback_open(xsMachine* the)
 	record.file = fopen(path, "rb");
 	if (!record.file)
 		xsUnknownError("playback: cannot open %s", path);
-	if (fread(header, 1, sizeof(header), record.file) != sizeof(header) || memcmp(header, "EPR1", 4)) {
+	status = epr1Parse(header, fread(header, 1, sizeof(header), record.file), &record.h);
+	if (status == EPR1_NOT_EPR1) {
 		fclose(record.file);
 		xsUnknownError("playback: %s is not an EPR1 recording", path);
 	}
-	record.channels = readLE(header + 4, 2);
-	record.sampleType = readLE(header + 6, 2);
-	record.rateHz = readLE(header + 8, 4);
-	record.frameCount = readLE(header + 12, 4);
-	record.sampleBytes = (record.sampleType >= 1 && record.sampleType <= 4)
-		? sampleBytes[record.sampleType] : 0;
-	if (!record.channels || !record.sampleBytes || !record.rateHz) {
+	if (status == EPR1_BAD_HEADER) {
 		fclose(record.file);
 		xsUnknownError("playback: %s: bad header (channels %u, type %u, rate %u)", path,
-			(unsigned)record.channels, (unsigned)record.sampleType, (unsigned)record.rateHz);
+			(unsigned)record.h.channels, (unsigned)record.h.sampleType, (unsigned)record.h.rateHz);
 	}
 	if (fseek(record.file, 0, SEEK_END) != 0 || (size = ftell(record.file)) < 0
-		|| (uint64_t)size < 16 + (uint64_t)record.frameCount * record.channels * record.sampleBytes) {
+		|| (uint64_t)size < epr1Bytes(&record.h)) {
 		fclose(record.file);
 		xsUnknownError("playback: %s is truncated", path);
 	}
@@ -93,13 +77,13 @@ void xs_playback_info(xsMachine* the)
 	Playback* playback = playbackOf(the);
 	xsmcVars(1);
 	xsmcSetNewArray(xsResult, 4);
-	xsmcSetInteger(xsVar(0), (xsIntegerValue)playback->channels);
+	xsmcSetInteger(xsVar(0), (xsIntegerValue)playback->h.channels);
 	xsmcSetIndex(xsResult, 0, xsVar(0));
-	xsmcSetInteger(xsVar(0), (xsIntegerValue)playback->sampleType);
+	xsmcSetInteger(xsVar(0), (xsIntegerValue)playback->h.sampleType);
 	xsmcSetIndex(xsResult, 1, xsVar(0));
-	xsmcSetNumber(xsVar(0), (double)playback->rateHz);
+	xsmcSetNumber(xsVar(0), (double)playback->h.rateHz);
 	xsmcSetIndex(xsResult, 2, xsVar(0));
-	xsmcSetNumber(xsVar(0), (double)playback->frameCount);
+	xsmcSetNumber(xsVar(0), (double)playback->h.frameCount);
 	xsmcSetIndex(xsResult, 3, xsVar(0));
 }
 
@@ -109,19 +93,19 @@ void xs_playback_read(xsMachine* the)
 {
 	Playback* playback = playbackOf(the);
 	double first, count;
-	uint32_t frameBytes = playback->channels * playback->sampleBytes;
+	uint32_t frameBytes = playback->h.channels * playback->h.sampleBytes;
 	uint32_t frames;
 	/* argc first: release builds do not bounds check xsArg */
 	if (xsmcArgc < 2)
 		xsTypeError("playback: read(first, count) needs 2 arguments, got %d", (int)xsmcArgc);
 	first = xsmcToNumber(xsArg(0));
 	count = xsmcToNumber(xsArg(1));
-	if (!(first >= 0 && first <= playback->frameCount) || first != (double)(uint32_t)first
+	if (!(first >= 0 && first <= playback->h.frameCount) || first != (double)(uint32_t)first
 		|| !(count >= 0 && count <= 0x7FFFFFFF) || count != (double)(uint32_t)count)
 		xsRangeError("playback: frames %g+%g outside the recording", first, count);
 	frames = (uint32_t)count;
-	if (frames > playback->frameCount - (uint32_t)first)
-		frames = playback->frameCount - (uint32_t)first;
+	if (frames > playback->h.frameCount - (uint32_t)first)
+		frames = playback->h.frameCount - (uint32_t)first;
 	if ((uint64_t)frames * frameBytes > 0x7FFFFFFF)
 		xsRangeError("playback: read too large");
 	xsmcSetArrayBuffer(xsResult, NULL, frames * frameBytes);
