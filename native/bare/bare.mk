@@ -33,6 +33,16 @@ BARE_DATA := data/demo/digits_mlp_int8.tflite data/demo/user_test.bin data/demo/
 	data/demo/population_replay.bin data/demo/user_stream.epr data/demo/user_stream_labels.bin
 BARE_ARGS ?= --agent data/demo
 
+# The build-time compiler of the app's modules (native/bare/tools/bare_xsc.c): the simulator's XS
+# build and platform layer on this machine, so its parser and key table are the images' own.
+BARE_XSC := $(BUILD)/bin/ept-bare-xsc
+BARE_XSC_OBJS := $(SIM_OUT)/native/bare/tools/bare_xsc.o $(SIM_ENGINE_OBJS) \
+	$(filter-out $(SIM_OUT)/native/sim/sim_main.o,$(SIM_OWN_OBJS))
+
+$(BARE_XSC): $(BARE_XSC_OBJS) $(SIM_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(BARE_XSC_OBJS) $(SIM_LIBS) $(SIM_LDLIBS)
+
 # $(1): image name, $(2): compiler, $(3): arch flags, $(4): board profile, $(5): linker script,
 # $(6): engine library, $(7): arena bytes (the board's arenaBytes)
 define BARE_IMAGE
@@ -57,8 +67,8 @@ $$($(1)_DIR)/gen/natives.o: $$($(1)_DIR)/gen/natives.c $(BARE_HEADERS)
 	$(2) $(3) $(BARE_OWN_CFLAGS) -c $$< -o $$@
 
 # The app's compiled JS must exist (npx tsc -b); the closure is recomputed on every make.
-$$($(1)_DIR)/gen/bare_table.c: native/bare/embed.py $(4) $(BARE_DATA) $$(wildcard $(BARE_ENTRY)) FORCE
-	python3 native/bare/embed.py $$($(1)_DIR)/gen --root . --entry $(BARE_ENTRY) \
+$$($(1)_DIR)/gen/bare_table.c: native/bare/embed.py $(BARE_XSC) $(4) $(BARE_DATA) $$(wildcard $(BARE_ENTRY)) FORCE
+	python3 native/bare/embed.py $$($(1)_DIR)/gen --xsc $(BARE_XSC) --root . --entry $(BARE_ENTRY) \
 		$$(addprefix --module ,$(BARE_MODULES)) --board $(4) $$(addprefix --data ,$(BARE_DATA)) \
 		-- $(BARE_ARGS)
 $$($(1)_DIR)/gen/bare_app.c $$($(1)_DIR)/gen/bare_model.c $$($(1)_DIR)/gen/bare_data.c \

@@ -5,6 +5,7 @@
  * exit. docs/bare-metal.md. */
 #include "sim_internal.h"
 #include "bare_files.h"
+#include "bare_host.h"
 
 /* picolibc's linker script: heap from the end of .bss up to the stack's reserve */
 extern uint8_t __heap_start[], __heap_end[], __stack[];
@@ -96,6 +97,7 @@ int main(void)
 		exit(SIM_EXIT_USAGE);
 	simMeasureBaseline(&host);
 	the = simCreateMachine(&host, &host.creation, &host.baseline);
+	bareMakeAppKeys(the);
 	simBeginRun(the);
 	simRunEntry(the, bareEntry);
 	simRunLoop(the);

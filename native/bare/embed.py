@@ -1,17 +1,18 @@
 """Generates the C sources that link an app into a bare-metal image (native/bare/bare_files.h):
 
-  embed.py OUTDIR --root REPO --entry build/js/.../entry.js [--module more.js ...]
+  embed.py OUTDIR --xsc ept-bare-xsc --root REPO --entry build/js/.../entry.js [--module more.js ...]
            --board BOARD.json [--data FILE ...] [-- ARG ...]
 
 The entry and every --module are taken with the closure of their static imports (`import ...
 from "x"`, `export ... from "x"`; dynamic `import("x")` is not followed, so a mode the image does
-not run stays out). One C file per component, so the linker map sizes each: bare_app.c (module
-sources), bare_model.c (*.tflite), bare_data.c (the other --data files), bare_board.c (the
+not run stays out) and compiled to XS bytecode by --xsc. One C file per component, so the linker
+map sizes each: bare_app.c (the modules' bytecode and keys), bare_model.c (*.tflite), bare_data.c (the other --data files), bare_board.c (the
 profile), bare_table.c (the name table, entry, board name and the app's arguments). Modules are
 named by their absolute path under the checkout ("/build/js/firmware/main.js"), data by the path
 given ("data/demo/user_test.bin"), as the app names them on the desktop."""
 import os
 import re
+import subprocess
 import sys
 
 IMPORT = re.compile(r'(?:\bfrom|^\s*import)\s*["\']([^"\']+)["\']', re.M)
@@ -61,7 +62,7 @@ def main(argv):
     if "--" in rest:
         i = rest.index("--")
         rest, args = rest[:i], rest[i + 1:]
-    opts = {"--root": [], "--entry": [], "--module": [], "--board": [], "--data": []}
+    opts = {"--xsc": [], "--root": [], "--entry": [], "--module": [], "--board": [], "--data": []}
     it = iter(rest)
     for a in it:
         if a not in opts:
@@ -82,7 +83,12 @@ def main(argv):
             table.append((name_of(rel), symbol, len(data)))
         write_group(os.path.join(out, filename), items, note)
 
-    group("bare_app.c", modules, lambda r: "/" + r, "the app's modules (JavaScript source)")
+    # the app's modules: XS bytecode compiled on this machine (native/bare/tools/bare_xsc.c)
+    xsc = opts["--xsc"][0]
+    cmd = [xsc, "--board", opts["--board"][0], "--out", os.path.join(out, "bare_app.c")]
+    cmd += ["/%s=%s" % (m, os.path.join(root, m)) for m in modules]
+    if subprocess.call(cmd) != 0:
+        raise SystemExit("embed.py: %s failed" % xsc)
     data = opts["--data"]
     group("bare_model.c", [d for d in data if d.endswith(".tflite")], lambda r: r, "the model")
     group("bare_data.c", [d for d in data if not d.endswith(".tflite")], lambda r: r, "data sets and recordings")

@@ -13,7 +13,10 @@ void sim_setTimeout(txMachine* the);
 void sim_setInterval(txMachine* the);
 void sim_clearTimer(txMachine* the);
 
-/* sim_load.c: parse a module's source from any byte stream and resolve it */
+/* sim_load.c: parse a script's source from any byte stream (NULL and a message on error); parse
+ * a module's source and resolve it */
+void* simParseScript(void* the, const char* path, void* stream, txGetter getter, char* message,
+	size_t size);
 void simParseModule(void* the, void* module, txID moduleID, const char* path, void* stream,
 	txGetter getter, void (*close)(void*));
 

@@ -137,21 +137,19 @@ static void simRecordParseError(void* console, txString path, txInteger line, tx
 		vsnprintf(host->parseError + n, sizeof(host->parseError) - (size_t)n, format, arguments);
 }
 
-/* Parses one module's source, read byte by byte through `getter` from `stream` (a file on the
- * desktop, an array in flash on bare metal), and resolves it; `close` (may be NULL) releases the
- * stream before any error is thrown. Errors become SyntaxError with "path:line: message". */
-void simParseModule(void* machine, void* moduleSlot, txID moduleID, const char* path, void* stream,
-	txGetter getter, void (*close)(void*))
+/* Parses one script's source, read byte by byte through `getter` from `stream`, into bytecode
+ * (module goal). NULL on error, with "path:line: message" in `message`. Shared by the loader
+ * below and the build-time compiler of the bare-metal images (native/bare/tools/bare_xsc.c). */
+void* simParseScript(void* machine, const char* path, void* stream, txGetter getter,
+	char* message, size_t size)
 {
 	txMachine* the = machine;
-	txSlot* module = moduleSlot;
 	SimHost* host = simHostOf(the);
-	char message[256] = "";
 	txParser parserRecord;
 	txParser* parser = &parserRecord;
 	txParserJump jump;
 	txScript* volatile script = NULL;   /* set between setjmp and longjmp */
-	long keyStart = simKeysLoadBegin(the);
+	message[0] = 0;
 	fxInitializeParser(parser, the, the->parserBufferSize, the->parserTableModulo);
 	parser->firstJump = &jump;
 	parser->reportError = simRecordParseError;
@@ -163,9 +161,9 @@ void simParseModule(void* machine, void* moduleSlot, txID moduleID, const char* 
 		fxParserBind(parser);
 		script = fxParserCode(parser);
 	}
-	if (parser->errorCount) {
+	if (parser->errorCount || !script) {
 		/* the parser may still return code that throws; report with the location instead */
-		snprintf(message, sizeof(message), "%s", host->parseError[0] ? host->parseError
+		snprintf(message, size, "%s", host->parseError[0] ? host->parseError
 			: (parser->errorMessage ? parser->errorMessage : "cannot parse"));
 		if (script)
 			fxDeleteScript(script);
@@ -176,11 +174,25 @@ void simParseModule(void* machine, void* moduleSlot, txID moduleID, const char* 
 		the->peakParserSize = parser->total;
 #endif
 	fxTerminateParser(parser);
+	return script;
+}
+
+/* Parses one module's source (simParseScript) and resolves it; `close` (may be NULL) releases
+ * the stream before any error is thrown. Errors become SyntaxError with "path:line: message". */
+void simParseModule(void* machine, void* moduleSlot, txID moduleID, const char* path, void* stream,
+	txGetter getter, void (*close)(void*))
+{
+	txMachine* the = machine;
+	txSlot* module = moduleSlot;
+	SimHost* host = simHostOf(the);
+	char message[256];
+	long keyStart = simKeysLoadBegin(the);
+	txScript* script = simParseScript(the, path, stream, getter, message, sizeof(message));
 	if (close)
 		close(stream);
 	if (!script) {
 		simKeysLoadEnd(the, keyStart);
-		mxSyntaxError("%s", message[0] ? message : "cannot parse");
+		mxSyntaxError("%s", message);
 	}
 	/* the parser's code buffer is malloc'ed and the module's functions point into it
 	 * (XS_CODE_X_KIND): bytecode is outside the chunk heap, as flash-resident code is on a board */
