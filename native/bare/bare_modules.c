@@ -89,3 +89,11 @@ void fxLoadModule(txMachine* the, txSlot* module, txID moduleID)
 		simKeysLoadEnd(the, start);
 	}
 }
+
+/* eval(), new Function() and scripts: the image has no parser (its modules are bytecode made at
+ * build time), so source text is refused, as in a Moddable build without the parser. */
+txScript* fxParseScript(txMachine* the, void* stream, txGetter getter, txUnsigned flags)
+{
+	mxSyntaxError("no JavaScript parser in this image: modules are compiled at build time");
+	return C_NULL;
+}

@@ -20,12 +20,13 @@
 
 #define mxLittleEndian 1
 
-/* Engine defaults, as in the simulator; no threads, so no shared-cluster waiters. */
+/* Engine defaults, as in the simulator; no threads, so no shared-cluster waiters. Not the
+ * default fxParseScript: the app's modules are compiled at build time, and the image's own
+ * (bare_modules.c) refuses eval and Function, so the parser is left out of the image. */
 #define mxUseDefaultMachinePlatform 1
 #define mxUseDefaultBuildKeys 1
 #define mxUseDefaultChunkAllocation 1
 #define mxUseDefaultSlotAllocation 1
-#define mxUseDefaultParseScript 1
 #define mxUseDefaultSharedChunks 1
 #define mxUseDefaultDebug 1
 
