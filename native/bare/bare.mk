@@ -36,6 +36,7 @@ BARE_ARGS ?= --agent data/demo
 # The build-time compiler of the app's modules (native/bare/tools/bare_xsc.c): the simulator's XS
 # build and platform layer on this machine, so its parser and key table are the images' own.
 BARE_XSC := $(BUILD)/bin/ept-bare-xsc
+ALL_TARGETS += $(BARE_XSC)
 BARE_XSC_OBJS := $(SIM_OUT)/native/bare/tools/bare_xsc.o $(SIM_ENGINE_OBJS) \
 	$(filter-out $(SIM_OUT)/native/sim/sim_main.o,$(SIM_OWN_OBJS))
 

@@ -124,12 +124,14 @@ int main(int argc, char** argv)
 			outPath = argv[++i];
 		else if (strchr(argv[i], '=') && count < XSC_MODULES_MAX)
 			modules[count++].name = argv[i];
-		else {
-			fprintf(stderr, "usage: ept-bare-xsc --board BOARD.json --out FILE.c NAME=FILE ...\n");
-			return SIM_EXIT_USAGE;
-		}
+		else
+			break;
 	}
-	if (!host.boardPath || !outPath || !count || !simLoadBoard(&host))
+	if (i < argc || !host.boardPath || !outPath || !count) {
+		fprintf(stderr, "usage: ept-bare-xsc --board BOARD.json --out FILE.c NAME=FILE ...\n");
+		return SIM_EXIT_USAGE;
+	}
+	if (!simLoadBoard(&host))
 		return SIM_EXIT_USAGE;
 	/* the image's own sequence (bare_main.c): baseline, machine, globals */
 	simMeasureBaseline(&host);
