@@ -6,8 +6,8 @@
 The entry and every --module are taken with the closure of their static imports (`import ...
 from "x"`, `export ... from "x"`; dynamic `import("x")` is not followed, so a mode the image does
 not run stays out) and compiled to XS bytecode by --xsc. One C file per component, so the linker
-map sizes each: bare_app.c (the modules' bytecode and keys), bare_model.c (*.tflite), bare_data.c (the other --data files), bare_board.c (the
-profile), bare_table.c (the name table, entry, board name and the app's arguments). Modules are
+map sizes each: bare_app.c (the modules' bytecode and keys), bare_model.c (*.tflite),
+bare_data.c (the other --data files), bare_board.c (the profile), bare_table.c (the name table, entry, board name and the app's arguments). Modules are
 named by their absolute path under the checkout ("/build/js/firmware/main.js"), data by the path
 given ("data/demo/user_test.bin"), as the app names them on the desktop."""
 import os
@@ -68,6 +68,8 @@ def main(argv):
         if a not in opts:
             raise SystemExit("embed.py: unknown option %s" % a)
         opts[a].append(next(it))
+    if not opts["--xsc"] or not opts["--board"] or not opts["--entry"] or not opts["--root"]:
+        raise SystemExit("embed.py: --xsc, --root, --entry and --board are required")
     root = opts["--root"][0]
     entry = opts["--entry"][0]
     modules = closure(root, [entry] + opts["--module"])

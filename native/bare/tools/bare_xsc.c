@@ -133,6 +133,10 @@ int main(int argc, char** argv)
 	}
 	if (!simLoadBoard(&host))
 		return SIM_EXIT_USAGE;
+	/* room to grow: the key names are copied here (in flash in the image); heap sizes do not
+	 * change which ID a key gets */
+	host.creation.chunkIncremental = 32 * 1024;
+	host.creation.heapIncremental = 1024;
 	/* the image's own sequence (bare_main.c): baseline, machine, globals */
 	simMeasureBaseline(&host);
 	the = simCreateMachine(&host, &host.creation, &host.baseline);
