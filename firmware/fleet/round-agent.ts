@@ -10,6 +10,7 @@ import { maskInput, reveal, shareKeys, startRound, type DeviceContext } from "./
 import { SecAggError } from "./secagg-frames.js";
 import { FleetTopics } from "./topics.js";
 import { encodeUpdate, UpdateError } from "./update-encoding.js";
+import { addDiscreteGaussian } from "./discrete-gaussian.js";
 
 /** Where a round's local update comes from (local training on the device's own samples). */
 export interface UpdateSource {
@@ -26,7 +27,7 @@ export interface RoundAgentOptions {
   readonly fleetKey: Uint8Array;
   readonly fleet: string;
   readonly cohort: number;
-  /** Print the encoded update before masking on the device's own console (the simulator's test hook; never sent). */
+  /** Print the encoded update before its noise share and masking, and with the noise, on the device's own console (the simulator's test hook; never sent). */
   readonly logUpload?: boolean;
   /** Called after the device revealed its shares of a round (its last stage). */
   readonly onRevealed?: (round: number) => void;
@@ -141,8 +142,12 @@ export class RoundAgent {
     if (delta.values.length !== s.elements) throw new RoundFrameError("bad-elements", `the round has ${s.elements} elements, this adapter ${delta.values.length}`);
     const encoded = encodeUpdate((n) => this.#ka.randomBytes(n), delta.values, samples, { clip: s.clip, step: s.step, sampleCap: s.sampleCap, maxDevices: s.maxDevices });
     if (this.#o.logUpload) this.#log.info(`round ${c.round}: upload ${hex(new Uint8Array(encoded.buffer))}`);
-    this.#answer(c, Stage.shares, maskInput(this.#ctx(s), c.state, shareFrames, encoded));
-    this.#log.info(`round ${c.round}: masked update sent (${samples} samples, ${shareFrames.length} shares held)`);
+    // The device's share of the round's distributed discrete Gaussian (docs/fleet.md
+    // "Differential privacy"), after encoding and before masking: the server never sees it apart.
+    const noised = s.noise ? addDiscreteGaussian((n) => this.#ka.randomBytes(n), encoded, s.noise) : encoded;
+    if (this.#o.logUpload && s.noise) this.#log.info(`round ${c.round}: noised ${hex(new Uint8Array(noised.buffer))}`);
+    this.#answer(c, Stage.shares, maskInput(this.#ctx(s), c.state, shareFrames, noised));
+    this.#log.info(`round ${c.round}: masked update sent (${samples} samples, ${shareFrames.length} shares held${s.noise ? ", noise added" : ""})`);
   }
 
   #answer(c: Current, stage: number, out: { state: Uint8Array; frames: readonly Uint8Array[] }): void {
