@@ -51,6 +51,12 @@ class Plan:
         rdp = max(c.accountant.epsilon_rdp(rounds) for c in self.cohorts.values())
         return pld, rdp
 
+    def admit(self, round_: int) -> Optional[tuple[float, float]]:
+        """(PLD, RDP) epsilon after round `round_` (rounds 1..round_ composed) if that stays
+        within epsilon_max (PLD, as privacy.PrivacyBudget), else None: the run stops before it."""
+        pld, rdp = self.epsilon(round_)
+        return (pld, rdp) if pld <= self.epsilon_max else None
+
 
 def _accountants(z: float, delta: float, c: int, d: int, sizes: dict[int, tuple[int, int]],
                  pld_interval: float = 1e-4) -> dict[tuple[int, int], privacy.RoundAccountant]:

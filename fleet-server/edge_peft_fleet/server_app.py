@@ -243,10 +243,11 @@ def main(grid: Grid, context: Context) -> None:
     spent: tuple[int, float, float] | None = None
     for r in range(first, last + 1):
         if privacy_plan:
-            pld, rdp = privacy_plan.epsilon(r)
-            if pld > privacy_plan.epsilon_max:
-                say(f"privacy: stop: round {r} would take epsilon to {pld:.6f} (PLD) > epsilon-max {privacy_plan.epsilon_max:g}")
+            admitted = privacy_plan.admit(r)
+            if admitted is None:
+                say(f"privacy: stop: round {r} would take epsilon to {privacy_plan.epsilon(r)[0]:.6f} (PLD) > epsilon-max {privacy_plan.epsilon_max:g}")
                 break
+            pld, rdp = admitted
         report = run_cohorts(grid, cfg, key, devices, gateways, image, r, noise)
         if privacy_plan:
             report["privacy"] = {"noise-multiplier": privacy_plan.noise_multiplier, "delta": privacy_plan.delta, "clip-steps": privacy_plan.clip_steps,
