@@ -54,6 +54,10 @@ interface Device {
   proc?: ChildProcess;
   out: string;
   kill?: Stage;
+  /** Rebooted (killed and started again on its flash) once its frames of this stage are out. */
+  reboot?: "keys" | "shares";
+  rebooted?: boolean;
+  start?: () => void;
   shares: number;
 }
 
@@ -108,6 +112,11 @@ describe(`Flower round with DP: ${DEVICES} simulator devices over mosquitto, 20%
       const magic = p.subarray(0, 4).toString("latin1");
       const reply = topic.includes("/reply/") && magic === "EPSA";
       // The kill: once the stage's frames are on the broker (or, for the last, its reveal request).
+      if (d.reboot && !d.rebooted && reply && ((d.reboot === "keys" && p[6] === 1) || (d.reboot === "shares" && p[6] === 2 && ++d.shares === K))) {
+        d.rebooted = true;
+        d.proc!.once("exit", () => d.start!());
+        d.proc!.kill("SIGKILL");
+      }
       if (d.kill && d.proc && d.proc.exitCode === null) {
         if (reply && p[6] === 2) d.shares++;
         if ((d.kill === "keys" && reply && p[6] === 1) || (d.kill === "shares" && reply && p[6] === 2 && d.shares === K)
@@ -149,11 +158,14 @@ describe(`Flower round with DP: ${DEVICES} simulator devices over mosquitto, 20%
       const d: Device = { id, cohort, samples, out: "", shares: 0 };
       devices.push(d);
       byId.set(id, d);
+      d.start = () => {
       d.proc = spawn(sim, ["--realtime", "--board", path("board.json"), "--flash", path(`${id}.flash`), "--", join(repoRoot, "build", "js", "firmware", "targets", "sim.js"),
         "--fleet", demo, "--rounds", "--train-data", path(`${id}.bin`), "--log-upload", "--exit-after-round", "1", "--broker", `127.0.0.1:${broker.port}`, "--client-id", id,
         "--fleet-name", FLEET, "--cohorts", String(COHORTS), "--provision", `${id}:${pubHex}:${hex(rawPrivate(k.privateKey))}`], { cwd: repoRoot });
       d.proc.stdout!.on("data", (b: Buffer) => (d.out += b.toString()));
       d.proc.stderr!.on("data", (b: Buffer) => (d.out += b.toString()));
+      };
+      d.start();
     }
     writeFileSync(path("devices.json"), JSON.stringify({ fleet: FLEET, cohorts: COHORTS, devices: keys }));
     // Victims: 20% of each cohort at random stages (every stage at least once over the fleet),
@@ -180,6 +192,8 @@ print(json.dumps({c: secagg.neighbour_graph(v, ${K}, 1) for c, v in ids.items()}
       for (const d of devices) d.kill = victims.get(d.id);
       break;
     }
+    // Two devices that stay are rebooted mid-round, one after its key frame, one after its shares.
+    for (let c = 0; c < COHORTS; c++) devices.find((d) => d.cohort === c && !d.kill)!.reboot = c === 0 ? "keys" : "shares";
     console.log(`      victims: ${devices.filter((d) => d.kill).map((d) => `${d.id} (cohort ${d.cohort}) after ${d.kill}`).join(", ")}`);
     flower = new Flower(path("flwr"));
     await flower.startSuperLink();
@@ -247,6 +261,20 @@ print(json.dumps({c: secagg.neighbour_graph(v, ${K}, 1) for c, v in ids.items()}
     for (const s of STAGES) assert.ok(victims.some((d) => d.kill === s), `a device dropped at ${s}`);
     for (const d of victims) assert.notEqual(d.proc!.signalCode, null, `${d.id} was killed`);
     for (const d of victims.filter((v) => v.kill === "keys" || v.kill === "shares")) assert.doesNotMatch(d.out, /round 1: masked update sent/);
+  });
+
+  it("a device rebooted mid-round resumes from its round record in flash: no second key frame, and it survives", () => {
+    const rebooted = devices.filter((d) => d.reboot);
+    assert.equal(rebooted.length, COHORTS);
+    for (const d of rebooted) {
+      assert.ok(d.rebooted, `${d.id} was rebooted`);
+      assert.match(d.out, new RegExp(`round 1: resumed from flash after stage ${d.reboot === "keys" ? 1 : 2}`), d.out.slice(-3000));
+      const keyFrames = new Set(seen.filter((m) => m.topic.endsWith(`/reply/${d.id}`) && m.payload[6] === 1).map((m) => m.payload.toString("hex")));
+      assert.equal(keyFrames.size, 1, `${d.id} sent one key frame`);
+      const shareFrames = seen.filter((m) => m.topic.endsWith(`/reply/${d.id}`) && m.payload[6] === 2).map((m) => m.payload.toString("hex"));
+      assert.equal(new Set(shareFrames).size, K, `${d.id} made one share per neighbour, once`);
+      assert.ok(report.cohorts[String(d.cohort)]!.survivors.includes(d.id), `${d.id} survives`);
+    }
   });
 
   it("each cohort's unmasked sum equals the sum of its survivors' noised updates exactly", () => {
