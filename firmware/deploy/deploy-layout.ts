@@ -4,7 +4,7 @@ import { BOOT_STATE_BYTES } from "./boot-state.js";
 import { PROVISIONING_MAX_BYTES } from "./provisioning.js";
 
 /** SlotStore tags of the deploy records (apart from storage-layout's so the two never collide). */
-export const DeployTag = { provisioning: 0x50, bootState: 0x51 } as const;
+export const DeployTag = { provisioning: 0x50, bootState: 0x51, round: 0x52 } as const;
 
 /** A raw run of sectors holding one adapter payload (not a SlotStore: it is written as it streams in). */
 export interface PayloadRegion {

@@ -10,6 +10,8 @@ import { maskInput, reveal, shareKeys, startRound, type DeviceContext } from "./
 import { SecAggError } from "./secagg-frames.js";
 import { FleetTopics } from "./topics.js";
 import { encodeUpdate, UpdateError } from "./update-encoding.js";
+import { addDiscreteGaussian } from "./discrete-gaussian.js";
+import { loadRoundRecord, saveRoundRecord, type RoundStore } from "./round-record.js";
 
 /** Where a round's local update comes from (local training on the device's own samples). */
 export interface UpdateSource {
@@ -26,8 +28,10 @@ export interface RoundAgentOptions {
   readonly fleetKey: Uint8Array;
   readonly fleet: string;
   readonly cohort: number;
-  /** Print the encoded update before masking on the device's own console (the simulator's test hook; never sent). */
+  /** Print the encoded update before its noise share and masking, and with the noise, on the device's own console (the simulator's test hook; never sent). */
   readonly logUpload?: boolean;
+  /** Where the round state lives across a reboot (round-record.ts); without it, in RAM only. */
+  readonly store?: RoundStore;
   /** Called after the device revealed its shares of a round (its last stage). */
   readonly onRevealed?: (round: number) => void;
 }
@@ -35,10 +39,11 @@ export interface RoundAgentOptions {
 interface Current {
   readonly round: number;
   readonly setup: RoundSetupRequest;
-  state: Uint8Array;
+  readonly setupBody: Uint8Array;
+  readonly state: Uint8Array;
   /** The last stage answered and its frames, sent again when the same request comes again. */
-  answered: number;
-  sent: readonly Uint8Array[];
+  readonly answered: number;
+  readonly sent: readonly Uint8Array[];
 }
 
 const REFUSALS = [RoundFrameError, SecAggError, UpdateError, AdapterDeltaError, RangeError];
@@ -76,6 +81,15 @@ export class RoundAgent {
   }
 
   start(): void {
+    const r = this.#o.store && loadRoundRecord(this.#o.store);
+    if (r) {
+      try {
+        this.#current = { ...r, setup: decodeSetup(r.setupBody, this.#o.deviceId) };
+        this.#log.info(`round ${r.round}: resumed from flash after stage ${r.answered}`);
+      } catch (e) {
+        this.#log.warn(`round ${r.round}: stored round state unreadable (${(e as Error).message}): waiting for the next round`);
+      }
+    }
     this.#transport.subscribe(this.#topics.roundTo(this.#o.cohort, this.#o.deviceId), (_t, p) => this.#onRequest(new Uint8Array(p)));
     this.#log.info(`round: ${this.#o.deviceId} listening in cohort ${this.#o.cohort}`);
   }
@@ -91,6 +105,7 @@ export class RoundAgent {
       }
       const c = this.#current;
       if (c && f.round < c.round) return; // an old round's retained request
+      if (c && f.round === c.round && f.stage < c.answered) return; // an earlier stage's: never a second key frame or vector
       if (c && f.round === c.round && f.stage === c.answered) {
         this.#send(c.sent); // asked again: the same answer
         return;
@@ -129,8 +144,7 @@ export class RoundAgent {
       throw new RoundFrameError("other-global", `round ${round} starts from adapter ${hex(setup.globalSha256).slice(0, 16)}..., this device runs ${hex(mine).slice(0, 16)}...`);
     }
     const out = startRound(this.#ctx(setup), { round, threshold: setup.threshold, neighbours: [...setup.neighbours.keys()] });
-    this.#current = { round, setup, state: out.state, answered: Stage.setup, sent: out.frames };
-    this.#send(out.frames);
+    this.#commit({ round, setup, setupBody: body.slice(), state: out.state, answered: Stage.setup, sent: out.frames });
     this.#log.info(`round ${round}: keys sent (${setup.neighbours.size} neighbours, threshold ${setup.threshold})`);
   }
 
@@ -141,15 +155,23 @@ export class RoundAgent {
     if (delta.values.length !== s.elements) throw new RoundFrameError("bad-elements", `the round has ${s.elements} elements, this adapter ${delta.values.length}`);
     const encoded = encodeUpdate((n) => this.#ka.randomBytes(n), delta.values, samples, { clip: s.clip, step: s.step, sampleCap: s.sampleCap, maxDevices: s.maxDevices });
     if (this.#o.logUpload) this.#log.info(`round ${c.round}: upload ${hex(new Uint8Array(encoded.buffer))}`);
-    this.#answer(c, Stage.shares, maskInput(this.#ctx(s), c.state, shareFrames, encoded));
-    this.#log.info(`round ${c.round}: masked update sent (${samples} samples, ${shareFrames.length} shares held)`);
+    // The device's share of the round's distributed discrete Gaussian (docs/fleet.md
+    // "Differential privacy"), after encoding and before masking: the server never sees it apart.
+    const noised = s.noise ? addDiscreteGaussian((n) => this.#ka.randomBytes(n), encoded, s.noise) : encoded;
+    if (this.#o.logUpload && s.noise) this.#log.info(`round ${c.round}: noised ${hex(new Uint8Array(noised.buffer))}`);
+    this.#answer(c, Stage.shares, maskInput(this.#ctx(s), c.state, shareFrames, noised));
+    this.#log.info(`round ${c.round}: masked update sent (${samples} samples, ${shareFrames.length} shares held${s.noise ? ", noise added" : ""})`);
   }
 
   #answer(c: Current, stage: number, out: { state: Uint8Array; frames: readonly Uint8Array[] }): void {
-    c.state = out.state;
-    c.answered = stage;
-    c.sent = out.frames;
-    this.#send(out.frames);
+    this.#commit({ ...c, state: out.state, answered: stage, sent: out.frames });
+  }
+
+  /** The new stage in flash first (a cut before the commit point leaves the old one and sends nothing), then on the wire. */
+  #commit(next: Current): void {
+    if (this.#o.store) saveRoundRecord(this.#o.store, next);
+    this.#current = next;
+    this.#send(next.sent);
   }
 
   #send(frames: readonly Uint8Array[]): void {

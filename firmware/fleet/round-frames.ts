@@ -1,24 +1,26 @@
 import type { Crypto } from "../platform/crypto.js";
 import { sha256Of } from "../platform/crypto.js";
 import { asciiBytes, asciiText, checkName } from "./ascii.js";
+import { parseVariance, type Variance } from "./discrete-gaussian.js";
 
 /**
- * The server's requests in a round (EPRD v1), signed by the fleet key so neither a gateway nor
+ * The server's requests in a round (EPRD v2), signed by the fleet key so neither a gateway nor
  * the broker can forge or alter one; the devices answer with EPSA frames (secagg-frames.ts).
  * The same layout as fleet-server/edge_peft_fleet/frames.py. Little-endian:
- *   0 "EPRD" | 4 u16 version 1 | 6 u8 stage | 7 u8 0 | 8 u32 round | 12 u32 cohort
+ *   0 "EPRD" | 4 u16 version 2 | 6 u8 stage | 7 u8 0 | 8 u32 round | 12 u32 cohort
  *   16 u8 id bytes N (the device it is for) | 17 u8 0 | 18 u16 0 | 20 u32 body bytes B
  *   24 id | 24+N body | then u8[64] ECDSA P-256 r||s over SHA-256 of all before.
  * Bodies (a name is u8 length then ASCII; a frame list is u8 count then u32 length + bytes each):
  *   setup:  f64 clip S | f64 step gamma | u32 sample cap | u32 max devices | u32 local steps
- *           | u32 elements | u8 threshold t | u8[32] SHA-256 of the global adapter | u8 k
+ *           | u32 elements | u8 threshold t | u8[32] SHA-256 of the global adapter
+ *           | u8 n + n ASCII: the device's noise variance "p/q" in grid steps^2 (n = 0: no noise) | u8 k
  *           | k x (name, 65-byte device public key of the neighbour)
  *   keys:   frame list (the neighbours' EPSA key frames)
  *   shares: frame list (the EPSA share frames addressed to this device)
  *   reveal: u16 count + names (survivors) | u16 count + names (dropped)
  */
 const MAGIC = [0x45, 0x50, 0x52, 0x44]; // "EPRD"
-const VERSION = 1;
+const VERSION = 2;
 const HEAD = 24;
 export const MAX_NEIGHBOURS = 64;
 
@@ -41,6 +43,8 @@ export interface RoundSetupRequest {
   readonly elements: number;
   readonly threshold: number;
   readonly globalSha256: Uint8Array;
+  /** The discrete Gaussian noise share to add, sigma^2 / n in grid steps^2 (the server calibrates it); undefined: no noise. */
+  readonly noise: Variance | undefined;
   /** Neighbour id -> its provisioned device key, vouched for by the fleet key's signature. */
   readonly neighbours: ReadonlyMap<string, Uint8Array>;
 }
@@ -144,6 +148,13 @@ export function decodeSetup(body: Uint8Array, self: string): RoundSetupRequest {
   const elements = r.u32();
   const threshold = r.u8();
   const globalSha256 = r.raw(32).slice();
+  const noiseBytes = r.raw(r.u8());
+  let noise: Variance | undefined;
+  try {
+    noise = noiseBytes.length === 0 ? undefined : parseVariance(asciiText(noiseBytes));
+  } catch (e) {
+    throw new RoundFrameError("bad-noise", (e as Error).message);
+  }
   const k = r.u8();
   if (k < 1 || k > MAX_NEIGHBOURS) throw new RoundFrameError("bad-neighbours", `${k} neighbours outside 1..${MAX_NEIGHBOURS}`);
   const neighbours = new Map<string, Uint8Array>();
@@ -153,7 +164,7 @@ export function decodeSetup(body: Uint8Array, self: string): RoundSetupRequest {
     neighbours.set(id, r.raw(65).slice());
   }
   r.end();
-  return { clip, step, sampleCap, maxDevices, localSteps, elements, threshold, globalSha256, neighbours };
+  return { clip, step, sampleCap, maxDevices, localSteps, elements, threshold, globalSha256, noise, neighbours };
 }
 
 export function decodeFrameList(body: Uint8Array): Uint8Array[] {

@@ -206,7 +206,7 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 /**
  * Stage 4: the b-share of every survivor and the s-share of every dropped device this device
  * holds shares for. Refused by name, revealing nothing: a device in both lists (`both-shares`),
- * this device listed as dropped (`self-dropped`), fewer than t of its neighbourhood surviving
+ * this device listed as dropped (`self-dropped`), fewer than t of its neighbours surviving
  * (`too-few-survivors`), or a second request that differs from the one answered (`changed-request`):
  * asking again with a device moved between the lists would yield both its secrets.
  */
@@ -218,11 +218,14 @@ export function reveal(ctx: DeviceContext, stateBytes: Uint8Array, survivors: re
   const both = survivors.filter((id) => dropped.includes(id));
   if (both.length > 0) throw new SecAggError("both-shares", `asked for both the self-mask and the mask-key share of ${both.join(", ")}`);
   if (dropped.includes(ctx.id)) throw new SecAggError("self-dropped", `${ctx.id} is listed as dropped but sent its masked vector`);
-  const alive = [ctx.id, ...st.neighbours].filter((id) => survivors.includes(id)).length;
-  if (alive < st.threshold) throw new SecAggError("too-few-survivors", `${alive} of this neighbourhood survive, threshold is ${st.threshold}`);
   if (st.answered !== undefined && !(sameSet(st.answered.survivors, survivors) && sameSet(st.answered.dropped, dropped))) {
     throw new SecAggError("changed-request", `round ${st.round} was already unmasked with other lists`);
   }
+  // Only the neighbours hold shares of this device's own secrets (it keeps none of itself), so
+  // itself does not count: with fewer than t neighbours surviving its self mask cannot be
+  // rebuilt, the cohort cannot be unmasked, and what it revealed would be given for nothing.
+  const alive = st.neighbours.filter((id) => survivors.includes(id)).length;
+  if (alive < st.threshold) throw new SecAggError("too-few-survivors", `${alive} of its neighbours survive, threshold is ${st.threshold}`);
   const out: { what: number; h: HeldShare; share: Uint8Array }[] = [];
   for (const h of st.held) {
     if (survivors.includes(h.owner)) out.push({ what: REVEAL_SELF_MASK, h, share: h.b });

@@ -7,7 +7,7 @@ import { NativeEnginePort } from "../platform/native-engine.js";
 import { SimResource } from "../platform/sim/sim-engine-resource.js";
 import { SampleSet } from "../app/sample-set.js";
 import { SlotStore } from "../storage/slot-store.js";
-import { layoutDeploy } from "../deploy/deploy-layout.js";
+import { DeployTag, layoutDeploy } from "../deploy/deploy-layout.js";
 import { DeployStore } from "../deploy/deploy-store.js";
 import { AdapterTrial } from "../deploy/adapter-trial.js";
 import { provision, readProvisioning } from "../deploy/provisioning.js";
@@ -79,8 +79,10 @@ export async function runFleetDevice(dir: string, ctx: SimFleetContext): Promise
     const train = option("train-data");
     if (!train) throw new Error("fleet: --rounds needs --train-data FILE (the device's own samples)");
     const samples = new SampleSet(new Uint8Array(new SimResource(train) as ArrayBuffer), engine.info.inputBytes, 40);
+    // The round record (round-record.ts) in the two 2-sector slots just below the deploy area.
+    const roundStore = new SlotStore(storage, ports.checksum, { firstSector: layout.provisioning.firstSector - 4, sectorsPerSlot: 2, tag: DeployTag.round });
     new RoundAgent({ deviceId: prov.deviceId, devicePrivateKey: prov.devicePrivateKey, fleetKey: prov.fleetKey, fleet: option("fleet-name") ?? "fleet",
-      cohort: device.cohort, logUpload: ctx.flag("log-upload"),
+      cohort: device.cohort, logUpload: ctx.flag("log-upload"), store: roundStore,
       // --exit-after-round N: stop once round N is revealed (a second later, so the frame leaves),
       // which prints the simulator's memory figures for a device that ran the rounds.
       onRevealed: (round) => {

@@ -1,8 +1,8 @@
-"""The server's requests in a round (EPRD v1, as firmware/fleet/round-frames.ts reads them),
+"""The server's requests in a round (EPRD v2, as firmware/fleet/round-frames.ts reads them),
 signed by the fleet key; the devices answer with EPSA frames (fleet-server/secagg.py reads
 those). Little-endian:
 
-  0 "EPRD" | 4 u16 version 1 | 6 u8 stage | 7 u8 0 | 8 u32 round | 12 u32 cohort
+  0 "EPRD" | 4 u16 version 2 | 6 u8 stage | 7 u8 0 | 8 u32 round | 12 u32 cohort
   16 u8 id bytes N (the device it is for) | 17 u8 0 | 18 u16 0 | 20 u32 body bytes B
   24 id | 24+N body | then u8[64] ECDSA P-256 r||s over SHA-256 of all before
 
@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
 
 MAGIC = b"EPRD"
-VERSION = 1
+VERSION = 2
 SETUP, KEYS, SHARES, REVEAL = 1, 2, 3, 4
 # The EPSA kind a device answers each stage with (secagg.py KIND).
 REPLY_KIND = {SETUP: "keys", KEYS: "share", SHARES: "masked", REVEAL: "reveal"}
@@ -55,7 +55,8 @@ class Params:
     """A round's parameters as every device gets them in its setup: L2 clip S and grid step
     gamma (the update's real units), the sample cap of full weight, the most devices one sum
     may hold, local training steps (0 = one pass over the device's samples), the update's
-    element count, Shamir threshold t, and the SHA-256 of the global adapter to start from."""
+    element count, Shamir threshold t, the SHA-256 of the global adapter to start from, and the
+    variance of the device's discrete Gaussian noise share in grid steps^2 as "p/q" ("" = none)."""
     clip: float
     step: float
     sample_cap: int
@@ -64,12 +65,16 @@ class Params:
     elements: int
     threshold: int
     global_sha256: bytes
+    noise: str = ""
 
 
 def setup_body(p: Params, neighbours: list[tuple[str, bytes]]) -> bytes:
     if not 1 <= len(neighbours) <= MAX_NEIGHBOURS:
         raise FrameError("bad-neighbours", f"{len(neighbours)} neighbours outside 1..{MAX_NEIGHBOURS}")
+    if not re.fullmatch(r"([0-9]+(/[0-9]+)?)?", p.noise) or len(p.noise) > 255:
+        raise FrameError("bad-noise", f"noise variance {p.noise!r} is not p/q in decimal integers")
     out = struct.pack("<ddIIIIB", p.clip, p.step, p.sample_cap, p.max_devices, p.local_steps, p.elements, p.threshold) + p.global_sha256
+    out += bytes([len(p.noise)]) + p.noise.encode("ascii")
     out += bytes([len(neighbours)])
     for ident, key in neighbours:
         if len(key) != 65:

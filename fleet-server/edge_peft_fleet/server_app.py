@@ -12,7 +12,9 @@ Run config (pyproject.toml [tool.flwr.app.config], override with flwr run --run-
 registry, fleet-key (PEM), adapter (the current global EPAD), out (directory), first-round,
 rounds, clip, step, sample-cap, max-devices, neighbours (k), threshold (at least k/2 + 1),
 local-steps, stage-deadline, min-devices, publish ("none" |
-"sign" | "rollout"), repo (for tools/edge-peft.js), model, spec, version, sequence.
+"sign" | "rollout"), repo (for tools/edge-peft.js), model, spec, version, sequence; DP (dp.py):
+dp-epsilon (target over dp-rounds, 0 = no noise), dp-delta, dp-rounds (0 = the run's last
+round), noise-multiplier (z, instead of calibrating), epsilon-max (stop; 0 = dp-epsilon).
 """
 import hashlib
 import json
@@ -24,7 +26,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from flwr.app import ConfigRecord, Context, Message, RecordDict
 from flwr.serverapp import Grid, ServerApp
 
-from . import aggregate, frames
+from . import aggregate, dp, frames
 from .registry import read_registry
 
 # fleet-server/secagg.py, adapter_average.py (and pairwise_masks.py) sit at the app's root, on the path of the
@@ -70,6 +72,7 @@ def _relay(grid: Grid, round_: int, stage: int, asks: dict[int, list[tuple[str, 
                 dst_node_id=gateways[c], message_type="query.relay", group_id=f"{round_}.{stage}"))
     cohort_of = {nid: c for c, nid in gateways.items()}
     out: dict[int, list[tuple[str, bytes]]] = {c: [] for c in asks}
+    start = time.monotonic()
     # The gateway's ClientApp process starts per stage: allow it a minute over the deadline.
     for r in grid.send_and_receive(msgs, timeout=deadline + 60):
         c = cohort_of[r.metadata.src_node_id]
@@ -79,6 +82,7 @@ def _relay(grid: Grid, round_: int, stage: int, asks: dict[int, list[tuple[str, 
         rec = r.content["stage"]
         if int(rec["count"]) > 0:
             out[c] = list(zip(rec["from"], rec["frames"]))
+    say(f"round {round_} stage {stage}: {sum(len(v) for v in out.values())} frames from {sum(len(v) for v in asks.values())} devices in {time.monotonic() - start:.1f} s")
     return out
 
 
@@ -96,12 +100,25 @@ def _verified(pairs: list[tuple[str, bytes]], kind: str, round_: int, keys: dict
     return out
 
 
-def run_cohorts(grid: Grid, cfg: dict, key, devices: dict, gateways: dict[int, int], image: bytes, round_: int) -> dict:
-    """The four SecAgg+ stages for every cohort at once, then each cohort unmasked on its own."""
+def _members(devices: dict, cohorts) -> dict[int, list[str]]:
+    return {c: sorted(i for i, d in devices.items() if d.cohort == c) for c in cohorts}
+
+
+def _cohort_graph(cfg: dict, ids: list[str], round_: int) -> tuple[dict[str, list[str]], int]:
+    """The cohort's neighbour graph for the round and its Shamir threshold t."""
+    graph = secagg.neighbour_graph(ids, int(cfg["neighbours"]), round_)
+    degree = min(len(v) for v in graph.values())
+    return graph, max(int(cfg["threshold"]), secagg.min_threshold(degree))
+
+
+def run_cohorts(grid: Grid, cfg: dict, key, devices: dict, gateways: dict[int, int], image: bytes, round_: int,
+                noise: dict[int, str] | None = None) -> dict:
+    """The four SecAgg+ stages for every cohort at once, then each cohort unmasked on its own.
+    noise: cohort -> the variance ("p/q") of each device's discrete Gaussian share (dp.py)."""
     n = sum(count for _, _, count, _ in adapter_average.records(image))
     deadline = float(cfg["stage-deadline"])
     keys = {i: d.public_key for i, d in devices.items()}
-    members = {c: sorted(i for i, d in devices.items() if d.cohort == c) for c in gateways}
+    members = _members(devices, gateways)
     graph: dict[int, dict[str, list[str]]] = {}
     threshold: dict[int, int] = {}
     asks: dict[int, list[tuple[str, bytes, int]]] = {}
@@ -109,12 +126,9 @@ def run_cohorts(grid: Grid, cfg: dict, key, devices: dict, gateways: dict[int, i
         if len(ids) < int(cfg["min-devices"]):
             say(f"round {round_} cohort {c}: {len(ids)} devices, fewer than min-devices {cfg['min-devices']}: left out")
             continue
-        k = int(cfg["neighbours"])
-        graph[c] = secagg.neighbour_graph(ids, k, round_)
-        degree = min(len(v) for v in graph[c].values())
-        threshold[c] = max(int(cfg["threshold"]), secagg.min_threshold(degree))
+        graph[c], threshold[c] = _cohort_graph(cfg, ids, round_)
         p = frames.Params(float(cfg["clip"]), float(cfg["step"]), int(cfg["sample-cap"]), int(cfg["max-devices"]), int(cfg["local-steps"]),
-                          n, threshold[c], hashlib.sha256(image).digest())
+                          n, threshold[c], hashlib.sha256(image).digest(), (noise or {}).get(c, ""))
         asks[c] = [(i, frames.request(frames.SETUP, round_, c, i, frames.setup_body(p, [(j, keys[j]) for j in graph[c][i]]), key), 1) for i in ids]
     label = lambda c: f"round {round_} cohort {c}"  # noqa: E731
     # 1. keys
@@ -213,9 +227,35 @@ def main(grid: Grid, context: Context) -> None:
     os.makedirs(out, exist_ok=True)
     gateways = _gateways(grid, cohorts, fleet, float(cfg["stage-deadline"]) + 60)
     say(f"fleet {fleet}: {len(devices)} devices in {cohorts} cohorts; gateways {gateways}")
-    first = int(cfg["first-round"])
-    for r in range(first, first + int(cfg["rounds"])):
-        report = run_cohorts(grid, cfg, key, devices, gateways, image, r)
+    first, last = int(cfg["first-round"]), int(cfg["first-round"]) + int(cfg["rounds"]) - 1
+    elements = sum(count for _, _, count, _ in adapter_average.records(image))
+    sizes = {c: (len(ids), _cohort_graph(cfg, ids, first)[1]) for c, ids in _members(devices, gateways).items() if len(ids) >= int(cfg["min-devices"])}
+    privacy_plan = dp.plan(cfg, elements, sizes, last)
+    noise: dict[int, str] = {}
+    if privacy_plan:
+        p = privacy_plan
+        noise = {c: dp.variance_text(cn.variance) for c, cn in p.cohorts.items()}
+        say(f"privacy: distributed discrete Gaussian, z={p.noise_multiplier:g} on {p.clip_steps} clip steps, delta={p.delta:g}, "
+            f"epsilon-max={p.epsilon_max:g}, sampling rate 1 (every device asked)")
+        for c, cn in sorted(p.cohorts.items()):
+            say(f"privacy: cohort {c}: {cn.devices} devices, each adds N_Z(0, {noise[c]}) steps^2; accounted with t={cn.threshold} survivors "
+                f"(effective z={cn.accountant.effective_multiplier:.6g})")
+    spent: tuple[int, float, float] | None = None
+    for r in range(first, last + 1):
+        if privacy_plan:
+            admitted = privacy_plan.admit(r)
+            if admitted is None:
+                say(f"privacy: stop: round {r} would take epsilon to {privacy_plan.epsilon(r)[0]:.6f} (PLD) > epsilon-max {privacy_plan.epsilon_max:g}")
+                break
+            pld, rdp = admitted
+        report = run_cohorts(grid, cfg, key, devices, gateways, image, r, noise)
+        if privacy_plan:
+            report["privacy"] = {"noise-multiplier": privacy_plan.noise_multiplier, "delta": privacy_plan.delta, "clip-steps": privacy_plan.clip_steps,
+                                 "variance": {str(c): v for c, v in noise.items()},
+                                 "threshold": {str(c): cn.threshold for c, cn in privacy_plan.cohorts.items()},
+                                 "epsilon-pld": pld, "epsilon-rdp": rdp}
+            spent = (r, pld, rdp)
+            say(f"privacy: round {r}: epsilon={pld:.6f} (PLD) {rdp:.6f} (RDP) at delta={privacy_plan.delta:g} after {r} rounds")
         image = adapter_average.apply_average(image, report["average"])
         path = os.path.join(out, f"global-{r}.epad")
         with open(path, "wb") as f:
@@ -223,4 +263,6 @@ def main(grid: Grid, context: Context) -> None:
         with open(os.path.join(out, f"round-{r}.json"), "w", encoding="utf8") as f:
             json.dump(report, f)
         _publish(cfg, path, r, cohorts)
+    if spent:
+        say(f"privacy: total after {spent[0]} rounds: epsilon={spent[1]:.6f} (PLD) {spent[2]:.6f} (RDP) at delta={privacy_plan.delta:g}")
     say("done")

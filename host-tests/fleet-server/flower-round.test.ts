@@ -177,7 +177,7 @@ describe("Flower rounds: SuperLink + 2 gateway SuperNodes + 8 simulator devices 
     const fleetPriv = rawPrivate(createPrivateKey(readFileSync(path("fleet.key"))));
     const topics = new FleetTopics(FLEET);
     const [target, forged] = [devices.find((d) => d.cohort === 0)!, devices.filter((d) => d.cohort === 0)[1]!];
-    const setup = Buffer.alloc(8 + 8 + 16 + 1 + 32 + 1 + 1 + 6 + 65);
+    const setup = Buffer.alloc(8 + 8 + 16 + 1 + 32 + 1 + 1 + 1 + 6 + 65);
     setup.writeDoubleLE(CLIP, 0);
     setup.writeDoubleLE(STEP, 8);
     setup.writeUInt32LE(CAP, 16);
@@ -185,10 +185,11 @@ describe("Flower rounds: SuperLink + 2 gateway SuperNodes + 8 simulator devices 
     setup.writeUInt32LE(epadElements(readFileSync(path("global-0.epad"))).length, 28);
     setup[32] = 2;
     setup.fill(0xab, 33, 65); // the SHA-256 of no adapter any device runs
-    setup[65] = 1;
-    setup[66] = 6;
-    setup.write(forged.id, 67, "latin1");
-    Buffer.from(rawPublic(rogue.publicKey)).copy(setup, 73);
+    setup[65] = 0; // no noise
+    setup[66] = 1;
+    setup[67] = 6;
+    setup.write(forged.id, 68, "latin1");
+    Buffer.from(rawPublic(rogue.publicKey)).copy(setup, 74);
     const request = (round: number, sign: (d: Uint8Array) => Uint8Array) =>
       encodeRoundRequest(crypto, { stage: Stage.setup, round, cohort: 0, deviceId: target.id, body: setup }, sign);
     await spy.publish(topics.roundTo(0, target.id), request(5, (d) => crypto.signP256(rawPrivate(rogue.privateKey), d)), false);
