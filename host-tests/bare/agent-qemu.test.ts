@@ -106,6 +106,23 @@ describe('bare-metal images: the demo agent under qemu equals the desktop simula
     });
   }
 
+  // The board-budget images: until the demo fits (docs/bare-metal.md), each must end with a clear
+  // out-of-memory error; never hang (the rv32 one once recursed in XS's parser error path when
+  // malloc failed, until its C stack ran through RAM) and never a silent exit 0.
+  for (const img of images) {
+    const elf = img.elf.replace('-4m', '');
+    it(`${img.isa}: the board-budget image ${elf} completes the demo or stops with a clear out-of-memory error`, function () {
+      const [bin, ...machine] = img.qemu;
+      const q = spawnSync(bin!, [...machine, '-nographic', '-semihosting-config', 'enable=on,target=native',
+        '-kernel', join(bareDir, elf)], { cwd: repoRoot, encoding: 'utf8', timeout: 60000 });
+      const out = q.stdout + q.stderr;
+      assert.notEqual((q.error as NodeJS.ErrnoException | undefined)?.code, 'ETIMEDOUT', `${elf}: no exit within 60 s`);
+      if (q.status === 0) assert.match(out, /^demo-result /m);
+      else assert.match(out, /out of memory|heap overflow/, `${elf}: exit ${q.status} without an out-of-memory message:\n${out.slice(-1000)}`);
+      assert.match(out, /^bare-memory: /m);
+    });
+  }
+
   it('both 32-bit images plan the same arena', function () {
     if (runs.size !== images.length) this.skip();
     assert.equal(new Set([...runs.values()].map((r) => r.arena)).size, 1);
