@@ -106,7 +106,7 @@ function imageFigures(img: Image, trainer: ReadonlySet<string>): void {
   if (b.timedOut) {
     console.log(`    budget image ${img.name}.elf: no exit within 30 s and ${b.out.trim() ? 'output ending ' + JSON.stringify(b.out.trim().slice(-200)) : 'no output'} (stuck, e.g. in a trap loop)`);
   } else {
-    const why = /out of memory[^\n]*|memory full[^\n]*/.exec(b.out)?.[0] ?? (b.status === 0 ? 'completes' : 'stops');
+    const why = /out of memory[^\n]*|memory full[^\n]*|[^\n]*heap overflow/.exec(b.out)?.[0] ?? (b.status === 0 ? 'completes' : 'stops');
     console.log(`    budget image ${img.name}.elf: exit ${b.status}, ${why}; heap limit ${g(bb, 'heap-limit')}, first refused sbrk ${g(bb, 'heap-refused')} bytes`);
   }
 }
