@@ -9,6 +9,7 @@ ALL_TARGETS :=
 -include native/train/train.mk
 -include native/sim/sim.mk
 -include native/bare/bare.mk
+-include bench/bare/bare-bench.mk
 -include bench/bench.mk
 -include native/fuzz/fuzz.mk
 -include tools/peft/peft.mk

@@ -58,6 +58,13 @@ export function runAgent(dir: string, ctx: SimAgentContext): Promise<unknown> {
     // a fresh start, 0 after a restart that imported the saved EWC state.
     log.metric("engine.fisher-examples", engine.native.fisherExamples);
     log.info(`demo-result ${JSON.stringify(summary)}`);
+    // The committed adapter (a rollback restores it, so it is the engine's current one) in hex:
+    // the image has no SHA-256 (no cryptography written here), so hosts hash these bytes to
+    // compare a run with the desktop's (host-tests/bare).
+    const adapter = new Uint8Array(engine.exportAdapter());
+    let hex = "";
+    for (let i = 0; i < adapter.length; i++) hex += (adapter[i]! < 16 ? "0" : "") + adapter[i]!.toString(16);
+    log.info(`demo-adapter ${hex}`);
     engine.close();
   });
 }

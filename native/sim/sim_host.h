@@ -55,6 +55,7 @@ typedef struct {
 	int32_t loadDepth;        /* nested module loads in progress */
 	int32_t savedKeyDelta;
 	char parseError[256];     /* first error of the module being parsed: "path:line: message" */
+	void* parser;             /* its txParser while simParseModule runs, for the error callback */
 	/* flash partition */
 	const char* flashPath;    /* NULL: volatile, in memory only */
 	char flashPartition[32];

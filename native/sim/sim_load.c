@@ -128,13 +128,22 @@ static void simRecordParseError(void* console, txString path, txInteger line, tx
 	c_va_list arguments)
 {
 	SimHost* host = simHostOf(console);
+	txParser* parser;
 	int n;
-	if (!host || host->parseError[0])
+	if (!host)
 		return;
-	n = snprintf(host->parseError, sizeof(host->parseError), "%s:%d: ", path ? path : "?",
-		(int)line);
-	if (n > 0 && (size_t)n < sizeof(host->parseError))
-		vsnprintf(host->parseError + n, sizeof(host->parseError) - (size_t)n, format, arguments);
+	if (!host->parseError[0]) {
+		n = snprintf(host->parseError, sizeof(host->parseError), "%s:%d: ", path ? path : "?",
+			(int)line);
+		if (n > 0 && (size_t)n < sizeof(host->parseError))
+			vsnprintf(host->parseError + n, sizeof(host->parseError) - (size_t)n, format, arguments);
+	}
+	/* Out of memory (malloc failed on bare metal): XS 13.3's fxReportMemoryError would next
+	 * allocate the message from the parser's heap, fail again and recurse until the C stack ran
+	 * through RAM (the rv32 budget image hung so). The message is kept here: leave the parse. */
+	parser = host->parser;
+	if (parser && parser->error == C_ENOMEM)
+		c_longjmp(parser->firstJump->jmp_buf, 1);
 }
 
 /* Parses one script's source, read byte by byte through `getter` from `stream`, into bytecode
@@ -154,6 +163,7 @@ void* simParseScript(void* machine, const char* path, void* stream, txGetter get
 	parser->firstJump = &jump;
 	parser->reportError = simRecordParseError;
 	host->parseError[0] = 0;
+	host->parser = parser;
 	if (c_setjmp(jump.jmp_buf) == 0) {
 		parser->path = fxNewParserSymbol(parser, (txString)path);
 		fxParserTree(parser, stream, getter, 0, NULL);
@@ -173,6 +183,7 @@ void* simParseScript(void* machine, const char* path, void* stream, txGetter get
 	if (the->peakParserSize < parser->total)
 		the->peakParserSize = parser->total;
 #endif
+	host->parser = NULL;
 	fxTerminateParser(parser);
 	return script;
 }
