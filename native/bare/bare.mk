@@ -114,4 +114,7 @@ $(eval $(call BARE_IMAGE,edge-peft-bare-m4,arm-none-eabi-gcc,-mcpu=cortex-m4 -mt
 $(eval $(call BARE_IMAGE,edge-peft-bare-rv32,riscv64-unknown-elf-gcc,-march=rv32imc -mabi=ilp32 --specs=picolibc.specs,$(BARE_OUT)/esp32c3-image.json,native/bare/esp32c3.ld,$(BUILD)/rv32/libedgepeft.a,49152))
 
 BARE_ELFS := $(foreach i,edge-peft-bare-m4 edge-peft-bare-rv32,$(BARE_OUT)/$(i).elf $(BARE_OUT)/$(i)-4m.elf)
-bare: $(BARE_ELFS)
+# the desktop oracle's board files are kept (make deletes intermediates of a pattern chain)
+BARE_AGENT_BOARDS := $(BARE_OUT)/nrf52840-agent.json $(BARE_OUT)/esp32c3-agent.json
+.SECONDARY: $(BARE_AGENT_BOARDS)
+bare: $(BARE_ELFS) $(BARE_AGENT_BOARDS)
