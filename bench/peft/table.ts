@@ -76,6 +76,15 @@ export function literatureNotes(rows: Row[]): string[] {
     }
     const ov = r.infer_instr / r.infer_base_instr;
     if (k === 'prompt' && ov > 1.05) notes.push(`${r.task} / prompt: inference ${ov.toFixed(2)}x the base, literature "very low"`);
+    if (k === 'LoRA' && ov > 1.05) {
+      const m = r.merged;
+      notes.push(`${r.task} / ${r.method}: inference ${ov.toFixed(2)}x the base unmerged; literature "low (requires merging)": ` +
+        (m?.ok ? `merged ${(m.infer_instr / r.infer_base_instr).toFixed(2)}x, accuracy ${m.acc.toFixed(3)} (unmerged ${r.acc_after.toFixed(3)})`
+          : `the merge does not run here (${m ? m.reason : 'not tried'})`));
+    }
+    if (k === 'bottleneck adapter' && ov < 1.05) {
+      notes.push(`${r.task} / bottleneck adapter: inference ${ov.toFixed(2)}x the base, literature "medium" (the adapter's side path is small next to the frozen model here)`);
+    }
   }
   return notes;
 }
@@ -90,7 +99,7 @@ export function markdown(rows: Row[], secs?: number): string {
     'Instructions: callgrind on x86-64 (gcc -O2), per training step (16 steps minus 0) and per inference',
     '(16 records minus 1; person_detect: 4 minus 0 / 4 minus 1). Training arena: `plan` (engine inference arena + trainer, per-step scratch in',
     'dead engine memory), stack not included; trainable state: views, masters, per-layer constants, momentum. Learning rate: the best',
-    'eval accuracy of 0.0003 / 0.003 / 0.05 (person_detect: 0.001 / 0.01 / 0.05) after N steps, per method (the same optimistic selection for all). Update: EPDL = 68 + spec + EPAD + 64 bytes. Switch: EPAD',
+    'eval accuracy of 0.0003 / 0.003 / 0.05 (person_detect: 0.001 / 0.01 / 0.05 / 0.2) after N steps, per method (the same optimistic selection for all). Update: EPDL = 68 + spec + EPAD + 64 bytes. Switch: EPAD',
     'bytes and callgrind instructions inside `ept_import`. Retention: accuracy gain / the full fine-tune\'s gain',
     'on the same task. Int vs float: gain of the integer trainer / gain of the numpy float reference from the',
     'same initial adapter. Energy: instructions x datasheet current x voltage / clock (reference figures below),',
@@ -132,8 +141,11 @@ export function markdown(rows: Row[], secs?: number): string {
   lines.push('', '## Where the literature disagrees with the measurement', '');
   const notes = literatureNotes(rows);
   lines.push(...(notes.length ? notes.map((n) => `- ${n}`) : ['- no cell outside the quoted ranges in this run']));
+  lines.push('', 'Cells the literature leaves blank, filled here from the measurement: dynamic switching = the "switch B / Ir"',
+    'column (bytes and instructions of one import over a live session); quantisation friendliness = the "int/float gain" column',
+    '(the integer trainer\'s gain over the float reference\'s from the same start); hardware compatibility = every row ran',
+    'integer-only on the engine that host-tests/train checks bit-identical on x86-64, Cortex-M4 and rv32imc (qemu).');
   lines.push('', 'Not measured yet: stack per method; energy on a board (the figures above are instruction counts times',
-    'datasheet currents); merged inference where the merge needs new row scales or the layer is a 1x1 conv (the engine',
-    'refuses both, the row says so).', '');
+    'datasheet currents); merged inference of 1x1 conv layers (person_detect: the engine refuses them, the row says so).', '');
   return lines.join('\n');
 }
