@@ -15,6 +15,8 @@ import sys
 import zlib
 
 HEAD = 76
+HEAD_EXT = 88  # full fine-tune (kind bit 3) / bottleneck adapter (bit 4): docs/formats.md "Header extension"
+EXT_KINDS = (1 << 3) | (1 << 4)
 RECORD = 20
 
 
@@ -28,15 +30,18 @@ def records(image: bytes):
     """(offset of data, element bytes, count, unit) per record, the image checked first."""
     if len(image) < HEAD + 4 or image[:4] != b"EPAD":
         raise AdapterAverageError("bad-magic", "not an EPAD adapter")
-    version, head = struct.unpack_from("<HH", image, 4)
-    if version != 3 or head != HEAD:
-        raise AdapterAverageError("bad-version", f"EPAD version {version}, header {head}")
+    version, head, kinds = struct.unpack_from("<HHI", image, 4)
+    if version != 3:
+        raise AdapterAverageError("bad-version", f"EPAD version {version}")
+    want = HEAD_EXT if kinds & EXT_KINDS else HEAD
+    if head != want or len(image) < head + 4:
+        raise AdapterAverageError("bad-header", f"header {head} bytes, kinds {kinds} need {want}")
     if struct.unpack_from("<I", image, 40)[0] != len(image):
         raise AdapterAverageError("bad-length", "total bytes field disagrees")
     if zlib.crc32(image[:-4]) != struct.unpack_from("<I", image, len(image) - 4)[0]:
         raise AdapterAverageError("bad-crc", "CRC-32 mismatch")
     (count,) = struct.unpack_from("<H", image, 30)
-    at, out = HEAD, []
+    at, out = head, []
     for r in range(count):
         if at + RECORD > len(image) - 4:
             raise AdapterAverageError("truncated", f"record {r} runs past the end")

@@ -10,28 +10,23 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binDir, modelsDir, python, repoRoot } from '../../host-tests/support/paths.js';
-import { ENERGY_REFS, LITERATURE, literatureNotes, markdown, type Row } from './table.js';
+import { callgrind, stepMacs, type PlanOp, type TrainLayer } from './cost.js';
+import { ENERGY_REFS, LITERATURE, literatureNotes, markdown, uj, type Merged, type Row } from './table.js';
 
 const cli = join(binDir, 'edge-peft');
 const check = join(binDir, 'ept-peft-check');
 const floatRef = join(repoRoot, 'tools', 'float_ref', 'ref.py');
 const demo = (f: string): string => join(repoRoot, 'data', 'demo', f);
+const imu = (f: string): string => join(repoRoot, 'data', 'imu-watch', f);
 
 // k: records per cost run (steps and inferences under callgrind; 4 for person_detect, whose
 // frozen prefix makes each step about 10 ms natively and 50x that under callgrind)
 interface Task { name: string; model: string; train: string; test: string; rec: number; steps: number; k: number; lrs: string[]; methods: [string, string][] }
 interface PlanJson {
   model_bytes: number; training_arena_bytes: number; export_bytes: number; params: number;
-  adapter_bytes: number; master_bytes: number; grad_bytes: number; optim_bytes: number;
+  adapter_bytes: number; master_bytes: number; grad_bytes: number; optim_bytes: number; layers: TrainLayer[];
 }
 interface TrainJson { eval_accuracy_before: number; eval_accuracy_after: number; adapter_bytes: number }
-
-function callgrind(bin: string, args: string[], out: string, toggle?: string): number {
-  const r = spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`,
-    ...(toggle ? [`--toggle-collect=${toggle}`] : []), bin, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  const m = /Collected : (\d+)/.exec(r.stderr);
-  return m ? Number(m[1]) : NaN;
-}
 
 function tflmArena(model: string): number {
   const out = execFileSync(python, [join(repoRoot, 'tools', 'oracle', 'oracle.py'), model], { encoding: 'utf8' });
@@ -57,6 +52,7 @@ function pickLr(t: Task, spec: string, d: string): string {
 function measure(t: Task, name: string, spec: string, d: string, tflm: number): Row {
   const lr = pickLr(t, spec, d);
   const plan = json<PlanJson>(['train', t.model, '--adapter', spec, '--plan', '--json']);
+  const ops = json<{ operators: PlanOp[] }>(['plan', t.model, '--json']).operators;
   const K = t.k;
   head(t.train, t.rec, K, join(d, 'k.bin'));
   head(t.test, t.rec, 1, join(d, 'one.bin'));
@@ -70,26 +66,62 @@ function measure(t: Task, name: string, spec: string, d: string, tflm: number): 
   const ref = JSON.parse(execFileSync(python, [floatRef, 'train', t.model, '--init', join(d, 'i.bin'), '--latents', join(d, 'l.bin'),
     '--eval-latents', join(d, 'e.bin'), '--steps', String(t.steps), '--lr', lr], { encoding: 'utf8', maxBuffer: 1 << 26 })) as
     { eval_before: number; eval_after: number };
-  // instructions per step: K steps minus 0 steps (same process setup)
+  // instructions and data reads/writes per step: K steps minus 0 steps (same process setup)
   const base = ['--data', join(d, 'k.bin'), '--adapter', spec, '--seed', '1', '--lr', lr, '--out', join(d, 'c.bin')];
-  const perStep = (callgrind(cli, ['train', t.model, ...base, '--steps', String(K)], join(d, 'cg1')) -
-    callgrind(cli, ['train', t.model, ...base, '--steps', '0'], join(d, 'cg0'))) / K;
+  const cK = callgrind(cli, ['train', t.model, ...base, '--steps', String(K)], join(d, 'cg1'), { cache: true });
+  const c0 = callgrind(cli, ['train', t.model, ...base, '--steps', '0'], join(d, 'cg0'), { cache: true });
+  const perStep = (cK.ir - c0.ir) / K;
   // inference: K records minus 1, with the trained adapter and without any
-  const inf = (extra: string[]): number => (callgrind(cli, ['eval', t.model, '--data', join(d, 'ek.bin'), ...extra], join(d, 'ce1')) -
-    callgrind(cli, ['eval', t.model, '--data', join(d, 'one.bin'), ...extra], join(d, 'ce0'))) / (K - 1);
+  const inf = (extra: string[], cmd = 'eval'): number => (callgrind(cli, [cmd, t.model, '--data', join(d, 'ek.bin'), ...extra], join(d, 'ce1')).ir -
+    callgrind(cli, [cmd, t.model, '--data', join(d, 'one.bin'), ...extra], join(d, 'ce0')).ir) / (K - 1);
   const inferBase = inf([]), inferAd = inf(['--adapter', join(d, 'a.bin')]);
   // switching: ept-peft-check imports 4 times (fresh, swap, swap back, over a live session)
-  const imp = callgrind(check, [t.model, join(d, 'k.bin'), join(d, 'ek.bin'), String(Math.min(K, 4)), lr, spec], join(d, 'ci'), 'ept_import') / 4;
+  const imp = callgrind(check, [t.model, join(d, 'k.bin'), join(d, 'ek.bin'), String(Math.min(K, 4)), lr, spec], join(d, 'ci'),
+    { toggle: 'ept_import' }).ir / 4;
+  const merged = spec.startsWith('lora:') ? mergedRow(t, d, inf) : undefined;
   const epad = readFileSync(join(d, 'a.bin')).length;
   return {
     task: t.name, method: name, spec, lr, steps: t.steps, params: plan.params, model_bytes: plan.model_bytes,
     train_arena_bytes: plan.training_arena_bytes,
     state_bytes: plan.adapter_bytes + plan.master_bytes + plan.grad_bytes + plan.optim_bytes, tflm_arena_bytes: tflm, instr_per_step: Math.round(perStep),
+    macs_per_step: stepMacs(spec, ops, plan.layers), dr_per_step: Math.round((cK.dr - c0.dr) / K), dw_per_step: Math.round((cK.dw - c0.dw) / K),
     infer_base_instr: Math.round(inferBase), infer_instr: Math.round(inferAd), epad_bytes: epad,
     epdl_bytes: 68 + spec.length + epad + 64, import_instr: Math.round(imp),
     acc_before: ours.eval_accuracy_before, acc_after: ours.eval_accuracy_after,
-    float_before: ref.eval_before, float_after: ref.eval_after,
+    float_before: ref.eval_before, float_after: ref.eval_after, merged,
   };
+}
+
+// LoRA folded into requantised RAM copies of its layers (epm_merge): the merged session's
+// inference instructions and accuracy, and how its outputs compare with the unmerged path's.
+// Rows that needed a new scale run with per-row multipliers (epm_session_apply_rows); the engine
+// refuses 1x1 convs (person_detect's layers): then the reason is the figure.
+function mergedRow(t: Task, d: string, inf: (extra: string[], cmd?: string) => number): Merged {
+  const args = ['--adapter', join(d, 'a.bin'), '--out', join(d, 'm.bin')];
+  const r = spawnSync(cli, ['merge', t.model, ...args, '--json'], { encoding: 'utf8' });
+  if (r.status !== 0) return { ok: false, reason: `merge refused: ${r.stderr.trim()}` };
+  const mj = JSON.parse(r.stdout) as { merged_bytes: number; layers: { fc: number; rescaled_rows: number }[] };
+  const layers = mj.layers;
+  const run = spawnSync(cli, ['merge', t.model, ...args, '--data', t.test, '--outputs', join(d, 'm.out')], { encoding: 'utf8' });
+  const acc = /merged accuracy ([\d.]+)/.exec(run.stdout);
+  if (run.status !== 0 || !acc) {
+    const rows = layers.map((l) => `fc ${l.fc}: ${l.rescaled_rows} rows rescaled`).join(', ');
+    return { ok: false, reason: `merged session refused (${run.stderr.trim().replace(/^edge-peft: /, '')}; ${rows})` };
+  }
+  execFileSync(cli, ['eval', t.model, '--data', t.test, '--adapter', join(d, 'a.bin'), '--outputs', join(d, 'u.out')]);
+  const u = readFileSync(join(d, 'u.out')), m = readFileSync(join(d, 'm.out'));
+  const n = Math.round(readFileSync(t.test).length / t.rec), w = u.length / n;
+  let recDiff = 0, maxStep = 0;
+  for (let i = 0; i < n; i++) {
+    let diff = false;
+    for (let j = 0; j < w; j++) {
+      const s = Math.abs(u.readInt8(i * w + j) - m.readInt8(i * w + j));
+      diff ||= s !== 0;
+      maxStep = Math.max(maxStep, s);
+    }
+    recDiff += diff ? 1 : 0;
+  }
+  return { ok: true, merged_bytes: mj.merged_bytes, infer_instr: Math.round(inf(args, 'merge')), acc: Number(acc[1]), records_not_equal: recDiff, records: n, max_step: maxStep };
 }
 
 export async function run(): Promise<void> {
@@ -104,14 +136,21 @@ export async function run(): Promise<void> {
       methods: [['LoRA r1', 'lora:rank=1,alpha=8,layers=0..1'], ['LoRA r4', 'lora:rank=4,alpha=8,layers=0..1'],
         ['bottleneck adapter', 'adapter:layers=0..1,width=8'], ['prompt', 'prompt:layers=0'],
         ['bias', 'bias:layers=0..1'], ['full fine-tune', 'full:layers=0..1']] },
+    // BasicMotions smart-watch windows, the watch turned 90 degrees about z (data/imu-watch/README.md)
+    { name: 'IMU watch rotated', model: imu('imu_mlp_int8.tflite'), train: imu('user_pool.bin'), test: imu('user_test.bin'), rec: 121, steps: 1200, k: 16, lrs: LRS,
+      methods: [['LoRA r1', 'lora:rank=1,alpha=8,layers=0..1'], ['LoRA r4', 'lora:rank=4,alpha=8,layers=0..1'],
+        ['bottleneck adapter', 'adapter:layers=0..1,width=8'], ['prompt', 'prompt:layers=0'],
+        ['bias', 'bias:layers=0..1'], ['full fine-tune', 'full:layers=0..1']] },
     { name: 'micro_speech head', model: speech, train: join(d, 's1.bin'), test: join(d, 's2.bin'), rec: 1961, steps: 256, k: 16, lrs: LRS,
       methods: [['LoRA r1', 'lora:rank=1,alpha=8,layers=-1'], ['LoRA r4', 'lora:rank=4,alpha=8,layers=-1'],
         ['bottleneck adapter', 'adapter:layers=-1,width=8'], ['prompt', 'prompt:layers=-1'],
         ['bias', 'bias:layers=-1'], ['full fine-tune', 'full:layers=-1']] },
     // "washed-out camera": seeded augmentations of the two real photographs (conv.test.ts), the
-    // last two pointwise convs through the global pool; lrs around conv.test's 0.01
+    // last two pointwise convs through the global pool; lrs around conv.test's 0.01, and 0.2:
+    // the bottleneck adapter's int8 U view (unit 1/(8 m), U = 0 at init) stays at 0-3 units
+    // at 0.05, so its forward barely moves (docs/training.md, PEFT methods compared)
     { name: 'person_detect washed-out camera', model: join(modelsDir, 'person_detect.tflite'), train: join(d, 'p1.bin'), test: join(d, 'p2.bin'),
-      rec: 9217, steps: 256, k: 4, lrs: ['0.001', '0.01', '0.05'],
+      rec: 9217, steps: 256, k: 4, lrs: ['0.001', '0.01', '0.05', '0.2'],
       methods: [['LoRA r1', 'lora:rank=1,alpha=8,layers=-2..-1'], ['LoRA r4', 'lora:rank=4,alpha=8,layers=-2..-1'],
         ['bottleneck adapter', 'adapter:layers=-2..-1,width=8'], ['prompt', 'prompt:layers=-2'],
         ['bias', 'bias:layers=-2..-1'], ['full fine-tune', 'full:layers=-2..-1']] },
@@ -122,7 +161,10 @@ export async function run(): Promise<void> {
   }
   const rows: Row[] = [];
   console.log('\n== PEFT methods (bench/peft) ==');
-  for (const t of tasks) {
+  const started = Date.now();
+  // PEFT_TASKS=imu,digits runs a subset (development); the table is written only from a full run
+  const only = process.env['PEFT_TASKS']?.split(',');
+  for (const t of tasks.filter((x) => !only || only.some((o) => x.name.toLowerCase().includes(o.toLowerCase())))) {
     const tflm = tflmArena(t.model);
     for (const [name, spec] of t.methods) {
       const r = measure(t, name, spec, d, tflm);
@@ -133,7 +175,14 @@ export async function run(): Promise<void> {
         `${(r.train_arena_bytes / r.tflm_arena_bytes).toFixed(2)}x TFLM's arena; ${r.instr_per_step} Ir/step; inference ` +
         `${r.infer_instr} vs base ${r.infer_base_instr} Ir (${(r.infer_instr / r.infer_base_instr).toFixed(2)}x); update ` +
         `${r.epdl_bytes} B EPDL (EPAD ${r.epad_bytes}); switch ${r.epad_bytes} B, ${r.import_instr} Ir; accuracy ` +
-        `${r.acc_before.toFixed(3)} -> ${r.acc_after.toFixed(3)} (float ${r.float_before.toFixed(3)} -> ${r.float_after.toFixed(3)})`);
+        `${r.acc_before.toFixed(3)} -> ${r.acc_after.toFixed(3)} (float ${r.float_before.toFixed(3)} -> ${r.float_after.toFixed(3)}); ` +
+        `per step ${r.macs_per_step} MACs (analytic), ${r.dr_per_step} data reads, ${r.dw_per_step} data writes (callgrind); ` +
+        ENERGY_REFS.map((e) => `${uj(r.instr_per_step, e).toFixed(1)} uJ ${e.chip}`).join(', '));
+      const m = r.merged;
+      if (m?.ok) {
+        console.log(`${t.name} | ${name} merged: inference ${m.infer_instr} Ir (${(m.infer_instr / r.infer_base_instr).toFixed(2)}x base), ` +
+          `accuracy ${m.acc.toFixed(3)} (unmerged ${r.acc_after.toFixed(3)}), ${m.records_not_equal}/${m.records} outputs not byte-equal, max ${m.max_step} steps`);
+      } else if (m) console.log(`${t.name} | ${name} merged: n/a, ${m.reason}`);
     }
   }
   for (const e of ENERGY_REFS) {
@@ -144,6 +193,13 @@ export async function run(): Promise<void> {
   for (const n of literatureNotes(rows)) console.log(`  ${n}`);
   mkdirSync(join(repoRoot, 'build', 'bench'), { recursive: true });
   writeFileSync(join(repoRoot, 'build', 'bench', 'peft.json'), JSON.stringify({ rows, energy: ENERGY_REFS, literature: LITERATURE }, null, 1));
-  writeFileSync(join(repoRoot, 'docs', 'peft-table.md'), markdown(rows));
-  console.log('written: build/bench/peft.json, docs/peft-table.md');
+  const secs = Math.round((Date.now() - started) / 1000);
+  console.log(`bench/peft runtime: ${secs} s`);
+  if (only) {
+    console.log('PEFT_TASKS set: docs/peft-table.md not written (subset)');
+    writeFileSync(join(repoRoot, 'build', 'bench', 'peft-subset.md'), markdown(rows, secs));
+  } else {
+    writeFileSync(join(repoRoot, 'docs', 'peft-table.md'), markdown(rows, secs));
+    console.log('written: build/bench/peft.json, docs/peft-table.md');
+  }
 }

@@ -5,7 +5,8 @@ import { CodedError } from "../coded-error.js";
  * A device's adapter update for a round, read from what the trainer gives: two EPAD v3 images
  * (docs/formats.md) of the same model and configuration, the round's global adapter and the one
  * trained from it. Every trainable element becomes one real value, (trained - base) x unit, in
- * record order (per layer from the lowest up: A, B, bias, prompt; each row-major), where unit is
+ * record order (per layer from the lowest up: A, B, bias, prompt, full W, adapter D and U; each
+ * row-major), where unit is
  * the record's "real value of one unit" (for bias the nominal one: rows differ by s_w[row], but
  * every device and the server use the same unit, so the server's average maps back exactly).
  * This vector is what update-encoding.ts clips, weights and rounds.
@@ -41,14 +42,18 @@ function view(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/** Checks one image's frame: magic, version, header size, length, CRC. */
-function checkImage(checksum: Checksum, b: Uint8Array, what: string): void {
+/** Checks one image's frame: magic, version, header size (for its kinds), length, CRC; returns the header size. */
+function checkImage(checksum: Checksum, b: Uint8Array, what: string): number {
   if (b.length < HEAD + 4) throw new AdapterDeltaError("truncated", `${what} is ${b.length} bytes, shorter than an adapter`);
   if (MAGIC.some((m, i) => b[i] !== m)) throw new AdapterDeltaError("bad-magic", `${what} is not an EPAD adapter`);
   const v = view(b);
-  if (v.getUint16(4, true) !== 3 || v.getUint16(6, true) !== HEAD) throw new AdapterDeltaError("bad-version", `${what} is not EPAD version 3`);
+  if (v.getUint16(4, true) !== 3) throw new AdapterDeltaError("bad-version", `${what} is not EPAD version 3`);
+  // full fine-tune / bottleneck adapter (kind bits 3, 4: 24) add 12 header bytes (formats.md)
+  const head = v.getUint16(6, true);
+  if (head !== (v.getUint32(8, true) & 24 ? 88 : HEAD)) throw new AdapterDeltaError("bad-header", `${what}: header ${head} bytes`);
   if (v.getUint32(40, true) !== b.length) throw new AdapterDeltaError("bad-length", `${what} is ${b.length} bytes, its header says ${v.getUint32(40, true)}`);
   if (checksum.crc32(b.subarray(0, b.length - 4)) >>> 0 !== v.getUint32(b.length - 4, true)) throw new AdapterDeltaError("bad-crc", `${what}: CRC-32 mismatch`);
+  return head;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array, from: number, to: number): boolean {
@@ -58,18 +63,18 @@ function sameBytes(a: Uint8Array, b: Uint8Array, from: number, to: number): bool
 
 /** The real-valued update trained - base; refused by name unless both are intact images of one configuration. */
 export function adapterDelta(checksum: Checksum, base: Uint8Array, trained: Uint8Array): AdapterDelta {
-  checkImage(checksum, base, "the base adapter");
+  const head = checkImage(checksum, base, "the base adapter");
   checkImage(checksum, trained, "the trained adapter");
-  // Kinds, rank, alpha, layers, prompt length, record count (8..31) and the base model (44..75)
-  // must agree; seed and step count may not.
-  if (base.length !== trained.length || !sameBytes(base, trained, 8, 32) || !sameBytes(base, trained, 44, HEAD)) {
+  // Kinds, rank, alpha, layers, prompt length, record count (8..31), the base model (44..75) and
+  // the extension's full / adapter layers and width (76..87) must agree; seed and step count may not.
+  if (base.length !== trained.length || !sameBytes(base, trained, 8, 32) || !sameBytes(base, trained, 44, head)) {
     throw new AdapterDeltaError("different-adapter", "the two images are not of the same model and configuration");
   }
   const vb = view(base);
   const vt = view(trained);
   const count = vb.getUint16(30, true);
   const tensors: AdapterTensor[] = [];
-  let at = HEAD;
+  let at = head;
   let total = 0;
   for (let r = 0; r < count; r++) {
     if (at + RECORD > base.length - 4) throw new AdapterDeltaError("truncated", `record ${r} runs past the end`);
@@ -88,7 +93,7 @@ export function adapterDelta(checksum: Checksum, base: Uint8Array, trained: Uint
   }
   if (at !== base.length - 4) throw new AdapterDeltaError("bad-length", `${base.length - 4 - at} bytes after the last record`);
   const values = new Float64Array(total);
-  at = HEAD;
+  at = head;
   for (const t of tensors) {
     const n = t.rows * t.cols;
     for (let k = 0; k < n; k++) {

@@ -100,6 +100,59 @@ print(json.dumps({"values": values, "shapes": [[t["kind"], t["layer"], t["rows"]
     assert.equal(e.status, 0, e.stderr);
   });
 
+  it("reads full fine-tune and bottleneck adapter images (the 88-byte header extension) as the float reference does", () => {
+    // the extension holds the full / adapter layers and the width; records start after it
+    const ext = "adapter:layers=0,width=4+full:layers=1";
+    const b = train("ext-base.epad", ext, "1");
+    const t = train("ext-trained.epad", ext, "2", "--init", join(dir, "ext-base.epad"), "--lr", "0.01");
+    assert.equal(new DataView(b.buffer, b.byteOffset).getUint16(6, true), 88);
+    const crc = new ZlibChecksum();
+    const d = adapterDelta(crc, b, t);
+    const ref = runPythonJson<{ values: number[]; shapes: number[][] }>(`
+import json, sys
+sys.path.insert(0, ${JSON.stringify(join(repoRoot, "tools", "float_ref"))})
+from ref import parse_adapter
+a = parse_adapter(open(${JSON.stringify(join(dir, "ext-base.epad"))}, "rb").read())
+b = parse_adapter(open(${JSON.stringify(join(dir, "ext-trained.epad"))}, "rb").read())
+values = []
+for ta, tb in zip(a["tensors"], b["tensors"]):
+    values += [float(x) * ta["scale"] for x in (tb["q"] - ta["q"]).reshape(-1)]
+print(json.dumps({"values": values, "shapes": [[t["kind"], t["layer"], t["rows"], t["cols"]] for t in a["tensors"]]}))
+`);
+    assert.deepEqual(d.tensors.map((x) => [x.kind, x.layer, x.rows, x.cols]), ref.shapes);
+    // adapter D and U on layer 0 (m x out, out x m), the full W and its bias delta on layer 1
+    assert.deepEqual(ref.shapes.map((x) => x[0]), [5, 6, 4, 2]);
+    assert.deepEqual(Array.from(d.values), ref.values);
+    assert.ok(d.values.filter((v) => v !== 0).length > 10, "training changed the adapter");
+    const code = (x: Uint8Array, y: Uint8Array) => {
+      try {
+        adapterDelta(crc, x, y);
+        return "accepted";
+      } catch (e) {
+        return (e as { code?: string }).code ?? String(e);
+      }
+    };
+    // another width is another configuration (header bytes 76..87)
+    assert.equal(code(b, train("ext-w8.epad", "adapter:layers=0,width=8+full:layers=1", "1")), "different-adapter");
+    // an 88-byte header on kinds that do not have the extension (and the reverse) is refused by name
+    const lora = train("ext-lora.epad", SPEC, "1");
+    const relabel = (img: Uint8Array, head: number) => {
+      const x = img.slice();
+      new DataView(x.buffer).setUint16(6, head, true);
+      new DataView(x.buffer).setUint32(x.length - 4, crc.crc32(x.subarray(0, x.length - 4)) >>> 0, true);
+      return x;
+    };
+    assert.equal(code(relabel(lora, 88), relabel(lora, 88)), "bad-header");
+    assert.equal(code(relabel(b, 76), relabel(b, 76)), "bad-header");
+    assert.equal(code(b, t), "accepted");
+    // the server's inverse takes the extension too: base + the whole delta = the trained records
+    writeFileSync(join(dir, "ext.json"), JSON.stringify(Array.from(d.values)));
+    const r = spawnSync(python, [join(repoRoot, "fleet-server", "adapter_average.py"), join(dir, "ext-base.epad"), join(dir, "ext.json"),
+      join(dir, "ext-whole.epad")], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(new Uint8Array(readFileSync(join(dir, "ext-whole.epad"))).subarray(88, t.length - 4), t.subarray(88, t.length - 4));
+  });
+
   it("refuses images that do not belong together, by name", () => {
     const crc = new ZlibChecksum();
     const code = (a: Uint8Array, b: Uint8Array) => {

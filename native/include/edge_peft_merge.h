@@ -50,9 +50,17 @@ ep_status epm_merge(const ept_trainer *t, void *buf, size_t bytes, epm_merged *o
 /* Points FC operator m->op_index of a ready session at the merged weights and bias (which
  * must outlive the session's use) and recomputes its kernel sums: same kernel, same cost as
  * the base. EP_ERR_UNSUPPORTED for a 1x1 conv, a layer without a bias tensor, or rescaled
- * rows (their multipliers are not rewritten yet); EP_ERR_SHAPE / EP_ERR_SIZE on other dims.
+ * rows (use epm_session_apply_rows); EP_ERR_SHAPE / EP_ERR_SIZE on other dims.
  * To unmerge, initialise the session again. */
 ep_status epm_session_apply(ep_session *s, const epm_layer *m);
+/* As epm_session_apply, for a layer with rescaled rows too: fills multiplier / shift (rows =
+ * m->out entries each, the caller's memory, which must outlive the session's use) from the
+ * model's input and output scales and each row's merged scale (TFLM's per-channel formula, in
+ * doubles), and runs the layer on the per-channel FC kernel (same MACs): what TFLite Micro
+ * computes for a per-channel model with these scales.
+ * EP_ERR_QUANT when a row's multiplier is out of range. */
+ep_status epm_session_apply_rows(ep_session *s, const epm_layer *m, int32_t *multiplier, int32_t *shift,
+                                 int32_t rows);
 
 #ifdef __cplusplus
 }

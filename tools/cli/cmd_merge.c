@@ -21,11 +21,25 @@ static int run_merged(ept_cli_session *cs, const epm_merged *mg, const char *dpa
     ep_status st = ep_plan(&cs->model, NULL, &pl, err, sizeof err);
     if (st == EP_OK && (arena = malloc(pl.arena_bytes + 16U)) == NULL) st = EP_ERR_ARENA;
     if (st == EP_OK) st = ep_session_init(&s, &cs->model, NULL, arena, pl.arena_bytes + 16U, err, sizeof err);
-    for (int32_t l = 0; st == EP_OK && l < mg->layer_count; ++l) st = epm_session_apply(&s, &mg->layers[l]);
+    /* rows with a re-derived scale need their own multipliers: the CLI's memory (host), per layer */
+    int32_t *q = NULL;
+    int32_t qn = 0;
+    for (int32_t l = 0; l < mg->layer_count; ++l) qn += mg->layers[l].rescaled_rows != 0 ? 2 * mg->layers[l].out : 0;
+    if (st == EP_OK && qn > 0 && (q = malloc((size_t)qn * sizeof *q)) == NULL) st = EP_ERR_ARENA;
+    for (int32_t l = 0, at = 0; st == EP_OK && l < mg->layer_count; ++l) {
+        const epm_layer *M = &mg->layers[l];
+        if (M->rescaled_rows == 0) {
+            st = epm_session_apply(&s, M);
+        } else {
+            st = epm_session_apply_rows(&s, M, q + at, q + at + M->out, M->out);
+            at += 2 * M->out;
+        }
+    }
     if (st != EP_OK || (opath != NULL && of == NULL) || ept_cli_read(dpath, &data) != 0) {
         fprintf(stderr, "edge-peft: merged session: %s %s\n", ep_status_name(st), err);
         if (of != NULL) fclose(of);
         free(arena);
+        free(q);
         return 1;
     }
     for (size_t off = 0; rc == 0 && off + 1U + cs->input_bytes <= data.size; off += 1U + cs->input_bytes) {
@@ -46,6 +60,7 @@ static int run_merged(ept_cli_session *cs, const epm_merged *mg, const char *dpa
     if (of != NULL) fclose(of);
     free(data.bytes);
     free(arena);
+    free(q);
     return rc;
 }
 

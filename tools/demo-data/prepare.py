@@ -29,7 +29,6 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import load_digits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import tflite_writer  # noqa: E402  (tools/tflite_writer.py, shared with tools/oracle/opmodels.py)
@@ -261,6 +260,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[2] / "data" / "demo")
     args = ap.parse_args()
+
+    from sklearn.datasets import load_digits  # here, not at import: tools/imu-data reuses the helpers without scikit-learn
 
     digits_x, digits_y = load_digits(return_X_y=True)
     raw = digits_x.astype(np.float64)  # 0..16 integers
