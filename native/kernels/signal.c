@@ -9,28 +9,36 @@
 /* MostSignificantBit32 / 64 as TFLM's GCC build computes them: 0 gives 32 / 64. */
 static inline uint32_t msb32(uint32_t x)
 {
-    uint32_t n = 0;
     if (x == 0) {
         return 32;
     }
+#if defined(__GNUC__)
+    return 32u - (uint32_t)__builtin_clz(x);
+#else
+    uint32_t n = 0;
     while (x != 0) {
         x >>= 1;
         ++n;
     }
     return n;
+#endif
 }
 
 static inline uint32_t msb64(uint64_t x)
 {
-    uint32_t n = 0;
     if (x == 0) {
         return 64;
     }
+#if defined(__GNUC__)
+    return 64u - (uint32_t)__builtin_clzll(x);
+#else
+    uint32_t n = 0;
     while (x != 0) {
         x >>= 1;
         ++n;
     }
     return n;
+#endif
 }
 
 static inline int16_t wrap16(int64_t v)
@@ -309,34 +317,40 @@ ep_status ep_signal_filter_bank_log(const uint32_t *input, int32_t count, int32_
     return EP_OK;
 }
 
-static int64_t load(const void *p, int32_t type, int32_t i)
+static inline int8_t wrap8(uint32_t u)
 {
-    switch (type) {
-    case EP_TYPE_INT8: return ((const int8_t *)p)[i];
-    case EP_TYPE_INT16: return ((const int16_t *)p)[i];
-    case EP_TYPE_INT32: return ((const int32_t *)p)[i];
-    default: return ((const uint32_t *)p)[i];   /* EP_TYPE_UINT32 */
-    }
+    const uint32_t b = u & 0xFFu;
+    return (int8_t)(b >= 0x80u ? (int32_t)b - 0x100 : (int32_t)b);
+}
+
+static bool cast_type(int32_t t)
+{
+    return t == EP_TYPE_INT8 || t == EP_TYPE_INT16 || t == EP_TYPE_INT32 || t == EP_TYPE_UINT32;
 }
 
 ep_status ep_cast(const void *input, int32_t in_type, void *output, int32_t out_type,
                   int32_t count)
 {
-    const bool in_ok = in_type == EP_TYPE_INT8 || in_type == EP_TYPE_INT16 ||
-                       in_type == EP_TYPE_INT32 || in_type == EP_TYPE_UINT32;
-    const bool out_ok = out_type == EP_TYPE_INT8 || out_type == EP_TYPE_INT16 ||
-                        out_type == EP_TYPE_INT32 || out_type == EP_TYPE_UINT32;
-    if (input == NULL || output == NULL || !in_ok || !out_ok || count < 0) {
+    if (input == NULL || output == NULL || !cast_type(in_type) || !cast_type(out_type) ||
+        count < 0) {
         return EP_ERR_ARG;
     }
+    const bool in32 = in_type == EP_TYPE_INT32 || in_type == EP_TYPE_UINT32;
+    const bool out32 = out_type == EP_TYPE_INT32 || out_type == EP_TYPE_UINT32;
+    if ((in32 && out32) || in_type == out_type) {
+        /* int32 <-> uint32 is modular: the same bytes */
+        memmove(output, input, (size_t)count * (in32 ? 4u : (in_type == EP_TYPE_INT16 ? 2u : 1u)));
+        return EP_OK;
+    }
     for (int32_t i = 0; i < count; ++i) {
-        const uint32_t u = (uint32_t)(uint64_t)load(input, in_type, i);  /* modular, as C++ */
-        switch (out_type) {
-        case EP_TYPE_INT8: {
-            const uint32_t b = u & 0xFFu;
-            ((int8_t *)output)[i] = (int8_t)(b >= 0x80u ? (int32_t)b - 0x100 : (int32_t)b);
-            break;
+        uint32_t u;  /* the value modulo 2^32, as the C++ conversions take it */
+        switch (in_type) {
+        case EP_TYPE_INT8: u = (uint32_t)(int32_t)((const int8_t *)input)[i]; break;
+        case EP_TYPE_INT16: u = (uint32_t)(int32_t)((const int16_t *)input)[i]; break;
+        default: u = ((const uint32_t *)input)[i]; break;
         }
+        switch (out_type) {
+        case EP_TYPE_INT8: ((int8_t *)output)[i] = wrap8(u); break;
         case EP_TYPE_INT16: ((int16_t *)output)[i] = wrap16((int64_t)u); break;
         case EP_TYPE_INT32: ((int32_t *)output)[i] = wrap32(u); break;
         default: ((uint32_t *)output)[i] = u; break;
