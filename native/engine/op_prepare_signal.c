@@ -219,8 +219,8 @@ static ep_status prep_energy(ctx_t *c, ep_op_rt *rt)
 
 static ep_status prep_bank(ctx_t *c, ep_op_rt *rt)
 {
-    static const char *const roles[] = {"input", "weights", "unweights", "channel frequency "
-                                        "starts", "channel weight starts", "channel widths"};
+    static const char *const roles[] = {"input", "weights", "unweights", "frequency starts",
+                                        "weight starts", "channel widths"};
     ep_tensor_info t[6], out;
     int32_t channels;
     TRY(io_counts(c, 6, 1));
