@@ -2,9 +2,10 @@
 engine vs TFLite Micro test (host-tests/engine/keras-models.test.ts).
 
 Run with TensorFlow installed OUTSIDE the project (it is not a project dependency):
-  python3 -m venv /tmp/tfvenv && /tmp/tfvenv/bin/pip install tensorflow-cpu==2.21.0
-  /tmp/tfvenv/bin/python tools/keras/make_models.py data/keras
-Made with tensorflow-cpu 2.21.0 (keras 3.15.1, numpy 2.4.6); the .tflite files and
+  python3 -m venv /tmp/tfvenv && /tmp/tfvenv/bin/pip install tensorflow-cpu==2.21.0 tf-keras==2.21.0
+  /tmp/tfvenv/bin/python tools/keras/make_models.py data/keras [--only MODEL]
+Made with tensorflow-cpu 2.21.0 (keras 3.15.1, tf-keras 2.21.0 for the legacy-Keras LSTM,
+numpy 2.4.6); the .tflite files and
 data/keras/models.json are committed, so the tests need no TensorFlow.
 
 Every model is built with a dynamic batch (keras.Input without batch_size), random seeded
@@ -86,10 +87,21 @@ def models():
         "activations": ((10,), seq(layers.Dense(12), layers.LeakyReLU(0.2), layers.Dense(12),
                                   layers.Activation("hard_swish"), layers.Dense(4))),
         "lstm": ((5, 3), seq(layers.LSTM(8), layers.Dense(3))),
+        # the same LSTM in legacy Keras 2 (tf-keras 2.21.0, TF_USE_LEGACY_KERAS=1), whose LSTM
+        # the converter fuses into UNIDIRECTIONAL_SEQUENCE_LSTM (with batch 1 only)
+        LEGACY_LSTM: ((5, 3), None),
     }
 
 
 RECIPES = ("int8", "float", "16x8")
+LEGACY_LSTM = "lstm_tf_keras"
+
+
+def legacy_lstm(shape, batch):
+    import tf_keras  # only in the legacy-Keras subprocess
+
+    return tf_keras.Sequential([tf_keras.Input(shape=shape, batch_size=batch),
+                                tf_keras.layers.LSTM(8), tf_keras.layers.Dense(3)])
 
 
 def convert(model, shape, recipe, seed):
@@ -122,13 +134,16 @@ def one(name, recipe, out):
     # (Keras 3's LSTM lowers to TensorList ops it cannot legalise), batch 1 as well
     for batch in (None, 1):
         keras.utils.set_random_seed(1000 + k)
-        model = build(keras.Input(shape=shape, batch_size=batch))
+        model = (legacy_lstm(shape, batch) if name == LEGACY_LSTM
+                 else build(keras.Input(shape=shape, batch_size=batch)))
         try:
             flat = convert(model, shape, recipe, 2000 + k)
             break
         except Exception as e:  # noqa: BLE001 - recorded in models.json
             msg = [line for line in str(e).splitlines() if "error:" in line or "not" in line]
-            errors.append({"batch": batch, "converter_error": (msg or [str(e)])[0][:240]})
+            text = (msg or [str(e)])[0]
+            text = text[text.find("error:"):] if "error:" in text else text  # no local paths
+            errors.append({"batch": batch, "converter_error": text[:240]})
     entry = {"file": file if flat is not None else None, "model": name, "recipe": recipe,
              "input_shape": list(shape),
              "batch": "dynamic" if not errors else (1 if flat is not None else None)}
@@ -146,14 +161,21 @@ def main():
         one(sys.argv[2], sys.argv[3], sys.argv[4])
         return
     out = sys.argv[1]
+    only = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "--only" else None
     os.makedirs(out, exist_ok=True)
     index = []
+    if only is not None:  # refresh one model's entries in an existing models.json
+        with open(os.path.join(out, "models.json")) as f:
+            index = [m for m in json.load(f)["models"] if m["model"] != only]
     for name in sorted(models()):
+        if only is not None and name != only:
+            continue
+        env = dict(os.environ, TF_USE_LEGACY_KERAS="1") if name == LEGACY_LSTM else None
         for recipe in RECIPES:
             # one process per conversion: the converter can crash (it segfaults on a batch-1
             # Keras 3 LSTM), and a crash is recorded like a refusal
             r = subprocess.run([sys.executable, os.path.abspath(__file__), "--one", name, recipe,
-                                out], capture_output=True, text=True)
+                                out], capture_output=True, text=True, env=env)
             lines = [line for line in r.stdout.splitlines() if line.startswith("ENTRY ")]
             if lines:
                 entry = json.loads(lines[-1][6:])
@@ -168,9 +190,10 @@ def main():
                                                          "converter_error": tail[0][-240:]})
             index.append(entry)
             print(name, recipe, entry.get("bytes"), entry.get("converter_errors", ""))
+    index.sort(key=lambda m: (m["model"], RECIPES.index(m["recipe"])))
     with open(os.path.join(out, "models.json"), "w") as f:
         json.dump({"tensorflow": tf.__version__, "keras": keras.__version__,
-                   "models": index}, f, indent=1)
+                   "tf_keras": "2.21.0 (" + LEGACY_LSTM + " only)", "models": index}, f, indent=1)
 
 
 if __name__ == "__main__":
