@@ -13,7 +13,8 @@ operators: dicts with opcode (index into `opcodes`), inputs, outputs and optiona
            written whenever given, even empty); a scalar field equal to 0 is left out (schema
            default semantics are the reader's; write non-zero defaults such as stride 1
            explicitly).
-opcodes:   (builtin_code, version) per operator code.
+opcodes:   (builtin_code, version) per operator code, or (32, version, custom_code) for a
+           custom operator, whose operators then carry "custom_options" (flexbuffer bytes).
 """
 from __future__ import annotations
 
@@ -123,13 +124,17 @@ def write_model(tensors: list[dict], operators: list[dict], buffers: list[bytes]
         options = _options(b, spec) if spec is not None else None
         op_inputs = vector(b, op["inputs"], "i32")
         op_outputs = vector(b, op["outputs"], "i32")
-        b.StartObject(5)  # Operator: opcode_index, inputs, outputs, builtin_options_type, builtin_options
+        custom = op.get("custom_options")
+        custom_off = b.CreateByteVector(custom) if custom is not None else None
+        b.StartObject(6)  # Operator: opcode_index, inputs, outputs, builtin_options_type, builtin_options, custom_options
         b.PrependUint32Slot(0, op["opcode"], 0)
         b.PrependUOffsetTRelativeSlot(1, op_inputs, 0)
         b.PrependUOffsetTRelativeSlot(2, op_outputs, 0)
         if options is not None:
             b.PrependUint8Slot(3, spec[0], 0)
             b.PrependUOffsetTRelativeSlot(4, options, 0)
+        if custom_off is not None:
+            b.PrependUOffsetTRelativeSlot(5, custom_off, 0)
         op_offs.append(b.EndObject())
 
     sg_name = b.CreateString("main")
@@ -146,8 +151,12 @@ def write_model(tensors: list[dict], operators: list[dict], buffers: list[bytes]
     subgraph = b.EndObject()
 
     code_offs = []
-    for code, version in opcodes:
+    for entry in opcodes:
+        code, version = entry[0], entry[1]
+        custom_name = b.CreateString(entry[2]) if len(entry) > 2 else None
         b.StartObject(4)  # OperatorCode: deprecated_builtin_code, custom_code, version, builtin_code
+        if custom_name is not None:
+            b.PrependUOffsetTRelativeSlot(1, custom_name, 0)
         # Codes above 127 keep the placeholder 127 in the deprecated int8 field.
         b.PrependInt8Slot(0, min(code, 127), 0)
         b.PrependInt32Slot(2, version, 1)

@@ -63,7 +63,12 @@ const runFleet = (dir: string): Promise<unknown> => Promise.all([
 // --crypto: ports.crypto over mbedTLS (native/xs/crypto). Only when asked: its modules hold ~150
 // live slots and the agent demo already peaks near the esp32-sized heap's 4,096 (a top-level
 // await for it alone tips the demo over).
-const run: Promise<unknown> = fleetDir !== undefined ? runFleet(fleetDir) : args.includes("--crypto")
+// --audio FILE.wav [--audio-models DIR]: a recording through capture -> features -> keyword model
+// (targets/sim-audio.ts), printing its label.
+const audioFile = option("audio");
+const runAudio = (file: string): Promise<unknown> => import("./sim-audio.js")
+  .then((m) => m.runAudio(file, option("audio-models") ?? "../shared/models", profile, ports));
+const run: Promise<unknown> = audioFile !== undefined ? runAudio(audioFile) : fleetDir !== undefined ? runFleet(fleetDir) : args.includes("--crypto")
   ? import("../platform/sim/native-crypto.js").then((m) => runApp({ ...ports, crypto: new m.NativeCrypto() }))
   : runApp(ports);
 

@@ -5,7 +5,7 @@
 // EWC-state import (the trainer's file formats). Then short libFuzzer runs.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { python, repoRoot } from '../support/paths.js';
 import { fixtureModels, modelPath, scratchDir } from './harness.js';
@@ -51,12 +51,18 @@ describe('corrupt models under ASan + UBSan', function () {
       assert.equal(report.truncate.cases, 64);
       assert.equal(report.flip.cases, 1000);
       assert.ok(report.field.cases > 100, `only ${report.field.cases} field cases`);
-      // A model cut before its end is never valid (the root table and vectors lie throughout).
-      assert.equal(report.truncate.ran + report.truncate.not_invoked, 0, 'a truncated model was accepted');
-      if (name !== 'audio_preprocessor_int8') assert.ok(report.flip.ran > 0, 'no flipped model ran: the driver is not exercising invoke');
-      // The pristine model runs in exactly its planned arena (and not in one byte less);
-      // the Signal-op model is rejected.
-      assert.equal(report.pristine_ok, name !== 'audio_preprocessor_int8', stderr);
+      // A model cut before its end is never valid (the root table and vectors lie throughout),
+      // except where the cut removes only the alignment padding after the last string's NUL
+      // (audio_preprocessor_int8 ends in "SignalWindow" + NUL + 3 bytes of padding).
+      const bytes = readFileSync(modelPath(name));
+      let zeros = 0;
+      while (zeros < bytes.length && bytes[bytes.length - 1 - zeros] === 0) zeros++;
+      const padding = Math.max(0, zeros - 1);
+      assert.ok(report.truncate.ran + report.truncate.not_invoked <= padding,
+        `a truncated model was accepted (${report.truncate.ran + report.truncate.not_invoked} > ${padding} padding bytes)`);
+      assert.ok(report.flip.ran > 0, 'no flipped model ran: the driver is not exercising invoke');
+      // The pristine model runs in exactly its planned arena (and not in one byte less).
+      assert.equal(report.pristine_ok, true, stderr);
     });
   }
 

@@ -85,7 +85,11 @@ enum {
     /* data-layout operators (PACK runs as EP_K_CONCAT, SUM as EP_K_MEAN) */
     EP_K_NOP, EP_K_UNPACK, EP_K_GATHER, EP_K_S2B, EP_K_B2S, EP_K_TRANSPOSE,
     EP_K_QUANT_F32, EP_K_DEQUANT_F32,   /* float32 model edges */
-    EP_K_TCONV, EP_K_TCONV16, EP_K_LSTM
+    EP_K_TCONV, EP_K_TCONV16, EP_K_LSTM,
+    /* the Signal library's audio front end and its int32 / unsigned builtins
+     * (op_prepare_signal.c) */
+    EP_K_SIG_WINDOW, EP_K_SIG_AUTO_SCALE, EP_K_SIG_RFFT, EP_K_SIG_ENERGY, EP_K_SIG_BANK,
+    EP_K_SIG_SQRT, EP_K_SIG_SUBTRACT, EP_K_SIG_PCAN, EP_K_SIG_LOG, EP_K_CAST, EP_K_I32
 };
 
 /* ep_tensor_rt.constant: in the model, or folded at prepare time (every input constant, as
@@ -117,6 +121,32 @@ typedef struct {
     ep_lstm_params p;
     int16_t w_in[4], w_rec[4], bias[4], hidden, cell;
 } ep_lstm_rt;
+
+/* Audio front-end arguments (op_prepare_signal.c). */
+typedef struct {
+    int32_t size, window_size, shift;
+} ep_sig_window_rt;
+typedef struct {
+    int32_t count;
+    int16_t aux;           /* SignalFftAutoScale: the scale-bits output tensor */
+} ep_sig_count_rt;
+typedef struct {
+    ep_rfft_params p;      /* followed by n / 2 twiddles and n / 4 super twiddles */
+} ep_sig_rfft_rt;
+typedef struct {
+    int32_t count, start, end;
+} ep_sig_energy_rt;
+typedef struct {
+    ep_spectral_subtraction_params p;
+    int16_t noise_out;     /* followed by the channels' noise state (uint32 each) */
+} ep_sig_subtract_rt;
+typedef struct {
+    int32_t count, a, b;   /* PCAN: gain table size, snr shift; log: output scale, bits */
+} ep_sig_pcan_rt;
+typedef struct {
+    ep_broadcast_dims dims;
+    ep_i32_params p;
+} ep_sig_i32_rt;
 
 /* Persistent allocator used by prepare. In measure mode (base NULL) it only
  * counts; prepare then skips writing. */
@@ -150,6 +180,14 @@ ep_status ep_op_prepare_layout(ep_prep *p, int32_t index, const ep_op_info *op, 
 ep_status ep_op_prepare_lstm(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 /* TRANSPOSE_CONV (op_prepare_tconv.c). */
 ep_status ep_op_prepare_tconv(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
+/* The audio front end: custom Signal operators, CAST, DIV and int32 ADD / MUL / MINIMUM /
+ * MAXIMUM (op_prepare_signal.c). ep_op_is_signal says whether an operator goes there. */
+bool ep_op_is_signal(const ep_prep *p, const ep_op_info *op);
+bool ep_signal_supported(const ep_op_info *op);
+ep_status ep_op_prepare_signal(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
+ep_status ep_op_eval_signal(ep_session *s, ep_op_rt *rt, const ep_context *ctx);
+/* Zeroes the spectral subtraction noise states (TFLM's Reset). */
+void ep_signal_reset(ep_session *s);
 ep_status ep_op_eval(ep_session *s, ep_op_rt *rt);
 /* Is this operator kind (with these types) supported? */
 bool ep_op_supported(int32_t opcode);

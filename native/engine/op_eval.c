@@ -159,6 +159,6 @@ ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
                           (int16_t *)TD(s, lr->cell), out);
     }
     default:
-        return EP_ERR_STATE;
+        return ep_op_eval_signal(s, rt, &ctx);
     }
 }

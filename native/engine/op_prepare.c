@@ -325,11 +325,15 @@ ep_status ep_op_prepare(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_r
     for (int32_t i = 0; i < 5; ++i) {
         rt->in[i] = (int16_t)(i < op->input_count ? op->inputs[i] : -1);
     }
-    if ((op->output_count != 1 && op->opcode != EP_OP_UNPACK) || op->output_count < 1 ||
+    if ((op->output_count != 1 && op->opcode != EP_OP_UNPACK && op->opcode != EP_OP_CUSTOM) ||
+        op->output_count < 1 ||
         op->input_count < 1) {
         return FAIL(&c, EP_ERR_SHAPE, "operator %d (%s): want 1 output", index, ep_op_name(op));
     }
     rt->out = (int16_t)op->outputs[0];
+    if (ep_op_is_signal(p, op)) {
+        return ep_op_prepare_signal(p, index, op, rt);
+    }
     switch (op->opcode) {
     case EP_OP_FULLY_CONNECTED: return prep_fc(&c, rt);
     case EP_OP_CONV_2D: return prep_conv(&c, rt, false);

@@ -34,7 +34,7 @@ static ep_status check_supported(const ep_model *m, char *err, size_t err_size)
         if (ep_model_op(m, i, &op) != EP_OK) {
             return EP_ERR_MODEL;
         }
-        if (ep_op_supported(op.opcode)) {
+        if (ep_op_supported(op.opcode) || ep_signal_supported(&op)) {
             continue;
         }
         const char *name = ep_op_name(&op);

@@ -23,6 +23,7 @@ ep_status ep_session_reset_state(ep_session *s)
             memset(ts[i].data, fill, ts[i].bytes);
         }
     }
+    ep_signal_reset(s);
     return EP_OK;
 }
 

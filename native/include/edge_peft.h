@@ -10,6 +10,8 @@
  *                                                   (edge_peft_kernels.h);
  *      data-layout kernels: UNPACK, GATHER, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, TRANSPOSE
  *                                                   (edge_peft_layout.h);
+ *      the Signal library's audio front end (window, FFT, filter bank, PCAN, log) and
+ *      int32 CAST / elementwise arithmetic       (edge_peft_signal.h);
  *   2. the zero-copy, no-heap .tflite reader (ep_model_*), then
  *   3. the arena planner and inference session (ep_plan, ep_session_*)
  *                                                   (edge_peft_model.h);
@@ -27,6 +29,7 @@
 #include "edge_peft_types.h"
 #include "edge_peft_kernels.h"
 #include "edge_peft_layout.h"
+#include "edge_peft_signal.h"
 #include "edge_peft_model.h"
 #include "edge_peft_train.h"
 #include "edge_peft_merge.h"

@@ -81,6 +81,8 @@ typedef struct {
 typedef struct {
     int32_t opcode;            /* effective builtin code = max(deprecated, builtin) */
     const char *custom_code;   /* custom ops only, else NULL */
+    const uint8_t *custom_options;   /* flexbuffer bytes in the model (custom ops), or NULL */
+    uint32_t custom_options_size;
     int32_t version;
     int32_t input_count, output_count;
     int32_t inputs[EP_MAX_OP_INPUTS];   /* -1 = optional input absent */
@@ -105,6 +107,10 @@ const char *ep_builtin_op_name(int32_t code);
 /* Operator display name: builtin name or the custom code. */
 const char *ep_op_name(const ep_op_info *op);
 const char *ep_type_name(int32_t type);
+/* An integer (or bool) value of a custom operator's flexbuffer options map, by key: EP_OK and
+ * *out, EP_ERR_ARG when the key is absent or not an integer, EP_ERR_MODEL when the
+ * flexbuffer is malformed (every offset is checked against size). */
+ep_status ep_flex_map_int(const uint8_t *buf, uint32_t size, const char *key, int64_t *out);
 
 /* ------------------------------------------------------------------ */
 /* Plan and session (native/plan, native/engine)                       */

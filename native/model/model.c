@@ -64,6 +64,9 @@ static ep_status op_checked(const ep_model *m, const ep_fb *fb, int32_t index, e
     }
     if (o->opcode != EP_OP_CUSTOM) {
         o->custom_code = NULL;
+    } else if (cn > 0) {
+        o->custom_options = fb->d + cs;
+        o->custom_options_size = cn;
     }
     if (in_n > EP_MAX_OP_INPUTS || out_n > EP_MAX_OP_OUTPUTS) {
         return ep_fb_fail(fb, EP_ERR_LIMIT, "operator %d (%s): %u inputs / %u outputs too many",

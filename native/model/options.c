@@ -14,6 +14,8 @@ enum { OPT_REDUCER = 27, OPT_SUB = 28, OPT_SQUEEZE = 30 };
  * SHAPE's out_type is not read: TFLM checks the output tensor's type instead) */
 enum { OPT_GATHER = 23, OPT_TRANSPOSE_CONV = 49, OPT_SHAPE = 55, OPT_PACK = 59, OPT_UNPACK = 64,
        OPT_SEQUENCE_LSTM = 71 };
+/* the audio front end's int32 DIV (DivOptions: the fused activation) */
+enum { OPT_DIV = 29 };
 
 static int32_t expected_type(int32_t opcode)
 {
@@ -42,6 +44,7 @@ static int32_t expected_type(int32_t opcode)
     case EP_OP_UNPACK: return OPT_UNPACK;
     case EP_OP_TRANSPOSE_CONV: return OPT_TRANSPOSE_CONV;
     case EP_OP_UNIDIRECTIONAL_SEQUENCE_LSTM: return OPT_SEQUENCE_LSTM;
+    case EP_OP_DIV: return OPT_DIV;
     default: return -1;
     }
 }
@@ -137,6 +140,7 @@ ep_status ep_parse_options(const ep_fb *fb, int32_t op_index, int32_t opcode,
         break;
     case OPT_ADD:
     case OPT_MUL:
+    case OPT_DIV:
         st = byte_field(fb, t, 0, &o->activation);
         break;
     case OPT_STRIDED_SLICE:

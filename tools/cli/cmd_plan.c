@@ -80,7 +80,7 @@ static const char *const tflm_kernels[][2] = {
     {"CEIL", "tensorflow/lite/micro/kernels/ceil.cc"},
     {"CUMSUM", "tensorflow/lite/micro/kernels/cumsum.cc"},
     {"SignalWindow", "signal/micro/kernels/window.cc"},
-    {"SignalFftAutoScale", "signal/micro/kernels/fft_auto_scale.cc"},
+    {"SignalFftAutoScale", "signal/micro/kernels/fft_auto_scale_kernel.cc"},
     {"SignalRfft", "signal/micro/kernels/rfft.cc"},
     {"SignalIrfft", "signal/micro/kernels/irfft.cc"},
     {"SignalEnergy", "signal/micro/kernels/energy.cc"},

@@ -80,10 +80,10 @@ def input_infos(interp):
         os.close(devnull)
 
 
-def run_batch(model, raw, keep_state):
+def run_batch(model, raw, keep_state, arena=None):
     """Runs each sample in `raw` (all model inputs back to back, like `edge-peft infer`);
     returns (interpreter, input infos, output info, outputs)."""
-    interp = runtime.Interpreter.from_bytes(model)
+    interp = runtime.Interpreter.from_bytes(model, arena_size=arena)
     inps = input_infos(interp)
     out = tensor_info(interp.get_output_details(0))
     sample = sum(i["bytes"] for i in inps)
@@ -115,6 +115,8 @@ def main():
     ap.add_argument("--keep-state", action="store_true",
                     help="do not reset variable tensors between inputs")
     ap.add_argument("--output-tensors", help="comma-separated tensors: run one variant each")
+    ap.add_argument("--arena", type=int, help="TFLM arena bytes (default: 10x the model size, "
+                    "too few for weightless models such as a single 512-point SignalRfft)")
     args = ap.parse_args()
 
     with open(args.model, "rb") as f:
@@ -123,7 +125,7 @@ def main():
     if args.input:
         with open(args.input, "rb") as f:
             raw = f.read()
-    interp, inps, out, outputs = run_batch(model, raw, args.keep_state)
+    interp, inps, out, outputs = run_batch(model, raw, args.keep_state, args.arena)
     count = len(raw) // sum(i["bytes"] for i in inps)
     if args.input and not args.output:
         sys.stdout.buffer.write(outputs)
@@ -142,7 +144,8 @@ def main():
     if args.output_tensors:
         summary["variants"] = {}
         for t in (int(v) for v in args.output_tensors.split(",")):
-            _, _, vout, voutputs = run_batch(retarget_output(model, t), raw, args.keep_state)
+            _, _, vout, voutputs = run_batch(retarget_output(model, t), raw, args.keep_state,
+                                             args.arena)
             summary["variants"][str(t)] = vout
             if args.output:
                 with open("%s.%d" % (args.output, t), "wb") as f:
