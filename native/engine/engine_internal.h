@@ -31,6 +31,10 @@ typedef struct {
             ep_dims in_dims, filt_dims, out_dims;
         } fc;
         struct {
+            ep_fc_s16_params p;
+            ep_dims in_dims, filt_dims;
+        } fc16;
+        struct {
             ep_conv_params p;   /* DW: ch_mult below */
             int32_t ch_mult;
             ep_per_channel_quant_params pc;
@@ -85,7 +89,9 @@ enum {
     /* data-layout operators (PACK runs as EP_K_CONCAT, SUM as EP_K_MEAN) */
     EP_K_NOP, EP_K_UNPACK, EP_K_GATHER, EP_K_S2B, EP_K_B2S, EP_K_TRANSPOSE,
     EP_K_QUANT_F32, EP_K_DEQUANT_F32,   /* float32 model edges */
-    EP_K_TCONV, EP_K_TCONV16, EP_K_LSTM
+    EP_K_TCONV, EP_K_TCONV16, EP_K_LSTM,
+    /* 16x8 variants (CONV_2D's and TRANSPOSE_CONV's above; op_prepare_s16.c) */
+    EP_K_FC16, EP_K_DW16, EP_K_AVGPOOL16, EP_K_MAXPOOL16, EP_K_ADD16, EP_K_MUL16
 };
 
 /* ep_tensor_rt.constant: in the model, or folded at prepare time (every input constant, as
@@ -148,6 +154,8 @@ ep_status ep_op_prepare_shape(ep_prep *p, int32_t index, const ep_op_info *op, e
 ep_status ep_op_prepare_layout(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 /* UNIDIRECTIONAL_SEQUENCE_LSTM (op_prepare_lstm.c). */
 ep_status ep_op_prepare_lstm(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
+/* FULLY_CONNECTED with int16 input (op_prepare_s16.c). */
+ep_status ep_op_prepare_fc16(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 /* TRANSPOSE_CONV (op_prepare_tconv.c). */
 ep_status ep_op_prepare_tconv(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 ep_status ep_op_eval(ep_session *s, ep_op_rt *rt);

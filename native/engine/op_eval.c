@@ -158,6 +158,31 @@ ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
         return ep_lstm_s8(&ctx, &lr->p, &lw, in, (int8_t *)TD(s, lr->hidden),
                           (int16_t *)TD(s, lr->cell), out);
     }
+    /* 16x8 variants */
+    case EP_K_FC16:
+        return ep_fully_connected_s16(&rt->u.fc16.p, &rt->u.fc16.in_dims, in, &rt->u.fc16.filt_dims,
+                                      w, b, out);
+    case EP_K_DW16: {
+        const ep_conv_params *cp = &rt->u.conv.p;
+        const ep_dw_conv_params dw = {cp->input_offset, cp->output_offset, rt->u.conv.ch_mult,
+                                      cp->stride, cp->padding, cp->dilation, cp->activation};
+        return ep_depthwise_conv_s16(&dw, &rt->u.conv.pc, &rt->u.conv.in_dims, in,
+                                     &rt->u.conv.filt_dims, w, b, &rt->u.conv.out_dims, out);
+    }
+    case EP_K_AVGPOOL16:
+        return ep_avgpool_s16(&ctx, &rt->u.pool.p, &rt->u.pool.in_dims, in,
+                              &rt->u.pool.filt_dims, &rt->u.pool.out_dims, out);
+    case EP_K_MAXPOOL16:
+        return ep_maxpool_s16(&ctx, &rt->u.pool.p, &rt->u.pool.in_dims, in,
+                              &rt->u.pool.filt_dims, &rt->u.pool.out_dims, out);
+    case EP_K_ADD16:
+    case EP_K_MUL16: {
+        const ep_broadcast_dims *bd = (const ep_broadcast_dims *)rt->u.ext.params;
+        const void *p = bd + 1;
+        return rt->kind == EP_K_ADD16
+                   ? ep_elementwise_add_s16((const ep_add_params *)p, bd, in, w, out)
+                   : ep_elementwise_mul_s16((const ep_mul_params *)p, bd, in, w, out);
+    }
     default:
         return EP_ERR_STATE;
     }

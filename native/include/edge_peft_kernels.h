@@ -187,6 +187,31 @@ ep_status ep_convolve_s16(const ep_context *ctx, const ep_conv_params *params,
                           const ep_dims *bias_dims, const void *bias,
                           const ep_dims *output_dims, int16_t *output);
 
+/* FULLY_CONNECTED 16x8: int16 input / output, int8 filter [rows, depth]. Bias
+ * (may be NULL) int64, read bytewise (the converter aligns it to 4 only), or int32
+ * with acc32 set: TFLM then sums in int32 and uses the ordinary requantisation, and
+ * otherwise in int64 with the reduced multiplier (ep_requantize_s64). Offsets as in
+ * ep_fc_params; per_channel picks pc over q (filter_offset must then be 0). */
+typedef struct {
+    ep_fc_params fc;
+    ep_per_tensor_quant_params q;
+    ep_per_channel_quant_params pc;
+    bool per_channel;
+    bool acc32;
+} ep_fc_s16_params;
+ep_status ep_fully_connected_s16(const ep_fc_s16_params *params,
+                                 const ep_dims *input_dims, const int16_t *input,
+                                 const ep_dims *filter_dims, const int8_t *filter,
+                                 const void *bias, int16_t *output);
+
+/* DEPTHWISE_CONV_2D 16x8: int16 activations (TFLM reads no zero point), int8 filter
+ * [1, kh, kw, Cout], int64 bias (may be NULL; read bytewise). No scratch. */
+ep_status ep_depthwise_conv_s16(const ep_dw_conv_params *params,
+                                const ep_per_channel_quant_params *quant,
+                                const ep_dims *input_dims, const int16_t *input,
+                                const ep_dims *filter_dims, const int8_t *filter,
+                                const void *bias, const ep_dims *output_dims, int16_t *output);
+
 /* DEPTHWISE_CONV_2D int8 per-channel. filter [1, kh, kw, Cout], Cout = Cin * ch_mult.
  * ctx required: output c int32 accumulators (ep_depthwise_conv_s8_get_buffer_size). */
 int32_t ep_depthwise_conv_s8_get_buffer_size(const ep_dims *output_dims);
@@ -206,6 +231,15 @@ ep_status ep_avgpool_s8(const ep_context *ctx, const ep_pool_params *params,
 ep_status ep_maxpool_s8(const ep_context *ctx, const ep_pool_params *params,
                         const ep_dims *input_dims, const int8_t *input,
                         const ep_dims *filter_dims, const ep_dims *output_dims, int8_t *output);
+
+/* AVERAGE_POOL_2D / MAX_POOL_2D int16 (TFLM's int16 pooling: the int8 arithmetic on
+ * int16 values, int32 sums); same arguments and scratch as the int8 ones. */
+ep_status ep_avgpool_s16(const ep_context *ctx, const ep_pool_params *params,
+                         const ep_dims *input_dims, const int16_t *input,
+                         const ep_dims *filter_dims, const ep_dims *output_dims, int16_t *output);
+ep_status ep_maxpool_s16(const ep_context *ctx, const ep_pool_params *params,
+                         const ep_dims *input_dims, const int16_t *input,
+                         const ep_dims *filter_dims, const ep_dims *output_dims, int16_t *output);
 
 /* SOFTMAX int8 -> int8 (out zp -128, scale 1/256) and int8 -> int16
  * (out zp -32768). beta * input_scale -> params via ep_softmax_prepare. */
@@ -265,6 +299,10 @@ typedef struct {
 ep_status ep_elementwise_add_s8(const ep_add_params *params, const ep_broadcast_dims *dims,
                                 const int8_t *input_1, const int8_t *input_2, int8_t *output);
 
+/* ADD int16 (TFLM's general-scale int16 Add): ADD's arithmetic with left_shift 15. */
+ep_status ep_elementwise_add_s16(const ep_add_params *params, const ep_broadcast_dims *dims,
+                                 const int16_t *input_1, const int16_t *input_2, int16_t *output);
+
 /* MUL int8 (TFLM reference int8 Mul): requant((x1 - z1) * (x2 - z2)) + z_out. */
 typedef struct {
     int32_t input_1_offset, input_2_offset, output_offset;
@@ -273,6 +311,10 @@ typedef struct {
 } ep_mul_params;
 ep_status ep_elementwise_mul_s8(const ep_mul_params *params, const ep_broadcast_dims *dims,
                                 const int8_t *input_1, const int8_t *input_2, int8_t *output);
+
+/* MUL int16 (TFLM: zero points 0): MUL's arithmetic on int16 values. */
+ep_status ep_elementwise_mul_s16(const ep_mul_params *params, const ep_broadcast_dims *dims,
+                                 const int16_t *input_1, const int16_t *input_2, int16_t *output);
 
 /* PAD int8: output[i] = input[i - before] inside, pad_value outside. */
 typedef struct {

@@ -64,6 +64,7 @@ typedef struct {
     int32_t axis;          /* CONCATENATION */
     bool keep_num_dims;    /* FULLY_CONNECTED */
     int32_t weights_format;
+    int32_t quantized_bias_type; /* FULLY_CONNECTED: TensorType of an absent bias (16x8) */
     int32_t begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask;
     bool ss_offset;
     float alpha;           /* LEAKY_RELU */

@@ -700,16 +700,18 @@ def alignment_cases():
 
 
 def main() -> int:
+    import s16models  # 16x8 variants (imports this module: loaded here, not at the top)
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
     manifest = []
     for group in (cases(), extra_cases(), activation_cases(), unchecked_output_cases(), shape_reduce_cases(),
-                  alignment_cases()):
+                  alignment_cases(), s16models.cases()):
         for name, op, b in group:
             f = out / f"{name}.tflite"
             f.write_bytes(b.bytes(name))
             manifest.append(dict(name=name, op=op, file=str(f), inputs=b.input_infos()))
-    for (name, op, b), message, tflm_refuses in refused_cases() + shape_reduce_refused_cases():
+    for (name, op, b), message, tflm_refuses in (refused_cases() + shape_reduce_refused_cases() +
+                                                 s16models.refused_cases()):
         f = out / f"{name}.tflite"
         f.write_bytes(b.bytes(name))
         manifest.append(dict(name=name, op=op, file=str(f), inputs=b.input_infos(),
