@@ -49,6 +49,13 @@ bool ep_op_supported(int32_t opcode)
     }
 }
 
+bool ep_operator_supported(int32_t opcode, const char *custom_code)
+{
+    /* Custom operators: none yet (a supported one goes here, by its code). */
+    (void)custom_code;
+    return opcode != EP_OP_CUSTOM && ep_op_supported(opcode);
+}
+
 ep_status pu_tensor(ctx_t *c, int32_t t, ep_tensor_info *out, const char *role)
 {
     if (t < 0) {

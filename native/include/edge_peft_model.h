@@ -103,6 +103,11 @@ float ep_tensor_scale(const ep_tensor_info *t, int32_t i);
 int32_t ep_tensor_zero_point(const ep_tensor_info *t, int32_t i);
 /* Name of a builtin code ("FULLY_CONNECTED"); "UNKNOWN" if out of range. */
 const char *ep_builtin_op_name(int32_t code);
+/* Does the engine run this operator (some type and option checks still happen at
+ * prepare)? custom_code names a CUSTOM operator (opcode EP_OP_CUSTOM), else NULL. The one
+ * list the session's "unsupported operators" message and `edge-peft ops` both read. */
+bool ep_operator_supported(int32_t opcode, const char *custom_code);
+
 /* Operator display name: builtin name or the custom code. */
 const char *ep_op_name(const ep_op_info *op);
 const char *ep_type_name(int32_t type);
