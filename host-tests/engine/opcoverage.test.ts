@@ -79,7 +79,7 @@ describe('operator coverage: single-op models vs TFLite Micro (byte for byte)', 
     const ops16 = new Set(cases.filter((c) => c.refused === undefined && c.inputs[0]?.dtype === 'int16')
       .map((c) => c.op));
     for (const op of ['CONV_2D', 'FULLY_CONNECTED', 'DEPTHWISE_CONV_2D', 'AVERAGE_POOL_2D',
-      'MAX_POOL_2D', 'ADD', 'MUL', 'RESHAPE', 'QUANTIZE']) {
+      'MAX_POOL_2D', 'ADD', 'MUL', 'SOFTMAX', 'RESHAPE', 'QUANTIZE']) {
       assert.ok(ops16.has(op), `no int16 model for ${op}`);
     }
   });

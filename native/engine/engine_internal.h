@@ -91,7 +91,8 @@ enum {
     EP_K_QUANT_F32, EP_K_DEQUANT_F32,   /* float32 model edges */
     EP_K_TCONV, EP_K_TCONV16, EP_K_LSTM,
     /* 16x8 variants (CONV_2D's and TRANSPOSE_CONV's above; op_prepare_s16.c) */
-    EP_K_FC16, EP_K_DW16, EP_K_AVGPOOL16, EP_K_MAXPOOL16, EP_K_ADD16, EP_K_MUL16
+    EP_K_FC16, EP_K_DW16, EP_K_AVGPOOL16, EP_K_MAXPOOL16, EP_K_ADD16, EP_K_MUL16,
+    EP_K_SOFTMAX_S16
 };
 
 /* ep_tensor_rt.constant: in the model, or folded at prepare time (every input constant, as

@@ -175,6 +175,9 @@ ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
     case EP_K_MAXPOOL16:
         return ep_maxpool_s16(&ctx, &rt->u.pool.p, &rt->u.pool.in_dims, in,
                               &rt->u.pool.filt_dims, &rt->u.pool.out_dims, out);
+    case EP_K_SOFTMAX_S16:
+        return ep_softmax_s16(in, rt->u.softmax.rows, rt->u.softmax.row_size, &rt->u.softmax.p,
+                              out);
     case EP_K_ADD16:
     case EP_K_MUL16: {
         const ep_broadcast_dims *bd = (const ep_broadcast_dims *)rt->u.ext.params;

@@ -194,11 +194,42 @@ static ep_status prep_pool(ctx_t *c, ep_op_rt *rt, bool avg)
     return EP_OK;
 }
 
+/* int16 -> int16 (TFLM CalculateSoftmaxParams): zero points 0, output scale 1/32768 within
+ * 0.1%; an int8 output from int16 is refused, as by TFLM. */
+static ep_status prep_softmax_s16(ctx_t *c, ep_op_rt *rt, const ep_tensor_info *in,
+                                  const ep_tensor_info *out)
+{
+    TRY(pu_want_type(c, out, EP_TYPE_INT16, "output"));
+    TRY(pu_want_quant(c, in, "input"));
+    TRY(pu_want_quant(c, out, "output"));
+    if (in->rank < 1 || out->elements != in->elements || in->dims[in->rank - 1] <= 0) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (SOFTMAX): shape mismatch", c->index);
+    }
+    const float so = ep_tensor_scale(out, 0), want = 1.0f / 32768;
+    if (ep_tensor_zero_point(in, 0) != 0 || ep_tensor_zero_point(out, 0) != 0 ||
+        !(so - want <= 0.001f * want && want - so <= 0.001f * want)) {
+        return FAIL(c, EP_ERR_QUANT, "operator %d (SOFTMAX): int16 wants zero points 0 and "
+                    "output scale 1/32768", c->index);
+    }
+    if (ep_softmax_s16_prepare((double)c->op->options.beta, (double)ep_tensor_scale(in, 0),
+                               &rt->u.softmax.p) != EP_OK ||
+        rt->u.softmax.p.input_left_shift > 30) {
+        return FAIL(c, EP_ERR_QUANT, "operator %d (SOFTMAX): bad beta/scale", c->index);
+    }
+    rt->kind = EP_K_SOFTMAX_S16;
+    rt->u.softmax.row_size = in->dims[in->rank - 1];
+    rt->u.softmax.rows = in->elements / rt->u.softmax.row_size;
+    return EP_OK;
+}
+
 static ep_status prep_softmax(ctx_t *c, ep_op_rt *rt)
 {
     ep_tensor_info in, out;
     TRY(pu_tensor(c, c->op->inputs[0], &in, "input"));
     TRY(pu_tensor(c, c->op->outputs[0], &out, "output"));
+    if (in.type == EP_TYPE_INT16) {
+        return prep_softmax_s16(c, rt, &in, &out);
+    }
     TRY(pu_want_type(c, &in, EP_TYPE_INT8, "input"));
     TRY(pu_want_quant(c, &in, "input"));
     if (in.rank < 1 || out.elements != in.elements || in.dims[in.rank - 1] <= 0) {

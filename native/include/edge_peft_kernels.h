@@ -249,6 +249,13 @@ ep_status ep_softmax_s8(const int8_t *input, int32_t num_rows, int32_t row_size,
 ep_status ep_softmax_s8_s16(const int8_t *input, int32_t num_rows, int32_t row_size,
                             const ep_softmax_params *params, int16_t *output);
 
+/* SOFTMAX int16 -> int16 (TFLM SoftmaxInt16): zero points 0, output scale 1/32768; TFLM's
+ * interpolated exp and 1 / (1 + x) tables. ep_softmax_s16_prepare: beta * input_scale
+ * rescaled so [-65535, 0] is [-10, 0] (diff_min unused). No scratch. */
+ep_status ep_softmax_s16_prepare(double beta, double input_scale, ep_softmax_params *out);
+ep_status ep_softmax_s16(const int16_t *input, int32_t num_rows, int32_t row_size,
+                         const ep_softmax_params *params, int16_t *output);
+
 /* QUANTIZE / requantize between integer types (TFLM Requantize):
  * out = clamp(requant(in - in_zp, M, shift) + out_zp). Types: EP_TYPE_INT8,
  * EP_TYPE_INT16, EP_TYPE_INT32 for both sides. */

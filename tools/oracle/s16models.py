@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Single-operator 16x8 models (int16 activations, int8 weights, int64 bias) for the oracle
 test host-tests/engine/ops16.test.ts: FULLY_CONNECTED, DEPTHWISE_CONV_2D, AVERAGE_POOL_2D,
-MAX_POOL_2D, ADD, MUL, RESHAPE, with shapes, strides, paddings, activations, per-tensor /
+MAX_POOL_2D, ADD, MUL, SOFTMAX, RESHAPE, with shapes, strides, paddings, activations, per-tensor /
 per-channel filters, int32 / int64 / absent biases and int64 biases at 4- but not 8-aligned
 offsets varied; plus models the engine must refuse (and whether TFLM refuses them too).
 
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import tflite_writer as tw  # noqa: E402
 from opmodels import (ADD, AVG, DW, FC, MAXP, MUL, NONE, O_ADD, O_DW, O_FC, O_MUL,  # noqa: E402
-                      O_POOL, RELU, RELU6, SAME, VALID, Builder, weights)
+                      O_POOL, O_SOFTMAX, RELU, RELU6, SAME, SOFTMAX, VALID, Builder, weights)
 
 I16 = tw.INT16
 RESHAPE, O_RESHAPE = 22, 17
@@ -131,6 +131,16 @@ def binary16_case(rng, name, code, shape_a, shape_b, act=NONE, const_b=False, ra
     return name, "ADD" if code == ADD else "MUL", b
 
 
+def softmax16_case(rng, name, shape, beta, spread, out=(I16, 1.0 / 32768, 0), zp=0):
+    """int16 SOFTMAX; `spread` is the input's float range (wide ones reach exp(-10) and
+    beyond, where the table saturates)."""
+    b = Builder()
+    x = b.act(shape, I16, q16(rng, spread), zp, is_input=True)
+    y = b.act(shape, out[0], out[1], out[2])
+    b.op(SOFTMAX, [x], [y], (O_SOFTMAX, 1, [(0, "f32", beta)]), 3)
+    return name, "SOFTMAX", b
+
+
 def reshape16_case(rng, name, shape, new_shape):
     b = Builder()
     s = q16(rng)
@@ -186,6 +196,14 @@ def cases():
     c.append(binary16_case(rng, "mul16_broadcast_relu", MUL, (2, 3, 4), (1, 3, 1), RELU))
     c.append(binary16_case(rng, "mul16_broadcast_both_relu6", MUL, (1, 5, 1, 2), (1, 1, 3, 2), RELU6))
     c.append(binary16_case(rng, "mul16_scalar_const", MUL, (1, 10), (1,), const_b=True))
+    # SOFTMAX int16 -> int16
+    c.append(softmax16_case(rng, "softmax16_beta1", (1, 10), 1.0, 8.0))
+    c.append(softmax16_case(rng, "softmax16_rows_beta05", (3, 7), 0.5, 4.0))
+    c.append(softmax16_case(rng, "softmax16_4d_beta2", (1, 2, 3, 5), 2.0, 3.0))
+    c.append(softmax16_case(rng, "softmax16_wide_saturating", (2, 32), 1.0, 40.0))
+    c.append(softmax16_case(rng, "softmax16_narrow", (1, 64), 1.0, 0.3))
+    c.append(softmax16_case(rng, "softmax16_one_class_row", (4, 1), 1.0, 5.0))
+    c.append(softmax16_case(rng, "softmax16_long_row", (1, 300), 0.7, 12.0))
     # RESHAPE (int16 aliases like int8)
     c.append(reshape16_case(rng, "reshape16_flatten", (1, 3, 4, 2), [1, 24]))
     return c
@@ -199,6 +217,12 @@ def refused_cases():
          "MUL): int16 zero points must be 0", True),
         (pool16_case(rng, "refuse_avgpool16_out_scale", AVG, (1, 4, 4, 2), (2, 2), (2, 2), VALID,
                      out_scale=0.001), "input and output quantisation differ", True),
+        (softmax16_case(rng, "refuse_softmax16_int8_out", (1, 8), 1.0, 4.0, out=(tw.INT8, 1.0 / 256, -128)),
+         "SOFTMAX): output is int8, want int16", True),
+        (softmax16_case(rng, "refuse_softmax16_out_scale", (1, 8), 1.0, 4.0, out=(I16, 1.0 / 65536, 0)),
+         "int16 wants zero points 0 and output scale 1/32768", True),
+        (softmax16_case(rng, "refuse_softmax16_in_zero_point", (1, 8), 1.0, 4.0, zp=4),
+         "int16 wants zero points 0", True),
         # TFLM's int16 depthwise kernel reads no zero point; the engine refuses one, as for
         # the 16x8 CONV_2D
         (dw16_case(rng, "refuse_dw16_zero_point", (1, 5, 5, 2), 1, (3, 3), zp=3),
