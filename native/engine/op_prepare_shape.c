@@ -222,19 +222,10 @@ static ep_status prep_mean(ctx_t *c, ep_op_rt *rt, bool sum)
                     "keep_dims %d", c->index, ep_op_name(op), (int32_t)op->options.keep_dims);
     }
     int32_t m, s;
-    const double real = (double)ep_tensor_scale(&in, 0) / (double)ep_tensor_scale(&out, 0);
-    if (ep_quantize_multiplier(real, &m, &s) != EP_OK) {
+    /* SUM: TFLM's compute_sum skips the 1 / count folding */
+    if (ep_mean_multiplier((double)ep_tensor_scale(&in, 0), (double)ep_tensor_scale(&out, 0),
+                           count, !sum, &m, &s) != EP_OK) {
         return FAIL(c, EP_ERR_QUANT, "operator %d (%s): bad scales", c->index, ep_op_name(op));
-    }
-    if (count > 0 && !sum) { /* SUM: TFLM's compute_sum skips the 1 / count folding */
-        int32_t sh = 0;
-        while (((uint64_t)count >> (sh + 1)) != 0) {
-            ++sh;
-        }
-        sh = sh < 32 ? sh : 32;
-        sh = sh < 31 + s ? sh : 31 + s;
-        m = (int32_t)(((int64_t)m << sh) / count);
-        s -= sh;
     }
     p.count = (int32_t)count;
     p.out_count = out.elements;

@@ -431,6 +431,12 @@ ep_status ep_maximum_s8(const ep_broadcast_dims *dims, const int8_t *input_1,
 ep_status ep_minimum_s8(const ep_broadcast_dims *dims, const int8_t *input_1,
                         const int8_t *input_2, int8_t *output);
 
+/* MEAN / SUM requantisation as TFLM forms it: QuantizeMultiplier(s_in / s_out), then for
+ * MEAN (fold) the 1 / count folded in: shift = min(floor(log2 count), 32, 31 + shift),
+ * multiplier = (M << shift) / count. EP_ERR_QUANT for bad scales. */
+ep_status ep_mean_multiplier(double s_in, double s_out, int64_t count, bool fold,
+                             int32_t *multiplier, int32_t *shift);
+
 /* MEAN int8 (TFLM reference QuantizedMeanOrSum): int32 sums over the reduced
  * dimensions, minus z_in * count, requantised by (multiplier, shift), which
  * already fold in s_in / s_out and 1 / count as TFLM's eval does; plus z_out,

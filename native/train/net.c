@@ -1,6 +1,8 @@
 /* Finds the trained suffix of a model (FULLY_CONNECTED chain from the lowest adapted layer,
  * RESHAPEs and shape-only subgraphs passed through, optional final SOFTMAX) and sizes the
  * trainer arena. */
+#include <string.h>
+
 #include "train_internal.h"
 
 static int32_t resolve(int32_t idx, int32_t n)
@@ -86,6 +88,40 @@ static ep_status pool_shape(const ep_model *m, const ep_op_info *op, int32_t *c,
         ep_tensor_scale(&ti, 0) != ep_tensor_scale(&to, 0) ||
         ep_tensor_zero_point(&ti, 0) != ep_tensor_zero_point(&to, 0)) {
         ept_err(err, n, "AVERAGE_POOL_2D above the lowest adapter: only a global int8 pool is trainable", NULL);
+        return EP_ERR_UNSUPPORTED;
+    }
+    *c = ti.dims[3];
+    *pos = ti.dims[1] * ti.dims[2];
+    return EP_OK;
+}
+
+/* MEAN over H and W of a batch-1 4-D int8 map (Keras GlobalAveragePooling2D, keep_dims either
+ * way): the global pool with its own output quantisation. Other axes are not trainable. */
+static ep_status mean_shape(const ep_model *m, const ep_op_info *op, int32_t *c, int32_t *pos,
+                            char *err, size_t n)
+{
+    ep_tensor_info ti, ta, to;
+    int hw = 0;
+    if (op->input_count == 2 && ep_model_tensor(m, op->inputs[0], &ti) == EP_OK &&
+        ep_model_tensor(m, op->inputs[1], &ta) == EP_OK &&
+        ep_model_tensor(m, op->outputs[0], &to) == EP_OK && ti.rank == 4 && ti.dims[0] == 1 &&
+        ti.type == EP_TYPE_INT8 && to.type == EP_TYPE_INT8 && to.elements == ti.dims[3] &&
+        ti.scale_count >= 1 && to.scale_count >= 1 && ta.type == EP_TYPE_INT32 &&
+        ta.data != NULL && ta.elements >= 1 && ta.elements <= 8) {
+        const uint8_t *ad = (const uint8_t *)ta.data;
+        hw = 1;
+        int seen = 0;
+        for (int32_t k = 0; k < ta.elements; ++k) {
+            int32_t a;
+            memcpy(&a, ad + 4 * k, 4);
+            a = a < 0 ? a + 4 : a;
+            if (a != 1 && a != 2) hw = 0;
+            else seen |= 1 << a;
+        }
+        hw = hw && seen == 6;
+    }
+    if (!hw) {
+        ept_err(err, n, "MEAN above the lowest adapter: only an int8 mean over H and W is trainable", NULL);
         return EP_ERR_UNSUPPORTED;
     }
     *c = ti.dims[3];
@@ -241,8 +277,9 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
             ept_err(err, err_size, "too many layers above the lowest adapter", NULL);
             return EP_ERR_LIMIT;
         }
-        if (op.opcode == EP_OP_AVERAGE_POOL_2D) {
-            st = pool_shape(model, &op, &out, &pos, err, err_size);
+        if (op.opcode == EP_OP_AVERAGE_POOL_2D || op.opcode == EP_OP_MEAN) {
+            st = op.opcode == EP_OP_MEAN ? mean_shape(model, &op, &out, &pos, err, err_size)
+                                          : pool_shape(model, &op, &out, &pos, err, err_size);
             if (st != EP_OK) return st;
             ept_layer_plan *pp = &p->layers[p->layer_count++];
             pp->fc_index = -1;

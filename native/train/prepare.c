@@ -40,6 +40,23 @@ static ep_status pool_frozen(ept_trainer *t, ept_layer *L, char *err, size_t n)
     L->out_tensor = op.outputs[0];
     L->s_x = L->s_y = ep_tensor_scale(&to, 0);
     L->in_zp = L->out_zp = ep_tensor_zero_point(&to, 0);
+    if (op.opcode == EP_OP_MEAN) {
+        /* the engine's MEAN (ep_mean_s8): int32 sum - z_in * count, requantised, + z_out */
+        ep_tensor_info ti;
+        if (ep_model_tensor(t->model, op.inputs[0], &ti) != EP_OK) return EP_ERR_MODEL;
+        L->mean = 1;
+        L->s_x = ep_tensor_scale(&ti, 0);
+        L->in_zp = ep_tensor_zero_point(&ti, 0);
+        L->act_min = -128;
+        L->act_max = 127;
+        L->relu = 0;
+        if (ep_mean_multiplier((double)L->s_x, (double)L->s_y, L->pool_count, true,
+                               &L->mean_q.multiplier, &L->mean_q.shift) != EP_OK) {
+            ept_err(err, n, "MEAN: bad scales", NULL);
+            return EP_ERR_QUANT;
+        }
+        return EP_OK;
+    }
     if (ep_activation_range(op.options.activation, ep_tensor_scale(&to, 0), L->out_zp, -128, 127,
                             &act) != EP_OK) {
         ept_err(err, n, "AVERAGE_POOL_2D: unsupported fused activation", NULL);
@@ -167,7 +184,7 @@ ep_status ept_net_prepare(ept_trainer *t, char *err, size_t n)
         L->s_delta = s_delta;
         if (L->type == EPT_LAYER_AVGPOOL) {
             if (l == t->nl - 1) {
-                ept_err(err, n, "AVERAGE_POOL_2D cannot produce the logits", NULL);
+                ept_err(err, n, "AVERAGE_POOL_2D / MEAN cannot produce the logits", NULL);
                 return EP_ERR_UNSUPPORTED;
             }
             st = pool_frozen(t, L, err, n);

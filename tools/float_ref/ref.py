@@ -24,7 +24,7 @@ import sys
 import numpy as np
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
-AVGPOOL, CONV, FC, SOFTMAX, RESHAPE = 1, 3, 9, 25, 22
+AVGPOOL, CONV, FC, SOFTMAX, RESHAPE, MEAN = 1, 3, 9, 25, 22, 40
 KIND_A, KIND_B, KIND_BIAS, KIND_PROMPT, KIND_W, KIND_D, KIND_U = 0, 1, 2, 3, 4, 5, 6
 
 
@@ -67,8 +67,9 @@ def load_model(path):
             layers.append(dict(W=w * sw_rows[:, None], b=b, sx=sx[0], zx=int(zx[0]), sy=sy[0],
                                zy=int(zy[0]), act=op.builtinOptions.fusedActivationFunction,
                                sw=sw_rows, out=out, inp=inp, pos=pos, pools_after=0))
-        elif code == AVGPOOL and layers:
-            layers[-1]["pools_after"] += 1  # global pool: mean over positions
+        elif code in (AVGPOOL, MEAN) and layers:
+            # global pool, or MEAN over H and W (the trainer takes no other): mean over positions
+            layers[-1]["pools_after"] += 1
         elif code == SOFTMAX:
             beta = op.builtinOptions.beta or 1.0
     return layers, beta
