@@ -139,3 +139,44 @@ ep_status ep_op_prepare_act(ep_prep *p, int32_t index, const ep_op_info *op, ep_
     default: return prep_hard_swish(&c, rt, &in, &out);
     }
 }
+
+/* The activation as a 256-entry table (index: the input byte as uint8), for the trainer,
+ * which runs activation operators between adapted layers: the operator is prepared as a
+ * session prepares it (same checks, same constants) and its kernel run on every int8 value,
+ * so the trainer's forward is the engine's by construction. */
+ep_status ep_activation_table(const ep_model *model, int32_t op_index, int8_t table[256],
+                              char *err, size_t err_size)
+{
+    ep_op_info op;
+    ep_op_rt rt;
+    int8_t in[256];
+    if (model == NULL || table == NULL) {
+        return EP_ERR_ARG;
+    }
+    ep_status st = ep_model_op(model, op_index, &op);
+    if (st != EP_OK) {
+        return st;
+    }
+    if (op.opcode != EP_OP_LOGISTIC && op.opcode != EP_OP_TANH && op.opcode != EP_OP_RELU &&
+        op.opcode != EP_OP_RELU6 && op.opcode != EP_OP_LEAKY_RELU && op.opcode != EP_OP_HARD_SWISH) {
+        return EP_ERR_ARG;
+    }
+    ep_prep p = {model, NULL, NULL, 0, 0, NULL, 0, err, err_size};
+    __builtin_memset(&rt, 0, sizeof rt);
+    st = ep_op_prepare_act(&p, op_index, &op, &rt);
+    if (st != EP_OK) {
+        return st;
+    }
+    for (int32_t v = 0; v < 256; ++v) {
+        in[v] = (int8_t)(uint8_t)v;
+    }
+    switch (rt.kind) {
+    case EP_K_LOGISTIC: return ep_logistic_s8(&rt.u.act.p.sigmoid, in, table, 256);
+    case EP_K_TANH: return ep_tanh_s8(&rt.u.act.p.sigmoid, in, table, 256);
+    case EP_K_RELU: return ep_relu_s8(&rt.u.act.p.relu, in, table, 256);
+    case EP_K_RELU6: return ep_clamp_s8(&rt.u.act.p.clamp, in, table, 256);
+    case EP_K_LEAKY_RELU: return ep_leaky_relu_s8(&rt.u.act.p.leaky, in, table, 256);
+    case EP_K_HARD_SWISH: return ep_hard_swish_s8(&rt.u.act.p.hswish, in, table, 256);
+    default: return EP_ERR_STATE;
+    }
+}

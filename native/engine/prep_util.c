@@ -63,7 +63,8 @@ ep_status pu_tensor(ctx_t *c, int32_t t, ep_tensor_info *out, const char *role)
                     role);
     }
     const ep_status st = ep_model_tensor(c->p->model, t, out);
-    if (st == EP_OK && c->p->tensors[t].constant >= EP_CONST_FOLDED) {
+    /* tensors NULL: a prepare outside a session build (ep_activation_table), no folding */
+    if (st == EP_OK && c->p->tensors != NULL && c->p->tensors[t].constant >= EP_CONST_FOLDED) {
         out->data = c->p->tensors[t].data; /* prepare reads folded values as constants */
     }
     return st;

@@ -108,6 +108,12 @@ const char *ep_builtin_op_name(int32_t code);
  * list the session's "unsupported operators" message and `edge-peft ops` both read. */
 bool ep_operator_supported(int32_t opcode, const char *custom_code);
 
+/* An int8 activation operator (LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH) as a
+ * table: table[(uint8_t)x] is its output for input x, computed by the operator's own prepare
+ * and kernel (the trainer's forward through such an operator). EP_ERR_ARG for another op. */
+ep_status ep_activation_table(const ep_model *model, int32_t op_index, int8_t table[256],
+                              char *err, size_t err_size);
+
 /* Operator display name: builtin name or the custom code. */
 const char *ep_op_name(const ep_op_info *op);
 const char *ep_type_name(int32_t type);

@@ -142,6 +142,11 @@ static void layer_forward(ept_trainer *t, ept_layer *L, const int8_t *xin, int f
         pool_forward(L, xin);
         return;
     }
+    if (L->type == EPT_LAYER_ACT) {
+        for (int32_t i = 0; i < out; ++i) L->y[i] = L->act_lut[(uint8_t)xin[i]];
+        L->x = xin;
+        return;
+    }
     x = layer_input(t, L, xin, fit);
     for (int32_t p = 0; p < np; ++p) {
         const size_t o = (size_t)p * (size_t)out;

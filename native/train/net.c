@@ -290,6 +290,28 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
             prev_out = op.outputs[0];
             continue;
         }
+        if (op.opcode == EP_OP_LOGISTIC || op.opcode == EP_OP_TANH || op.opcode == EP_OP_RELU ||
+            op.opcode == EP_OP_RELU6 || op.opcode == EP_OP_LEAKY_RELU ||
+            op.opcode == EP_OP_HARD_SWISH) {
+            /* an activation operator: elementwise over the whole map (one position) */
+            ep_tensor_info ti, to;
+            if (ep_model_tensor(model, op.inputs[0], &ti) != EP_OK ||
+                ep_model_tensor(model, op.outputs[0], &to) != EP_OK || ti.type != EP_TYPE_INT8 ||
+                to.type != EP_TYPE_INT8 || ti.elements != to.elements || ti.elements <= 0) {
+                ept_err(err, err_size, "activation above the lowest adapter must be int8: ",
+                        ep_op_name(&op));
+                return EP_ERR_UNSUPPORTED;
+            }
+            ept_layer_plan *ap = &p->layers[p->layer_count++];
+            ap->fc_index = -1;
+            ap->op_index = i;
+            ap->type = EPT_LAYER_ACT;
+            ap->in = ap->out = ti.elements;
+            ap->positions = 1;
+            maxdim = ti.elements > maxdim ? ti.elements : maxdim;
+            prev_out = op.outputs[0];
+            continue;
+        }
         if (op.opcode != EP_OP_FULLY_CONNECTED && op.opcode != EP_OP_CONV_2D) {
             ept_err(err, err_size, "operator above the lowest adapter not trainable: ",
                     ep_op_name(&op));
@@ -361,11 +383,16 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         ept_layer_plan *lp = &p->layers[l];
         const uint32_t in = (uint32_t)lp->in, out = (uint32_t)lp->out, np = (uint32_t)lp->positions;
         {
+            const int frozen = lp->type == EPT_LAYER_AVGPOOL || lp->type == EPT_LAYER_ACT;
             const uint32_t y = al4(out * (lp->type == EPT_LAYER_AVGPOOL ? 1U : np));
             rc_buf[l & 1] = y > rc_buf[l & 1] ? y : rc_buf[l & 1];
-            keep_act += lp->type == EPT_LAYER_AVGPOOL ? y : 2U * y; /* y (+ neg) */
+            keep_act += frozen ? y : 2U * y; /* y (+ neg) */
         }
         if (lp->type == EPT_LAYER_AVGPOOL) {
+            continue;
+        }
+        if (lp->type == EPT_LAYER_ACT) {
+            p->scratch_bytes += 256U + 4U * 256U; /* constants: the table and its slopes */
             continue;
         }
         const int own_x = (lp->kinds & EPT_KIND_PROMPT) != 0;
