@@ -175,6 +175,12 @@ ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
     case EP_K_MAXPOOL16:
         return ep_maxpool_s16(&ctx, &rt->u.pool.p, &rt->u.pool.in_dims, in,
                               &rt->u.pool.filt_dims, &rt->u.pool.out_dims, out);
+    case EP_K_RELU16:
+        return ep_relu_s16(&rt->u.act.p.relu, in, out, rt->u.act.count);
+    case EP_K_RELU6_16:
+        return ep_clamp_s16(&rt->u.act.p.clamp, in, out, rt->u.act.count);
+    case EP_K_LEAKY16:
+        return ep_leaky_relu_s16(&rt->u.act.p.leaky, in, out, rt->u.act.count);
     case EP_K_SOFTMAX_S16:
         return ep_softmax_s16(in, rt->u.softmax.rows, rt->u.softmax.row_size, &rt->u.softmax.p,
                               out);

@@ -52,12 +52,17 @@ static ep_status prep_relu(ctx_t *c, ep_op_rt *rt, const ep_tensor_info *in,
         return FAIL(c, EP_ERR_QUANT, "operator %d (RELU): bad scales", c->index);
     }
     const int32_t zp = ep_tensor_zero_point(out, 0);
+    const bool s16 = in->type == EP_TYPE_INT16;
+    if (s16 && (ep_tensor_zero_point(in, 0) != 0 || zp != 0)) {
+        return FAIL(c, EP_ERR_QUANT, "operator %d (RELU): int16 zero points must be 0", c->index);
+    }
+    const int32_t qmin = s16 ? -32768 : -128, qmax = s16 ? 32767 : 127;
     p->input_offset = -ep_tensor_zero_point(in, 0);
     p->output_offset = zp;
-    /* a zero point above 127 makes TFLM's max-then-min give 127: keep min <= max */
-    p->activation.min = zp < -128 ? -128 : (zp > 127 ? 127 : zp);
-    p->activation.max = 127;
-    rt->kind = EP_K_RELU;
+    /* a zero point above qmax makes TFLM's max-then-min give qmax: keep min <= max */
+    p->activation.min = zp < qmin ? qmin : (zp > qmax ? qmax : zp);
+    p->activation.max = qmax;
+    rt->kind = s16 ? EP_K_RELU16 : EP_K_RELU;
     return EP_OK;
 }
 
@@ -66,11 +71,13 @@ static ep_status prep_relu6(ep_op_rt *rt, const ep_tensor_info *in)
     /* TFLM Relu6Prepare: on the input's scale, zero = z_in and six = clamp(round(6 / s_in)
      * + z_in) to int8 (the division in float32); the kernel stores both as int8. */
     const int32_t zp = ep_tensor_zero_point(in, 0);
+    const bool s16 = in->type == EP_TYPE_INT16;
+    const double qmin = s16 ? -32768.0 : -128.0, qmax = s16 ? 32767.0 : 127.0;
     double six = round((double)(6.0f / ep_tensor_scale(in, 0))) + (double)zp;
-    six = six < -128.0 ? -128.0 : (six > 127.0 ? 127.0 : six);
-    rt->u.act.p.clamp.min = (int8_t)zp;
+    six = six < qmin ? qmin : (six > qmax ? qmax : six);
+    rt->u.act.p.clamp.min = s16 ? (int32_t)(int16_t)zp : (int32_t)(int8_t)zp;
     rt->u.act.p.clamp.max = (int32_t)six;
-    rt->kind = EP_K_RELU6;
+    rt->kind = s16 ? EP_K_RELU6_16 : EP_K_RELU6;
     return EP_OK;
 }
 
@@ -91,7 +98,7 @@ static ep_status prep_leaky(ctx_t *c, ep_op_rt *rt, const ep_tensor_info *in,
     }
     p->input_offset = -ep_tensor_zero_point(in, 0);
     p->output_offset = ep_tensor_zero_point(out, 0);
-    rt->kind = EP_K_LEAKY_RELU;
+    rt->kind = in->type == EP_TYPE_INT16 ? EP_K_LEAKY16 : EP_K_LEAKY_RELU;
     return EP_OK;
 }
 
@@ -122,8 +129,12 @@ ep_status ep_op_prepare_act(ep_prep *p, int32_t index, const ep_op_info *op, ep_
     }
     TRY(pu_tensor(&c, op->inputs[0], &in, "input"));
     TRY(pu_tensor(&c, op->outputs[0], &out, "output"));
-    TRY(pu_want_type(&c, &in, EP_TYPE_INT8, "input"));
-    TRY(pu_want_type(&c, &out, EP_TYPE_INT8, "output"));
+    /* int16 (TFLM has it) for RELU, RELU6, LEAKY_RELU; LOGISTIC, TANH int16 not yet */
+    const bool s16_ok = op->opcode == EP_OP_RELU || op->opcode == EP_OP_RELU6 ||
+                        op->opcode == EP_OP_LEAKY_RELU;
+    const int32_t type = s16_ok && in.type == EP_TYPE_INT16 ? EP_TYPE_INT16 : EP_TYPE_INT8;
+    TRY(pu_want_type(&c, &in, type, "input"));
+    TRY(pu_want_type(&c, &out, type, "output"));
     TRY(pu_want_quant(&c, &in, "input"));
     if (in.elements != out.elements) {
         return FAIL(&c, EP_ERR_SHAPE, "operator %d (%s): output has %d elements, input %d",
@@ -177,6 +188,6 @@ ep_status ep_activation_table(const ep_model *model, int32_t op_index, int8_t ta
     case EP_K_RELU6: return ep_clamp_s8(&rt.u.act.p.clamp, in, table, 256);
     case EP_K_LEAKY_RELU: return ep_leaky_relu_s8(&rt.u.act.p.leaky, in, table, 256);
     case EP_K_HARD_SWISH: return ep_hard_swish_s8(&rt.u.act.p.hswish, in, table, 256);
-    default: return EP_ERR_STATE;
+    default: return EP_ERR_UNSUPPORTED; /* an int16 operator: the table is int8 */
     }
 }

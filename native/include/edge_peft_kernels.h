@@ -379,11 +379,16 @@ typedef struct {
 } ep_relu_params;
 ep_status ep_relu_s8(const ep_relu_params *params, const int8_t *input, int8_t *output,
                      int32_t count);
+/* RELU int16: the same with int16 values (TFLM: zero points 0, activation [0, 32767]). */
+ep_status ep_relu_s16(const ep_relu_params *params, const int16_t *input, int16_t *output,
+                      int32_t count);
 
 /* RELU6 int8 as TFLM's Relu6Quantized: a clamp to [z_in, q(6)] on the input's scale (the
  * output quantisation is not read). Also usable as a plain int8 clamp. */
 ep_status ep_clamp_s8(const ep_activation *range, const int8_t *input, int8_t *output,
                       int32_t count);
+ep_status ep_clamp_s16(const ep_activation *range, const int16_t *input, int16_t *output,
+                       int32_t count);
 
 /* LEAKY_RELU int8 (TFLM QuantizeLeakyRelu): x - z_in >= 0 takes the identity (M, shift),
  * else the alpha one, whose multiplier is negative for alpha < 0; + z_out, clamped. */
@@ -395,6 +400,9 @@ typedef struct {
 } ep_leaky_relu_params;
 ep_status ep_leaky_relu_s8(const ep_leaky_relu_params *params, const int8_t *input,
                            int8_t *output, int32_t count);
+/* LEAKY_RELU int16: the same, clamped to int16. */
+ep_status ep_leaky_relu_s16(const ep_leaky_relu_params *params, const int16_t *input,
+                            int16_t *output, int32_t count);
 
 /* HARD_SWISH int8 (TFLM reference_ops::HardSwish): int16 fixed point on the input scale
  * times 2^7; 16-bit multipliers (QuantizeMultiplier reduced as DownScaleInt32ToInt16Multiplier)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Single-operator 16x8 models (int16 activations, int8 weights, int64 bias) for the oracle
 test host-tests/engine/ops16.test.ts: FULLY_CONNECTED, DEPTHWISE_CONV_2D, AVERAGE_POOL_2D,
-MAX_POOL_2D, ADD, MUL, SOFTMAX, RESHAPE, with shapes, strides, paddings, activations, per-tensor /
+MAX_POOL_2D, ADD, MUL, SOFTMAX, RELU, RELU6, LEAKY_RELU, RESHAPE, with shapes, strides, paddings, activations, per-tensor /
 per-channel filters, int32 / int64 / absent biases and int64 biases at 4- but not 8-aligned
 offsets varied; plus models the engine must refuse (and whether TFLM refuses them too).
 
@@ -24,8 +24,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import tflite_writer as tw  # noqa: E402
-from opmodels import (ADD, AVG, DW, FC, MAXP, MUL, NONE, O_ADD, O_DW, O_FC, O_MUL,  # noqa: E402
-                      O_POOL, O_SOFTMAX, RELU, RELU6, SAME, SOFTMAX, VALID, Builder, weights)
+from opmodels import (ADD, AVG, DW, FC, LEAKY_RELU, MAXP, MUL, NONE, O_ADD, O_DW,  # noqa: E402
+                      O_FC, O_LEAKY_RELU, O_MUL, O_POOL, O_SOFTMAX, RELU, RELU6, RELU6_OP,
+                      RELU_OP, SAME, SOFTMAX, VALID, Builder, weights)
 
 I16 = tw.INT16
 RESHAPE, O_RESHAPE = 22, 17
@@ -141,6 +142,15 @@ def softmax16_case(rng, name, shape, beta, spread, out=(I16, 1.0 / 32768, 0), zp
     return name, "SOFTMAX", b
 
 
+def unary16_case(rng, name, code, op, shape, spread_in, spread_out, options=None, zp_in=0,
+                 zp_out=0, version=2):
+    b = Builder()
+    x = b.act(shape, I16, q16(rng, spread_in), zp_in, is_input=True)
+    y = b.act(shape, I16, spread_out / 32767.0, zp_out)
+    b.op(code, [x], [y], options, version)
+    return name, op, b
+
+
 def reshape16_case(rng, name, shape, new_shape):
     b = Builder()
     s = q16(rng)
@@ -204,6 +214,19 @@ def cases():
     c.append(softmax16_case(rng, "softmax16_narrow", (1, 64), 1.0, 0.3))
     c.append(softmax16_case(rng, "softmax16_one_class_row", (4, 1), 1.0, 5.0))
     c.append(softmax16_case(rng, "softmax16_long_row", (1, 300), 0.7, 12.0))
+    # RELU, RELU6, LEAKY_RELU as operators
+    c.append(unary16_case(rng, "relu16_same_range", RELU_OP, "RELU", (1, 8, 8, 3), 4.0, 4.0))
+    c.append(unary16_case(rng, "relu16_out_narrower", RELU_OP, "RELU", (2, 300), 6.0, 2.5))
+    c.append(unary16_case(rng, "relu6_16_wide", RELU6_OP, "RELU6", (1, 6, 6, 4), 10.0, 10.0))
+    c.append(unary16_case(rng, "relu6_16_input_zero_point", RELU6_OP, "RELU6", (400,), 8.0, 8.0,
+                          zp_in=-1000, zp_out=-1000))
+    c.append(unary16_case(rng, "relu6_16_narrow", RELU6_OP, "RELU6", (3, 50), 3.0, 3.0))
+    for tag, alpha, si, so in (("alpha0p2", 0.2, 4.0, 4.0), ("alpha_neg0p5", -0.5, 6.0, 4.0),
+                               ("alpha2", 2.0, 3.0, 6.0)):
+        c.append(unary16_case(rng, f"leaky_relu16_{tag}", LEAKY_RELU, "LEAKY_RELU", (2, 200), si, so,
+                              (O_LEAKY_RELU, 1, [(0, "f32", alpha)])))
+    c.append(unary16_case(rng, "leaky_relu16_zero_points", LEAKY_RELU, "LEAKY_RELU", (64,), 4.0, 4.0,
+                          (O_LEAKY_RELU, 1, [(0, "f32", 0.1)]), zp_in=200, zp_out=-300))
     # RESHAPE (int16 aliases like int8)
     c.append(reshape16_case(rng, "reshape16_flatten", (1, 3, 4, 2), [1, 24]))
     return c
@@ -223,6 +246,8 @@ def refused_cases():
          "int16 wants zero points 0 and output scale 1/32768", True),
         (softmax16_case(rng, "refuse_softmax16_in_zero_point", (1, 8), 1.0, 4.0, zp=4),
          "int16 wants zero points 0", True),
+        (unary16_case(rng, "refuse_relu16_zero_point", RELU_OP, "RELU", (1, 8), 4.0, 4.0, zp_out=3),
+         "RELU): int16 zero points must be 0", True),
         # TFLM's int16 depthwise kernel reads no zero point; the engine refuses one, as for
         # the 16x8 CONV_2D
         (dw16_case(rng, "refuse_dw16_zero_point", (1, 5, 5, 2), 1, (3, 3), zp=3),
