@@ -66,6 +66,7 @@ typedef struct {
         struct {
             union {
                 ep_sigmoid_params sigmoid;   /* LOGISTIC, TANH */
+                ep_sigmoid16_params sigmoid16; /* their int16 forms */
                 ep_relu_params relu;
                 ep_activation clamp;         /* RELU6 */
                 ep_leaky_relu_params leaky;
@@ -92,7 +93,7 @@ enum {
     EP_K_TCONV, EP_K_TCONV16, EP_K_LSTM,
     /* 16x8 variants (CONV_2D's and TRANSPOSE_CONV's above; op_prepare_s16.c) */
     EP_K_FC16, EP_K_DW16, EP_K_AVGPOOL16, EP_K_MAXPOOL16, EP_K_ADD16, EP_K_MUL16,
-    EP_K_SOFTMAX_S16, EP_K_RELU16, EP_K_RELU6_16, EP_K_LEAKY16
+    EP_K_SOFTMAX_S16, EP_K_RELU16, EP_K_RELU6_16, EP_K_LEAKY16, EP_K_LOGISTIC16, EP_K_TANH16
 };
 
 /* ep_tensor_rt.constant: in the model, or folded at prepare time (every input constant, as

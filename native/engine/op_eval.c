@@ -175,6 +175,10 @@ ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
     case EP_K_MAXPOOL16:
         return ep_maxpool_s16(&ctx, &rt->u.pool.p, &rt->u.pool.in_dims, in,
                               &rt->u.pool.filt_dims, &rt->u.pool.out_dims, out);
+    case EP_K_LOGISTIC16:
+        return ep_logistic_s16(&rt->u.act.p.sigmoid16, in, out, rt->u.act.count);
+    case EP_K_TANH16:
+        return ep_tanh_s16(&rt->u.act.p.sigmoid16, in, out, rt->u.act.count);
     case EP_K_RELU16:
         return ep_relu_s16(&rt->u.act.p.relu, in, out, rt->u.act.count);
     case EP_K_RELU6_16:

@@ -26,6 +26,20 @@ static ep_status prep_sigmoid(ctx_t *c, ep_op_rt *rt, const ep_tensor_info *in,
      * states, and so do ours (docs/engine.md). */
     const int32_t want_zp = tanh_op ? 0 : -128;
     TRY(pu_want_quant(c, out, "output"));
+    if (in->type == EP_TYPE_INT16) {
+        /* TFLM's int16 Prepare: zero points 0, output scale 2^-15 (it checks both) */
+        if (ep_tensor_zero_point(in, 0) != 0 || ep_tensor_zero_point(out, 0) != 0) {
+            return FAIL(c, EP_ERR_QUANT, "operator %d (%s): int16 zero points must be 0",
+                        c->index, ep_op_name(c->op));
+        }
+        if (ep_sigmoid16_prepare(ep_tensor_scale(in, 0), ep_tensor_scale(out, 0), tanh_op,
+                                 &rt->u.act.p.sigmoid16) != EP_OK) {
+            return FAIL(c, EP_ERR_QUANT, "operator %d (%s): int16 output scale must be 2^-15 "
+                        "(or the input scale is out of range)", c->index, ep_op_name(c->op));
+        }
+        rt->kind = tanh_op ? EP_K_TANH16 : EP_K_LOGISTIC16;
+        return EP_OK;
+    }
     if (!tanh_op && ep_tensor_zero_point(out, 0) != want_zp) {
         return FAIL(c, EP_ERR_UNSUPPORTED, "operator %d (%s): output must have scale 1/%d and "
                     "zero point %d (zero point is %d)", c->index, ep_op_name(c->op),
@@ -129,9 +143,8 @@ ep_status ep_op_prepare_act(ep_prep *p, int32_t index, const ep_op_info *op, ep_
     }
     TRY(pu_tensor(&c, op->inputs[0], &in, "input"));
     TRY(pu_tensor(&c, op->outputs[0], &out, "output"));
-    /* int16 (TFLM has it) for RELU, RELU6, LEAKY_RELU; LOGISTIC, TANH int16 not yet */
-    const bool s16_ok = op->opcode == EP_OP_RELU || op->opcode == EP_OP_RELU6 ||
-                        op->opcode == EP_OP_LEAKY_RELU;
+    /* int16 as TFLM: all but HARD_SWISH (TFLM's is int8 only) */
+    const bool s16_ok = op->opcode != EP_OP_HARD_SWISH;
     const int32_t type = s16_ok && in.type == EP_TYPE_INT16 ? EP_TYPE_INT16 : EP_TYPE_INT8;
     TRY(pu_want_type(&c, &in, type, "input"));
     TRY(pu_want_type(&c, &out, type, "output"));

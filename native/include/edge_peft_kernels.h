@@ -369,6 +369,21 @@ ep_status ep_logistic_s8(const ep_sigmoid_params *params, const int8_t *input, i
 ep_status ep_tanh_s8(const ep_sigmoid_params *params, const int8_t *input, int8_t *output,
                      int32_t count);
 
+/* LOGISTIC / TANH int16 (TFLM reference_integer_ops Logistic / Tanh for int16): zero points
+ * 0, output scale 2^-15; input rescaled onto Q3.12 (times 3/4 for the table's range) by a
+ * 15-bit multiplier and a right shift, or a plain multiplier for the power-of-two scales
+ * TFLM special-cases. ep_sigmoid16_prepare: TFLM's Prepare arithmetic; EP_ERR_QUANT where
+ * TFLM refuses (output scale not 2^-15) or its multiplier would not fit. */
+typedef struct {
+    int32_t multiplier, shift;
+} ep_sigmoid16_params;
+ep_status ep_sigmoid16_prepare(float input_scale, float output_scale, bool tanh_op,
+                               ep_sigmoid16_params *out);
+ep_status ep_logistic_s16(const ep_sigmoid16_params *params, const int16_t *input,
+                          int16_t *output, int32_t count);
+ep_status ep_tanh_s16(const ep_sigmoid16_params *params, const int16_t *input, int16_t *output,
+                      int32_t count);
+
 /* RELU int8 (TFLM ReluQuantized): clamp(z_out + requant(x - z_in), activation). input_offset
  * = -z_in, output_offset = +z_out; activation min max(-128, z_out), max 127. */
 typedef struct {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Single-operator 16x8 models (int16 activations, int8 weights, int64 bias) for the oracle
 test host-tests/engine/ops16.test.ts: FULLY_CONNECTED, DEPTHWISE_CONV_2D, AVERAGE_POOL_2D,
-MAX_POOL_2D, ADD, MUL, SOFTMAX, RELU, RELU6, LEAKY_RELU, RESHAPE, with shapes, strides, paddings, activations, per-tensor /
+MAX_POOL_2D, ADD, MUL, SOFTMAX, LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, RESHAPE, with shapes, strides, paddings, activations, per-tensor /
 per-channel filters, int32 / int64 / absent biases and int64 biases at 4- but not 8-aligned
 offsets varied; plus models the engine must refuse (and whether TFLM refuses them too).
 
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import tflite_writer as tw  # noqa: E402
 from opmodels import (ADD, AVG, DW, FC, LEAKY_RELU, MAXP, MUL, NONE, O_ADD, O_DW,  # noqa: E402
                       O_FC, O_LEAKY_RELU, O_MUL, O_POOL, O_SOFTMAX, RELU, RELU6, RELU6_OP,
-                      RELU_OP, SAME, SOFTMAX, VALID, Builder, weights)
+                      RELU_OP, SAME, SOFTMAX, VALID, LOGISTIC, TANH, Builder, weights)
 
 I16 = tw.INT16
 RESHAPE, O_RESHAPE = 22, 17
@@ -227,6 +227,18 @@ def cases():
                               (O_LEAKY_RELU, 1, [(0, "f32", alpha)])))
     c.append(unary16_case(rng, "leaky_relu16_zero_points", LEAKY_RELU, "LEAKY_RELU", (64,), 4.0, 4.0,
                           (O_LEAKY_RELU, 1, [(0, "f32", 0.1)]), zp_in=200, zp_out=-300))
+    # LOGISTIC / TANH int16 (output 2^-15): power-of-two input scales TFLM special-cases
+    # (2^-12 both, 2^-11 TANH only) and general ones, ranges narrow to saturating
+    for code, op in ((LOGISTIC, "LOGISTIC"), (TANH, "TANH")):
+        t = op.lower()
+        for tag, shape, scale in (("pot_2m12", (1, 512), 2.0 ** -12), ("pot_2m11", (2, 300), 2.0 ** -11),
+                                  ("pot_2m13", (400,), 2.0 ** -13), ("general_8", (1, 4, 4, 8), 8.0 / 32767),
+                                  ("general_wide", (2, 200), 30.0 / 32767), ("general_narrow", (300,), 0.5 / 32767)):
+            b = Builder()
+            x = b.act(shape, I16, scale, 0, is_input=True)
+            y = b.act(shape, I16, 2.0 ** -15, 0)
+            b.op(code, [x], [y], None, 3)
+            c.append((f"{t}16_{tag}", op, b))
     # RESHAPE (int16 aliases like int8)
     c.append(reshape16_case(rng, "reshape16_flatten", (1, 3, 4, 2), [1, 24]))
     return c
@@ -246,6 +258,10 @@ def refused_cases():
          "int16 wants zero points 0 and output scale 1/32768", True),
         (softmax16_case(rng, "refuse_softmax16_in_zero_point", (1, 8), 1.0, 4.0, zp=4),
          "int16 wants zero points 0", True),
+        (unary16_case(rng, "refuse_logistic16_out_scale", LOGISTIC, "LOGISTIC", (1, 8), 4.0, 32767.0 / 256),
+         "int16 output scale must be 2^-15", True),
+        (unary16_case(rng, "refuse_tanh16_zero_point", TANH, "TANH", (1, 8), 4.0, 1.0, zp_in=2),
+         "TANH): int16 zero points must be 0", True),
         (unary16_case(rng, "refuse_relu16_zero_point", RELU_OP, "RELU", (1, 8), 4.0, 4.0, zp_out=3),
          "RELU): int16 zero points must be 0", True),
         # TFLM's int16 depthwise kernel reads no zero point; the engine refuses one, as for
