@@ -179,6 +179,10 @@ ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
         return ep_logistic_s16(&rt->u.act.p.sigmoid16, in, out, rt->u.act.count);
     case EP_K_TANH16:
         return ep_tanh_s16(&rt->u.act.p.sigmoid16, in, out, rt->u.act.count);
+    case EP_K_MAXIMUM16:
+        return ep_maximum_s16((const ep_broadcast_dims *)rt->u.ext.params, in, w, out);
+    case EP_K_MINIMUM16:
+        return ep_minimum_s16((const ep_broadcast_dims *)rt->u.ext.params, in, w, out);
     case EP_K_RELU16:
         return ep_relu_s16(&rt->u.act.p.relu, in, out, rt->u.act.count);
     case EP_K_RELU6_16:

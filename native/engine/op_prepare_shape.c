@@ -48,16 +48,18 @@ static ep_status prep_minmax(ctx_t *c, ep_op_rt *rt, bool maximum)
     TRY(pu_tensor(c, op->inputs[0], &a, "input 1"));
     TRY(pu_tensor(c, op->inputs[1], &b, "input 2"));
     TRY(pu_tensor(c, op->outputs[0], &out, "output"));
-    TRY(pu_want_type(c, &a, EP_TYPE_INT8, "input 1"));
-    TRY(pu_want_type(c, &b, EP_TYPE_INT8, "input 2"));
-    TRY(pu_want_type(c, &out, EP_TYPE_INT8, "output"));
+    const bool s16 = a.type == EP_TYPE_INT16; /* int16 as TFLM; int32 / int64 not yet */
+    const int32_t type = s16 ? EP_TYPE_INT16 : EP_TYPE_INT8;
+    TRY(pu_want_type(c, &a, type, "input 1"));
+    TRY(pu_want_type(c, &b, type, "input 2"));
+    TRY(pu_want_type(c, &out, type, "output"));
     ep_broadcast_dims bd;
     TRY(pu_broadcast(c, &a, &b, &out, &bd));
     ep_broadcast_dims *blk = (ep_broadcast_dims *)ep_prep_alloc(c->p, sizeof bd);
     if (blk != NULL) {
         *blk = bd;
     }
-    rt->kind = maximum ? EP_K_MAXIMUM : EP_K_MINIMUM;
+    rt->kind = s16 ? (maximum ? EP_K_MAXIMUM16 : EP_K_MINIMUM16) : (maximum ? EP_K_MAXIMUM : EP_K_MINIMUM);
     rt->u.ext.params = blk;
     return EP_OK;
 }

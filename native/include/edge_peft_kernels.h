@@ -453,6 +453,10 @@ ep_status ep_maximum_s8(const ep_broadcast_dims *dims, const int8_t *input_1,
                         const int8_t *input_2, int8_t *output);
 ep_status ep_minimum_s8(const ep_broadcast_dims *dims, const int8_t *input_1,
                         const int8_t *input_2, int8_t *output);
+ep_status ep_maximum_s16(const ep_broadcast_dims *dims, const int16_t *input_1,
+                         const int16_t *input_2, int16_t *output);
+ep_status ep_minimum_s16(const ep_broadcast_dims *dims, const int16_t *input_1,
+                         const int16_t *input_2, int16_t *output);
 
 /* MEAN / SUM requantisation as TFLM forms it: QuantizeMultiplier(s_in / s_out), then for
  * MEAN (fold) the 1 / count folded in: shift = min(floor(log2 count), 32, 31 + shift),

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Single-operator 16x8 models (int16 activations, int8 weights, int64 bias) for the oracle
 test host-tests/engine/ops16.test.ts: FULLY_CONNECTED, DEPTHWISE_CONV_2D, AVERAGE_POOL_2D,
-MAX_POOL_2D, ADD, MUL, SOFTMAX, LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, RESHAPE, with shapes, strides, paddings, activations, per-tensor /
+MAX_POOL_2D, ADD, MUL, SOFTMAX, LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, MAXIMUM, MINIMUM,
+RESHAPE, with shapes, strides, paddings, activations, per-tensor /
 per-channel filters, int32 / int64 / absent biases and int64 biases at 4- but not 8-aligned
 offsets varied; plus models the engine must refuse (and whether TFLM refuses them too).
 
@@ -26,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import tflite_writer as tw  # noqa: E402
 from opmodels import (ADD, AVG, DW, FC, LEAKY_RELU, MAXP, MUL, NONE, O_ADD, O_DW,  # noqa: E402
                       O_FC, O_LEAKY_RELU, O_MUL, O_POOL, O_SOFTMAX, RELU, RELU6, RELU6_OP,
-                      RELU_OP, SAME, SOFTMAX, VALID, LOGISTIC, TANH, Builder, weights)
+                      RELU_OP, SAME, SOFTMAX, VALID, LOGISTIC, TANH, MAXIMUM, MINIMUM, O_MAXMIN,
+                      Builder, weights)
 
 I16 = tw.INT16
 RESHAPE, O_RESHAPE = 22, 17
@@ -151,6 +153,20 @@ def unary16_case(rng, name, code, op, shape, spread_in, spread_out, options=None
     return name, op, b
 
 
+def minmax16_case(rng, name, code, shape_a, shape_b, const_b=False):
+    """MAXIMUM / MINIMUM int16: one quantisation for both inputs and the output."""
+    b = Builder()
+    s = q16(rng)
+    xa = b.act(shape_a, I16, s, 0, is_input=True)
+    if const_b:
+        xb = b.const(rng.integers(-32768, 32768, shape_b), I16, [s], [0])
+    else:
+        xb = b.act(shape_b, I16, s, 0, is_input=True)
+    y = b.act(np.broadcast_shapes(tuple(shape_a), tuple(shape_b)), I16, s, 0)
+    b.op(code, [xa, xb], [y], (O_MAXMIN, 0, []), 2)
+    return name, "MAXIMUM" if code == MAXIMUM else "MINIMUM", b
+
+
 def reshape16_case(rng, name, shape, new_shape):
     b = Builder()
     s = q16(rng)
@@ -239,6 +255,11 @@ def cases():
             y = b.act(shape, I16, 2.0 ** -15, 0)
             b.op(code, [x], [y], None, 3)
             c.append((f"{t}16_{tag}", op, b))
+    # MAXIMUM / MINIMUM int16
+    c.append(minmax16_case(rng, "maximum16_same_shape", MAXIMUM, (1, 5, 5, 3), (1, 5, 5, 3)))
+    c.append(minmax16_case(rng, "maximum16_broadcast_both_5d", MAXIMUM, (2, 1, 3, 1, 2), (1, 4, 1, 3, 2)))
+    c.append(minmax16_case(rng, "minimum16_const_channel", MINIMUM, (1, 4, 4, 3), (3,), const_b=True))
+    c.append(minmax16_case(rng, "minimum16_broadcast", MINIMUM, (2, 3, 4), (1, 3, 1)))
     # RESHAPE (int16 aliases like int8)
     c.append(reshape16_case(rng, "reshape16_flatten", (1, 3, 4, 2), [1, 24]))
     return c
