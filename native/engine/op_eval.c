@@ -179,6 +179,8 @@ ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
         return ep_logistic_s16(&rt->u.act.p.sigmoid16, in, out, rt->u.act.count);
     case EP_K_TANH16:
         return ep_tanh_s16(&rt->u.act.p.sigmoid16, in, out, rt->u.act.count);
+    case EP_K_PAD16:
+        return ep_pad_s16((const ep_pad_params *)rt->u.ext.params, in, out);
     case EP_K_MAXIMUM16:
         return ep_maximum_s16((const ep_broadcast_dims *)rt->u.ext.params, in, w, out);
     case EP_K_MINIMUM16:

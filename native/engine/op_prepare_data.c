@@ -97,8 +97,9 @@ static ep_status prep_pad(ctx_t *c, ep_op_rt *rt)
     TRY(pu_tensor(c, op->inputs[0], &in, "input"));
     TRY(pu_tensor(c, op->input_count > 1 ? op->inputs[1] : -1, &pads, "paddings"));
     TRY(pu_tensor(c, op->outputs[0], &out, "output"));
-    TRY(pu_want_type(c, &in, EP_TYPE_INT8, "input"));
-    TRY(pu_want_type(c, &out, EP_TYPE_INT8, "output"));
+    const bool s16 = in.type == EP_TYPE_INT16;
+    TRY(pu_want_type(c, &in, s16 ? EP_TYPE_INT16 : EP_TYPE_INT8, "input"));
+    TRY(pu_want_type(c, &out, s16 ? EP_TYPE_INT16 : EP_TYPE_INT8, "output"));
     TRY(pu_want_quant(c, &in, "input"));
     TRY(pu_want_quant(c, &out, "output"));
     TRY(want_same_quant(c, &in, &out));
@@ -128,13 +129,14 @@ static ep_status prep_pad(ctx_t *c, ep_op_rt *rt)
                         k);
         }
     }
-    /* TFLM pads int8 with the output zero point (real 0) when no constant is given. */
-    p.pad_value = ep_tensor_zero_point(&out, 0);
+    /* TFLM pads int8 with the output zero point (real 0) when no constant is given, int16
+     * with 0 whatever the zero point (pad.cc) */
+    p.pad_value = s16 ? 0 : ep_tensor_zero_point(&out, 0);
     ep_pad_params *blk = (ep_pad_params *)ep_prep_alloc(c->p, sizeof p);
     if (blk != NULL) {
         *blk = p;
     }
-    rt->kind = EP_K_PAD;
+    rt->kind = s16 ? EP_K_PAD16 : EP_K_PAD;
     rt->u.ext.params = blk;
     return EP_OK;
 }

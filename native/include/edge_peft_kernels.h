@@ -331,6 +331,7 @@ typedef struct {
     int32_t pad_value;
 } ep_pad_params;
 ep_status ep_pad_s8(const ep_pad_params *params, const int8_t *input, int8_t *output);
+ep_status ep_pad_s16(const ep_pad_params *params, const int16_t *input, int16_t *output);
 
 /* CONCATENATION (any element type): count inputs, each viewed as [outer,
  * axis_bytes[i]] bytes; output rows are the inputs' rows back to back. */

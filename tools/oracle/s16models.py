@@ -2,7 +2,7 @@
 """Single-operator 16x8 models (int16 activations, int8 weights, int64 bias) for the oracle
 test host-tests/engine/ops16.test.ts: FULLY_CONNECTED, DEPTHWISE_CONV_2D, AVERAGE_POOL_2D,
 MAX_POOL_2D, ADD, MUL, SOFTMAX, LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, MAXIMUM, MINIMUM,
-RESHAPE, with shapes, strides, paddings, activations, per-tensor /
+PAD, RESHAPE, with shapes, strides, paddings, activations, per-tensor /
 per-channel filters, int32 / int64 / absent biases and int64 biases at 4- but not 8-aligned
 offsets varied; plus models the engine must refuse (and whether TFLM refuses them too).
 
@@ -28,7 +28,7 @@ import tflite_writer as tw  # noqa: E402
 from opmodels import (ADD, AVG, DW, FC, LEAKY_RELU, MAXP, MUL, NONE, O_ADD, O_DW,  # noqa: E402
                       O_FC, O_LEAKY_RELU, O_MUL, O_POOL, O_SOFTMAX, RELU, RELU6, RELU6_OP,
                       RELU_OP, SAME, SOFTMAX, VALID, LOGISTIC, TANH, MAXIMUM, MINIMUM, O_MAXMIN,
-                      Builder, weights)
+                      PAD, O_PAD, Builder, weights)
 
 I16 = tw.INT16
 RESHAPE, O_RESHAPE = 22, 17
@@ -167,6 +167,16 @@ def minmax16_case(rng, name, code, shape_a, shape_b, const_b=False):
     return name, "MAXIMUM" if code == MAXIMUM else "MINIMUM", b
 
 
+def pad16_case(rng, name, shape, pads, zp=0):
+    b = Builder()
+    s = q16(rng)
+    x = b.act(shape, I16, s, zp, is_input=True)
+    p = b.const(np.array(pads, np.int32), tw.INT32)
+    y = b.act([d + lo + hi for d, (lo, hi) in zip(shape, pads)], I16, s, zp)
+    b.op(PAD, [x, p], [y], (O_PAD, 0, []), 2)
+    return name, "PAD", b
+
+
 def reshape16_case(rng, name, shape, new_shape):
     b = Builder()
     s = q16(rng)
@@ -260,6 +270,10 @@ def cases():
     c.append(minmax16_case(rng, "maximum16_broadcast_both_5d", MAXIMUM, (2, 1, 3, 1, 2), (1, 4, 1, 3, 2)))
     c.append(minmax16_case(rng, "minimum16_const_channel", MINIMUM, (1, 4, 4, 3), (3,), const_b=True))
     c.append(minmax16_case(rng, "minimum16_broadcast", MINIMUM, (2, 3, 4), (1, 3, 1)))
+    # PAD int16 (TFLM pads with 0 whatever the zero point)
+    c.append(pad16_case(rng, "pad16_hw", (1, 4, 5, 3), [(0, 0), (1, 2), (2, 1), (0, 0)]))
+    c.append(pad16_case(rng, "pad16_2d", (3, 5), [(1, 1), (0, 3)]))
+    c.append(pad16_case(rng, "pad16_zero_point", (2, 3, 3, 2), [(1, 0), (0, 1), (1, 1), (2, 0)], zp=500))
     # RESHAPE (int16 aliases like int8)
     c.append(reshape16_case(rng, "reshape16_flatten", (1, 3, 4, 2), [1, 24]))
     return c
