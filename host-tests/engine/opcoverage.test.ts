@@ -28,7 +28,7 @@ interface Case {
   inputs: { shape: number[]; dtype: TensorInfo['dtype']; zero_point: number }[];
   /** The engine refuses this model at init with a message containing this text. */
   refused?: string;
-  /** ... and so does TFLM (otherwise the engine is stricter: int16 / int32 SUB, MAXIMUM, MEAN and a MEAN output off keep_dims: opmodels.shape_reduce_refused_cases; a non-zero int16 DEPTHWISE_CONV_2D zero point: s16models.refused_cases). */
+  /** ... and so does TFLM (otherwise the engine is stricter: int16 MEAN, int32 MAXIMUM and a MEAN output off keep_dims: opmodels.shape_reduce_refused_cases; a non-zero int16 DEPTHWISE_CONV_2D zero point: s16models.refused_cases). */
   tflm_refuses?: boolean;
 }
 
@@ -79,7 +79,8 @@ describe('operator coverage: single-op models vs TFLite Micro (byte for byte)', 
     const ops16 = new Set(cases.filter((c) => c.refused === undefined && c.inputs[0]?.dtype === 'int16')
       .map((c) => c.op));
     for (const op of ['CONV_2D', 'FULLY_CONNECTED', 'DEPTHWISE_CONV_2D', 'AVERAGE_POOL_2D',
-      'MAX_POOL_2D', 'ADD', 'MUL', 'SOFTMAX', 'RESHAPE', 'QUANTIZE']) {
+      'MAX_POOL_2D', 'ADD', 'SUB', 'MUL', 'SOFTMAX', 'LOGISTIC', 'TANH', 'RELU', 'RELU6',
+      'LEAKY_RELU', 'MAXIMUM', 'MINIMUM', 'PAD', 'RESHAPE', 'QUANTIZE']) {
       assert.ok(ops16.has(op), `no int16 model for ${op}`);
     }
   });

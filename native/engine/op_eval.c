@@ -179,6 +179,11 @@ ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
         return ep_logistic_s16(&rt->u.act.p.sigmoid16, in, out, rt->u.act.count);
     case EP_K_TANH16:
         return ep_tanh_s16(&rt->u.act.p.sigmoid16, in, out, rt->u.act.count);
+    case EP_K_SUB16: {
+        const ep_broadcast_dims *bd = (const ep_broadcast_dims *)rt->u.ext.params;
+        return ep_elementwise_sub_s16((const ep_sub_params *)(const void *)(bd + 1), bd, in, w,
+                                      out);
+    }
     case EP_K_PAD16:
         return ep_pad_s16((const ep_pad_params *)rt->u.ext.params, in, out);
     case EP_K_MAXIMUM16:

@@ -30,8 +30,8 @@ static ep_status prep_binary(ctx_t *c, ep_op_rt *rt, int16_t kind)
     TRY(pu_tensor(c, op->inputs[0], &a, "input 1"));
     TRY(pu_tensor(c, op->inputs[1], &b, "input 2"));
     TRY(pu_tensor(c, op->outputs[0], &out, "output"));
-    /* int16 ADD and MUL as TFLM (SUB stays int8: the engine lacks TFLM's int16 SUB) */
-    const bool s16 = kind != EP_K_SUB && a.type == EP_TYPE_INT16;
+    /* int16 ADD, SUB and MUL as TFLM */
+    const bool s16 = a.type == EP_TYPE_INT16;
     const int32_t type = s16 ? EP_TYPE_INT16 : EP_TYPE_INT8;
     TRY(pu_want_type(c, &a, type, "input 1"));
     TRY(pu_want_type(c, &b, type, "input 2"));
@@ -53,7 +53,7 @@ static ep_status prep_binary(ctx_t *c, ep_op_rt *rt, int16_t kind)
     const double so = (double)ep_tensor_scale(&out, 0);
     const size_t size = add ? sizeof(ep_add_params) : sizeof(ep_mul_params);
     uint8_t *blk = (uint8_t *)ep_prep_alloc(c->p, (uint32_t)(sizeof bd + size));
-    rt->kind = !s16 ? kind : (add ? EP_K_ADD16 : EP_K_MUL16);
+    rt->kind = !s16 ? kind : (kind == EP_K_ADD ? EP_K_ADD16 : (kind == EP_K_SUB ? EP_K_SUB16 : EP_K_MUL16));
     rt->u.ext.params = blk;
     ep_status st;
     if (add) {

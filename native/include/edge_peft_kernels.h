@@ -446,6 +446,9 @@ ep_status ep_hard_swish_s8(const ep_hard_swish_params *params, const int8_t *inp
 typedef ep_add_params ep_sub_params;
 ep_status ep_elementwise_sub_s8(const ep_sub_params *params, const ep_broadcast_dims *dims,
                                 const int8_t *input_1, const int8_t *input_2, int8_t *output);
+/* SUB int16: the same with 15 bits of headroom (TFLM). */
+ep_status ep_elementwise_sub_s16(const ep_sub_params *params, const ep_broadcast_dims *dims,
+                                 const int16_t *input_1, const int16_t *input_2, int16_t *output);
 
 /* MAXIMUM / MINIMUM int8 (TFLM reference, broadcasting): the raw int8 values
  * compared, no requantisation (the converter gives inputs and output one

@@ -1,4 +1,4 @@
-/* ADD and SUB int8 (and ADD int16) with broadcasting, as TFLM's reference int8 Add / Sub compute them: each
+/* ADD and SUB int8 and int16 with broadcasting, as TFLM's reference int8 Add / Sub compute them: each
  * input is offset, scaled up by 2^left_shift (headroom for the exact result), requantised to
  * the common scale, summed or subtracted, and requantised to the output. SUB is not ADD with
  * a negated multiplier: the rounding of each requantisation is not symmetric. */
@@ -17,7 +17,7 @@ static inline int32_t add_sub_one(const ep_add_params *p, int32_t a, int32_t b, 
 }
 
 /* Inlined into every entry point with `sub` and `s16` constants, so each keeps its own
- * loop. int16 (ADD only, as TFLM): the same arithmetic with left_shift 15. */
+ * loop. int16: the same arithmetic with left_shift 15, as TFLM. */
 static inline ep_status add_sub(const ep_add_params *params, const ep_broadcast_dims *dims,
                                 const void *input_1, const void *input_2, void *output, bool sub,
                                 bool s16)
@@ -70,4 +70,10 @@ ep_status ep_elementwise_sub_s8(const ep_sub_params *params, const ep_broadcast_
                                 const int8_t *input_1, const int8_t *input_2, int8_t *output)
 {
     return add_sub(params, dims, input_1, input_2, output, true, false);
+}
+
+ep_status ep_elementwise_sub_s16(const ep_sub_params *params, const ep_broadcast_dims *dims,
+                                 const int16_t *input_1, const int16_t *input_2, int16_t *output)
+{
+    return add_sub(params, dims, input_1, input_2, output, true, true);
 }

@@ -649,7 +649,7 @@ def _refuse_model(name, op, code, ins, out, options, version=1, consts=()):
 
 def shape_reduce_refused_cases():
     """Shape / reduce models the engine must refuse, with a piece of its message and whether
-    TFLM's Prepare refuses them too (int16 SUB / MEAN and int32 MAXIMUM are TFLM's but not
+    TFLM's Prepare refuses them too (int16 MEAN and int32 MAXIMUM are TFLM's but not
     the engine's; MEAN's axis is read at eval by TFLM, the engine wants it constant)."""
     i8, i16, i32, i64 = tw.INT8, tw.INT16, tw.INT32, tw.INT64
     red = (O_REDUCER, 1, [(0, "bool", 0)])
@@ -674,10 +674,6 @@ def shape_reduce_refused_cases():
                        ((1, 1, 1, 3), i8, 0.02, 0), red, 2,
                        consts=[(1, np.array([1, 2], np.int32))]),
          "MEAN): output shape does not match keep_dims 0", False),
-        (_refuse_model("refuse_sub_int16", "SUB", SUB,
-                       [((1, 4), i16, 0.001, 0), ((1, 4), i16, 0.001, 0)], ((1, 4), i16, 0.001, 0),
-                       (O_SUB, 2, []), 2),
-         "SUB): input 1 is int16, want int8", False),
         (_refuse_model("refuse_maximum_int32", "MAXIMUM", MAXIMUM,
                        [((1, 5), i32, 1.0, 0), ((1, 5), i32, 1.0, 0)],
                        ((1, 5), i32, 1.0, 0), (O_MAXMIN, 0, []), 2),

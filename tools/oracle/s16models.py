@@ -28,7 +28,7 @@ import tflite_writer as tw  # noqa: E402
 from opmodels import (ADD, AVG, DW, FC, LEAKY_RELU, MAXP, MUL, NONE, O_ADD, O_DW,  # noqa: E402
                       O_FC, O_LEAKY_RELU, O_MUL, O_POOL, O_SOFTMAX, RELU, RELU6, RELU6_OP,
                       RELU_OP, SAME, SOFTMAX, VALID, LOGISTIC, TANH, MAXIMUM, MINIMUM, O_MAXMIN,
-                      PAD, O_PAD, Builder, weights)
+                      PAD, O_PAD, SUB, O_SUB, Builder, weights)
 
 I16 = tw.INT16
 RESHAPE, O_RESHAPE = 22, 17
@@ -123,15 +123,15 @@ def binary16_case(rng, name, code, shape_a, shape_b, act=NONE, const_b=False, ra
     else:
         xb = b.act(shape_b, I16, sb, 0, is_input=True)
     out_shape = np.broadcast_shapes(tuple(shape_a), tuple(shape_b))
-    if code == ADD:
+    if code in (ADD, SUB):
         so = (sa + sb) * rng.uniform(0.6, 1.2)
-        opt = (O_ADD, 2, [(0, "i8", act)])
+        opt = (O_ADD if code == ADD else O_SUB, 2, [(0, "i8", act)])
     else:
         so = sa * sb * 32767 * rng.uniform(0.2, 1.0)
         opt = (O_MUL, 1, [(0, "i8", act)])
     y = b.act(out_shape, I16, so, 0)
     b.op(code, [xa, xb], [y], opt, 3)
-    return name, "ADD" if code == ADD else "MUL", b
+    return name, {ADD: "ADD", SUB: "SUB", MUL: "MUL"}[code], b
 
 
 def softmax16_case(rng, name, shape, beta, spread, out=(I16, 1.0 / 32768, 0), zp=0):
@@ -228,6 +228,10 @@ def cases():
     c.append(binary16_case(rng, "add16_const_far_scales", ADD, (2, 6), (1, 6), const_b=True, ratio=0.01))
     c.append(binary16_case(rng, "add16_equal_scales_5d", ADD, (2, 1, 3, 1, 4), (1, 2, 1, 5, 1), ratio=1.0))
     c.append(binary16_case(rng, "add16_input_zero_point", ADD, (3, 7), (3, 7), zp=-300))
+    c.append(binary16_case(rng, "sub16_same_shape", SUB, (1, 4, 4, 3), (1, 4, 4, 3)))
+    c.append(binary16_case(rng, "sub16_broadcast_relu", SUB, (1, 4, 5, 3), (1, 1, 1, 3), RELU))
+    c.append(binary16_case(rng, "sub16_const_far_scales", SUB, (2, 6), (1, 6), const_b=True, ratio=0.02))
+    c.append(binary16_case(rng, "sub16_input_zero_point_5d", SUB, (2, 1, 3, 1, 4), (1, 2, 1, 5, 1), zp=-200))
     c.append(binary16_case(rng, "mul16_same_shape", MUL, (1, 3, 3, 4), (1, 3, 3, 4)))
     c.append(binary16_case(rng, "mul16_broadcast_relu", MUL, (2, 3, 4), (1, 3, 1), RELU))
     c.append(binary16_case(rng, "mul16_broadcast_both_relu6", MUL, (1, 5, 1, 2), (1, 1, 3, 2), RELU6))
