@@ -31,6 +31,10 @@ typedef struct {
             ep_dims in_dims, filt_dims, out_dims;
         } fc;
         struct {
+            ep_fc_s16_params p;
+            ep_dims in_dims, filt_dims;
+        } fc16;
+        struct {
             ep_conv_params p;   /* DW: ch_mult below */
             int32_t ch_mult;
             ep_per_channel_quant_params pc;
@@ -62,6 +66,7 @@ typedef struct {
         struct {
             union {
                 ep_sigmoid_params sigmoid;   /* LOGISTIC, TANH */
+                ep_sigmoid16_params sigmoid16; /* their int16 forms */
                 ep_relu_params relu;
                 ep_activation clamp;         /* RELU6 */
                 ep_leaky_relu_params leaky;
@@ -89,7 +94,11 @@ enum {
     /* the Signal library's audio front end and its int32 / unsigned builtins
      * (op_prepare_signal.c) */
     EP_K_SIG_WINDOW, EP_K_SIG_AUTO_SCALE, EP_K_SIG_RFFT, EP_K_SIG_ENERGY, EP_K_SIG_BANK,
-    EP_K_SIG_SQRT, EP_K_SIG_SUBTRACT, EP_K_SIG_PCAN, EP_K_SIG_LOG, EP_K_CAST, EP_K_I32
+    EP_K_SIG_SQRT, EP_K_SIG_SUBTRACT, EP_K_SIG_PCAN, EP_K_SIG_LOG, EP_K_CAST, EP_K_I32,
+    /* 16x8 variants (CONV_2D's and TRANSPOSE_CONV's above; op_prepare_s16.c) */
+    EP_K_FC16, EP_K_DW16, EP_K_AVGPOOL16, EP_K_MAXPOOL16, EP_K_ADD16, EP_K_MUL16,
+    EP_K_SOFTMAX_S16, EP_K_RELU16, EP_K_RELU6_16, EP_K_LEAKY16, EP_K_LOGISTIC16, EP_K_TANH16,
+    EP_K_MAXIMUM16, EP_K_MINIMUM16, EP_K_PAD16, EP_K_SUB16
 };
 
 /* ep_tensor_rt.constant: in the model, or folded at prepare time (every input constant, as
@@ -178,12 +187,15 @@ ep_status ep_op_prepare_shape(ep_prep *p, int32_t index, const ep_op_info *op, e
 ep_status ep_op_prepare_layout(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 /* UNIDIRECTIONAL_SEQUENCE_LSTM (op_prepare_lstm.c). */
 ep_status ep_op_prepare_lstm(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
+/* FULLY_CONNECTED with int16 input (op_prepare_s16.c). */
+ep_status ep_op_prepare_fc16(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 /* TRANSPOSE_CONV (op_prepare_tconv.c). */
 ep_status ep_op_prepare_tconv(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 /* The audio front end: custom Signal operators, CAST, DIV and int32 ADD / MUL / MINIMUM /
  * MAXIMUM (op_prepare_signal.c). ep_op_is_signal says whether an operator goes there. */
 bool ep_op_is_signal(const ep_prep *p, const ep_op_info *op);
-bool ep_signal_supported(const ep_op_info *op);
+/* Is this custom code one of the Signal operators we run? (ep_operator_supported) */
+bool ep_signal_custom_supported(const char *custom_code);
 ep_status ep_op_prepare_signal(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 ep_status ep_op_eval_signal(ep_session *s, ep_op_rt *rt, const ep_context *ctx);
 /* Zeroes the spectral subtraction noise states (TFLM's Reset). */

@@ -158,6 +158,55 @@ ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
         return ep_lstm_s8(&ctx, &lr->p, &lw, in, (int8_t *)TD(s, lr->hidden),
                           (int16_t *)TD(s, lr->cell), out);
     }
+    /* 16x8 variants */
+    case EP_K_FC16:
+        return ep_fully_connected_s16(&rt->u.fc16.p, &rt->u.fc16.in_dims, in, &rt->u.fc16.filt_dims,
+                                      w, b, out);
+    case EP_K_DW16: {
+        const ep_conv_params *cp = &rt->u.conv.p;
+        const ep_dw_conv_params dw = {cp->input_offset, cp->output_offset, rt->u.conv.ch_mult,
+                                      cp->stride, cp->padding, cp->dilation, cp->activation};
+        return ep_depthwise_conv_s16(&dw, &rt->u.conv.pc, &rt->u.conv.in_dims, in,
+                                     &rt->u.conv.filt_dims, w, b, &rt->u.conv.out_dims, out);
+    }
+    case EP_K_AVGPOOL16:
+        return ep_avgpool_s16(&ctx, &rt->u.pool.p, &rt->u.pool.in_dims, in,
+                              &rt->u.pool.filt_dims, &rt->u.pool.out_dims, out);
+    case EP_K_MAXPOOL16:
+        return ep_maxpool_s16(&ctx, &rt->u.pool.p, &rt->u.pool.in_dims, in,
+                              &rt->u.pool.filt_dims, &rt->u.pool.out_dims, out);
+    case EP_K_LOGISTIC16:
+        return ep_logistic_s16(&rt->u.act.p.sigmoid16, in, out, rt->u.act.count);
+    case EP_K_TANH16:
+        return ep_tanh_s16(&rt->u.act.p.sigmoid16, in, out, rt->u.act.count);
+    case EP_K_SUB16: {
+        const ep_broadcast_dims *bd = (const ep_broadcast_dims *)rt->u.ext.params;
+        return ep_elementwise_sub_s16((const ep_sub_params *)(const void *)(bd + 1), bd, in, w,
+                                      out);
+    }
+    case EP_K_PAD16:
+        return ep_pad_s16((const ep_pad_params *)rt->u.ext.params, in, out);
+    case EP_K_MAXIMUM16:
+        return ep_maximum_s16((const ep_broadcast_dims *)rt->u.ext.params, in, w, out);
+    case EP_K_MINIMUM16:
+        return ep_minimum_s16((const ep_broadcast_dims *)rt->u.ext.params, in, w, out);
+    case EP_K_RELU16:
+        return ep_relu_s16(&rt->u.act.p.relu, in, out, rt->u.act.count);
+    case EP_K_RELU6_16:
+        return ep_clamp_s16(&rt->u.act.p.clamp, in, out, rt->u.act.count);
+    case EP_K_LEAKY16:
+        return ep_leaky_relu_s16(&rt->u.act.p.leaky, in, out, rt->u.act.count);
+    case EP_K_SOFTMAX_S16:
+        return ep_softmax_s16(in, rt->u.softmax.rows, rt->u.softmax.row_size, &rt->u.softmax.p,
+                              out);
+    case EP_K_ADD16:
+    case EP_K_MUL16: {
+        const ep_broadcast_dims *bd = (const ep_broadcast_dims *)rt->u.ext.params;
+        const void *p = bd + 1;
+        return rt->kind == EP_K_ADD16
+                   ? ep_elementwise_add_s16((const ep_add_params *)p, bd, in, w, out)
+                   : ep_elementwise_mul_s16((const ep_mul_params *)p, bd, in, w, out);
+    }
     default:
         return ep_op_eval_signal(s, rt, &ctx);
     }

@@ -16,6 +16,9 @@ static ep_status prep_fc(ctx_t *c, ep_op_rt *rt)
     if (has_bias) {
         TRY(pu_tensor(c, op->inputs[2], &b, "bias"));
     }
+    if (in.type == EP_TYPE_INT16) {
+        return ep_op_prepare_fc16(c->p, c->index, op, rt);
+    }
     TRY(pu_want_type(c, &in, EP_TYPE_INT8, "input"));
     TRY(pu_want_type(c, &out, EP_TYPE_INT8, "output"));
     TRY(pu_want_quant(c, &in, "input"));
@@ -73,7 +76,7 @@ static ep_status prep_conv(ctx_t *c, ep_op_rt *rt, bool depthwise)
     if (has_bias) {
         TRY(pu_tensor(c, op->inputs[2], &b, "bias"));
     }
-    const bool s16 = !depthwise && in.type == EP_TYPE_INT16;
+    const bool s16 = in.type == EP_TYPE_INT16; /* 16x8: int64 bias, zero points 0 */
     const int32_t act_type = s16 ? EP_TYPE_INT16 : EP_TYPE_INT8;
     TRY(pu_want_type(c, &in, act_type, "input"));
     TRY(pu_want_type(c, &out, act_type, "output"));
@@ -109,7 +112,8 @@ static ep_status prep_conv(ctx_t *c, ep_op_rt *rt, bool depthwise)
     }
     TRY(pu_const_weights(c, &w, has_bias ? &b : NULL, s16 ? EP_TYPE_INT64 : EP_TYPE_INT32, out_c));
     if (s16 && (ep_tensor_zero_point(&in, 0) != 0 || ep_tensor_zero_point(&out, 0) != 0)) {
-        return FAIL(c, EP_ERR_QUANT, "operator %d (CONV_2D): int16 zero points must be 0", c->index);
+        return FAIL(c, EP_ERR_QUANT, "operator %d (%s): int16 zero points must be 0", c->index,
+                    ep_op_name(op));
     }
     ep_conv_params *p = &rt->u.conv.p;
     p->input_offset = -ep_tensor_zero_point(&in, 0);
@@ -124,7 +128,10 @@ static ep_status prep_conv(ctx_t *c, ep_op_rt *rt, bool depthwise)
     rt->u.conv.in_dims = id;
     rt->u.conv.filt_dims = fd;
     rt->u.conv.out_dims = od;
-    if (depthwise) {
+    if (depthwise && s16) {
+        rt->kind = EP_K_DW16; /* no scratch: one int64 accumulator at a time */
+        rt->u.conv.ch_mult = o->depth_multiplier;
+    } else if (depthwise) {
         rt->kind = EP_K_DW;
         rt->u.conv.ch_mult = o->depth_multiplier;
         rt->scratch.size = (uint32_t)ep_depthwise_conv_s8_get_buffer_size(&od);
@@ -144,8 +151,20 @@ static ep_status prep_pool(ctx_t *c, ep_op_rt *rt, bool avg)
     ep_tensor_info in, out;
     TRY(pu_tensor(c, c->op->inputs[0], &in, "input"));
     TRY(pu_tensor(c, c->op->outputs[0], &out, "output"));
-    TRY(pu_want_type(c, &in, EP_TYPE_INT8, "input"));
-    TRY(pu_want_type(c, &out, EP_TYPE_INT8, "output"));
+    const bool s16 = in.type == EP_TYPE_INT16;
+    TRY(pu_want_type(c, &in, s16 ? EP_TYPE_INT16 : EP_TYPE_INT8, "input"));
+    TRY(pu_want_type(c, &out, s16 ? EP_TYPE_INT16 : EP_TYPE_INT8, "output"));
+    if (s16) {
+        /* TFLM's pooling Prepare (int8 and int16): one quantisation in and out. The int8
+         * path keeps its old leniency (models in use rely on it), int16 is new. */
+        TRY(pu_want_quant(c, &in, "input"));
+        TRY(pu_want_quant(c, &out, "output"));
+        const double d = (double)ep_tensor_scale(&in, 0) - (double)ep_tensor_scale(&out, 0);
+        if (d > 1e-6 || d < -1e-6 || ep_tensor_zero_point(&in, 0) != ep_tensor_zero_point(&out, 0)) {
+            return FAIL(c, EP_ERR_QUANT, "operator %d (%s): input and output quantisation differ",
+                        c->index, ep_op_name(c->op));
+        }
+    }
     const ep_dims id = pu_nhwc(&in), od = pu_nhwc(&out);
     if (in.rank != 4 || out.rank != 4 || o->stride_w <= 0 || o->stride_h <= 0 ||
         o->filter_w <= 0 || o->filter_h <= 0 || od.c != id.c || od.n != id.n ||
@@ -163,14 +182,43 @@ static ep_status prep_pool(ctx_t *c, ep_op_rt *rt, bool avg)
     p->stride = (ep_tile){o->stride_w, o->stride_h};
     p->padding = (ep_tile){pu_pad_before(od.w, id.w, o->filter_w, o->stride_w, 1),
                            pu_pad_before(od.h, id.h, o->filter_h, o->stride_h, 1)};
-    TRY(pu_activation(c, &out, o->activation, -128, 127, &p->activation));
+    TRY(pu_activation(c, &out, o->activation, s16 ? -32768 : -128, s16 ? 32767 : 127,
+                      &p->activation));
     rt->u.pool.in_dims = id;
     rt->u.pool.out_dims = od;
     rt->u.pool.filt_dims = (ep_dims){1, o->filter_h, o->filter_w, 1};
-    rt->kind = avg ? EP_K_AVGPOOL : EP_K_MAXPOOL;
+    rt->kind = s16 ? (avg ? EP_K_AVGPOOL16 : EP_K_MAXPOOL16) : (avg ? EP_K_AVGPOOL : EP_K_MAXPOOL);
     if (avg) {
         rt->scratch.size = (uint32_t)ep_avgpool_s8_get_buffer_size(&od);
     }
+    return EP_OK;
+}
+
+/* int16 -> int16 (TFLM CalculateSoftmaxParams): zero points 0, output scale 1/32768 within
+ * 0.1%; an int8 output from int16 is refused, as by TFLM. */
+static ep_status prep_softmax_s16(ctx_t *c, ep_op_rt *rt, const ep_tensor_info *in,
+                                  const ep_tensor_info *out)
+{
+    TRY(pu_want_type(c, out, EP_TYPE_INT16, "output"));
+    TRY(pu_want_quant(c, in, "input"));
+    TRY(pu_want_quant(c, out, "output"));
+    if (in->rank < 1 || out->elements != in->elements || in->dims[in->rank - 1] <= 0) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (SOFTMAX): shape mismatch", c->index);
+    }
+    const float so = ep_tensor_scale(out, 0), want = 1.0f / 32768;
+    if (ep_tensor_zero_point(in, 0) != 0 || ep_tensor_zero_point(out, 0) != 0 ||
+        !(so - want <= 0.001f * want && want - so <= 0.001f * want)) {
+        return FAIL(c, EP_ERR_QUANT, "operator %d (SOFTMAX): int16 wants zero points 0 and "
+                    "output scale 1/32768", c->index);
+    }
+    if (ep_softmax_s16_prepare((double)c->op->options.beta, (double)ep_tensor_scale(in, 0),
+                               &rt->u.softmax.p) != EP_OK ||
+        rt->u.softmax.p.input_left_shift > 30) {
+        return FAIL(c, EP_ERR_QUANT, "operator %d (SOFTMAX): bad beta/scale", c->index);
+    }
+    rt->kind = EP_K_SOFTMAX_S16;
+    rt->u.softmax.row_size = in->dims[in->rank - 1];
+    rt->u.softmax.rows = in->elements / rt->u.softmax.row_size;
     return EP_OK;
 }
 
@@ -179,6 +227,9 @@ static ep_status prep_softmax(ctx_t *c, ep_op_rt *rt)
     ep_tensor_info in, out;
     TRY(pu_tensor(c, c->op->inputs[0], &in, "input"));
     TRY(pu_tensor(c, c->op->outputs[0], &out, "output"));
+    if (in.type == EP_TYPE_INT16) {
+        return prep_softmax_s16(c, rt, &in, &out);
+    }
     TRY(pu_want_type(c, &in, EP_TYPE_INT8, "input"));
     TRY(pu_want_quant(c, &in, "input"));
     if (in.rank < 1 || out.elements != in.elements || in.dims[in.rank - 1] <= 0) {

@@ -30,34 +30,44 @@ static ep_status prep_binary(ctx_t *c, ep_op_rt *rt, int16_t kind)
     TRY(pu_tensor(c, op->inputs[0], &a, "input 1"));
     TRY(pu_tensor(c, op->inputs[1], &b, "input 2"));
     TRY(pu_tensor(c, op->outputs[0], &out, "output"));
-    TRY(pu_want_type(c, &a, EP_TYPE_INT8, "input 1"));
-    TRY(pu_want_type(c, &b, EP_TYPE_INT8, "input 2"));
-    TRY(pu_want_type(c, &out, EP_TYPE_INT8, "output"));
+    /* int16 ADD, SUB and MUL as TFLM */
+    const bool s16 = a.type == EP_TYPE_INT16;
+    const int32_t type = s16 ? EP_TYPE_INT16 : EP_TYPE_INT8;
+    TRY(pu_want_type(c, &a, type, "input 1"));
+    TRY(pu_want_type(c, &b, type, "input 2"));
+    TRY(pu_want_type(c, &out, type, "output"));
     TRY(pu_want_quant(c, &a, "input 1"));
     TRY(pu_want_quant(c, &b, "input 2"));
     TRY(pu_want_quant(c, &out, "output"));
+    if (s16 && !add && (ep_tensor_zero_point(&a, 0) != 0 || ep_tensor_zero_point(&b, 0) != 0 ||
+                        ep_tensor_zero_point(&out, 0) != 0)) {
+        return FAIL(c, EP_ERR_QUANT, "operator %d (MUL): int16 zero points must be 0", c->index);
+    }
     ep_broadcast_dims bd;
     TRY(pu_broadcast(c, &a, &b, &out, &bd));
     ep_activation act;
-    TRY(pu_activation(c, &out, op->options.activation, -128, 127, &act));
+    TRY(pu_activation(c, &out, op->options.activation, s16 ? -32768 : -128, s16 ? 32767 : 127,
+                      &act));
+    const int32_t left_shift = s16 ? 15 : 20; /* TFLM: headroom for int16 / int8 */
     const double s1 = (double)ep_tensor_scale(&a, 0), s2 = (double)ep_tensor_scale(&b, 0);
     const double so = (double)ep_tensor_scale(&out, 0);
     const size_t size = add ? sizeof(ep_add_params) : sizeof(ep_mul_params);
     uint8_t *blk = (uint8_t *)ep_prep_alloc(c->p, (uint32_t)(sizeof bd + size));
-    rt->kind = kind;
+    rt->kind = !s16 ? kind : (kind == EP_K_ADD ? EP_K_ADD16 : (kind == EP_K_SUB ? EP_K_SUB16 : EP_K_MUL16));
     rt->u.ext.params = blk;
     ep_status st;
     if (add) {
-        /* TFLM CalculateOpDataAdd: both inputs onto 2 * max scale, 20 bits of headroom. */
+        /* TFLM CalculateOpDataAdd: both inputs onto 2 * max scale, 20 (int16: 15) bits of
+         * headroom. */
         ep_add_params p = {-ep_tensor_zero_point(&a, 0), 0, 0, -ep_tensor_zero_point(&b, 0), 0, 0,
-                           20, ep_tensor_zero_point(&out, 0), 0, 0, act};
+                           left_shift, ep_tensor_zero_point(&out, 0), 0, 0, act};
         const double twice_max = 2.0 * (s1 > s2 ? s1 : s2);
         st = ep_quantize_multiplier(s1 / twice_max, &p.input_1_mult, &p.input_1_shift);
         if (st == EP_OK) {
             st = ep_quantize_multiplier(s2 / twice_max, &p.input_2_mult, &p.input_2_shift);
         }
         if (st == EP_OK) {
-            st = ep_quantize_multiplier(twice_max / ((double)(1 << 20) * so), &p.output_mult,
+            st = ep_quantize_multiplier(twice_max / ((double)(1 << left_shift) * so), &p.output_mult,
                                         &p.output_shift);
         }
         if (blk != NULL) {
@@ -87,8 +97,9 @@ static ep_status prep_pad(ctx_t *c, ep_op_rt *rt)
     TRY(pu_tensor(c, op->inputs[0], &in, "input"));
     TRY(pu_tensor(c, op->input_count > 1 ? op->inputs[1] : -1, &pads, "paddings"));
     TRY(pu_tensor(c, op->outputs[0], &out, "output"));
-    TRY(pu_want_type(c, &in, EP_TYPE_INT8, "input"));
-    TRY(pu_want_type(c, &out, EP_TYPE_INT8, "output"));
+    const bool s16 = in.type == EP_TYPE_INT16;
+    TRY(pu_want_type(c, &in, s16 ? EP_TYPE_INT16 : EP_TYPE_INT8, "input"));
+    TRY(pu_want_type(c, &out, s16 ? EP_TYPE_INT16 : EP_TYPE_INT8, "output"));
     TRY(pu_want_quant(c, &in, "input"));
     TRY(pu_want_quant(c, &out, "output"));
     TRY(want_same_quant(c, &in, &out));
@@ -118,13 +129,14 @@ static ep_status prep_pad(ctx_t *c, ep_op_rt *rt)
                         k);
         }
     }
-    /* TFLM pads int8 with the output zero point (real 0) when no constant is given. */
-    p.pad_value = ep_tensor_zero_point(&out, 0);
+    /* TFLM pads int8 with the output zero point (real 0) when no constant is given, int16
+     * with 0 whatever the zero point (pad.cc) */
+    p.pad_value = s16 ? 0 : ep_tensor_zero_point(&out, 0);
     ep_pad_params *blk = (ep_pad_params *)ep_prep_alloc(c->p, sizeof p);
     if (blk != NULL) {
         *blk = p;
     }
-    rt->kind = EP_K_PAD;
+    rt->kind = s16 ? EP_K_PAD16 : EP_K_PAD;
     rt->u.ext.params = blk;
     return EP_OK;
 }

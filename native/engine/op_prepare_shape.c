@@ -48,16 +48,18 @@ static ep_status prep_minmax(ctx_t *c, ep_op_rt *rt, bool maximum)
     TRY(pu_tensor(c, op->inputs[0], &a, "input 1"));
     TRY(pu_tensor(c, op->inputs[1], &b, "input 2"));
     TRY(pu_tensor(c, op->outputs[0], &out, "output"));
-    TRY(pu_want_type(c, &a, EP_TYPE_INT8, "input 1"));
-    TRY(pu_want_type(c, &b, EP_TYPE_INT8, "input 2"));
-    TRY(pu_want_type(c, &out, EP_TYPE_INT8, "output"));
+    const bool s16 = a.type == EP_TYPE_INT16; /* int16 as TFLM; int32 / int64 not yet */
+    const int32_t type = s16 ? EP_TYPE_INT16 : EP_TYPE_INT8;
+    TRY(pu_want_type(c, &a, type, "input 1"));
+    TRY(pu_want_type(c, &b, type, "input 2"));
+    TRY(pu_want_type(c, &out, type, "output"));
     ep_broadcast_dims bd;
     TRY(pu_broadcast(c, &a, &b, &out, &bd));
     ep_broadcast_dims *blk = (ep_broadcast_dims *)ep_prep_alloc(c->p, sizeof bd);
     if (blk != NULL) {
         *blk = bd;
     }
-    rt->kind = maximum ? EP_K_MAXIMUM : EP_K_MINIMUM;
+    rt->kind = s16 ? (maximum ? EP_K_MAXIMUM16 : EP_K_MINIMUM16) : (maximum ? EP_K_MAXIMUM : EP_K_MINIMUM);
     rt->u.ext.params = blk;
     return EP_OK;
 }
@@ -222,19 +224,10 @@ static ep_status prep_mean(ctx_t *c, ep_op_rt *rt, bool sum)
                     "keep_dims %d", c->index, ep_op_name(op), (int32_t)op->options.keep_dims);
     }
     int32_t m, s;
-    const double real = (double)ep_tensor_scale(&in, 0) / (double)ep_tensor_scale(&out, 0);
-    if (ep_quantize_multiplier(real, &m, &s) != EP_OK) {
+    /* SUM: TFLM's compute_sum skips the 1 / count folding */
+    if (ep_mean_multiplier((double)ep_tensor_scale(&in, 0), (double)ep_tensor_scale(&out, 0),
+                           count, !sum, &m, &s) != EP_OK) {
         return FAIL(c, EP_ERR_QUANT, "operator %d (%s): bad scales", c->index, ep_op_name(op));
-    }
-    if (count > 0 && !sum) { /* SUM: TFLM's compute_sum skips the 1 / count folding */
-        int32_t sh = 0;
-        while (((uint64_t)count >> (sh + 1)) != 0) {
-            ++sh;
-        }
-        sh = sh < 32 ? sh : 32;
-        sh = sh < 31 + s ? sh : 31 + s;
-        m = (int32_t)(((int64_t)m << sh) / count);
-        s -= sh;
     }
     p.count = (int32_t)count;
     p.out_count = out.elements;

@@ -19,17 +19,27 @@ static const char *const signal_ops[] = {
 enum { SIG_WINDOW, SIG_AUTO_SCALE, SIG_RFFT, SIG_ENERGY, SIG_BANK, SIG_SQRT, SIG_SUBTRACT,
        SIG_PCAN, SIG_LOG, SIG_COUNT };
 
+static int32_t signal_code_kind(const char *custom_code)
+{
+    for (int32_t k = 0; k < SIG_COUNT; ++k) {
+        if (strcmp(custom_code, signal_ops[k]) == 0) {
+            return k;
+        }
+    }
+    return -1;
+}
+
 static int32_t signal_kind(const ep_op_info *op)
 {
     if (op->opcode != EP_OP_CUSTOM || op->custom_code == NULL) {
         return -1;
     }
-    for (int32_t k = 0; k < SIG_COUNT; ++k) {
-        if (strcmp(op->custom_code, signal_ops[k]) == 0) {
-            return k;
-        }
-    }
-    return -1;
+    return signal_code_kind(op->custom_code);
+}
+
+bool ep_signal_custom_supported(const char *custom_code)
+{
+    return signal_code_kind(custom_code) >= 0;
 }
 
 static bool i32_input(const ep_prep *p, const ep_op_info *op)

@@ -49,6 +49,16 @@ bool ep_op_supported(int32_t opcode)
     }
 }
 
+bool ep_operator_supported(int32_t opcode, const char *custom_code)
+{
+    /* Custom operators by their code: the Signal library's audio front end; CAST and DIV run
+     * for the front end's types (op_prepare_signal.c) */
+    if (opcode == EP_OP_CUSTOM) {
+        return custom_code != NULL && ep_signal_custom_supported(custom_code);
+    }
+    return ep_op_supported(opcode) || opcode == EP_OP_CAST || opcode == EP_OP_DIV;
+}
+
 ep_status pu_tensor(ctx_t *c, int32_t t, ep_tensor_info *out, const char *role)
 {
     if (t < 0) {
@@ -56,7 +66,8 @@ ep_status pu_tensor(ctx_t *c, int32_t t, ep_tensor_info *out, const char *role)
                     role);
     }
     const ep_status st = ep_model_tensor(c->p->model, t, out);
-    if (st == EP_OK && c->p->tensors[t].constant >= EP_CONST_FOLDED) {
+    /* tensors NULL: a prepare outside a session build (ep_activation_table), no folding */
+    if (st == EP_OK && c->p->tensors != NULL && c->p->tensors[t].constant >= EP_CONST_FOLDED) {
         out->data = c->p->tensors[t].data; /* prepare reads folded values as constants */
     }
     return st;

@@ -24,6 +24,25 @@ static uint32_t tables_bytes(const ep_model *m)
            ep_align_up((uint32_t)m->tensor_count * (uint32_t)sizeof(ep_tensor_rt));
 }
 
+/* Is `name` already one of the ", "-separated names after the message prefix? Whole names
+ * only: a substring test would drop CAST after BROADCAST_ARGS, SQRT after RSQRT. */
+static bool listed(const char *list, const char *name)
+{
+    const size_t n = strlen(name);
+    for (const char *p = list; *p != '\0';) {
+        const char *end = strstr(p, ", ");
+        const size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncmp(p, name, n) == 0) {
+            return true;
+        }
+        p += len;
+        if (*p != '\0') {
+            p += 2;
+        }
+    }
+    return false;
+}
+
 /* Names every unsupported operator in one message (custom ops by code). */
 static ep_status check_supported(const ep_model *m, char *err, size_t err_size)
 {
@@ -34,12 +53,14 @@ static ep_status check_supported(const ep_model *m, char *err, size_t err_size)
         if (ep_model_op(m, i, &op) != EP_OK) {
             return EP_ERR_MODEL;
         }
-        if (ep_op_supported(op.opcode) || ep_signal_supported(&op)) {
+        if (ep_operator_supported(op.opcode, op.custom_code)) {
             continue;
         }
         const char *name = ep_op_name(&op);
-        if (err != NULL && err_size > 0 && strstr(err, name) == NULL) {
-            const char *pre = bad == 0 ? "unsupported operators: " : ", ";
+        static const char prefix[] = "unsupported operators: ";
+        if (err != NULL && err_size > 0 &&
+            (bad == 0 || !listed(err + (at < sizeof prefix - 1 ? at : sizeof prefix - 1), name))) {
+            const char *pre = bad == 0 ? prefix : ", ";
             for (const char *q = pre; *q != '\0' && at + 1 < err_size; ++q) {
                 err[at++] = *q;
             }

@@ -187,6 +187,31 @@ ep_status ep_convolve_s16(const ep_context *ctx, const ep_conv_params *params,
                           const ep_dims *bias_dims, const void *bias,
                           const ep_dims *output_dims, int16_t *output);
 
+/* FULLY_CONNECTED 16x8: int16 input / output, int8 filter [rows, depth]. Bias
+ * (may be NULL) int64, read bytewise (the converter aligns it to 4 only), or int32
+ * with acc32 set: TFLM then sums in int32 and uses the ordinary requantisation, and
+ * otherwise in int64 with the reduced multiplier (ep_requantize_s64). Offsets as in
+ * ep_fc_params; per_channel picks pc over q (filter_offset must then be 0). */
+typedef struct {
+    ep_fc_params fc;
+    ep_per_tensor_quant_params q;
+    ep_per_channel_quant_params pc;
+    bool per_channel;
+    bool acc32;
+} ep_fc_s16_params;
+ep_status ep_fully_connected_s16(const ep_fc_s16_params *params,
+                                 const ep_dims *input_dims, const int16_t *input,
+                                 const ep_dims *filter_dims, const int8_t *filter,
+                                 const void *bias, int16_t *output);
+
+/* DEPTHWISE_CONV_2D 16x8: int16 activations (TFLM reads no zero point), int8 filter
+ * [1, kh, kw, Cout], int64 bias (may be NULL; read bytewise). No scratch. */
+ep_status ep_depthwise_conv_s16(const ep_dw_conv_params *params,
+                                const ep_per_channel_quant_params *quant,
+                                const ep_dims *input_dims, const int16_t *input,
+                                const ep_dims *filter_dims, const int8_t *filter,
+                                const void *bias, const ep_dims *output_dims, int16_t *output);
+
 /* DEPTHWISE_CONV_2D int8 per-channel. filter [1, kh, kw, Cout], Cout = Cin * ch_mult.
  * ctx required: output c int32 accumulators (ep_depthwise_conv_s8_get_buffer_size). */
 int32_t ep_depthwise_conv_s8_get_buffer_size(const ep_dims *output_dims);
@@ -207,6 +232,15 @@ ep_status ep_maxpool_s8(const ep_context *ctx, const ep_pool_params *params,
                         const ep_dims *input_dims, const int8_t *input,
                         const ep_dims *filter_dims, const ep_dims *output_dims, int8_t *output);
 
+/* AVERAGE_POOL_2D / MAX_POOL_2D int16 (TFLM's int16 pooling: the int8 arithmetic on
+ * int16 values, int32 sums); same arguments and scratch as the int8 ones. */
+ep_status ep_avgpool_s16(const ep_context *ctx, const ep_pool_params *params,
+                         const ep_dims *input_dims, const int16_t *input,
+                         const ep_dims *filter_dims, const ep_dims *output_dims, int16_t *output);
+ep_status ep_maxpool_s16(const ep_context *ctx, const ep_pool_params *params,
+                         const ep_dims *input_dims, const int16_t *input,
+                         const ep_dims *filter_dims, const ep_dims *output_dims, int16_t *output);
+
 /* SOFTMAX int8 -> int8 (out zp -128, scale 1/256) and int8 -> int16
  * (out zp -32768). beta * input_scale -> params via ep_softmax_prepare. */
 ep_status ep_softmax_prepare(double beta, double input_scale, ep_softmax_params *out);
@@ -214,6 +248,13 @@ ep_status ep_softmax_s8(const int8_t *input, int32_t num_rows, int32_t row_size,
                         const ep_softmax_params *params, int8_t *output);
 ep_status ep_softmax_s8_s16(const int8_t *input, int32_t num_rows, int32_t row_size,
                             const ep_softmax_params *params, int16_t *output);
+
+/* SOFTMAX int16 -> int16 (TFLM SoftmaxInt16): zero points 0, output scale 1/32768; TFLM's
+ * interpolated exp and 1 / (1 + x) tables. ep_softmax_s16_prepare: beta * input_scale
+ * rescaled so [-65535, 0] is [-10, 0] (diff_min unused). No scratch. */
+ep_status ep_softmax_s16_prepare(double beta, double input_scale, ep_softmax_params *out);
+ep_status ep_softmax_s16(const int16_t *input, int32_t num_rows, int32_t row_size,
+                         const ep_softmax_params *params, int16_t *output);
 
 /* QUANTIZE / requantize between integer types (TFLM Requantize):
  * out = clamp(requant(in - in_zp, M, shift) + out_zp). Types: EP_TYPE_INT8,
@@ -265,6 +306,10 @@ typedef struct {
 ep_status ep_elementwise_add_s8(const ep_add_params *params, const ep_broadcast_dims *dims,
                                 const int8_t *input_1, const int8_t *input_2, int8_t *output);
 
+/* ADD int16 (TFLM's general-scale int16 Add): ADD's arithmetic with left_shift 15. */
+ep_status ep_elementwise_add_s16(const ep_add_params *params, const ep_broadcast_dims *dims,
+                                 const int16_t *input_1, const int16_t *input_2, int16_t *output);
+
 /* MUL int8 (TFLM reference int8 Mul): requant((x1 - z1) * (x2 - z2)) + z_out. */
 typedef struct {
     int32_t input_1_offset, input_2_offset, output_offset;
@@ -274,6 +319,10 @@ typedef struct {
 ep_status ep_elementwise_mul_s8(const ep_mul_params *params, const ep_broadcast_dims *dims,
                                 const int8_t *input_1, const int8_t *input_2, int8_t *output);
 
+/* MUL int16 (TFLM: zero points 0): MUL's arithmetic on int16 values. */
+ep_status ep_elementwise_mul_s16(const ep_mul_params *params, const ep_broadcast_dims *dims,
+                                 const int16_t *input_1, const int16_t *input_2, int16_t *output);
+
 /* PAD int8: output[i] = input[i - before] inside, pad_value outside. */
 typedef struct {
     int32_t in_dims[EP_MAX_DIMS];
@@ -282,6 +331,7 @@ typedef struct {
     int32_t pad_value;
 } ep_pad_params;
 ep_status ep_pad_s8(const ep_pad_params *params, const int8_t *input, int8_t *output);
+ep_status ep_pad_s16(const ep_pad_params *params, const int16_t *input, int16_t *output);
 
 /* CONCATENATION (any element type): count inputs, each viewed as [outer,
  * axis_bytes[i]] bytes; output rows are the inputs' rows back to back. */
@@ -320,6 +370,21 @@ ep_status ep_logistic_s8(const ep_sigmoid_params *params, const int8_t *input, i
 ep_status ep_tanh_s8(const ep_sigmoid_params *params, const int8_t *input, int8_t *output,
                      int32_t count);
 
+/* LOGISTIC / TANH int16 (TFLM reference_integer_ops Logistic / Tanh for int16): zero points
+ * 0, output scale 2^-15; input rescaled onto Q3.12 (times 3/4 for the table's range) by a
+ * 15-bit multiplier and a right shift, or a plain multiplier for the power-of-two scales
+ * TFLM special-cases. ep_sigmoid16_prepare: TFLM's Prepare arithmetic; EP_ERR_QUANT where
+ * TFLM refuses (output scale not 2^-15) or its multiplier would not fit. */
+typedef struct {
+    int32_t multiplier, shift;
+} ep_sigmoid16_params;
+ep_status ep_sigmoid16_prepare(float input_scale, float output_scale, bool tanh_op,
+                               ep_sigmoid16_params *out);
+ep_status ep_logistic_s16(const ep_sigmoid16_params *params, const int16_t *input,
+                          int16_t *output, int32_t count);
+ep_status ep_tanh_s16(const ep_sigmoid16_params *params, const int16_t *input, int16_t *output,
+                      int32_t count);
+
 /* RELU int8 (TFLM ReluQuantized): clamp(z_out + requant(x - z_in), activation). input_offset
  * = -z_in, output_offset = +z_out; activation min max(-128, z_out), max 127. */
 typedef struct {
@@ -330,11 +395,16 @@ typedef struct {
 } ep_relu_params;
 ep_status ep_relu_s8(const ep_relu_params *params, const int8_t *input, int8_t *output,
                      int32_t count);
+/* RELU int16: the same with int16 values (TFLM: zero points 0, activation [0, 32767]). */
+ep_status ep_relu_s16(const ep_relu_params *params, const int16_t *input, int16_t *output,
+                      int32_t count);
 
 /* RELU6 int8 as TFLM's Relu6Quantized: a clamp to [z_in, q(6)] on the input's scale (the
  * output quantisation is not read). Also usable as a plain int8 clamp. */
 ep_status ep_clamp_s8(const ep_activation *range, const int8_t *input, int8_t *output,
                       int32_t count);
+ep_status ep_clamp_s16(const ep_activation *range, const int16_t *input, int16_t *output,
+                       int32_t count);
 
 /* LEAKY_RELU int8 (TFLM QuantizeLeakyRelu): x - z_in >= 0 takes the identity (M, shift),
  * else the alpha one, whose multiplier is negative for alpha < 0; + z_out, clamped. */
@@ -346,6 +416,9 @@ typedef struct {
 } ep_leaky_relu_params;
 ep_status ep_leaky_relu_s8(const ep_leaky_relu_params *params, const int8_t *input,
                            int8_t *output, int32_t count);
+/* LEAKY_RELU int16: the same, clamped to int16. */
+ep_status ep_leaky_relu_s16(const ep_leaky_relu_params *params, const int16_t *input,
+                            int16_t *output, int32_t count);
 
 /* HARD_SWISH int8 (TFLM reference_ops::HardSwish): int16 fixed point on the input scale
  * times 2^7; 16-bit multipliers (QuantizeMultiplier reduced as DownScaleInt32ToInt16Multiplier)
@@ -373,6 +446,9 @@ ep_status ep_hard_swish_s8(const ep_hard_swish_params *params, const int8_t *inp
 typedef ep_add_params ep_sub_params;
 ep_status ep_elementwise_sub_s8(const ep_sub_params *params, const ep_broadcast_dims *dims,
                                 const int8_t *input_1, const int8_t *input_2, int8_t *output);
+/* SUB int16: the same with 15 bits of headroom (TFLM). */
+ep_status ep_elementwise_sub_s16(const ep_sub_params *params, const ep_broadcast_dims *dims,
+                                 const int16_t *input_1, const int16_t *input_2, int16_t *output);
 
 /* MAXIMUM / MINIMUM int8 (TFLM reference, broadcasting): the raw int8 values
  * compared, no requantisation (the converter gives inputs and output one
@@ -381,6 +457,16 @@ ep_status ep_maximum_s8(const ep_broadcast_dims *dims, const int8_t *input_1,
                         const int8_t *input_2, int8_t *output);
 ep_status ep_minimum_s8(const ep_broadcast_dims *dims, const int8_t *input_1,
                         const int8_t *input_2, int8_t *output);
+ep_status ep_maximum_s16(const ep_broadcast_dims *dims, const int16_t *input_1,
+                         const int16_t *input_2, int16_t *output);
+ep_status ep_minimum_s16(const ep_broadcast_dims *dims, const int16_t *input_1,
+                         const int16_t *input_2, int16_t *output);
+
+/* MEAN / SUM requantisation as TFLM forms it: QuantizeMultiplier(s_in / s_out), then for
+ * MEAN (fold) the 1 / count folded in: shift = min(floor(log2 count), 32, 31 + shift),
+ * multiplier = (M << shift) / count. EP_ERR_QUANT for bad scales. */
+ep_status ep_mean_multiplier(double s_in, double s_out, int64_t count, bool fold,
+                             int32_t *multiplier, int32_t *shift);
 
 /* MEAN int8 (TFLM reference QuantizedMeanOrSum): int32 sums over the reduced
  * dimensions, minus z_in * count, requantised by (multiplier, shift), which

@@ -64,6 +64,7 @@ typedef struct {
     int32_t axis;          /* CONCATENATION */
     bool keep_num_dims;    /* FULLY_CONNECTED */
     int32_t weights_format;
+    int32_t quantized_bias_type; /* FULLY_CONNECTED: TensorType of an absent bias (16x8) */
     int32_t begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask;
     bool ss_offset;
     float alpha;           /* LEAKY_RELU */
@@ -104,6 +105,17 @@ float ep_tensor_scale(const ep_tensor_info *t, int32_t i);
 int32_t ep_tensor_zero_point(const ep_tensor_info *t, int32_t i);
 /* Name of a builtin code ("FULLY_CONNECTED"); "UNKNOWN" if out of range. */
 const char *ep_builtin_op_name(int32_t code);
+/* Does the engine run this operator (some type and option checks still happen at
+ * prepare)? custom_code names a CUSTOM operator (opcode EP_OP_CUSTOM), else NULL. The one
+ * list the session's "unsupported operators" message and `edge-peft ops` both read. */
+bool ep_operator_supported(int32_t opcode, const char *custom_code);
+
+/* An int8 activation operator (LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH) as a
+ * table: table[(uint8_t)x] is its output for input x, computed by the operator's own prepare
+ * and kernel (the trainer's forward through such an operator). EP_ERR_ARG for another op. */
+ep_status ep_activation_table(const ep_model *model, int32_t op_index, int8_t table[256],
+                              char *err, size_t err_size);
+
 /* Operator display name: builtin name or the custom code. */
 const char *ep_op_name(const ep_op_info *op);
 const char *ep_type_name(int32_t type);

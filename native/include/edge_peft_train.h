@@ -38,8 +38,9 @@ extern "C" {
 /* FULL: every weight and bias of the layer trained (the baseline PEFT is measured against). */
 /* ADAPTER: a bottleneck adapter (Houlsby) after the layer: y' = y + U relu(D y). */
 enum { EPT_KIND_LORA = 1, EPT_KIND_BIAS = 2, EPT_KIND_PROMPT = 4, EPT_KIND_FULL = 8, EPT_KIND_ADAPTER = 16 };
-/* Layer types of the trained suffix (pools are frozen and carry no adapter). */
-enum { EPT_LAYER_FC = 0, EPT_LAYER_CONV1X1 = 1, EPT_LAYER_AVGPOOL = 2 };
+/* Layer types of the trained suffix (pools, MEAN included, and activation operators are
+ * frozen and carry no adapter). */
+enum { EPT_LAYER_FC = 0, EPT_LAYER_CONV1X1 = 1, EPT_LAYER_AVGPOOL = 2, EPT_LAYER_ACT = 3 };
 
 /* Inclusive layer range; negative indices count from the last FC (-1). */
 typedef struct {

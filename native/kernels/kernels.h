@@ -38,6 +38,11 @@ int32_t ep_fx_exp_on_negative(int32_t a, int32_t integer_bits);
 int32_t ep_fx_one_over_one_plus_x(int32_t a);
 int32_t ep_fx_one_minus_x_over_one_plus_x(int32_t a);
 
+/* TFLM's int16 logistic / tanh of one value into Q0.15 (sigmoid_s16.c; the LSTM's gates use
+ * them with multiplier 3, shift 0): x * multiplier rounded right by shift, then the table. */
+int16_t ep_sigmoid_q15(int16_t x, int32_t multiplier, int32_t shift);
+int16_t ep_tanh_q15(int16_t x, int32_t multiplier, int32_t shift);
+
 /* Requantise + output offset + clamp, the common int8 epilogue. */
 static inline int8_t ep_out_s8(int32_t acc, int32_t mult, int32_t shift, int32_t out_offset,
                                int32_t act_min, int32_t act_max)

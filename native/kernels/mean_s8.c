@@ -72,3 +72,26 @@ ep_status ep_mean_s8(const ep_context *ctx, const ep_mean_params *params, const 
     }
     return EP_OK;
 }
+
+ep_status ep_mean_multiplier(double s_in, double s_out, int64_t count, bool fold,
+                             int32_t *multiplier, int32_t *shift)
+{
+    int32_t m, s;
+    if (multiplier == NULL || shift == NULL || s_out == 0.0 ||
+        ep_quantize_multiplier(s_in / s_out, &m, &s) != EP_OK) {
+        return EP_ERR_QUANT;
+    }
+    if (count > 0 && fold) {
+        int32_t sh = 0;
+        while (((uint64_t)count >> (sh + 1)) != 0) {
+            ++sh;
+        }
+        sh = sh < 32 ? sh : 32;
+        sh = sh < 31 + s ? sh : 31 + s;
+        m = (int32_t)(((int64_t)m << sh) / count);
+        s -= sh;
+    }
+    *multiplier = m;
+    *shift = s;
+    return EP_OK;
+}

@@ -1,9 +1,11 @@
-/* PAD int8 (TFLM Pad with constant value): dims right-aligned to six. The
+/* PAD int8 / int16 (TFLM Pad with constant value): dims right-aligned to six. The
  * output is walked once in order; each position is either a copy of the
- * matching input element or the pad value (the zero point: real 0). */
+ * matching input element or the pad value (int8: the zero point, real 0; int16: what the
+ * prepare gives, TFLM's 0). One body, inlined per width. */
 #include "edge_peft.h"
 
-ep_status ep_pad_s8(const ep_pad_params *params, const int8_t *input, int8_t *output)
+static inline ep_status pad_any(const ep_pad_params *params, const void *input, void *output,
+                                bool s16)
 {
     if (params == NULL || input == NULL || output == NULL) {
         return EP_ERR_ARG;
@@ -16,7 +18,8 @@ ep_status ep_pad_s8(const ep_pad_params *params, const int8_t *input, int8_t *ou
         }
         od[k] = lo[k] + in[k] + hi[k];
     }
-    const int8_t pad = (int8_t)params->pad_value;
+    const int32_t pad = params->pad_value;
+    size_t o = 0;
     int32_t idx[EP_MAX_DIMS] = {0};
     for (idx[0] = 0; idx[0] < od[0]; ++idx[0]) {
         for (idx[1] = 0; idx[1] < od[1]; ++idx[1]) {
@@ -32,8 +35,15 @@ ep_status ep_pad_s8(const ep_pad_params *params, const int8_t *input, int8_t *ou
                         }
                         for (int32_t i5 = 0; i5 < od[5]; ++i5) {
                             const int32_t j = i5 - lo[5];
-                            *output++ = inside && j >= 0 && j < in[5]
-                                            ? input[src * in[5] + j] : pad;
+                            const bool copy = inside && j >= 0 && j < in[5];
+                            const size_t at = (size_t)src * (size_t)in[5] + (size_t)j;
+                            if (s16) {
+                                ((int16_t *)output)[o++] =
+                                    copy ? ((const int16_t *)input)[at] : (int16_t)pad;
+                            } else {
+                                ((int8_t *)output)[o++] =
+                                    copy ? ((const int8_t *)input)[at] : (int8_t)pad;
+                            }
                         }
                     }
                 }
@@ -41,4 +51,14 @@ ep_status ep_pad_s8(const ep_pad_params *params, const int8_t *input, int8_t *ou
         }
     }
     return EP_OK;
+}
+
+ep_status ep_pad_s8(const ep_pad_params *params, const int8_t *input, int8_t *output)
+{
+    return pad_any(params, input, output, false);
+}
+
+ep_status ep_pad_s16(const ep_pad_params *params, const int16_t *input, int16_t *output)
+{
+    return pad_any(params, input, output, true);
 }

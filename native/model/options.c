@@ -121,7 +121,8 @@ ep_status ep_parse_options(const ep_fb *fb, int32_t op_index, int32_t opcode,
     case OPT_FC:
         if ((st = byte_field(fb, t, 0, &o->activation)) != EP_OK ||
             (st = byte_field(fb, t, 1, &o->weights_format)) != EP_OK ||
-            (st = ep_fb_u8(fb, t, 2, 0, &flag)) != EP_OK) {
+            (st = ep_fb_u8(fb, t, 2, 0, &flag)) != EP_OK ||
+            (st = byte_field(fb, t, 4, &o->quantized_bias_type)) != EP_OK) {
             break;
         }
         o->keep_num_dims = flag != 0;

@@ -53,6 +53,26 @@ static void sweep(ept_trainer *t, int32_t label, ept_visit_ctx *c)
         const int32_t in = L->in, out = L->out, np = L->pos;
         int32_t eg = 0, ex = 0;
         const int need_dx = l > 0 || L->tp >= 0;
+        if (L->type == EPT_LAYER_ACT) {
+            /* d x = f'(x) d y, f' in Q16 by input byte (rounded; int64: no overflow). In the
+             * step holding a kink at 0 the producer's accumulator sign, when kept (an FC /
+             * conv layer's neg, not under recomputation or a bottleneck), picks the side:
+             * the sign of the real input, which the quantised byte has lost. */
+            const ept_layer *P = &t->L[l - 1];
+            const uint8_t *neg = L->act_kink && P->neg != NULL && P->td < 0 &&
+                                         (P->type == EPT_LAYER_FC || P->type == EPT_LAYER_CONV1X1)
+                                     ? P->neg : NULL;
+            if (t->rc && t->live != l - 1 && t->live != l) ept_fwd_range(t, l); /* x live */
+            for (int32_t i = 0; i < out; ++i) {
+                const int32_t xi = L->x[i];
+                const int32_t k = neg != NULL && xi == L->in_zp ? (neg[i] ? L->act_lo : L->act_hi)
+                                                                 : L->act_slope[(uint8_t)xi];
+                const int64_t v = (int64_t)dacc[i] * k;
+                const int64_t r = (v + ((int64_t)1 << 15)) >> 16;
+                dacc[i] = r > INT32_MAX ? INT32_MAX : (r < -INT32_MAX ? -INT32_MAX : (int32_t)r);
+            }
+            continue;
+        }
         if (L->type == EPT_LAYER_AVGPOOL) {
             /* d x[p][c] = d y[c] / count; the 1/count lives in the next layer's s_delta.
              * Backwards so position 0 (the source) is overwritten last, by itself. */

@@ -29,7 +29,12 @@ static void pool_forward(ept_layer *L, const int8_t *x)
     for (int32_t ch = 0; ch < c; ++ch) {
         int32_t sum = 0, v;
         for (int32_t p = 0; p < n; ++p) sum += x[(size_t)p * (size_t)c + (size_t)ch];
-        v = sum > 0 ? (sum + n / 2) / n : (sum - n / 2) / n;
+        if (L->mean) {
+            /* MEAN as the engine computes it (ep_mean_s8; |sum| < 2^31 for pos < 2^23) */
+            v = ep_requantize(sum - L->in_zp * n, L->mean_q.multiplier, L->mean_q.shift) + L->out_zp;
+        } else {
+            v = sum > 0 ? (sum + n / 2) / n : (sum - n / 2) / n;
+        }
         L->y[ch] = (int8_t)(v < L->act_min ? L->act_min : (v > L->act_max ? L->act_max : v));
     }
     L->x = x;
@@ -135,6 +140,11 @@ static void layer_forward(ept_trainer *t, ept_layer *L, const int8_t *xin, int f
     const int8_t *x;
     if (L->type == EPT_LAYER_AVGPOOL) {
         pool_forward(L, xin);
+        return;
+    }
+    if (L->type == EPT_LAYER_ACT) {
+        for (int32_t i = 0; i < out; ++i) L->y[i] = L->act_lut[(uint8_t)xin[i]];
+        L->x = xin;
         return;
     }
     x = layer_input(t, L, xin, fit);

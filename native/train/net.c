@@ -1,6 +1,8 @@
 /* Finds the trained suffix of a model (FULLY_CONNECTED chain from the lowest adapted layer,
  * RESHAPEs and shape-only subgraphs passed through, optional final SOFTMAX) and sizes the
  * trainer arena. */
+#include <string.h>
+
 #include "train_internal.h"
 
 static int32_t resolve(int32_t idx, int32_t n)
@@ -86,6 +88,40 @@ static ep_status pool_shape(const ep_model *m, const ep_op_info *op, int32_t *c,
         ep_tensor_scale(&ti, 0) != ep_tensor_scale(&to, 0) ||
         ep_tensor_zero_point(&ti, 0) != ep_tensor_zero_point(&to, 0)) {
         ept_err(err, n, "AVERAGE_POOL_2D above the lowest adapter: only a global int8 pool is trainable", NULL);
+        return EP_ERR_UNSUPPORTED;
+    }
+    *c = ti.dims[3];
+    *pos = ti.dims[1] * ti.dims[2];
+    return EP_OK;
+}
+
+/* MEAN over H and W of a batch-1 4-D int8 map (Keras GlobalAveragePooling2D, keep_dims either
+ * way): the global pool with its own output quantisation. Other axes are not trainable. */
+static ep_status mean_shape(const ep_model *m, const ep_op_info *op, int32_t *c, int32_t *pos,
+                            char *err, size_t n)
+{
+    ep_tensor_info ti, ta, to;
+    int hw = 0;
+    if (op->input_count == 2 && ep_model_tensor(m, op->inputs[0], &ti) == EP_OK &&
+        ep_model_tensor(m, op->inputs[1], &ta) == EP_OK &&
+        ep_model_tensor(m, op->outputs[0], &to) == EP_OK && ti.rank == 4 && ti.dims[0] == 1 &&
+        ti.type == EP_TYPE_INT8 && to.type == EP_TYPE_INT8 && to.elements == ti.dims[3] &&
+        ti.scale_count >= 1 && to.scale_count >= 1 && ta.type == EP_TYPE_INT32 &&
+        ta.data != NULL && ta.elements >= 1 && ta.elements <= 8) {
+        const uint8_t *ad = (const uint8_t *)ta.data;
+        hw = 1;
+        int seen = 0;
+        for (int32_t k = 0; k < ta.elements; ++k) {
+            int32_t a;
+            memcpy(&a, ad + 4 * k, 4);
+            a = a < 0 ? a + 4 : a;
+            if (a != 1 && a != 2) hw = 0;
+            else seen |= 1 << a;
+        }
+        hw = hw && seen == 6;
+    }
+    if (!hw) {
+        ept_err(err, n, "MEAN above the lowest adapter: only an int8 mean over H and W is trainable", NULL);
         return EP_ERR_UNSUPPORTED;
     }
     *c = ti.dims[3];
@@ -241,8 +277,9 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
             ept_err(err, err_size, "too many layers above the lowest adapter", NULL);
             return EP_ERR_LIMIT;
         }
-        if (op.opcode == EP_OP_AVERAGE_POOL_2D) {
-            st = pool_shape(model, &op, &out, &pos, err, err_size);
+        if (op.opcode == EP_OP_AVERAGE_POOL_2D || op.opcode == EP_OP_MEAN) {
+            st = op.opcode == EP_OP_MEAN ? mean_shape(model, &op, &out, &pos, err, err_size)
+                                          : pool_shape(model, &op, &out, &pos, err, err_size);
             if (st != EP_OK) return st;
             ept_layer_plan *pp = &p->layers[p->layer_count++];
             pp->fc_index = -1;
@@ -250,6 +287,28 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
             pp->type = EPT_LAYER_AVGPOOL;
             pp->in = pp->out = out;
             pp->positions = pos;
+            prev_out = op.outputs[0];
+            continue;
+        }
+        if (op.opcode == EP_OP_LOGISTIC || op.opcode == EP_OP_TANH || op.opcode == EP_OP_RELU ||
+            op.opcode == EP_OP_RELU6 || op.opcode == EP_OP_LEAKY_RELU ||
+            op.opcode == EP_OP_HARD_SWISH) {
+            /* an activation operator: elementwise over the whole map (one position) */
+            ep_tensor_info ti, to;
+            if (ep_model_tensor(model, op.inputs[0], &ti) != EP_OK ||
+                ep_model_tensor(model, op.outputs[0], &to) != EP_OK || ti.type != EP_TYPE_INT8 ||
+                to.type != EP_TYPE_INT8 || ti.elements != to.elements || ti.elements <= 0) {
+                ept_err(err, err_size, "activation above the lowest adapter must be int8: ",
+                        ep_op_name(&op));
+                return EP_ERR_UNSUPPORTED;
+            }
+            ept_layer_plan *ap = &p->layers[p->layer_count++];
+            ap->fc_index = -1;
+            ap->op_index = i;
+            ap->type = EPT_LAYER_ACT;
+            ap->in = ap->out = ti.elements;
+            ap->positions = 1;
+            maxdim = ti.elements > maxdim ? ti.elements : maxdim;
             prev_out = op.outputs[0];
             continue;
         }
@@ -324,11 +383,16 @@ ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_in
         ept_layer_plan *lp = &p->layers[l];
         const uint32_t in = (uint32_t)lp->in, out = (uint32_t)lp->out, np = (uint32_t)lp->positions;
         {
+            const int frozen = lp->type == EPT_LAYER_AVGPOOL || lp->type == EPT_LAYER_ACT;
             const uint32_t y = al4(out * (lp->type == EPT_LAYER_AVGPOOL ? 1U : np));
             rc_buf[l & 1] = y > rc_buf[l & 1] ? y : rc_buf[l & 1];
-            keep_act += lp->type == EPT_LAYER_AVGPOOL ? y : 2U * y; /* y (+ neg) */
+            keep_act += frozen ? y : 2U * y; /* y (+ neg) */
         }
         if (lp->type == EPT_LAYER_AVGPOOL) {
+            continue;
+        }
+        if (lp->type == EPT_LAYER_ACT) {
+            p->scratch_bytes += 256U + 4U * 256U; /* constants: the table and its slopes */
             continue;
         }
         const int own_x = (lp->kinds & EPT_KIND_PROMPT) != 0;

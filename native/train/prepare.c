@@ -40,6 +40,23 @@ static ep_status pool_frozen(ept_trainer *t, ept_layer *L, char *err, size_t n)
     L->out_tensor = op.outputs[0];
     L->s_x = L->s_y = ep_tensor_scale(&to, 0);
     L->in_zp = L->out_zp = ep_tensor_zero_point(&to, 0);
+    if (op.opcode == EP_OP_MEAN) {
+        /* the engine's MEAN (ep_mean_s8): int32 sum - z_in * count, requantised, + z_out */
+        ep_tensor_info ti;
+        if (ep_model_tensor(t->model, op.inputs[0], &ti) != EP_OK) return EP_ERR_MODEL;
+        L->mean = 1;
+        L->s_x = ep_tensor_scale(&ti, 0);
+        L->in_zp = ep_tensor_zero_point(&ti, 0);
+        L->act_min = -128;
+        L->act_max = 127;
+        L->relu = 0;
+        if (ep_mean_multiplier((double)L->s_x, (double)L->s_y, L->pool_count, true,
+                               &L->mean_q.multiplier, &L->mean_q.shift) != EP_OK) {
+            ept_err(err, n, "MEAN: bad scales", NULL);
+            return EP_ERR_QUANT;
+        }
+        return EP_OK;
+    }
     if (ep_activation_range(op.options.activation, ep_tensor_scale(&to, 0), L->out_zp, -128, 127,
                             &act) != EP_OK) {
         ept_err(err, n, "AVERAGE_POOL_2D: unsupported fused activation", NULL);
@@ -48,6 +65,67 @@ static ep_status pool_frozen(ept_trainer *t, ept_layer *L, char *err, size_t n)
     L->act_min = act.min;
     L->act_max = act.max;
     L->relu = op.options.activation;
+    return EP_OK;
+}
+
+/* The real-valued function of an activation operator. */
+static double act_real(int32_t code, double alpha, double x)
+{
+    switch (code) {
+    case EP_OP_LOGISTIC: return 1.0 / (1.0 + exp(-x));
+    case EP_OP_TANH: return tanh(x);
+    case EP_OP_RELU: return x > 0.0 ? x : 0.0;
+    case EP_OP_RELU6: return x > 0.0 ? (x < 6.0 ? x : 6.0) : 0.0;
+    case EP_OP_LEAKY_RELU: return x > 0.0 ? x : alpha * x;
+    default: { /* HARD_SWISH: x relu6(x + 3) / 6 */
+        const double r = x + 3.0;
+        return x * (r > 0.0 ? (r < 6.0 ? r : 6.0) : 0.0) / 6.0;
+    }
+    }
+}
+
+/* An activation operator: the engine's table for the forward, and for the backward
+ * (d x = f'(x) d y, the real-valued gradient keeping its scale, s_delta) the slope at each
+ * input byte as the secant of f over the byte's quantisation step, (f(x + s/2) - f(x - s/2))
+ * / s: the mean of f' over the real inputs that quantise to it. It equals f' where f is
+ * smooth, and at a kink on the step (RELU's zero) gives the mean of both sides, used when
+ * the sign within the step is unknown; the backward takes the side from the producing
+ * layer's accumulator sign when it has one (backward.c). */
+static ep_status act_frozen(ept_trainer *t, ept_layer *L, char *err, size_t n)
+{
+    ep_op_info op;
+    ep_tensor_info ti, to;
+    if (ep_model_op(t->model, L->op_index, &op) != EP_OK ||
+        ep_model_tensor(t->model, op.inputs[0], &ti) != EP_OK ||
+        ep_model_tensor(t->model, op.outputs[0], &to) != EP_OK || ti.scale_count < 1) {
+        return EP_ERR_MODEL;
+    }
+    const ep_status st = ep_activation_table(t->model, L->op_index, L->act_lut, err, n);
+    if (st != EP_OK) return st;
+    L->in_tensor = op.inputs[0];
+    L->out_tensor = op.outputs[0];
+    L->s_x = ep_tensor_scale(&ti, 0);
+    L->in_zp = ep_tensor_zero_point(&ti, 0);
+    L->s_y = to.scale_count > 0 ? ep_tensor_scale(&to, 0) : 0.0;
+    L->out_zp = to.scale_count > 0 ? ep_tensor_zero_point(&to, 0) : 0;
+    const double alpha = op.opcode == EP_OP_LEAKY_RELU ? (double)op.options.alpha : 0.0;
+    for (int32_t v = -128; v < 128; ++v) {
+        const double x = L->s_x * (double)(v - L->in_zp), h = 0.5 * L->s_x;
+        const double d = (act_real(op.opcode, alpha, x + h) - act_real(op.opcode, alpha, x - h)) /
+                         L->s_x;
+        if (!(d > -32767.0 && d < 32767.0)) {
+            ept_err(err, n, "activation slope out of range: ", ep_op_name(&op));
+            return EP_ERR_UNSUPPORTED;
+        }
+        L->act_slope[(uint8_t)(int8_t)v] = (int32_t)lround(d * 65536.0);
+    }
+    L->act_kink = op.opcode == EP_OP_RELU || op.opcode == EP_OP_RELU6 || op.opcode == EP_OP_LEAKY_RELU;
+    L->act_lo = op.opcode == EP_OP_LEAKY_RELU ? (int32_t)lround(alpha * 65536.0) : 0;
+    L->act_hi = 1 << 16;
+    if (L->act_kink && !(alpha > -32767.0 && alpha < 32767.0)) {
+        ept_err(err, n, "activation slope out of range: ", ep_op_name(&op));
+        return EP_ERR_UNSUPPORTED;
+    }
     return EP_OK;
 }
 
@@ -165,9 +243,18 @@ ep_status ept_net_prepare(ept_trainer *t, char *err, size_t n)
     for (int32_t l = t->nl - 1; l >= 0; --l) {
         ept_layer *L = &t->L[l];
         L->s_delta = s_delta;
+        if (L->type == EPT_LAYER_ACT) {
+            if (l == t->nl - 1) {
+                ept_err(err, n, "an activation operator cannot produce the logits", NULL);
+                return EP_ERR_UNSUPPORTED;
+            }
+            st = act_frozen(t, L, err, n);
+            if (st != EP_OK) return st;
+            continue; /* d x = f'(x) d y in real units: s_delta unchanged */
+        }
         if (L->type == EPT_LAYER_AVGPOOL) {
             if (l == t->nl - 1) {
-                ept_err(err, n, "AVERAGE_POOL_2D cannot produce the logits", NULL);
+                ept_err(err, n, "AVERAGE_POOL_2D / MEAN cannot produce the logits", NULL);
                 return EP_ERR_UNSUPPORTED;
             }
             st = pool_frozen(t, L, err, n);

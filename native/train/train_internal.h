@@ -63,7 +63,13 @@ typedef struct {
     ept_mult bn_out;             /* s_U s_D: U h (h8 units) -> output units, before bn_sh */
     ept_mult bn_dx;              /* s_U s_D: D^T g -> gradient units at y */
     int32_t rank, sh_h, plen;
-    int32_t pool_count;          /* AVERAGE_POOL_2D: taps averaged (= pos) */
+    int32_t pool_count;          /* AVERAGE_POOL_2D / MEAN: taps averaged (= pos) */
+    int32_t mean;                /* the pool is a MEAN: its own requantisation (mean_q) */
+    ep_per_tensor_quant_params mean_q; /* s_in / s_out with 1 / count folded, as TFLM */
+    int8_t *act_lut;             /* EPT_LAYER_ACT: output by input byte (ep_activation_table) */
+    int32_t *act_slope;          /* EPT_LAYER_ACT: f' over the input byte's step, Q16 */
+    int32_t act_kink;            /* EPT_LAYER_ACT: f has a kink at 0 (RELU, RELU6, LEAKY_RELU) */
+    int32_t act_lo, act_hi;      /* ... and its slopes below and above 0, Q16 */
     ept_mult *side;              /* (alpha/r) s_A s_B / s_w[i] per row, before sh_h */
     ept_mult lora_dx;            /* (alpha/r) s_A s_B / s_wref */
     /* prepare-time scales */

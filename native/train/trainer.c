@@ -82,7 +82,7 @@ static ep_status carve_layers(ept_trainer *t, carver *c, carver *s, const ept_pl
         uint32_t buf[2] = {0, 0}, nh = 0;
         for (int32_t l = 0; l < t->nl; ++l) {
             const ept_layer_plan *lp = &p->layers[l];
-            const uint32_t y = (uint32_t)lp->out * (lp->type == EPT_LAYER_AVGPOOL ? 1U : (uint32_t)lp->positions);
+            const uint32_t y = (uint32_t)lp->out * (lp->type == EPT_LAYER_AVGPOOL ? 1U : (uint32_t)lp->positions); /* ACT: 1 position */
             buf[l & 1] = y > buf[l & 1] ? y : buf[l & 1];
             if (lp->kinds & EPT_KIND_LORA) nh = (uint32_t)r * (uint32_t)lp->positions > nh ? (uint32_t)r * (uint32_t)lp->positions : nh;
         }
@@ -104,6 +104,14 @@ static ep_status carve_layers(ept_trainer *t, carver *c, carver *s, const ept_pl
         L->type = lp->type;
         L->pos = lp->positions;
         L->ta = L->tb = L->tbias = L->tp = L->tw = L->td = L->tu = -1;
+        if (L->type == EPT_LAYER_ACT) {
+            /* frozen activation operator: its output, its table and slopes (prepare.c) */
+            L->y = t->rc ? act[l & 1] : (int8_t *)take(s, (uint32_t)L->out);
+            L->act_lut = (int8_t *)take(c, 256U);
+            L->act_slope = (int32_t *)take(c, 4U * 256U);
+            if (s->p == NULL || c->p == NULL) return EP_ERR_ARENA;
+            continue;
+        }
         if (L->type == EPT_LAYER_AVGPOOL) {
             /* frozen global pool: only its output */
             L->pool_count = L->pos;

@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include "cmd_train.h"
+#include "tflm_kernels.h"
 
 static long long op_macs(const ep_model *m, const ep_op_info *op)
 {
@@ -54,47 +55,6 @@ static void print_shape(const ep_model *m, int32_t t, int json)
     printf(json ? "]}" : "]");
 }
 
-/* Which TFLite Micro kernel source implements an operator we lack (read from the TFLM tree:
- * tensorflow/lite/micro/kernels/ and signal/micro/kernels/), so a user knows what would cover
- * it. Only names checked against that tree; others say so. */
-static const char *const tflm_kernels[][2] = {
-    {"CAST", "tensorflow/lite/micro/kernels/cast.cc"},
-    {"DIV", "tensorflow/lite/micro/kernels/div.cc"},
-    {"SHAPE", "tensorflow/lite/micro/kernels/shape.cc"},
-    {"PACK", "tensorflow/lite/micro/kernels/pack.cc"},
-    {"UNPACK", "tensorflow/lite/micro/kernels/unpack.cc"},
-    {"GATHER", "tensorflow/lite/micro/kernels/gather.cc"},
-    {"SPACE_TO_BATCH_ND", "tensorflow/lite/micro/kernels/space_to_batch_nd.cc"},
-    {"BATCH_TO_SPACE_ND", "tensorflow/lite/micro/kernels/batch_to_space_nd.cc"},
-    {"SUM", "tensorflow/lite/micro/kernels/reduce.cc"},
-    {"REDUCE_MAX", "tensorflow/lite/micro/kernels/reduce.cc"},
-    {"TRANSPOSE", "tensorflow/lite/micro/kernels/transpose.cc"},
-    {"TRANSPOSE_CONV", "tensorflow/lite/micro/kernels/transpose_conv.cc"},
-    {"DEQUANTIZE", "tensorflow/lite/micro/kernels/dequantize.cc"},
-    {"UNIDIRECTIONAL_SEQUENCE_LSTM", "tensorflow/lite/micro/kernels/unidirectional_sequence_lstm.cc"},
-    {"BATCH_MATMUL", "tensorflow/lite/micro/kernels/batch_matmul.cc"},
-    {"ARG_MAX", "tensorflow/lite/micro/kernels/arg_min_max.cc"},
-    {"ARG_MIN", "tensorflow/lite/micro/kernels/arg_min_max.cc"},
-    {"DEPTH_TO_SPACE", "tensorflow/lite/micro/kernels/depth_to_space.cc"},
-    {"BROADCAST_TO", "tensorflow/lite/micro/kernels/broadcast_to.cc"},
-    {"CEIL", "tensorflow/lite/micro/kernels/ceil.cc"},
-    {"CUMSUM", "tensorflow/lite/micro/kernels/cumsum.cc"},
-    {"SignalWindow", "signal/micro/kernels/window.cc"},
-    {"SignalFftAutoScale", "signal/micro/kernels/fft_auto_scale_kernel.cc"},
-    {"SignalRfft", "signal/micro/kernels/rfft.cc"},
-    {"SignalIrfft", "signal/micro/kernels/irfft.cc"},
-    {"SignalEnergy", "signal/micro/kernels/energy.cc"},
-    {"SignalFilterBank", "signal/micro/kernels/filter_bank.cc"},
-    {"SignalFilterBankSquareRoot", "signal/micro/kernels/filter_bank_square_root.cc"},
-    {"SignalFilterBankSpectralSubtraction", "signal/micro/kernels/filter_bank_spectral_subtraction.cc"},
-    {"SignalPCAN", "signal/micro/kernels/pcan.cc"},
-    {"SignalFilterBankLog", "signal/micro/kernels/filter_bank_log.cc"},
-    {"SignalFramer", "signal/micro/kernels/framer.cc"},
-    {"SignalStacker", "signal/micro/kernels/stacker.cc"},
-    {"SignalOverlapAdd", "signal/micro/kernels/overlap_add.cc"},
-    {"SignalDelay", "signal/micro/kernels/delay.cc"},
-};
-
 /* After "unsupported operators: A, B, ...": one line per operator naming its TFLM kernel. */
 static void print_kernel_hints(const char *err)
 {
@@ -105,12 +65,10 @@ static void print_kernel_hints(const char *err)
     while (*p != '\0') {
         const char *end = strstr(p, ", ");
         const size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
-        const char *src = NULL;
-        for (size_t i = 0; i < sizeof tflm_kernels / sizeof tflm_kernels[0]; ++i) {
-            if (strlen(tflm_kernels[i][0]) == n && strncmp(tflm_kernels[i][0], p, n) == 0) src = tflm_kernels[i][1];
-        }
+        char path[128];
+        const char *src = cli_tflm_kernel_path(p, n, path, sizeof path);
         if (src != NULL) fprintf(stderr, "  %.*s: TFLite Micro kernel %s\n", (int)n, p, src);
-        else fprintf(stderr, "  %.*s: no TFLite Micro kernel known to this list\n", (int)n, p);
+        else fprintf(stderr, "  %.*s: no TFLite Micro kernel (not in its op resolver)\n", (int)n, p);
         p += n;
         if (*p != '\0') p += 2;
     }
@@ -120,7 +78,7 @@ int cmd_plan(int argc, char **argv)
 {
     cli_model m;
     ep_plan_info plan;
-    char err[512];
+    char err[4096]; /* every missing operator's name, at once */
     const int json = cli_flag(argc, argv, "--json");
     if (argc < 2) {
         fprintf(stderr, "usage: edge-peft plan MODEL.tflite [--adapter SPEC] [--json]\n");

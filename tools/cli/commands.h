@@ -1,6 +1,7 @@
 /* Subcommand table (X-macro): CLI_COMMAND(name, function, one-line usage).
  * Add a line here and a cmd_<name>.c defining the function. */
 CLI_COMMAND("plan", cmd_plan, "plan MODEL.tflite [--json]")
+CLI_COMMAND("ops", cmd_ops, "ops [--markdown]")
 CLI_COMMAND("infer", cmd_infer,
             "infer MODEL.tflite --input IN.bin [--output OUT.bin] [--reset]")
 CLI_COMMAND("train", cmd_train,

@@ -24,7 +24,10 @@ import sys
 import numpy as np
 from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
 
-AVGPOOL, CONV, FC, SOFTMAX, RESHAPE = 1, 3, 9, 25, 22
+AVGPOOL, CONV, FC, SOFTMAX, RESHAPE, MEAN = 1, 3, 9, 25, 22, 40
+# activation operators the trainer passes (its EPT_LAYER_ACT, native/train/prepare.c)
+LOGISTIC, RELU_OP, RELU6_OP, TANH, LEAKY_RELU, HARD_SWISH = 14, 19, 21, 28, 98, 117
+ACT_OPS = (LOGISTIC, RELU_OP, RELU6_OP, TANH, LEAKY_RELU, HARD_SWISH)
 KIND_A, KIND_B, KIND_BIAS, KIND_PROMPT, KIND_W, KIND_D, KIND_U = 0, 1, 2, 3, 4, 5, 6
 
 
@@ -35,7 +38,8 @@ def opcode(m, op):
 
 def load_model(path):
     """Adaptable layers (FC, 1x1 stride-1 CONV_2D) in order, each with the frozen global
-    average pools that follow it ("pools_after"), and the softmax beta."""
+    average pools (or MEANs over H, W) and activation operators that follow it, in order
+    ("post": ("pool",) or ("act", code, alpha)), and the softmax beta."""
     m = schema.ModelT.InitFromPackedBuf(open(path, "rb").read(), 0)
     sg = m.subgraphs[0]
 
@@ -66,9 +70,13 @@ def load_model(path):
                 b = data(op.inputs[2], np.int32).astype(np.float64) * sx[0] * sw_rows
             layers.append(dict(W=w * sw_rows[:, None], b=b, sx=sx[0], zx=int(zx[0]), sy=sy[0],
                                zy=int(zy[0]), act=op.builtinOptions.fusedActivationFunction,
-                               sw=sw_rows, out=out, inp=inp, pos=pos, pools_after=0))
-        elif code == AVGPOOL and layers:
-            layers[-1]["pools_after"] += 1  # global pool: mean over positions
+                               sw=sw_rows, out=out, inp=inp, pos=pos, post=[]))
+        elif code in (AVGPOOL, MEAN) and layers:
+            # global pool, or MEAN over H and W (the trainer takes no other): mean over positions
+            layers[-1]["post"].append(("pool",))
+        elif code in ACT_OPS and layers:
+            alpha = op.builtinOptions.alpha if code == LEAKY_RELU else 0.0
+            layers[-1]["post"].append(("act", code, alpha))
         elif code == SOFTMAX:
             beta = op.builtinOptions.beta or 1.0
     return layers, beta
@@ -119,6 +127,35 @@ def act_slope(act, v):
     return (v > 0) if act == 1 else (((v > 0) & (v < 6)) if act == 3 else np.ones_like(v, dtype=bool))
 
 
+def op_fn(code, alpha, v):
+    if code == LOGISTIC:
+        return 1.0 / (1.0 + np.exp(-v))
+    if code == TANH:
+        return np.tanh(v)
+    if code == RELU_OP:
+        return np.maximum(v, 0.0)
+    if code == RELU6_OP:
+        return np.clip(v, 0.0, 6.0)
+    if code == LEAKY_RELU:
+        return np.where(v > 0, v, alpha * v)
+    return v * np.clip(v + 3.0, 0.0, 6.0) / 6.0  # HARD_SWISH
+
+
+def op_slope(code, alpha, v):
+    if code == LOGISTIC:
+        s = 1.0 / (1.0 + np.exp(-v))
+        return s * (1.0 - s)
+    if code == TANH:
+        return 1.0 - np.tanh(v) ** 2
+    if code == RELU_OP:
+        return (v > 0).astype(np.float64)
+    if code == RELU6_OP:
+        return ((v > 0) & (v < 6)).astype(np.float64)
+    if code == LEAKY_RELU:
+        return np.where(v > 0, 1.0, alpha)
+    return np.where(v <= -3, 0.0, np.where(v >= 3, 1.0, (2.0 * v + 3.0) / 6.0))
+
+
 def forward_backward(layers, beta, ad, x8, label, want_grad=True, out_range=False):
     """x8: int8 latent at the input of layer ad.lowest (flattened positions x features).
     out_range: the logits stay in the range of the model's int8 output tensor, as every
@@ -155,9 +192,14 @@ def forward_backward(layers, beta, ad, x8, label, want_grad=True, out_range=Fals
             P = Y0 + HB @ ad.p[(li, KIND_U)].T
             Y = act_fn(L["act"], P)
             BN = (Y0, HB, P)
-        cache.append((li, X, H, Z, BN))
-        for _ in range(L["pools_after"]):
-            Y = Y.mean(axis=0, keepdims=True)
+        posts = []
+        for post in L["post"]:
+            posts.append(Y)
+            if post[0] == "pool":
+                Y = Y.mean(axis=0, keepdims=True)
+            else:
+                Y = op_fn(post[1], post[2], Y)
+        cache.append((li, X, H, Z, BN, posts))
         x = Y
     x = x.reshape(-1)
     top, bottom = np.zeros(x.size, bool), np.zeros(x.size, bool)
@@ -179,11 +221,14 @@ def forward_backward(layers, beta, ad, x8, label, want_grad=True, out_range=Fals
     d[top & (d < 0)] = 0.0
     d[bottom & (d > 0)] = 0.0
     d = d[None, :]
-    for li, X, H, Z, BN in reversed(cache):
+    for li, X, H, Z, BN, posts in reversed(cache):
         L = layers[li]
+        for post, Yin in zip(reversed(L["post"]), reversed(posts)):
+            if post[0] == "pool":  # mean -> equal share per position
+                d = np.repeat(d.reshape(1, -1), Yin.shape[0], axis=0) / Yin.shape[0]
+            else:
+                d = d.reshape(Yin.shape) * op_slope(post[1], post[2], Yin)
         d = d.reshape(-1, L["out"])
-        if d.shape[0] != L["pos"]:  # through the pool: mean -> equal share per position
-            d = np.repeat(d, L["pos"], axis=0) / L["pos"]
         if BN is not None:
             Y0, HB, P = BN
             D, U = ad.p[(li, KIND_D)], ad.p[(li, KIND_U)]
