@@ -96,3 +96,28 @@ $(BUILD)/warn/rv32/%.o: %.c $(ENGINE_HDRS)
 
 .PHONY: engine-warnings
 engine-warnings: $(WARN_OBJS)
+
+# --- audio front end on the boards' ISAs (qemu; built on demand by host-tests/engine/audio-cross.test.ts) ---
+AUDIO_CROSS_SRCS := $(ENGINE_SRCS) native/cross/audio_main.c
+AUDIO_CROSS_HDRS := $(BUILD)/cross/audio_model.h $(BUILD)/cross/speech_model.h $(BUILD)/cross/yes_wav.h
+$(BUILD)/cross/audio_model.h: ../shared/models/audio_preprocessor_int8.tflite native/cross/embed.py
+	@mkdir -p $(dir $@)
+	python3 native/cross/embed.py $< $@ ept_audio_model
+$(BUILD)/cross/speech_model.h: ../shared/models/micro_speech_quantized.tflite native/cross/embed.py
+	@mkdir -p $(dir $@)
+	python3 native/cross/embed.py $< $@ ept_speech_model
+$(BUILD)/cross/yes_wav.h: ../shared/models/inputs/yes_1000ms.wav native/cross/embed.py
+	@mkdir -p $(dir $@)
+	python3 native/cross/embed.py $< $@ ept_yes_wav
+AUDIO_CROSS_FLAGS := -std=c11 -O2 -Wall -Wextra -ffp-contract=off $(ENGINE_INC) -I$(BUILD)/cross \
+                     --specs=picolibc.specs --oslib=semihost
+$(BUILD)/cross/audio-m4.elf: $(AUDIO_CROSS_SRCS) $(ENGINE_HDRS) $(AUDIO_CROSS_HDRS)
+	arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfloat-abi=soft $(AUDIO_CROSS_FLAGS) \
+	  -Wl,--defsym=__flash=0x0,--defsym=__flash_size=0x400000,--defsym=__ram=0x20000000,--defsym=__ram_size=0x400000,--defsym=__stack_size=0x800 \
+	  -o $@ $(AUDIO_CROSS_SRCS) -lm
+$(BUILD)/cross/audio-rv32.elf: $(AUDIO_CROSS_SRCS) $(ENGINE_HDRS) $(AUDIO_CROSS_HDRS)
+	riscv64-unknown-elf-gcc -march=rv32imc -mabi=ilp32 $(AUDIO_CROSS_FLAGS) \
+	  -Wl,--defsym=__flash=0x80000000,--defsym=__flash_size=0x200000,--defsym=__ram=0x80200000,--defsym=__ram_size=0x400000,--defsym=__stack_size=0x800 \
+	  -o $@ $(AUDIO_CROSS_SRCS) -lm
+.PHONY: audio-cross
+audio-cross: $(BUILD)/cross/audio-m4.elf $(BUILD)/cross/audio-rv32.elf
