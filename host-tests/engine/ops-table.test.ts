@@ -7,6 +7,7 @@
 // its TFLite Micro kernel.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { python, repoRoot } from '../support/paths.js';
 import { fixtureModels, modelOperators, modelPath, runCli, scratchDir } from './harness.js';
@@ -60,6 +61,11 @@ describe('edge-peft ops: TFLite Micro operators vs the engine', function () {
     for (const f of fixtureModels) {
       for (const op of modelOperators(modelPath(f)).ops) tested.add(byCode.get(op.builtin) ?? `builtin ${op.builtin}`);
     }
+    // audio_preprocessor_int8, byte-identical with the oracle in signal-ops.test.ts: its builtins
+    // (CAST, DIV, int32 binaries) and its custom codes (the Signal operators, stored as strings)
+    const audio = modelPath('audio_preprocessor_int8');
+    for (const op of modelOperators(audio).ops) if (op.builtin !== 32) tested.add(byCode.get(op.builtin) ?? `builtin ${op.builtin}`);
+    for (const m of readFileSync(audio).toString('latin1').matchAll(/Signal[A-Za-z]+/g)) tested.add(m[0]);
     const supported = new Set(rows.filter((r) => r.supported).map((r) => r.name));
     assert.deepEqual([...supported].filter((n) => !tested.has(n)).sort(), [], 'supported without a model');
     assert.deepEqual([...tested].filter((n) => !supported.has(n)).sort(), [], 'tested but marked unsupported');
