@@ -11,6 +11,7 @@ const benches: string[] = [
   './secagg/index.js',
   './federated/index.js',
   './peft/index.js',
+  './forgetting/index.js',
 ];
 
 for (const b of benches) {

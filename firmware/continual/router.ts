@@ -1,0 +1,104 @@
+import type { Engine } from "../platform/engine.js";
+import type { SampleSet } from "../app/sample-set.js";
+import type { ContinualHooks, EvaluationSets } from "./hooks.js";
+import { top, withBaseModel } from "./base-switch.js";
+
+/**
+ * Adapter routing (issue 12): the base model and the adapted model both answer every input
+ * (the adapter switched off and on), and a score picks which answer stands, per input, with no
+ * label or domain tag. Two rules, reported side by side:
+ * - "confidence": the adapted answer when its top probability beats the base's (ties: base);
+ * - "novelty": the adapted answer when the base's top probability is below tau, tau being the
+ *   `quantile` of the base's top probabilities over the old-task samples the device ships with
+ *   (so about that share of old-task inputs is sent to the adapter).
+ * The router's error is a route to the model that does not belong to the input's domain
+ * (original task -> base, new user -> adapter), reported over both held-out sets together.
+ */
+export interface RouteRule {
+  readonly rule: string;
+  /** Route errors / inputs over user + population test. */
+  readonly errorRate: number;
+  readonly userAccuracy: number;
+  readonly populationAccuracy: number;
+  /** Inputs of each set sent to the adapter. */
+  readonly userToAdapter: number;
+  readonly populationToAdapter: number;
+  /** Per input, in file order: "1" = the adapter answered, "0" = the base. */
+  readonly userDecisions: string;
+  readonly populationDecisions: string;
+}
+
+export interface RouteReport {
+  readonly tau256: number;
+  /** Each model alone on each set (the routes an oracle that knew the domain would take). */
+  readonly baseUser: number;
+  readonly basePopulation: number;
+  readonly adaptedUser: number;
+  readonly adaptedPopulation: number;
+  readonly rules: readonly RouteRule[];
+}
+
+interface Answers { label: Uint8Array; p256: Uint16Array }
+
+function answers(engine: Engine, set: SampleSet, x: Int8Array): Answers {
+  const a = { label: new Uint8Array(set.count), p256: new Uint16Array(set.count) };
+  for (let i = 0; i < set.count; i++) {
+    const t = top(engine.infer(set.input(i, x)));
+    a.label[i] = t.label;
+    a.p256[i] = t.p256;
+  }
+  return a;
+}
+
+function accuracy(set: SampleSet, a: Answers): number {
+  let c = 0;
+  for (let i = 0; i < set.count; i++) if (a.label[i] === set.label(i)) c++;
+  return c / set.count;
+}
+
+/** Base top probability below which an input counts as novel: the old task's lower quantile. */
+export function noveltyThreshold(p256: Uint16Array, quantile: number): number {
+  const sorted = Array.from(p256).sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(quantile * sorted.length))];
+}
+
+export function routeReport(engine: Engine, sets: EvaluationSets, quantile: number): RouteReport {
+  if (engine.info.outputScale !== 1 / 256 || engine.info.outputZeroPoint !== -128) {
+    throw new RangeError("router: the model's output is not an int8 softmax (scale 1/256, zero point -128)");
+  }
+  const x = new Int8Array(engine.info.inputBytes);
+  const adaptedU = answers(engine, sets.user, x), adaptedP = answers(engine, sets.population, x);
+  const snapshot = new Uint8Array(engine.info.checkpointBytes);
+  const [baseU, baseP, baseOld] = withBaseModel(engine, snapshot,
+    () => [answers(engine, sets.user, x), answers(engine, sets.population, x), answers(engine, sets.oldTask, x)]);
+  const tau = noveltyThreshold(baseOld.p256, quantile);
+  const pick = (rule: string) => (b: number, a: number) => rule === "confidence" ? a > b : b < tau;
+  const rules = ["confidence", "novelty"].map((rule): RouteRule => {
+    const toAdapter = pick(rule);
+    const run = (set: SampleSet, base: Answers, adapted: Answers) => {
+      let d = "", sent = 0, correct = 0;
+      for (let i = 0; i < set.count; i++) {
+        const use = toAdapter(base.p256[i], adapted.p256[i]);
+        d += use ? "1" : "0";
+        if (use) sent++;
+        if ((use ? adapted.label[i] : base.label[i]) === set.label(i)) correct++;
+      }
+      return { d, sent, accuracy: correct / set.count };
+    };
+    const u = run(sets.user, baseU, adaptedU), p = run(sets.population, baseP, adaptedP);
+    return {
+      rule, errorRate: (sets.user.count - u.sent + p.sent) / (sets.user.count + sets.population.count),
+      userAccuracy: u.accuracy, populationAccuracy: p.accuracy, userToAdapter: u.sent, populationToAdapter: p.sent,
+      userDecisions: u.d, populationDecisions: p.d,
+    };
+  });
+  return {
+    tau256: tau, baseUser: accuracy(sets.user, baseU), basePopulation: accuracy(sets.population, baseP),
+    adaptedUser: accuracy(sets.user, adaptedU), adaptedPopulation: accuracy(sets.population, adaptedP), rules,
+  };
+}
+
+/** The router as a method: nothing changes in training, the report routes the held-out sets. */
+export function routing(quantile: number): ContinualHooks {
+  return { name: `route(q=${quantile})`, report: (engine, sets) => ({ route: routeReport(engine, sets, quantile) }) };
+}
