@@ -12,6 +12,8 @@ export interface ContinualHooks {
   readonly name: string;
   /** Rewrites the labels of the boundary's Fisher batch in place (the labels the Fisher is taken under). */
   fisherLabels?(engine: Engine, batch: Batch): void;
+  /** After each trainer step of the agent (a method's own extra steps, e.g. distillation). */
+  afterTrain?(engine: Engine, batch: Batch): void;
   /** At the end of the run: the method's own figures. */
   report?(engine: Engine, sets: EvaluationSets): Record<string, unknown>;
 }
@@ -24,4 +26,7 @@ export interface EvaluationSets {
   readonly population: SampleSet;
   /** Old-task samples the device ships with (calibration of a novelty threshold). */
   readonly oldTask: SampleSet;
+  /** The new user's frames the agent had labels for (its first `userFrames` records). */
+  readonly userFrames: SampleSet;
+  readonly userFrameCount: number;
 }

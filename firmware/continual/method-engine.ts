@@ -35,7 +35,11 @@ export class MethodEngine implements Engine {
 
   infer(input: Int8Array, latent?: boolean): Int8Array { return this.#inner.infer(input, latent); }
   latent(input: Int8Array): Int8Array { return this.#inner.latent(input); }
-  trainStep(batch: Batch): TrainResult { return this.#inner.trainStep(batch); }
+  trainStep(batch: Batch): TrainResult {
+    const r = this.#inner.trainStep(batch);
+    this.#hooks.afterTrain?.(this.#inner, batch);
+    return r;
+  }
   evaluate(batch: Batch): EvalResult { return this.#inner.evaluate(batch); }
   exportAdapter(): ArrayBuffer { return this.#inner.exportAdapter(); }
   importAdapter(bytes: ArrayBuffer | Uint8Array): void { this.#inner.importAdapter(bytes); }

@@ -10,7 +10,11 @@ import { top, withBaseModel } from "./base-switch.js";
  * - "confidence": the adapted answer when its top probability beats the base's (ties: base);
  * - "novelty": the adapted answer when the base's top probability is below tau, tau being the
  *   `quantile` of the base's top probabilities over the old-task samples the device ships with
- *   (so about that share of old-task inputs is sent to the adapter).
+ *   (so about that share of old-task inputs is sent to the adapter);
+ * - "nearest": a novelty score in input space, the adapted answer when the input's nearest
+ *   neighbour (squared L2 over the int8 input) among the stored samples of both domains — the
+ *   old task's shipped samples and the new user's labelled enrolment frames, both already in
+ *   the replay buffer on a device — is one of the user's (ties: base).
  * The router's error is a route to the model that does not belong to the input's domain
  * (original task -> base, new user -> adapter), reported over both held-out sets together.
  */
@@ -50,6 +54,28 @@ function answers(engine: Engine, set: SampleSet, x: Int8Array): Answers {
   return a;
 }
 
+/** Squared L2 distance from x to the nearest of the first `count` records of `refs`. */
+function nearest(x: Int8Array, refs: SampleSet, count: number, y: Int8Array): number {
+  let best = Infinity;
+  for (let r = 0; r < count; r++) {
+    refs.input(r, y);
+    let d = 0;
+    for (let k = 0; k < x.length && d < best; k++) { const e = x[k] - y[k]; d += e * e; }
+    if (d < best) best = d;
+  }
+  return best;
+}
+
+/** Per input of `set`: 1 when its nearest stored sample is a user frame, else 0. */
+function nearestUser(set: SampleSet, sets: EvaluationSets, x: Int8Array, y: Int8Array): Uint8Array {
+  const out = new Uint8Array(set.count);
+  for (let i = 0; i < set.count; i++) {
+    set.input(i, x);
+    out[i] = nearest(x, sets.userFrames, sets.userFrameCount, y) < nearest(x, sets.oldTask, sets.oldTask.count, y) ? 1 : 0;
+  }
+  return out;
+}
+
 function accuracy(set: SampleSet, a: Answers): number {
   let c = 0;
   for (let i = 0; i < set.count; i++) if (a.label[i] === set.label(i)) c++;
@@ -72,20 +98,22 @@ export function routeReport(engine: Engine, sets: EvaluationSets, quantile: numb
   const [baseU, baseP, baseOld] = withBaseModel(engine, snapshot,
     () => [answers(engine, sets.user, x), answers(engine, sets.population, x), answers(engine, sets.oldTask, x)]);
   const tau = noveltyThreshold(baseOld.p256, quantile);
-  const pick = (rule: string) => (b: number, a: number) => rule === "confidence" ? a > b : b < tau;
-  const rules = ["confidence", "novelty"].map((rule): RouteRule => {
+  const y = new Int8Array(engine.info.inputBytes);
+  const nearU = nearestUser(sets.user, sets, x, y), nearP = nearestUser(sets.population, sets, x, y);
+  const pick = (rule: string) => (b: number, a: number, near: number) => rule === "confidence" ? a > b : rule === "novelty" ? b < tau : near === 1;
+  const rules = ["confidence", "novelty", "nearest"].map((rule): RouteRule => {
     const toAdapter = pick(rule);
-    const run = (set: SampleSet, base: Answers, adapted: Answers) => {
+    const run = (set: SampleSet, base: Answers, adapted: Answers, near: Uint8Array) => {
       let d = "", sent = 0, correct = 0;
       for (let i = 0; i < set.count; i++) {
-        const use = toAdapter(base.p256[i], adapted.p256[i]);
+        const use = toAdapter(base.p256[i], adapted.p256[i], near[i]);
         d += use ? "1" : "0";
         if (use) sent++;
         if ((use ? adapted.label[i] : base.label[i]) === set.label(i)) correct++;
       }
       return { d, sent, accuracy: correct / set.count };
     };
-    const u = run(sets.user, baseU, adaptedU), p = run(sets.population, baseP, adaptedP);
+    const u = run(sets.user, baseU, adaptedU, nearU), p = run(sets.population, baseP, adaptedP, nearP);
     return {
       rule, errorRate: (sets.user.count - u.sent + p.sent) / (sets.user.count + sets.population.count),
       userAccuracy: u.accuracy, populationAccuracy: p.accuracy, userToAdapter: u.sent, populationToAdapter: p.sent,

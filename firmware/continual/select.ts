@@ -2,6 +2,8 @@ import type { ContinualHooks } from "./hooks.js";
 import { routing } from "./router.js";
 import { sampledFisher } from "./fisher-labels.js";
 import { MethodEngine } from "./method-engine.js";
+import { distillation, type SoftStep } from "./distill.js";
+import type { SampleSet } from "../app/sample-set.js";
 import type { Engine } from "../platform/engine.js";
 
 /** Several methods as one set of hooks: each hook runs in the order given. */
@@ -9,6 +11,7 @@ export function combine(methods: readonly ContinualHooks[]): ContinualHooks {
   return {
     name: methods.map((m) => m.name).join("+"),
     fisherLabels: (engine, batch) => { for (const m of methods) m.fisherLabels?.(engine, batch); },
+    afterTrain: (engine, batch) => { for (const m of methods) m.afterTrain?.(engine, batch); },
     report: (engine, sets) => {
       const r: Record<string, unknown> = {};
       for (const m of methods) Object.assign(r, m.report?.(engine, sets));
@@ -26,11 +29,24 @@ function positive(name: string, text: string): number {
 /**
  * The methods named on the simulator's command line (targets/sim-agent.ts): `--route Q`
  * (router, novelty quantile Q in (0, 1)), `--fisher-temp T` (Fisher under labels drawn at
- * temperature T). Throws when none is.
+ * temperature T), `--distill K` (K old-task samples stepped towards the base's outputs after
+ * every trainer step). Throws when none is.
  */
-export function selectMethods(engine: Engine, option: (name: string) => string | undefined, seed: number,
-  beforeClose?: (engine: MethodEngine) => void): MethodEngine {
+export interface MethodContext {
+  readonly seed: number;
+  /** The old task's shipped samples (distillation's inputs). */
+  readonly oldTask: SampleSet;
+  /** The engine's soft-target step (distillation). */
+  readonly softStep: SoftStep;
+  /** Runs when the agent closes the session (the report). */
+  readonly beforeClose?: (engine: MethodEngine) => void;
+}
+
+export function selectMethods(engine: Engine, option: (name: string) => string | undefined, ctx: MethodContext): MethodEngine {
+  const { seed, beforeClose } = ctx;
   const methods: ContinualHooks[] = [];
+  const k = option("distill");
+  if (k !== undefined) methods.push(distillation(ctx.oldTask, positive("distill", k), seed, ctx.softStep));
   const t = option("fisher-temp");
   if (t !== undefined) methods.push(sampledFisher(positive("fisher-temp", t), seed));
   const q = option("route");

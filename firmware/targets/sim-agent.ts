@@ -10,7 +10,6 @@ import { SimResource } from "../platform/sim/sim-engine-resource.js";
 import { SampleSet } from "../app/sample-set.js";
 import { adapterKey } from "../adapters/adapter-store.js";
 import type { MethodEngine } from "../continual/method-engine.js";
-import type { Engine } from "../platform/engine.js";
 
 // Data files are host buffers outside the XS heap, as Resources in flash are on a board.
 export interface SimAgentContext {
@@ -21,7 +20,7 @@ export interface SimAgentContext {
   readonly clock: SimClock;
   readonly log: Log;
   /** Continual-learning methods (firmware/continual/select.ts), when some are named. */
-  readonly methods?: (engine: Engine) => MethodEngine;
+  readonly methods?: (engine: NativeEnginePort) => MethodEngine;
 }
 
 /** The simulator's agent mode (targets/sim.ts --agent DIR). */

@@ -53,7 +53,7 @@ describe("adapter routing in the agent (XS simulator, demo data)", function () {
   });
 
   it("reports error rates and adapter shares that its per-input decisions give", () => {
-    assert.equal(route.rules.length, 2);
+    assert.deepEqual(route.rules.map((r) => r.rule), ["confidence", "novelty", "nearest"]);
     for (const r of route.rules) {
       assert.equal(r.userDecisions.length, 240);
       assert.equal(r.populationDecisions.length, 300);
@@ -66,6 +66,21 @@ describe("adapter routing in the agent (XS simulator, demo data)", function () {
       // the router does something: neither all-base nor all-adapter
       assert.ok(errors > 0 && errors < 540 && ones(r.userDecisions) > 0, r.rule);
     }
+  });
+
+  it("nearest-sample decisions equal a recomputation from the data files", () => {
+    const inputs = (f: string, n?: number) => {
+      const raw = readFileSync(demo(f)), out: Int8Array[] = [];
+      for (let i = 0; i < (n ?? raw.length / 65); i++) out.push(new Int8Array(raw.buffer, raw.byteOffset + i * 65 + 1, 64));
+      return out;
+    };
+    const old = inputs("population_replay.bin"), frames = inputs("user_pool.bin", 50);
+    const d2 = (a: Int8Array, b: Int8Array) => a.reduce((s, v, k) => s + (v - b[k]!) ** 2, 0);
+    const near = (refs: Int8Array[], x: Int8Array) => Math.min(...refs.map((r) => d2(x, r)));
+    const decide = (f: string) => inputs(f).map((x) => (near(frames, x) < near(old, x) ? "1" : "0")).join("");
+    const r = route.rules.find((x) => x.rule === "nearest")!;
+    assert.equal(r.userDecisions, decide("user_test.bin"));
+    assert.equal(r.populationDecisions, decide("population_test.bin"));
   });
 
   it("base side and novelty decisions equal TFLite Micro's outputs", () => {
