@@ -7,6 +7,7 @@
 // The methods' modules do not fit next to the agent in esp32's 4,096-slot heap, so these runs
 // use esp32s3's XS creation block (8,192 slots); the arena and the numerics are the demo's.
 import { runDemo } from '../../tools/demo/run.js';
+import { runSequence } from './sequence.js';
 
 interface Rule { rule: string; errorRate: number; userAccuracy: number; populationAccuracy: number; userToAdapter: number; populationToAdapter: number }
 interface Route { tau256: number; baseUser: number; basePopulation: number; adaptedUser: number; adaptedPopulation: number; rules: Rule[] }
@@ -56,7 +57,7 @@ export async function run(): Promise<void> {
       const under = Math.round(1000 * (plainGain - gain)) / 10;
       const ok = drop <= 2 && under <= 0;
       const short = ok ? '' : [drop > 2 ? `drop ${(drop - 2).toFixed(1)} pts over` : '', under > 0 ? `gain ${under.toFixed(1)} pts under` : ''].filter(Boolean).join(', ');
-      if (ok) met.push(c.label === r.name ? r.name : `${r.name}${c.label.trimStart().slice(1)}`);
+      if (ok) met.push(c.label === r.name ? r.name : `${r.name} ${c.label.trim()}`);
       rows.push([c.label, pt(c.user), pt(c.pop), drop.toFixed(1), `${(gain / plainGain).toFixed(2)}x`, c.err === undefined ? '-' : pt(c.err), ok ? 'met' : 'missed', `${short}${short ? ': ' : ''}${c.why}`]);
     }
   }
@@ -71,6 +72,7 @@ export async function run(): Promise<void> {
   console.log('  Float reference: none of these agent methods (pseudo-labels, guard, replay, router) has one in tools/float_ref; reference');
   console.log('  figure, not measured here: plain LoRA r4 on 50 enrolment frames in float 41% -> 75% on the user, 97% -> 83% on the');
   console.log('  original task (data/demo/README.md, "indicative float reference").');
+  runSequence();
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await run();

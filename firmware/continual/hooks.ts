@@ -26,7 +26,9 @@ export interface EvaluationSets {
   readonly population: SampleSet;
   /** Old-task samples the device ships with (calibration of a novelty threshold). */
   readonly oldTask: SampleSet;
-  /** The new user's frames the agent had labels for (its first `userFrames` records). */
-  readonly userFrames: SampleSet;
+  /** The labelled frames of every new user met so far (the first `userFrameCount` records of each). */
+  readonly userFrames: readonly SampleSet[];
   readonly userFrameCount: number;
+  /** More held-out sets to report on (the forgetting matrix of a user sequence), by name. */
+  readonly matrix?: readonly { readonly name: string; readonly set: SampleSet }[];
 }

@@ -40,6 +40,7 @@ export interface RouteReport {
   readonly adaptedUser: number;
   readonly adaptedPopulation: number;
   readonly rules: readonly RouteRule[];
+  readonly matrix: readonly MatrixEntry[];
 }
 
 interface Answers { label: Uint8Array; p256: Uint16Array }
@@ -66,15 +67,21 @@ function nearest(x: Int8Array, refs: SampleSet, count: number, y: Int8Array): nu
   return best;
 }
 
-/** Per input of `set`: 1 when its nearest stored sample is a user frame, else 0. */
+/** Per input of `set`: 1 when its nearest stored sample is a user frame (of any user), else 0. */
 function nearestUser(set: SampleSet, sets: EvaluationSets, x: Int8Array, y: Int8Array): Uint8Array {
   const out = new Uint8Array(set.count);
   for (let i = 0; i < set.count; i++) {
     set.input(i, x);
-    out[i] = nearest(x, sets.userFrames, sets.userFrameCount, y) < nearest(x, sets.oldTask, sets.oldTask.count, y) ? 1 : 0;
+    const old = nearest(x, sets.oldTask, sets.oldTask.count, y);
+    let user = Infinity;
+    for (const f of sets.userFrames) user = Math.min(user, nearest(x, f, Math.min(f.count, sets.userFrameCount), y));
+    out[i] = user < old ? 1 : 0;
   }
   return out;
 }
+
+/** One more held-out set: the base, the adapted model and the nearest-sample route on it. */
+export interface MatrixEntry { readonly name: string; readonly base: number; readonly adapted: number; readonly nearest: number }
 
 function accuracy(set: SampleSet, a: Answers): number {
   let c = 0;
@@ -120,13 +127,95 @@ export function routeReport(engine: Engine, sets: EvaluationSets, quantile: numb
       userDecisions: u.d, populationDecisions: p.d,
     };
   });
+  const matrix = (sets.matrix ?? []).map(({ name, set }): MatrixEntry => {
+    const adapted = answers(engine, set, x);
+    const base = withBaseModel(engine, snapshot, () => answers(engine, set, x));
+    const near = nearestUser(set, sets, x, y);
+    let routed = 0;
+    for (let i = 0; i < set.count; i++) if ((near[i] ? adapted.label[i] : base.label[i]) === set.label(i)) routed++;
+    return { name, base: accuracy(set, base), adapted: accuracy(set, adapted), nearest: routed / set.count };
+  });
   return {
-    tau256: tau, baseUser: accuracy(sets.user, baseU), basePopulation: accuracy(sets.population, baseP),
+    matrix, tau256: tau, baseUser: accuracy(sets.user, baseU), basePopulation: accuracy(sets.population, baseP),
     adaptedUser: accuracy(sets.user, adaptedU), adaptedPopulation: accuracy(sets.population, adaptedP), rules,
   };
 }
 
-/** The router as a method: nothing changes in training, the report routes the held-out sets. */
-export function routing(quantile: number): ContinualHooks {
-  return { name: `route(q=${quantile})`, report: (engine, sets) => ({ route: routeReport(engine, sets, quantile) }) };
+/** Hex of bytes (the adapter in the report, for the next stage of a sequence). */
+function hex(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) s += (bytes[i] | 256).toString(16).slice(1);
+  return s;
+}
+
+/**
+ * The router as a method: nothing changes in training, the report routes the held-out sets;
+ * with `adapters` (earlier users' adapters) it also reports isolation with routing, this run's
+ * adapter being the last user's; `dump`: the adapter's bytes as hex in the report.
+ */
+export function routing(quantile: number, adapters: readonly UserAdapter[] = [], current?: string, dump = false): ContinualHooks {
+  return {
+    name: `route(q=${quantile})`,
+    report: (engine, sets) => {
+      const bytes = new Uint8Array(engine.exportAdapter());
+      const own = current === undefined ? [] : [{ name: current, bytes, frames: sets.userFrames[sets.userFrames.length - 1] }];
+      return {
+        route: routeReport(engine, sets, quantile),
+        ...(current === undefined ? {} : { isolation: isolationReport(engine, sets, [...adapters, ...own]) }),
+        ...(dump ? { adapter: hex(bytes) } : {}),
+      };
+    },
+  };
+}
+
+/** A per-user adapter (exported bytes) and the labelled frames of its user. */
+export interface UserAdapter { readonly name: string; readonly bytes: Uint8Array; readonly frames: SampleSet }
+
+/**
+ * Isolation with routing: one adapter per user, never trained further once its user is done,
+ * and per input the model of its nearest stored sample's domain answers (the base for the old
+ * task's samples, user u's adapter for u's labelled frames), the adapters switched in and out
+ * by import. Accuracy on each named held-out set; the session is restored after.
+ */
+export function isolationReport(engine: Engine, sets: EvaluationSets, adapters: readonly UserAdapter[]): { name: string; accuracy: number; routedToOwn: number }[] {
+  const x = new Int8Array(engine.info.inputBytes), y = new Int8Array(engine.info.inputBytes);
+  const snapshot = new Uint8Array(engine.info.checkpointBytes);
+  const targets = [{ name: "population", set: sets.population }, ...(sets.matrix ?? [])];
+  const domain = (set: SampleSet): Uint8Array => {
+    // 0: the old task, 1 + k: adapter k's user
+    const out = new Uint8Array(set.count);
+    for (let i = 0; i < set.count; i++) {
+      set.input(i, x);
+      let best = nearest(x, sets.oldTask, sets.oldTask.count, y);
+      adapters.forEach((a, k) => {
+        const d = nearest(x, a.frames, Math.min(a.frames.count, sets.userFrameCount), y);
+        if (d < best) { best = d; out[i] = 1 + k; }
+      });
+    }
+    return out;
+  };
+  const routes = targets.map((t) => domain(t.set));
+  engine.exportCheckpointInto(snapshot);
+  try {
+    const byModel: Answers[][] = [];
+    engine.resetAdapter();
+    byModel.push(targets.map((t) => answers(engine, t.set, x)));
+    for (const a of adapters) {
+      engine.resetAdapter();
+      engine.importAdapter(a.bytes);
+      byModel.push(targets.map((t) => answers(engine, t.set, x)));
+    }
+    return targets.map((t, j) => {
+      let correct = 0, own = 0;
+      const ownModel = t.name === "population" ? 0 : 1 + adapters.findIndex((a) => a.name === t.name);
+      for (let i = 0; i < t.set.count; i++) {
+        const r = routes[j][i];
+        if (byModel[r][j].label[i] === t.set.label(i)) correct++;
+        if (r === ownModel) own++;
+      }
+      return { name: t.name, accuracy: correct / t.set.count, routedToOwn: own / t.set.count };
+    });
+  } finally {
+    engine.importCheckpoint(snapshot);
+  }
 }

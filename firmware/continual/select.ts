@@ -1,5 +1,5 @@
 import type { ContinualHooks } from "./hooks.js";
-import { routing } from "./router.js";
+import { routing, type UserAdapter } from "./router.js";
 import { sampledFisher } from "./fisher-labels.js";
 import { MethodEngine } from "./method-engine.js";
 import { distillation, type SoftStep } from "./distill.js";
@@ -38,6 +38,10 @@ export interface MethodContext {
   readonly oldTask: SampleSet;
   /** The engine's soft-target step (distillation). */
   readonly softStep: SoftStep;
+  /** Isolation: earlier users' adapters, this run's user, and whether to dump the adapter. */
+  readonly priorAdapters?: readonly UserAdapter[];
+  readonly userName?: string;
+  readonly dumpAdapter?: boolean;
   /** Runs when the agent closes the session (the report). */
   readonly beforeClose?: (engine: MethodEngine) => void;
 }
@@ -53,7 +57,7 @@ export function selectMethods(engine: Engine, option: (name: string) => string |
   if (q !== undefined) {
     const v = positive("route", q);
     if (v >= 1) throw new RangeError(`--route: quantile ${q} must be below 1`);
-    methods.push(routing(v));
+    methods.push(routing(v, ctx.priorAdapters, ctx.userName, ctx.dumpAdapter));
   }
   if (methods.length === 0) throw new RangeError("no continual-learning method selected");
   return new MethodEngine(engine, methods.length === 1 ? methods[0] : combine(methods), beforeClose);

@@ -37,10 +37,13 @@ export function demoBoard(profile = "esp32"): { path: string; esp32: Board } {
   return { path, esp32 };
 }
 
-export function runDemo(args: string[] = [], profile = "esp32"): DemoRun {
+export function runDemo(args: string[] = [], profile = "esp32", options: { dir?: string; flash?: string } = {}): DemoRun {
+  // dir: the agent's data folder (data/demo; a sequence user's data/demo/users/<x>); flash: a
+  // NOR file kept between runs (the device's state from one stage to the next), else fresh
   const { path } = demoBoard(profile);
   const r = spawnSync(join(root, "build", "bin", "edge-peft-sim"),
-    ["--board", path, "--", "build/js/firmware/targets/sim.js", "--agent", "data/demo", ...args],
+    ["--board", path, ...(options.flash ? ["--flash", options.flash] : []), "--", "build/js/firmware/targets/sim.js",
+      "--agent", options.dir ?? "data/demo", ...args],
     { cwd: root, encoding: "utf8", timeout: 120000 });
   const line = r.stdout.split("\n").find((l) => l.startsWith("demo-result "));
   const mem = r.stderr.split("\n").find((l) => l.startsWith("xs-memory: "));
