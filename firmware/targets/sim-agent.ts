@@ -62,7 +62,7 @@ export function runAgent(dir: string, ctx: SimAgentContext): Promise<unknown> {
     // a fresh start, 0 after a restart that imported the saved EWC state.
     log.metric("engine.fisher-examples", engine.native.fisherExamples);
     log.info(`demo-result ${JSON.stringify(summary)}`);
-    (methods ?? engine).close();
+    (methods ?? engine).close(); // the methods' wrapper reports before it closes the session
   });
 }
 
