@@ -14,6 +14,8 @@ export interface ContinualHooks {
   fisherLabels?(engine: Engine, batch: Batch): void;
   /** After each trainer step of the agent (a method's own extra steps, e.g. distillation). */
   afterTrain?(engine: Engine, batch: Batch): void;
+  /** The agent's own inference outputs (its pseudo-labels) pass through here (may rewrite in place). */
+  filterOutput?(input: Int8Array, output: Int8Array): Int8Array;
   /** At the end of the run: the method's own figures. */
   report?(engine: Engine, sets: EvaluationSets): Record<string, unknown>;
 }

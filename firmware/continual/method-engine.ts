@@ -33,7 +33,10 @@ export class MethodEngine implements Engine {
     this.#inner.consolidate(batch);
   }
 
-  infer(input: Int8Array, latent?: boolean): Int8Array { return this.#inner.infer(input, latent); }
+  infer(input: Int8Array, latent?: boolean): Int8Array {
+    const out = this.#inner.infer(input, latent);
+    return this.#hooks.filterOutput && !latent ? this.#hooks.filterOutput(input, out) : out;
+  }
   latent(input: Int8Array): Int8Array { return this.#inner.latent(input); }
   trainStep(batch: Batch): TrainResult {
     const r = this.#inner.trainStep(batch);

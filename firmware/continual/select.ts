@@ -3,6 +3,7 @@ import { routing, type UserAdapter } from "./router.js";
 import { sampledFisher } from "./fisher-labels.js";
 import { MethodEngine } from "./method-engine.js";
 import { distillation, type SoftStep } from "./distill.js";
+import { pseudoCheck } from "./pseudo-check.js";
 import type { SampleSet } from "../app/sample-set.js";
 import type { Engine } from "../platform/engine.js";
 
@@ -12,6 +13,11 @@ export function combine(methods: readonly ContinualHooks[]): ContinualHooks {
     name: methods.map((m) => m.name).join("+"),
     fisherLabels: (engine, batch) => { for (const m of methods) m.fisherLabels?.(engine, batch); },
     afterTrain: (engine, batch) => { for (const m of methods) m.afterTrain?.(engine, batch); },
+    filterOutput: (input, output) => {
+      let o = output;
+      for (const m of methods) if (m.filterOutput) o = m.filterOutput(input, o);
+      return o;
+    },
     report: (engine, sets) => {
       const r: Record<string, unknown> = {};
       for (const m of methods) Object.assign(r, m.report?.(engine, sets));
@@ -30,12 +36,16 @@ function positive(name: string, text: string): number {
  * The methods named on the simulator's command line (targets/sim-agent.ts): `--route Q`
  * (router, novelty quantile Q in (0, 1)), `--fisher-temp T` (Fisher under labels drawn at
  * temperature T), `--distill K` (K old-task samples stepped towards the base's outputs after
- * every trainer step). Throws when none is.
+ * every trainer step), `--pseudo-check 1` (pseudo-labels the nearest labelled frame disagrees
+ * with are dropped). Throws when none is.
  */
 export interface MethodContext {
   readonly seed: number;
   /** The old task's shipped samples (distillation's inputs). */
   readonly oldTask: SampleSet;
+  /** The user's labelled frames (the first `frameCount` records; the pseudo-label check). */
+  readonly userFrames: SampleSet;
+  readonly frameCount: number;
   /** The engine's soft-target step (distillation). */
   readonly softStep: SoftStep;
   /** Isolation: earlier users' adapters, this run's user, and whether to dump the adapter. */
@@ -49,6 +59,7 @@ export interface MethodContext {
 export function selectMethods(engine: Engine, option: (name: string) => string | undefined, ctx: MethodContext): MethodEngine {
   const { seed, beforeClose } = ctx;
   const methods: ContinualHooks[] = [];
+  if (option("pseudo-check") !== undefined) methods.push(pseudoCheck(ctx.userFrames, ctx.frameCount));
   const k = option("distill");
   if (k !== undefined) methods.push(distillation(ctx.oldTask, positive("distill", k), seed, ctx.softStep));
   const t = option("fisher-temp");

@@ -29,7 +29,8 @@ export function simMethods(dir: string, option: (name: string) => string | undef
       return { name, bytes: new Uint8Array(new SimResource(file) as ArrayBuffer), frames: set("user_pool.bin", userDir(name)) };
     });
     return selectMethods(engine, option, {
-      seed: Number(option("seed") ?? "1"), oldTask, priorAdapters: prior, userName: option("user-name"),
+      seed: Number(option("seed") ?? "1"), oldTask, priorAdapters: prior,
+      userFrames: set("user_pool.bin"), frameCount: Number(option("feedback") ?? "50"), userName: option("user-name"),
       dumpAdapter: option("dump-adapter") !== undefined,
       softStep: (data, targets, latent) => { trainSoftStep(engine.native, data, targets, latent); },
       beforeClose: (m) => {
