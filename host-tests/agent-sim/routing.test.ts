@@ -5,6 +5,8 @@
 // the novelty threshold and every novelty decision follow from the oracle's outputs alone.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { crc32 } from "node:zlib";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -100,6 +102,70 @@ describe("adapter routing in the agent (XS simulator, demo data)", function () {
         const correct = Math.round(a * o.labels.length);
         assert.ok(correct >= baseRight && correct <= baseRight + ones(d), `${r.rule}: ${correct} vs base ${baseRight} + ${ones(d)}`);
       }
+    }
+  });
+});
+
+// Isolation (one adapter per user, routing among the base and the adapters): two agent runs
+// (user A, then user B with A's adapter as prior); the XS report's accuracy on every held-out set
+// is recomputed from the CLI's outputs of each exported adapter (bound to the model's SHA-256),
+// TFLite Micro's base outputs and a nearest-sample recomputation from the data files.
+describe("isolation routing among per-user adapters (XS simulator, users A and B)", function () {
+  this.timeout(600000);
+
+  it("reports the accuracies its routes and the adapters' own outputs give", () => {
+    const dir = mkdtempSync(join(tmpdir(), "iso-"));
+    const common = ["--no-replay", "--no-ewc", "--route", "0.05", "--users-root", "data/demo", "--matrix", "a,b,c", "--dump-adapter", "1"];
+    const report = (args: string[], d: string) => {
+      const r = runDemo([...common, ...args], "esp32s3", { dir: d });
+      return JSON.parse(r.stdout.split("\n").find((l) => l.startsWith("method-result "))!.slice("method-result ".length)) as
+        { adapter: string; isolation: { name: string; accuracy: number }[] };
+    };
+    const a = report(["--seen", "a", "--user-name", "a"], "data/demo");
+    writeFileSync(join(dir, "a.epad"), Buffer.from(a.adapter, "hex"));
+    const b = report(["--seen", "a,b", "--user-name", "b", "--prior", `a=${join(dir, "a.epad")}`], "data/demo/users/b");
+
+    // the XS session has no model identity (zero SHA-256): bind each adapter to the model for the CLI
+    const sha = createHash("sha256").update(readFileSync(model)).digest();
+    const bind = (hex: string, name: string) => {
+      const bytes = Buffer.from(hex, "hex");
+      sha.copy(bytes, 44);
+      bytes.writeUInt32LE(crc32(bytes.subarray(0, bytes.length - 4)) >>> 0, bytes.length - 4);
+      writeFileSync(join(dir, name), bytes);
+      return join(dir, name);
+    };
+    const adapters = [bind(a.adapter, "a-bound.epad"), bind(b.adapter, "b-bound.epad")];
+    const records = (f: string) => {
+      const raw = readFileSync(f), n = raw.length / 65;
+      return Array.from({ length: n }, (_, i) => ({ label: raw[i * 65]!, x: new Int8Array(raw.buffer, raw.byteOffset + i * 65 + 1, 64) }));
+    };
+    const cliTop = (adapter: string, f: string) => {
+      const recs = records(f), inp = Buffer.alloc(recs.length * 64);
+      recs.forEach((r, i) => Buffer.from(r.x.buffer, r.x.byteOffset, 64).copy(inp, i * 64));
+      writeFileSync(join(dir, "in.bin"), inp);
+      const r = spawnSync(join(repoRoot, "build", "bin", "edge-peft"), ["infer", model, "--input", join(dir, "in.bin"), "--output", join(dir, "out.bin"), "--reset", "--adapter", adapter], { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      const ob = readFileSync(join(dir, "out.bin"));
+      assert.equal(ob.length, recs.length * 10);
+      const out = new Int8Array(ob.buffer, ob.byteOffset, ob.length);
+      return recs.map((_, i) => { let t = 0; for (let k = 1; k < 10; k++) if (out[i * 10 + k]! > out[i * 10 + t]!) t = k; return t; });
+    };
+    const old = records(demo("population_replay.bin")).map((r) => r.x);
+    const frames = [records(demo("user_pool.bin")).slice(0, 50).map((r) => r.x), records(demo("users/b/user_pool.bin")).slice(0, 50).map((r) => r.x)];
+    const d2 = (p: Int8Array, q: Int8Array) => p.reduce((s, v, k) => s + (v - q[k]!) ** 2, 0);
+    const near = (refs: Int8Array[], x: Int8Array) => Math.min(...refs.map((r) => d2(x, r)));
+    const sets: [string, string][] = [["population", "population_test.bin"], ["a", "user_test.bin"], ["b", "users/b/user_test.bin"], ["c", "users/c/user_test.bin"]];
+    for (const [name, file] of sets) {
+      const recs = records(demo(file));
+      const base = oracleTop(file).top, byAdapter = adapters.map((ad) => cliTop(ad, demo(file)));
+      let correct = 0;
+      recs.forEach((r, i) => {
+        // 0: the base; 1 + k: adapter k (ties go to the earlier domain, the old task first)
+        let best = near(old, r.x), route = 0;
+        frames.forEach((f, k) => { const d = near(f, r.x); if (d < best) { best = d; route = 1 + k; } });
+        if ((route === 0 ? base[i] : byAdapter[route - 1]![i]) === r.label) correct++;
+      });
+      assert.equal(b.isolation.find((e) => e.name === name)!.accuracy, correct / recs.length, name);
     }
   });
 });
