@@ -12,6 +12,7 @@ const benches: string[] = [
   './federated/index.js',
   './peft/index.js',
   './bare/index.js',
+  './forgetting/index.js',
 ];
 
 for (const b of benches) {

@@ -9,6 +9,7 @@ import { NativeEnginePort } from "../platform/native-engine.js";
 import { SimResource } from "../platform/sim/sim-engine-resource.js";
 import { SampleSet } from "../app/sample-set.js";
 import { adapterKey } from "../adapters/adapter-store.js";
+import type { MethodEngine } from "../continual/method-engine.js";
 
 // Data files are host buffers outside the XS heap, as Resources in flash are on a board.
 export interface SimAgentContext {
@@ -18,6 +19,8 @@ export interface SimAgentContext {
   readonly ports: Ports;
   readonly clock: SimClock;
   readonly log: Log;
+  /** Continual-learning methods (firmware/continual/select.ts), when some are named. */
+  readonly methods?: (engine: NativeEnginePort) => MethodEngine;
 }
 
 /** The simulator's agent mode (targets/sim.ts --agent DIR). */
@@ -35,6 +38,7 @@ export function runAgent(dir: string, ctx: SimAgentContext): Promise<unknown> {
     `${ewc ? `+ewc:lambda=${option("lambda") ?? "1"}` : ""}+seed:${seed}`;
   const model = new SimResource(`${dir}/digits_mlp_int8.tflite`);
   const engine = new NativeEnginePort(model, spec, profile.arenaBytes);
+  const methods = ctx.methods?.(engine);
   const set = (name: string, batch?: number) =>
     new SampleSet(new Uint8Array(new SimResource(`${dir}/${name}`) as ArrayBuffer), engine.info.inputBytes, batch);
   const replaySet = set("population_replay.bin", 100);
@@ -44,7 +48,7 @@ export function runAgent(dir: string, ctx: SimAgentContext): Promise<unknown> {
   return mainAgent(agentPorts, profile, {
     adapterKey: adapterKey(ports.checksum, new Uint8Array(model as ArrayBuffer), spec),
     data: {
-      engine, userTest: set("user_test.bin"), populationTest: set("population_test.bin"), populationReplay: replaySet,
+      engine: methods ?? engine, userTest: set("user_test.bin"), populationTest: set("population_test.bin"), populationReplay: replaySet,
       streamLabels: new Uint8Array(new SimResource(`${dir}/user_stream_labels.bin`) as ArrayBuffer),
     },
     agent: {
@@ -65,7 +69,7 @@ export function runAgent(dir: string, ctx: SimAgentContext): Promise<unknown> {
     let hex = "";
     for (let i = 0; i < adapter.length; i++) hex += (adapter[i]! < 16 ? "0" : "") + adapter[i]!.toString(16);
     log.info(`demo-adapter ${hex}`);
-    engine.close();
+    (methods ?? engine).close(); // the methods' wrapper reports before it closes the session
   });
 }
 

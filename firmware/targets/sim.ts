@@ -43,7 +43,11 @@ const agentDir = option("agent");
 const runApp = (ports: Ports): Promise<unknown> => agentDir === undefined
   // The simulator's clock is virtual: real-rate pacing costs no wall time, so speed 1 by default.
   ? import("../main.js").then((m) => m.main(ports, profile, { speed: Number(option("speed") ?? "1") }))
-  : import("./sim-agent.js").then((m) => m.runAgent(agentDir, { args, option, profile, ports, clock, log }));
+  : import("./sim-agent.js").then((m) => args.some((a) => a === "--route" || a === "--fisher-temp" || a === "--distill" || a === "--pseudo-check")
+    // continual-learning methods: their modules are loaded only when named (slot heap)
+    ? import("./sim-methods.js").then((c) => m.runAgent(agentDir, { args, option, profile, ports, clock, log,
+      methods: c.simMethods(agentDir, option, log) }))
+    : m.runAgent(agentDir, { args, option, profile, ports, clock, log }));
 // --fleet DIR: a fleet device (targets/sim-fleet.ts) on the model in DIR, over MQTT to
 // --broker HOST:PORT with ports.crypto; run the simulator with --realtime (the MQTT poll and the
 // chunk timeouts are wall time).

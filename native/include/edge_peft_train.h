@@ -178,6 +178,12 @@ ep_status ept_forward(ept_trainer *t, const int8_t *latent, uint32_t latent_byte
 ep_status ept_step(ept_trainer *t, const int8_t *latent, uint32_t latent_bytes, int32_t label,
                    ept_step_info *info);
 
+/* Distillation: one step against a soft target instead of a label, dL/dlogit = beta (p - t).
+ * target: `classes` bytes, each a probability x 256 (e.g. a teacher's int8 softmax output
+ * + 128, such as the frozen base's: the adapter off). info scores the target's top class. */
+ep_status ept_step_soft(ept_trainer *t, const int8_t *latent, uint32_t latent_bytes,
+                        const uint8_t *target, uint32_t target_bytes, ept_step_info *info);
+
 /* Gradient at the current adapter for one example, without updating. Per parameter in
  * export order: mant[i] * 2^exp[tensor] * scale[tensor] is dL/dtheta (real units). */
 typedef struct {
@@ -190,6 +196,11 @@ typedef struct {
 } ept_grad_layout;
 ep_status ept_gradient(ept_trainer *t, const int8_t *latent, uint32_t latent_bytes,
                        int32_t label, int32_t *mant, uint32_t mant_count, ept_grad_layout *lay);
+
+/* ept_gradient against a soft target (as ept_step_soft). */
+ep_status ept_gradient_soft(ept_trainer *t, const int8_t *latent, uint32_t latent_bytes,
+                            const uint8_t *target, uint32_t target_bytes, int32_t *mant,
+                            uint32_t mant_count, ept_grad_layout *lay);
 
 /* EWC: reset, accumulate squared per-example gradients, then anchor theta* = current. */
 ep_status ept_fisher_reset(ept_trainer *t);

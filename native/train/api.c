@@ -59,6 +59,54 @@ ep_status ept_gradient(ept_trainer *t, const int8_t *latent, uint32_t latent_byt
     return ept_bwd(t, label, EPT_VISIT_GRAD, mant, mant_count, lay);
 }
 
+/* Soft targets: classes bytes, each a probability x 256 (an int8 softmax output + 128). The
+ * label the forward scores (info) is the target's top class. */
+static ep_status soft_label(const ept_trainer *t, const uint8_t *target, uint32_t target_bytes, int32_t *label)
+{
+    int32_t best = 0;
+    if (target == NULL) return EP_ERR_ARG;
+    if (target_bytes != (uint32_t)t->classes) return EP_ERR_SIZE;
+    for (int32_t i = 1; i < t->classes; ++i) {
+        if (target[i] > target[best]) best = i;
+    }
+    *label = best;
+    return EP_OK;
+}
+
+ep_status ept_step_soft(ept_trainer *t, const int8_t *latent, uint32_t latent_bytes,
+                        const uint8_t *target, uint32_t target_bytes, ept_step_info *info)
+{
+    int32_t label = 0;
+    ep_status st = check(t, latent, latent_bytes);
+    if (st == EP_OK) st = soft_label(t, target, target_bytes, &label);
+    if (st != EP_OK) return st;
+    st = ept_fwd(t, latent, label, info, 1);
+    if (st != EP_OK) return st;
+    t->soft = target;
+    st = ept_bwd(t, label, EPT_VISIT_UPDATE, NULL, 0, NULL);
+    t->soft = NULL;
+    if (info != NULL) info->clip_q30 = t->last_clip_q30;
+    return st;
+}
+
+ep_status ept_gradient_soft(ept_trainer *t, const int8_t *latent, uint32_t latent_bytes,
+                            const uint8_t *target, uint32_t target_bytes, int32_t *mant,
+                            uint32_t mant_count, ept_grad_layout *lay)
+{
+    int32_t label = 0;
+    ep_status st = check(t, latent, latent_bytes);
+    if (st == EP_OK) st = soft_label(t, target, target_bytes, &label);
+    if (st != EP_OK) return st;
+    if (mant == NULL || lay == NULL) return EP_ERR_ARG;
+    if (mant_count < t->param_count) return EP_ERR_SIZE;
+    st = ept_fwd(t, latent, label, NULL, 1);
+    if (st != EP_OK) return st;
+    t->soft = target;
+    st = ept_bwd(t, label, EPT_VISIT_GRAD, mant, mant_count, lay);
+    t->soft = NULL;
+    return st;
+}
+
 ep_status ept_fisher_reset(ept_trainer *t)
 {
     if (t == NULL) return EP_ERR_ARG;

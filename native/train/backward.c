@@ -46,7 +46,9 @@ static void sweep(ept_trainer *t, int32_t label, ept_visit_ctx *c)
     int32_t *dacc = t->dacc;
     const ept_layer *top = &t->L[t->nl - 1];
     for (int32_t i = 0; i < top->out; ++i) {
-        dacc[i] = ((int32_t)t->probs[i] + 128) - (i == label ? 256 : 0);
+        /* dL/dlogit = beta (p - target): the one-hot label, or a soft target (distillation) */
+        const int32_t target = t->soft != NULL ? (int32_t)t->soft[i] : (i == label ? 256 : 0);
+        dacc[i] = ((int32_t)t->probs[i] + 128) - target;
     }
     for (int32_t l = t->nl - 1; l >= 0; --l) {
         ept_layer *L = &t->L[l];

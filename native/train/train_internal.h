@@ -98,6 +98,9 @@ struct ept_trainer {
     int32_t softmax_present;
     double beta;
     int8_t *probs;
+    /* ept_step_soft / ept_gradient_soft: the target distribution (x 256) for this call's
+     * backward, NULL otherwise (the one-hot label) */
+    const uint8_t *soft;
     int32_t *dacc;               /* int32 gradient scratch, max(in, out) */
     int32_t grad_dim;            /* dacc elements (the forward borrows it as int16 x) */
     int16_t *d16;                /* normalised upstream gradient (layer output) */

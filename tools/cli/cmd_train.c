@@ -17,6 +17,7 @@ static int usage(void)
             "         [--resume CKPT] [--checkpoint-out CKPT]\n"
             "         [--dp-clip C --dp-sigma s] [--eval-data HELD.bin]\n"
             "         [--outputs OUT.bin] [--latents-out FILE] [--replay LATENTS] [--grad-dump FILE]\n"
+            "         [--soft-targets T.bin]  (per --data record: classes bytes, probability x 256)\n"
             "       edge-peft train MODEL.tflite --adapter SPEC --plan [--json]\n"
             "SPEC: lora:rank=R,alpha=A,layers=I..J + bias:layers=I + prompt:layers=I,len=N\n");
     return 2;
@@ -86,20 +87,28 @@ static int config_from_args(int argc, char **argv, ept_config *cfg)
 /* One JSON line per step: the adapter before the step (hex of its export), the gradient
  * mantissas with their layout, for the float reference to compare against. */
 static void grad_line(FILE *g, ept_cli_session *cs, const int8_t *lat, uint32_t n, int32_t label,
-                      uint32_t step, int32_t *mant, uint8_t *exp_buf, size_t exp_size)
+                      const uint8_t *target, uint32_t step, int32_t *mant, uint8_t *exp_buf, size_t exp_size)
 {
+    const uint32_t classes = (uint32_t)cs->s.plan.classes;
     ept_grad_layout lay;
     size_t w = 0;
     char *hex;
     const uint32_t pc = cs->s.plan.param_count;
     if (ept_export(cs->s.trainer, exp_buf, exp_size, &w) != EP_OK ||
-        ept_gradient(cs->s.trainer, lat, n, label, mant, pc, &lay) != EP_OK) {
+        (target != NULL ? ept_gradient_soft(cs->s.trainer, lat, n, target, classes, mant, pc, &lay)
+                        : ept_gradient(cs->s.trainer, lat, n, label, mant, pc, &lay)) != EP_OK) {
         return;
     }
     hex = (char *)malloc(2 * w + 1);
     if (hex == NULL) return;
     ept_cli_hex(exp_buf, w, hex);
-    fprintf(g, "{\"step\":%u,\"label\":%d,\"adapter\":\"%s\",\"layout\":[", step, label, hex);
+    fprintf(g, "{\"step\":%u,\"label\":%d,\"adapter\":\"%s\",", step, label, hex);
+    if (target != NULL) {
+        fprintf(g, "\"target\":[");
+        for (uint32_t i = 0; i < classes; ++i) fprintf(g, "%s%u", i ? "," : "", (unsigned)target[i]);
+        fprintf(g, "],");
+    }
+    fprintf(g, "\"layout\":[");
     for (int32_t k = 0; k < lay.count; ++k) {
         fprintf(g, "%s{\"kind\":%d,\"layer\":%d,\"size\":%d,\"exp\":%d,\"scale\":%.17g}", k ? "," : "",
                 lay.kind[k], lay.layer[k], lay.size[k], lay.exp[k], lay.scale[k]);
@@ -156,7 +165,7 @@ int cmd_train(int argc, char **argv)
 {
     ept_config cfg;
     ept_cli_session cs;
-    ept_file data, init = {0}, replay = {0}, ckpt = {0};
+    ept_file data, init = {0}, replay = {0}, ckpt = {0}, soft = {0};
     uint32_t first = 0; /* --resume: steps already taken, so records continue where they stopped */
     const char *out_path = ept_cli_opt(argc, argv, "--out");
     const char *steps_s = ept_cli_opt(argc, argv, "--steps");
@@ -232,6 +241,14 @@ int cmd_train(int argc, char **argv)
                 (unsigned)(1U + cs.s.plan.latent_bytes));
         goto done_data;
     }
+    /* --soft-targets: distillation, each step on --data record r against its target row */
+    if (ept_cli_opt(argc, argv, "--soft-targets") != NULL &&
+        (replay.bytes != NULL || ept_cli_read(ept_cli_opt(argc, argv, "--soft-targets"), &soft) != 0 ||
+         soft.size != nrec * (size_t)cs.s.plan.classes)) {
+        fprintf(stderr, "edge-peft: --soft-targets needs %zu bytes (%d per --data record) and no --replay\n",
+                nrec * (size_t)cs.s.plan.classes, (int)cs.s.plan.classes);
+        goto done_data;
+    }
     if (eval_file(&cs, eval_path, &acc_before, NULL) != 0 ||
         eval_file(&cs, ept_cli_opt(argc, argv, "--data"), &train_before, NULL) != 0) {
         goto done_data;
@@ -255,8 +272,10 @@ int cmd_train(int argc, char **argv)
         ept_step_info info;
         ep_status st = replay.bytes != NULL ? EP_OK
             : ept_session_latent(&cs.s, (const int8_t *)data.bytes + r * rec + 1, cs.input_bytes, &lat, &n);
-        if (st == EP_OK && g != NULL && mant != NULL) grad_line(g, &cs, lat, n, label, s, mant, exp_buf, cs.s.plan.export_bytes);
-        if (st == EP_OK) st = ept_step(cs.s.trainer, lat, n, label, &info);
+        const uint8_t *target = soft.bytes != NULL ? soft.bytes + r * (size_t)cs.s.plan.classes : NULL;
+        if (st == EP_OK && g != NULL && mant != NULL) grad_line(g, &cs, lat, n, label, target, s, mant, exp_buf, cs.s.plan.export_bytes);
+        if (st == EP_OK) st = target != NULL ? ept_step_soft(cs.s.trainer, lat, n, target, (uint32_t)cs.s.plan.classes, &info)
+                                             : ept_step(cs.s.trainer, lat, n, label, &info);
         if (st != EP_OK) {
             fprintf(stderr, "edge-peft: step %u (record %zu): %s\n", s, r, ep_status_name(st));
             goto done_bufs;
@@ -318,6 +337,7 @@ done_bufs:
     free(exp_buf);
 done_data:
     free(replay.bytes);
+    free(soft.bytes);
     free(init.bytes);
     free(ckpt.bytes);
     free(data.bytes);

@@ -59,6 +59,23 @@ def user_transform(raw: np.ndarray) -> np.ndarray:
     return out.reshape(-1, PIXELS)
 
 
+def shifted(raw: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """The pad mounted `rows` rows down and `cols` columns right (negative: up / left): pixel
+    (r, c) reads what the population's pad reads at (r - rows, c - cols), 0 where that is off
+    the pad. user_transform is shifted(raw, 0, 1)."""
+    img = raw.reshape(-1, 8, 8)
+    out = np.zeros_like(img)
+    src = img[:, max(0, -rows):8 - max(0, rows), max(0, -cols):8 - max(0, cols)]
+    out[:, max(0, rows):8 - max(0, -rows), max(0, cols):8 - max(0, -cols)] = src
+    return out.reshape(-1, PIXELS)
+
+
+# Users B and C of the three-user sequence A -> B -> C (bench/forgetting): the same pool and
+# test digits as user A (whose pad is one column right), each on a pad mounted another way.
+# Written after everything else and without random draws, so the files above do not change.
+SEQUENCE_USERS = {"b": (1, 0), "c": (0, -1)}  # b: one row down; c: one column left
+
+
 def split(y: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Disjoint index sets. The user's pool starts with a class-balanced enrolment block
     (CALIBRATION_PER_CLASS of each digit, shuffled) so the first labelled frames cover all
@@ -308,9 +325,30 @@ def main() -> int:
     for fname, key in (("population_test.bin", "pop_test"), ("population_replay.bin", "pop_replay"),
                        ("user_pool.bin", "user_pool"), ("user_test.bin", "user_test")):
         files[fname] = samples_bin(y[idx[key]], quantize_input(raw_of(key), s_in, zp_in))
+    assert np.array_equal(shifted(raw[idx["user_test"]], 0, 1), raw_of("user_test"))
+    for user, (dr, dc) in SEQUENCE_USERS.items():
+        def raw_u(key: str) -> np.ndarray:
+            return shifted(raw[idx[key]], dr, dc)
+        for key in ("user_pool", "user_test"):
+            lab = y[idx[key]]
+            a = float((int8_predict(model, quantize_input(raw_u(key), s_in, zp_in)) == lab).mean())
+            acc[f"{user}/{key}"] = {"int8": a}
+            print(f"user {user} {key:10s} int8 (tflite-micro) {a:.4f}")
+        files[f"users/{user}/user_stream.epr"] = epr1(raw_u("user_pool").astype(np.uint8), STREAM_RATE_HZ)
+        files[f"users/{user}/user_stream_labels.bin"] = y[idx["user_pool"]].astype(np.uint8).tobytes()
+        for fname, key in (("user_pool.bin", "user_pool"), ("user_test.bin", "user_test")):
+            files[f"users/{user}/{fname}"] = samples_bin(y[idx[key]], quantize_input(raw_u(key), s_in, zp_in))
     for fname, data in files.items():
+        (out / fname).parent.mkdir(parents=True, exist_ok=True)
         (out / fname).write_bytes(data)
         print(f"wrote {fname:24s} {len(data):6d} bytes")
+    # a sequence user's folder is a whole agent data folder: the shared model and population
+    # files are relative links, not copies
+    for user in SEQUENCE_USERS:
+        for fname in ("digits_mlp_int8.tflite", "population_test.bin", "population_replay.bin"):
+            link = out / "users" / user / fname
+            link.unlink(missing_ok=True)
+            link.symlink_to(Path("..") / ".." / fname)
 
     summary = {"seed": args.seed, "accuracy": acc, "quantization": qinfo,
                "sizes": {k: len(v) for k, v in files.items()},

@@ -24,21 +24,26 @@ interface Board { creation: { chunk: { initial: number }; heap: { initial: numbe
  * applies to keys made at run time: the simulator counts the keys of the code it parses apart,
  * as mcconfig precompiles modules whose keys then live in flash (docs/simulator.md).
  */
-export function demoBoard(): { path: string; esp32: Board } {
-  const esp32 = JSON.parse(readFileSync(join(root, "boards", "esp32.json"), "utf8")) as Board;
+export function demoBoard(profile = "esp32"): { path: string; esp32: Board } {
+  // profile: the board whose XS creation block the run gets (esp32 for the demo; the
+  // continual-learning methods, loaded on demand, need esp32s3's larger slot heap)
+  const esp32 = JSON.parse(readFileSync(join(root, "boards", `${profile}.json`), "utf8")) as Board;
   const sim = JSON.parse(readFileSync(join(root, "boards", "sim.json"), "utf8")) as Board;
-  const board = { ...sim, name: "esp32-sim", creation: esp32.creation,
-    arenaBytes: esp32["arenaBytes"], storage: { ...(sim["storage"] as object), partition: "build/demo/flash.bin" } };
-  const path = join(root, "build", "demo", "board.json");
+  const board = { ...sim, name: `${profile}-sim`, creation: esp32.creation,
+    arenaBytes: Math.min(Number(esp32["arenaBytes"]), Number(sim["arenaBytes"])), storage: { ...(sim["storage"] as object), partition: `build/demo/flash${profile === "esp32" ? "" : "-" + profile}.bin` } };
+  const path = join(root, "build", "demo", profile === "esp32" ? "board.json" : `board-${profile}.json`);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify(board, null, 2));
   return { path, esp32 };
 }
 
-export function runDemo(args: string[] = []): DemoRun {
-  const { path } = demoBoard();
+export function runDemo(args: string[] = [], profile = "esp32", options: { dir?: string; flash?: string } = {}): DemoRun {
+  // dir: the agent's data folder (data/demo; a sequence user's data/demo/users/<x>); flash: a
+  // NOR file kept between runs (the device's state from one stage to the next), else fresh
+  const { path } = demoBoard(profile);
   const r = spawnSync(join(root, "build", "bin", "edge-peft-sim"),
-    ["--board", path, "--", "build/js/firmware/targets/sim.js", "--agent", "data/demo", ...args],
+    ["--board", path, ...(options.flash ? ["--flash", options.flash] : []), "--", "build/js/firmware/targets/sim.js",
+      "--agent", options.dir ?? "data/demo", ...args],
     { cwd: root, encoding: "utf8", timeout: 120000 });
   const line = r.stdout.split("\n").find((l) => l.startsWith("demo-result "));
   const mem = r.stderr.split("\n").find((l) => l.startsWith("xs-memory: "));

@@ -156,8 +156,10 @@ def op_slope(code, alpha, v):
     return np.where(v <= -3, 0.0, np.where(v >= 3, 1.0, (2.0 * v + 3.0) / 6.0))
 
 
-def forward_backward(layers, beta, ad, x8, label, want_grad=True, out_range=False):
+def forward_backward(layers, beta, ad, x8, label, want_grad=True, out_range=False, target=None):
     """x8: int8 latent at the input of layer ad.lowest (flattened positions x features).
+    target: a soft target distribution (distillation, the trainer's ept_step_soft): the
+    gradient is beta (p - target) instead of beta (p - onehot(label)).
     out_range: the logits stay in the range of the model's int8 output tensor, as every
     int8 deployment of the model sees them (clamped; at the clamp only the gradient component
     that pushes further out is dropped, the trainer's straight-through rule).
@@ -216,7 +218,10 @@ def forward_backward(layers, beta, ad, x8, label, want_grad=True, out_range=Fals
         return loss, x, None
     g = {}
     d = prob.copy()
-    d[label] -= 1.0
+    if target is None:
+        d[label] -= 1.0
+    else:
+        d = d - target
     d = d * beta
     d[top & (d < 0)] = 0.0
     d[bottom & (d > 0)] = 0.0
@@ -282,12 +287,15 @@ def cmd_grads(a):
         ad = Adapter(parse_adapter(bytes.fromhex(rec["adapter"])), layers)
         labels, lat = read_latents(a.latents, layers[ad.lowest]["inp"] * layers[ad.lowest]["pos"])
         i = rec["step"] % len(labels)
-        loss, logits, g = forward_backward(layers, beta, ad, lat[i], int(labels[i]))
+        # soft targets (x 256) as the trainer used them; the label is then their top class
+        target = np.asarray(rec["target"], np.float64) / 256.0 if "target" in rec else None
+        label = int(rec["label"]) if target is not None else int(labels[i])
+        loss, logits, g = forward_backward(layers, beta, ad, lat[i], label, target=target)
         L = layers[-1]
         # int8 saturation of the logits that matters for p: a logit above the range, or the
         # label's logit below it (classes far below the range have p ~ 0 either way)
         ql = logits / L["sy"] + L["zy"]
-        sat = bool(np.any(ql > 127.5) or ql[int(labels[i])] < -128.5)
+        sat = bool(np.any(ql > 127.5) or ql[label] < -128.5)
         mant = np.asarray(rec["grad"], np.float64)
         at, ours, refs, per = 0, [], [], []
         for lay in rec["layout"]:
@@ -301,8 +309,15 @@ def cmd_grads(a):
         out.append(dict(step=rec["step"], cosine=cosine(np.concatenate(ours), np.concatenate(refs)),
                         per_tensor=per, loss=float(loss), saturated=sat,
                         norm=float(np.linalg.norm(np.concatenate(refs))),
-                        int_norm=float(np.linalg.norm(np.concatenate(ours)))))
+                        int_norm=float(np.linalg.norm(np.concatenate(ours))),
+                        # soft targets: total variation |p - target|_1 of the float model's p
+                        tv=None if target is None else float(np.abs(_softmax(beta * logits) - target).sum())))
     json.dump(out, sys.stdout)
+
+
+def _softmax(z):
+    e = np.exp(z - z.max())
+    return e / e.sum()
 
 
 def cosine(a, b):

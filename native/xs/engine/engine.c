@@ -305,6 +305,43 @@ void xs_engine_train(xsMachine* the)
 	xsmcSetInteger(xsResult, runBatch(the, epxEngineOf(the), BATCH_TRAIN));
 }
 
+/* trainSoft(data, targets, latent): one distillation step per example against its soft
+ * target (targets: classes bytes per example, probability x 256, e.g. the frozen base's int8
+ * softmax output + 128); returns the examples whose prediction matched the target's top class. */
+void xs_engine_trainSoft(xsMachine* the)
+{
+	EngineState* s = epxEngineOf(the);
+	uint32_t n, tb, count, entry, classes;
+	const int8_t* data;
+	const uint8_t* targets;
+	int latent;
+	int32_t correct = 0;
+	int64_t loss = 0;
+	ept_step_info info;
+	epxNeedArgs(the, 3, "trainSoft(data, targets, latent)");
+	data = epxBytesOf(the, &xsArg(0), &n);
+	targets = (const uint8_t*)epxBytesOf(the, &xsArg(1), &tb);
+	latent = xsmcToBoolean(xsArg(2));
+	classes = (uint32_t)s->session.plan.classes;
+	if (tb == 0 || tb % classes != 0)
+		xsRangeError("engine: %u target bytes are not whole rows of %u classes", (unsigned)tb, (unsigned)classes);
+	count = tb / classes;
+	if (n % count != 0)
+		xsRangeError("engine: %u data bytes for %u targets", (unsigned)n, (unsigned)count);
+	entry = n / count;
+	for (uint32_t i = 0; i < count; i++) {
+		const int8_t* lat = latentOf(the, s, data + (size_t)i * entry, entry, latent);
+		memset(&info, 0, sizeof(info));
+		s->err[0] = 0;
+		epxCheck(the, s, ept_step_soft(s->session.trainer, lat, (uint32_t)s->session.plan.latent_bytes,
+			targets + (size_t)i * classes, classes, &info), "trainSoft");
+		correct += info.correct;
+		loss += info.loss_q16;
+	}
+	s->lastLossQ16 = (int32_t)(loss / (int64_t)count);
+	xsmcSetInteger(xsResult, correct);
+}
+
 /* eval(data, labels, latent): correct predictions; lastLoss() the mean loss. */
 void xs_engine_eval(xsMachine* the)
 {
