@@ -201,6 +201,14 @@ def write_tflite(tensors: list[dict], operators: list[dict], buffers: list[bytes
 
 def build_int8_model(p: dict[str, np.ndarray], calib_raw: np.ndarray) -> tuple[bytes, dict]:
     s_in, zp_in = activation_qparams(0.0, RAW_MAX)  # the sensor's full range, as calibrated
+    return mlp_int8_model(p, calib_raw, s_in, zp_in, "edge-peft tools/demo-data/prepare.py digits 64-32-10")
+
+
+def mlp_int8_model(p: dict[str, np.ndarray], calib_raw: np.ndarray, s_in: np.float32, zp_in: int,
+                   description: str) -> tuple[bytes, dict]:
+    """The two-layer MLP (FC + RELU, FC, SOFTMAX) as an int8 .tflite, the input quantisation given,
+    the rest calibrated on calib_raw; widths from the weights (tools/imu-data/prepare.py too)."""
+    width, inputs, classes = p["w1"].shape[0], p["w1"].shape[1], p["w2"].shape[0]
     hidden = relu(calib_raw @ p["w1"].astype(np.float64).T + p["b1"])
     logits = hidden @ p["w2"].astype(np.float64).T + p["b2"]
     s_h, zp_h = activation_qparams(0.0, float(hidden.max()))
@@ -212,21 +220,21 @@ def build_int8_model(p: dict[str, np.ndarray], calib_raw: np.ndarray) -> tuple[b
 
     buffers = [b"", q_w1.tobytes(), q_b1.astype("<i4").tobytes(), q_w2.tobytes(), q_b2.astype("<i4").tobytes()]
     tensors = [
-        dict(name="input", shape=[1, PIXELS], type=TFL_INT8, buffer=0, scale=s_in, zp=zp_in),
-        dict(name="fc1/weights", shape=[HIDDEN, PIXELS], type=TFL_INT8, buffer=1, scale=s_w1, zp=0),
-        dict(name="fc1/bias", shape=[HIDDEN], type=TFL_INT32, buffer=2, scale=s_b1, zp=0),
-        dict(name="fc1/relu", shape=[1, HIDDEN], type=TFL_INT8, buffer=0, scale=s_h, zp=zp_h),
-        dict(name="fc2/weights", shape=[CLASSES, HIDDEN], type=TFL_INT8, buffer=3, scale=s_w2, zp=0),
-        dict(name="fc2/bias", shape=[CLASSES], type=TFL_INT32, buffer=4, scale=s_b2, zp=0),
-        dict(name="fc2/logits", shape=[1, CLASSES], type=TFL_INT8, buffer=0, scale=s_o, zp=zp_o),
-        dict(name="softmax", shape=[1, CLASSES], type=TFL_INT8, buffer=0, scale=np.float32(1 / 256), zp=-128),
+        dict(name="input", shape=[1, inputs], type=TFL_INT8, buffer=0, scale=s_in, zp=zp_in),
+        dict(name="fc1/weights", shape=[width, inputs], type=TFL_INT8, buffer=1, scale=s_w1, zp=0),
+        dict(name="fc1/bias", shape=[width], type=TFL_INT32, buffer=2, scale=s_b1, zp=0),
+        dict(name="fc1/relu", shape=[1, width], type=TFL_INT8, buffer=0, scale=s_h, zp=zp_h),
+        dict(name="fc2/weights", shape=[classes, width], type=TFL_INT8, buffer=3, scale=s_w2, zp=0),
+        dict(name="fc2/bias", shape=[classes], type=TFL_INT32, buffer=4, scale=s_b2, zp=0),
+        dict(name="fc2/logits", shape=[1, classes], type=TFL_INT8, buffer=0, scale=s_o, zp=zp_o),
+        dict(name="softmax", shape=[1, classes], type=TFL_INT8, buffer=0, scale=np.float32(1 / 256), zp=-128),
     ]
     operators = [
         dict(opcode=0, inputs=[0, 1, 2], outputs=[3], act=ACT_RELU),
         dict(opcode=0, inputs=[3, 4, 5], outputs=[6], act=ACT_NONE),
         dict(opcode=1, inputs=[6], outputs=[7], beta=1.0),
     ]
-    model = write_tflite(tensors, operators, buffers, "edge-peft tools/demo-data/prepare.py digits 64-32-10")
+    model = write_tflite(tensors, operators, buffers, description)
     info = {t["name"]: {"scale": float(t["scale"]), "zero_point": t["zp"]} for t in tensors}
     return model, info
 
@@ -236,7 +244,7 @@ def int8_predict(model: bytes, q: np.ndarray) -> np.ndarray:
     it = runtime.Interpreter.from_bytes(model)
     pred = np.empty(len(q), dtype=np.int64)
     for i, row in enumerate(q):
-        it.set_input(row.reshape(1, PIXELS), 0)
+        it.set_input(row.reshape(1, -1), 0)
         it.invoke()
         pred[i] = int(np.argmax(it.get_output(0)))
     return pred
@@ -245,7 +253,7 @@ def int8_predict(model: bytes, q: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- file writers
 
 def samples_bin(labels: np.ndarray, q: np.ndarray) -> bytes:
-    rec = np.empty((len(labels), 1 + PIXELS), dtype=np.uint8)
+    rec = np.empty((len(labels), 1 + q.shape[1]), dtype=np.uint8)
     rec[:, 0] = labels
     rec[:, 1:] = q.view(np.uint8)
     return rec.tobytes()

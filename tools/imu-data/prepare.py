@@ -43,8 +43,8 @@ sys.path.insert(0, str(ROOT / "tools" / "demo-data"))
 sys.path.insert(0, str(ROOT / "data" / "basicmotions"))
 import tflite_writer  # noqa: E402,F401  (prepare.write_tflite uses it)
 from make_recording import parse_ts  # noqa: E402  (the .ts reader of data/basicmotions)
-from prepare import (activation_qparams, bias_quant, quantize_input, relu, softmax,  # noqa: E402
-                     weight_qparams, write_tflite, TFL_INT8, TFL_INT32, ACT_NONE, ACT_RELU)
+from prepare import (activation_qparams, int8_predict, mlp_int8_model, npz, quantize_input,  # noqa: E402
+                     relu, samples_bin, softmax)
 
 SEED = 2026
 CLASSES = ["Standing", "Walking", "Running", "Badminton"]
@@ -129,65 +129,7 @@ def float_logits(p: dict[str, np.ndarray], raw: np.ndarray) -> np.ndarray:
 
 def build_int8_model(p: dict[str, np.ndarray], calib: np.ndarray) -> tuple[bytes, dict]:
     s_in, zp_in = activation_qparams(float(calib.min()), float(calib.max()))
-    hidden = relu(calib @ p["w1"].astype(np.float64).T + p["b1"])
-    logits = hidden @ p["w2"].astype(np.float64).T + p["b2"]
-    s_h, zp_h = activation_qparams(0.0, float(hidden.max()))
-    s_o, zp_o = activation_qparams(float(logits.min()), float(logits.max()))
-    s_w1, q_w1 = weight_qparams(p["w1"])
-    s_w2, q_w2 = weight_qparams(p["w2"])
-    s_b1, q_b1 = bias_quant(p["b1"], s_in, s_w1)
-    s_b2, q_b2 = bias_quant(p["b2"], s_h, s_w2)
-    n = len(CLASSES)
-    buffers = [b"", q_w1.tobytes(), q_b1.astype("<i4").tobytes(), q_w2.tobytes(), q_b2.astype("<i4").tobytes()]
-    tensors = [
-        dict(name="input", shape=[1, INPUTS], type=TFL_INT8, buffer=0, scale=s_in, zp=zp_in),
-        dict(name="fc1/weights", shape=[HIDDEN, INPUTS], type=TFL_INT8, buffer=1, scale=s_w1, zp=0),
-        dict(name="fc1/bias", shape=[HIDDEN], type=TFL_INT32, buffer=2, scale=s_b1, zp=0),
-        dict(name="fc1/relu", shape=[1, HIDDEN], type=TFL_INT8, buffer=0, scale=s_h, zp=zp_h),
-        dict(name="fc2/weights", shape=[n, HIDDEN], type=TFL_INT8, buffer=3, scale=s_w2, zp=0),
-        dict(name="fc2/bias", shape=[n], type=TFL_INT32, buffer=4, scale=s_b2, zp=0),
-        dict(name="fc2/logits", shape=[1, n], type=TFL_INT8, buffer=0, scale=s_o, zp=zp_o),
-        dict(name="softmax", shape=[1, n], type=TFL_INT8, buffer=0, scale=np.float32(1 / 256), zp=-128),
-    ]
-    operators = [
-        dict(opcode=0, inputs=[0, 1, 2], outputs=[3], act=ACT_RELU),
-        dict(opcode=0, inputs=[3, 4, 5], outputs=[6], act=ACT_NONE),
-        dict(opcode=1, inputs=[6], outputs=[7], beta=1.0),
-    ]
-    model = write_tflite(tensors, operators, buffers, "edge-peft tools/imu-data/prepare.py BasicMotions 120-32-4")
-    info = {t["name"]: {"scale": float(t["scale"]), "zero_point": t["zp"]} for t in tensors}
-    return model, info
-
-
-def int8_predict(model: bytes, q: np.ndarray) -> np.ndarray:
-    from tflite_micro.python.tflite_micro import runtime
-    it = runtime.Interpreter.from_bytes(model)
-    pred = np.empty(len(q), dtype=np.int64)
-    for i, row in enumerate(q):
-        it.set_input(row.reshape(1, INPUTS), 0)
-        it.invoke()
-        pred[i] = int(np.argmax(it.get_output(0)))
-    return pred
-
-
-def samples_bin(labels: np.ndarray, q: np.ndarray) -> bytes:
-    rec = np.empty((len(labels), 1 + INPUTS), dtype=np.uint8)
-    rec[:, 0] = labels
-    rec[:, 1:] = q.view(np.uint8)
-    return rec.tobytes()
-
-
-def npz(arrays: dict[str, np.ndarray]) -> bytes:
-    import io
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as z:
-        for name, arr in arrays.items():
-            body = io.BytesIO()
-            np.lib.format.write_array(body, np.asarray(arr), allow_pickle=False)
-            info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            z.writestr(info, body.getvalue())
-    return out.getvalue()
+    return mlp_int8_model(p, calib, s_in, zp_in, "edge-peft tools/imu-data/prepare.py BasicMotions 120-32-4")
 
 
 def main() -> int:
