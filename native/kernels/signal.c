@@ -6,29 +6,9 @@
 
 #include "kernels.h"
 
-/* MostSignificantBit32 / 64 as TFLM's GCC build computes them: 0 gives 32 / 64. */
-static inline uint32_t msb32(uint32_t x)
+/* Bits needed for x != 0 (its most significant set bit, counted from 1). */
+static inline uint32_t bit_length(uint64_t x)
 {
-    if (x == 0) {
-        return 32;
-    }
-#if defined(__GNUC__)
-    return 32u - (uint32_t)__builtin_clz(x);
-#else
-    uint32_t n = 0;
-    while (x != 0) {
-        x >>= 1;
-        ++n;
-    }
-    return n;
-#endif
-}
-
-static inline uint32_t msb64(uint64_t x)
-{
-    if (x == 0) {
-        return 64;
-    }
 #if defined(__GNUC__)
     return 64u - (uint32_t)__builtin_clzll(x);
 #else
@@ -39,6 +19,17 @@ static inline uint32_t msb64(uint64_t x)
     }
     return n;
 #endif
+}
+
+/* MostSignificantBit32 / 64 as TFLM's GCC build computes them: 0 gives 32 / 64. */
+static inline uint32_t msb32(uint32_t x)
+{
+    return x == 0 ? 32u : bit_length(x);
+}
+
+static inline uint32_t msb64(uint64_t x)
+{
+    return x == 0 ? 64u : bit_length(x);
 }
 
 static inline int16_t wrap16(int64_t v)
