@@ -21,6 +21,7 @@ import { Broker } from "../support/broker.js";
 import { Flower } from "../support/flower.js";
 import { repoRoot } from "../support/paths.js";
 import { runPythonJson } from "../support/python.js";
+import { Rng } from "../engine/harness.js";
 
 const crypto = new NodeCrypto();
 const cli = join(repoRoot, "tools", "edge-peft.js");
@@ -59,18 +60,6 @@ interface Device {
   rebooted?: boolean;
   start?: () => void;
   shares: number;
-}
-
-/** A small seeded generator (mulberry32) for the choice of victims. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe(`Flower round with DP: ${DEVICES} simulator devices over mosquitto, 20% dropping out at random stages`, function () {
@@ -176,14 +165,14 @@ describe(`Flower round with DP: ${DEVICES} simulator devices over mosquitto, 20%
 ids = json.load(sys.stdin)
 print(json.dumps({c: secagg.neighbour_graph(v, ${K}, 1) for c, v in ids.items()}))`,
       JSON.stringify(Object.fromEntries([...Array(COHORTS).keys()].map((c) => [c, devices.filter((d) => d.cohort === c).map((d) => d.id)]))));
-    const rand = random(seed);
+    const rng = new Rng(seed); // the engine tests' seeded xorshift32
     for (;;) {
-      const stages = [...STAGES, ...Array.from({ length: DEVICES / 5 - STAGES.length }, () => STAGES[Math.floor(rand() * STAGES.length)]!)];
+      const stages = [...STAGES, ...Array.from({ length: DEVICES / 5 - STAGES.length }, () => STAGES[rng.int(0, STAGES.length - 1)]!)];
       const victims = new Map<string, Stage>();
       for (let c = 0; c < COHORTS; c++) {
         const pool = devices.filter((d) => d.cohort === c);
         while (victims.size < (DEVICES / 5 / COHORTS) * (c + 1)) {
-          const id = pool[Math.floor(rand() * pool.length)]!.id;
+          const id = pool[rng.int(0, pool.length - 1)]!.id;
           if (!victims.has(id)) victims.set(id, stages[victims.size]!);
         }
       }
