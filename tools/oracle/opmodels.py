@@ -693,19 +693,18 @@ def alignment_cases():
     return c
 
 
-def main() -> int:
-    import s16models  # 16x8 variants (imports this module: loaded here, not at the top)
-    out = Path(sys.argv[1])
+def write_manifest(out: Path, groups, refused) -> int:
+    """Writes each case's model to OUT and prints the JSON manifest the op-coverage test reads:
+    groups of (name, op, builder) that run, and ((name, op, builder), message, tflm_refuses)
+    that are refused."""
     out.mkdir(parents=True, exist_ok=True)
     manifest = []
-    for group in (cases(), extra_cases(), activation_cases(), unchecked_output_cases(), shape_reduce_cases(),
-                  alignment_cases(), s16models.cases()):
+    for group in groups:
         for name, op, b in group:
             f = out / f"{name}.tflite"
             f.write_bytes(b.bytes(name))
             manifest.append(dict(name=name, op=op, file=str(f), inputs=b.input_infos()))
-    for (name, op, b), message, tflm_refuses in (refused_cases() + shape_reduce_refused_cases() +
-                                                 s16models.refused_cases()):
+    for (name, op, b), message, tflm_refuses in refused:
         f = out / f"{name}.tflite"
         f.write_bytes(b.bytes(name))
         manifest.append(dict(name=name, op=op, file=str(f), inputs=b.input_infos(),
@@ -713,6 +712,14 @@ def main() -> int:
     json.dump(manifest, sys.stdout)
     sys.stdout.write("\n")
     return 0
+
+
+def main() -> int:
+    import s16models  # 16x8 variants (imports this module: loaded here, not at the top)
+    return write_manifest(Path(sys.argv[1]),
+                          (cases(), extra_cases(), activation_cases(), unchecked_output_cases(),
+                           shape_reduce_cases(), alignment_cases(), s16models.cases()),
+                          refused_cases() + shape_reduce_refused_cases() + s16models.refused_cases())
 
 
 if __name__ == "__main__":

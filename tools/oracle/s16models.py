@@ -15,7 +15,6 @@ seed always gives the same bytes.
 """
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path
@@ -25,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import tflite_writer as tw  # noqa: E402
-from opmodels import (ADD, AVG, DW, FC, LEAKY_RELU, MAXP, MUL, NONE, O_ADD, O_DW,  # noqa: E402
+from opmodels import (write_manifest, ADD, AVG, DW, FC, LEAKY_RELU, MAXP, MUL, NONE, O_ADD, O_DW,  # noqa: E402
                       O_FC, O_LEAKY_RELU, O_MUL, O_POOL, O_SOFTMAX, RELU, RELU6, RELU6_OP,
                       RELU_OP, SAME, SOFTMAX, VALID, LOGISTIC, TANH, MAXIMUM, MINIMUM, O_MAXMIN,
                       PAD, O_PAD, SUB, O_SUB, Builder, weights)
@@ -311,21 +310,7 @@ def refused_cases():
 
 
 def main() -> int:
-    out = Path(sys.argv[1])
-    out.mkdir(parents=True, exist_ok=True)
-    manifest = []
-    for name, op, b in cases():
-        f = out / f"{name}.tflite"
-        f.write_bytes(b.bytes(name))
-        manifest.append(dict(name=name, op=op, file=str(f), inputs=b.input_infos()))
-    for (name, op, b), message, tflm_refuses in refused_cases():
-        f = out / f"{name}.tflite"
-        f.write_bytes(b.bytes(name))
-        manifest.append(dict(name=name, op=op, file=str(f), inputs=b.input_infos(),
-                             refused=message, tflm_refuses=tflm_refuses))
-    json.dump(manifest, sys.stdout)
-    sys.stdout.write("\n")
-    return 0
+    return write_manifest(Path(sys.argv[1]), (cases(),), refused_cases())
 
 
 if __name__ == "__main__":
