@@ -28,7 +28,7 @@ interface Case {
   inputs: { shape: number[]; dtype: TensorInfo['dtype']; zero_point: number }[];
   /** The engine refuses this model at init with a message containing this text. */
   refused?: string;
-  /** ... and so does TFLM (otherwise the engine is stricter: int16 MEAN, int32 MAXIMUM and a MEAN output off keep_dims: opmodels.shape_reduce_refused_cases; a non-zero int16 DEPTHWISE_CONV_2D zero point: s16models.refused_cases). */
+  /** ... and so does TFLM (otherwise the engine is stricter: int16 MEAN and a MEAN output off keep_dims: opmodels.shape_reduce_refused_cases; a non-zero int16 DEPTHWISE_CONV_2D zero point: s16models.refused_cases). */
   tflm_refuses?: boolean;
 }
 
