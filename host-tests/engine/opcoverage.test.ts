@@ -4,7 +4,7 @@
 // beta and int16 output, QUANTIZE type pairs, broadcasting ADD / MUL, PAD, CONCATENATION,
 // STRIDED_SLICE, the int8 activations LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH,
 // broadcasting SUB / MAXIMUM / MINIMUM, EXPAND_DIMS, SQUEEZE, MEAN, and the 16x8 variants of
-// tools/oracle/s16models.py: FULLY_CONNECTED, DEPTHWISE_CONV_2D, pools, ADD, MUL, RESHAPE with
+// tools/oracle/s16models.py: FULLY_CONNECTED, DEPTHWISE_CONV_2D, pools, ADD, MUL, RESHAPE, MEAN, SUM with
 // int64 / int32 / absent biases, some at 4-aligned offsets); each runs on 100 seeded
 // inputs in our engine and in the oracle, and the
 // outputs must be equal byte for byte. The fixture models never exercise most of these.
@@ -28,7 +28,7 @@ interface Case {
   inputs: { shape: number[]; dtype: TensorInfo['dtype']; zero_point: number }[];
   /** The engine refuses this model at init with a message containing this text. */
   refused?: string;
-  /** ... and so does TFLM (otherwise the engine is stricter: int16 MEAN and a MEAN output off keep_dims: opmodels.shape_reduce_refused_cases; a non-zero int16 DEPTHWISE_CONV_2D zero point: s16models.refused_cases). */
+  /** ... and so does TFLM (otherwise the engine is stricter: a MEAN output off keep_dims: opmodels.shape_reduce_refused_cases; a non-zero int16 DEPTHWISE_CONV_2D zero point: s16models.refused_cases). */
   tflm_refuses?: boolean;
 }
 
@@ -80,7 +80,7 @@ describe('operator coverage: single-op models vs TFLite Micro (byte for byte)', 
       .map((c) => c.op));
     for (const op of ['CONV_2D', 'FULLY_CONNECTED', 'DEPTHWISE_CONV_2D', 'AVERAGE_POOL_2D',
       'MAX_POOL_2D', 'ADD', 'SUB', 'MUL', 'SOFTMAX', 'LOGISTIC', 'TANH', 'RELU', 'RELU6',
-      'LEAKY_RELU', 'MAXIMUM', 'MINIMUM', 'PAD', 'RESHAPE', 'QUANTIZE']) {
+      'LEAKY_RELU', 'MAXIMUM', 'MINIMUM', 'PAD', 'RESHAPE', 'QUANTIZE', 'MEAN', 'SUM']) {
       assert.ok(ops16.has(op), `no int16 model for ${op}`);
     }
   });

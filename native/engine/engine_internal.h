@@ -98,7 +98,7 @@ enum {
     /* 16x8 variants (CONV_2D's and TRANSPOSE_CONV's above; op_prepare_s16.c) */
     EP_K_FC16, EP_K_DW16, EP_K_AVGPOOL16, EP_K_MAXPOOL16, EP_K_ADD16, EP_K_MUL16,
     EP_K_SOFTMAX_S16, EP_K_RELU16, EP_K_RELU6_16, EP_K_LEAKY16, EP_K_LOGISTIC16, EP_K_TANH16,
-    EP_K_MAXIMUM16, EP_K_MINIMUM16, EP_K_PAD16, EP_K_SUB16
+    EP_K_MAXIMUM16, EP_K_MINIMUM16, EP_K_PAD16, EP_K_SUB16, EP_K_MEAN16
 };
 
 /* ep_tensor_rt.constant: in the model, or folded at prepare time (every input constant, as

@@ -186,6 +186,8 @@ ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
     }
     case EP_K_PAD16:
         return ep_pad_s16((const ep_pad_params *)rt->u.ext.params, in, out);
+    case EP_K_MEAN16: /* MEAN and SUM */
+        return ep_mean_s16(&ctx, (const ep_mean_params *)rt->u.ext.params, in, out);
     case EP_K_MAXIMUM16:
         return ep_maximum_s16((const ep_broadcast_dims *)rt->u.ext.params, in, w, out);
     case EP_K_MINIMUM16:

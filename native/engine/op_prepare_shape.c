@@ -168,7 +168,8 @@ static ep_status prep_squeeze(ctx_t *c, ep_op_rt *rt)
     return as_reshape(c, rt, &in, &out);
 }
 
-/* MEAN and SUM int8: TFLM PrepareMeanOrSumHelper (s_in / s_out in double, QuantizeMultiplier) and
+/* MEAN and SUM int8 and int16 (input and output of one type, as TFLM's template):
+ * TFLM PrepareMeanOrSumHelper (s_in / s_out in double, QuantizeMultiplier) and
  * the 1 / count folding QuantizedMeanOrSum does at eval: shift = floor(log2(count)),
  * at most 32 and 31 + shift; multiplier = (M << shift) / count. */
 static ep_status prep_mean(ctx_t *c, ep_op_rt *rt, bool sum)
@@ -179,8 +180,9 @@ static ep_status prep_mean(ctx_t *c, ep_op_rt *rt, bool sum)
     TRY(pu_tensor(c, op->inputs[0], &in, "input"));
     TRY(pu_tensor(c, op->inputs[1], &ax, "axis"));
     TRY(pu_tensor(c, op->outputs[0], &out, "output"));
-    TRY(pu_want_type(c, &in, EP_TYPE_INT8, "input"));
-    TRY(pu_want_type(c, &out, EP_TYPE_INT8, "output"));
+    const bool s16 = in.type == EP_TYPE_INT16;
+    TRY(pu_want_type(c, &in, s16 ? EP_TYPE_INT16 : EP_TYPE_INT8, "input"));
+    TRY(pu_want_type(c, &out, s16 ? EP_TYPE_INT16 : EP_TYPE_INT8, "output"));
     TRY(pu_want_quant(c, &in, "input"));
     TRY(pu_want_quant(c, &out, "output"));
     int32_t axes[EP_MAX_DIMS * 2], n = 0;
@@ -239,9 +241,10 @@ static ep_status prep_mean(ctx_t *c, ep_op_rt *rt, bool sum)
     if (blk != NULL) {
         *blk = p;
     }
-    rt->kind = EP_K_MEAN;
+    rt->kind = s16 ? EP_K_MEAN16 : EP_K_MEAN;
     rt->u.ext.params = blk;
-    rt->scratch.size = (uint32_t)ep_mean_s8_get_buffer_size(&p);
+    rt->scratch.size = (uint32_t)(s16 ? ep_mean_s16_get_buffer_size(&p)
+                                      : ep_mean_s8_get_buffer_size(&p));
     return EP_OK;
 }
 

@@ -468,10 +468,10 @@ ep_status ep_minimum_s16(const ep_broadcast_dims *dims, const int16_t *input_1,
 ep_status ep_mean_multiplier(double s_in, double s_out, int64_t count, bool fold,
                              int32_t *multiplier, int32_t *shift);
 
-/* MEAN int8 (TFLM reference QuantizedMeanOrSum): int32 sums over the reduced
- * dimensions, minus z_in * count, requantised by (multiplier, shift), which
- * already fold in s_in / s_out and 1 / count as TFLM's eval does; plus z_out,
- * clamped to int8. in_dims right-aligned to EP_MAX_DIMS (leading 1s);
+/* MEAN / SUM int8 and int16 (TFLM reference QuantizedMeanOrSum, int8_t and int16_t):
+ * int32 sums over the reduced dimensions, minus z_in * count, requantised by
+ * (multiplier, shift), which already fold in s_in / s_out and (MEAN) 1 / count as
+ * TFLM's eval does; plus z_out, clamped to the output type. in_dims right-aligned to EP_MAX_DIMS (leading 1s);
  * reduce[k] != 0 for a reduced dimension. ctx: out_count int32 accumulators
  * (ep_mean_s8_get_buffer_size). */
 typedef struct {
@@ -485,6 +485,9 @@ typedef struct {
 int32_t ep_mean_s8_get_buffer_size(const ep_mean_params *params);
 ep_status ep_mean_s8(const ep_context *ctx, const ep_mean_params *params, const int8_t *input,
                      int8_t *output);
+int32_t ep_mean_s16_get_buffer_size(const ep_mean_params *params);
+ep_status ep_mean_s16(const ep_context *ctx, const ep_mean_params *params, const int16_t *input,
+                      int16_t *output);
 
 #ifdef __cplusplus
 }

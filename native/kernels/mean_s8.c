@@ -1,8 +1,9 @@
-/* MEAN int8 (TFLM reference QuantizedMeanOrSum, compute_sum false): every
- * input element is added into the int32 accumulator of its output element
- * (the index with the reduced dimensions dropped), then each sum has
- * z_in * count taken off and is requantised with the count folded into the
- * multiplier, plus z_out, clamped to int8. The sums wrap like TFLM's. */
+/* MEAN / SUM, int8 and int16 (TFLM reference QuantizedMeanOrSum, one template
+ * for both types): every input element is added into the int32 accumulator of
+ * its output element (the index with the reduced dimensions dropped), then
+ * each sum has z_in * count taken off and is requantised with (multiplier,
+ * shift) -- for MEAN the count folded in --, plus z_out, clamped to the output
+ * type. The sums wrap like TFLM's. */
 #include "kernels.h"
 
 int32_t ep_mean_s8_get_buffer_size(const ep_mean_params *params)
@@ -10,17 +11,55 @@ int32_t ep_mean_s8_get_buffer_size(const ep_mean_params *params)
     return params == NULL ? 0 : params->out_count * 4;
 }
 
-ep_status ep_mean_s8(const ep_context *ctx, const ep_mean_params *params, const int8_t *input,
-                     int8_t *output)
+int32_t ep_mean_s16_get_buffer_size(const ep_mean_params *params)
 {
-    if (ctx == NULL || params == NULL || input == NULL || output == NULL ||
-        params->out_count < 0 || ctx->buf == NULL || ctx->size < params->out_count * 4) {
+    return ep_mean_s8_get_buffer_size(params);
+}
+
+/* One input row of n elements (int8 when in8 != NULL, else int16) into acc:
+ * all into acc[0] when the innermost dimension is reduced (os == 0). */
+static void add_row(uint32_t *acc, int32_t os, const int8_t *in8, const int16_t *in16, int32_t n)
+{
+    if (os == 0) {
+        uint32_t sum = 0;
+        if (in8 != NULL) {
+            for (int32_t i = 0; i < n; ++i) {
+                sum += (uint32_t)(int32_t)in8[i];
+            }
+        } else {
+            for (int32_t i = 0; i < n; ++i) {
+                sum += (uint32_t)(int32_t)in16[i];
+            }
+        }
+        acc[0] += sum;
+    } else if (in8 != NULL) {
+        for (int32_t i = 0; i < n; ++i) {
+            acc[i] += (uint32_t)(int32_t)in8[i];
+        }
+    } else {
+        for (int32_t i = 0; i < n; ++i) {
+            acc[i] += (uint32_t)(int32_t)in16[i];
+        }
+    }
+}
+
+/* The shared body: exactly one of in8 / in16 and of out8 / out16 is set. */
+static ep_status mean_any(const ep_context *ctx, const ep_mean_params *params,
+                          const int8_t *in8, const int16_t *in16, int8_t *out8, int16_t *out16)
+{
+    if (ctx == NULL || params == NULL || (in8 == NULL && in16 == NULL) ||
+        (out8 == NULL && out16 == NULL) || params->out_count < 0 || ctx->buf == NULL ||
+        ctx->size < params->out_count * 4) {
         return params != NULL && params->out_count == 0 ? EP_OK : EP_ERR_ARG;
     }
     uint32_t *acc = (uint32_t *)ctx->buf;
     for (int32_t i = 0; i < params->out_count; ++i) {
         acc[i] = 0;
-        output[i] = 0;
+        if (out8 != NULL) {
+            out8[i] = 0;
+        } else {
+            out16[i] = 0;
+        }
     }
     /* Output strides: the kept dimensions row-major, 0 along reduced ones. */
     int32_t ostride[EP_MAX_DIMS];
@@ -40,19 +79,12 @@ ep_status ep_mean_s8(const ep_context *ctx, const ep_mean_params *params, const 
     int32_t idx[EP_MAX_DIMS - 1] = {0};
     int32_t off = 0;
     for (int64_t r = 0; r < rows; ++r) {
-        uint32_t *a = acc + off;
-        if (os == 0) {
-            uint32_t sum = 0;
-            for (int32_t i = 0; i < n; ++i) {
-                sum += (uint32_t)(int32_t)input[i];
-            }
-            a[0] += sum;
+        add_row(acc + off, os, in8, in16, n);
+        if (in8 != NULL) {
+            in8 += n;
         } else {
-            for (int32_t i = 0; i < n; ++i) {
-                a[i] += (uint32_t)(int32_t)input[i];
-            }
+            in16 += n;
         }
-        input += n;
         for (int32_t k = EP_MAX_DIMS - 2; k >= 0; --k) {
             off += ostride[k];
             if (++idx[k] < params->in_dims[k]) {
@@ -63,14 +95,37 @@ ep_status ep_mean_s8(const ep_context *ctx, const ep_mean_params *params, const 
         }
     }
     const uint32_t zsum = (uint32_t)((int64_t)params->input_zp * params->count);
+    const int32_t lo = out8 != NULL ? -128 : -32768, hi = out8 != NULL ? 127 : 32767;
     for (int32_t i = 0; i < params->out_count; ++i) {
         const int32_t shifted = (int32_t)(acc[i] - zsum);
         const int32_t v = (int32_t)((uint32_t)ep_requantize(shifted, params->multiplier,
                                                             params->shift) +
                                     (uint32_t)params->output_zp);
-        output[i] = (int8_t)ep_clamp(v, -128, 127);
+        if (out8 != NULL) {
+            out8[i] = (int8_t)ep_clamp(v, lo, hi);
+        } else {
+            out16[i] = (int16_t)ep_clamp(v, lo, hi);
+        }
     }
     return EP_OK;
+}
+
+ep_status ep_mean_s8(const ep_context *ctx, const ep_mean_params *params, const int8_t *input,
+                     int8_t *output)
+{
+    if (input == NULL || output == NULL) {
+        return params != NULL && params->out_count == 0 ? EP_OK : EP_ERR_ARG;
+    }
+    return mean_any(ctx, params, input, NULL, output, NULL);
+}
+
+ep_status ep_mean_s16(const ep_context *ctx, const ep_mean_params *params, const int16_t *input,
+                      int16_t *output)
+{
+    if (input == NULL || output == NULL) {
+        return params != NULL && params->out_count == 0 ? EP_OK : EP_ERR_ARG;
+    }
+    return mean_any(ctx, params, NULL, input, NULL, output);
 }
 
 ep_status ep_mean_multiplier(double s_in, double s_out, int64_t count, bool fold,

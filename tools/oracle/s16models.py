@@ -2,7 +2,7 @@
 """Single-operator 16x8 models (int16 activations, int8 weights, int64 bias) for the oracle
 test host-tests/engine/ops16.test.ts: FULLY_CONNECTED, DEPTHWISE_CONV_2D, AVERAGE_POOL_2D,
 MAX_POOL_2D, ADD, MUL, SOFTMAX, LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, MAXIMUM, MINIMUM,
-PAD, RESHAPE, with shapes, strides, paddings, activations, per-tensor /
+PAD, RESHAPE, MEAN, SUM, with shapes, axes, keep_dims, strides, paddings, activations, per-tensor /
 per-channel filters, int32 / int64 / absent biases and int64 biases at 4- but not 8-aligned
 offsets varied; plus models the engine must refuse (and whether TFLM refuses them too).
 
@@ -27,10 +27,11 @@ import tflite_writer as tw  # noqa: E402
 from opmodels import (write_manifest, ADD, AVG, DW, FC, LEAKY_RELU, MAXP, MUL, NONE, O_ADD, O_DW,  # noqa: E402
                       O_FC, O_LEAKY_RELU, O_MUL, O_POOL, O_SOFTMAX, RELU, RELU6, RELU6_OP,
                       RELU_OP, SAME, SOFTMAX, VALID, LOGISTIC, TANH, MAXIMUM, MINIMUM, O_MAXMIN,
-                      PAD, O_PAD, SUB, O_SUB, Builder, weights)
+                      PAD, O_PAD, SUB, O_SUB, MEAN, O_REDUCER, Builder, weights)
 
 I16 = tw.INT16
 RESHAPE, O_RESHAPE = 22, 17
+SUM = 74
 
 
 def q16(rng, spread=None):
@@ -186,6 +187,27 @@ def reshape16_case(rng, name, shape, new_shape):
     return name, "RESHAPE", b
 
 
+def reduce16_case(rng, name, code, shape, axes, keep_dims, same_quant=False, zp_in=0, zp_out=0,
+                  ratio=None):
+    """MEAN / SUM int16 over `axes`: the output scale from the spread of the mean (or sum) of
+    full-range inputs, times `ratio` when given (or the input's own with same_quant)."""
+    b = Builder()
+    s = q16(rng)
+    x = b.act(shape, I16, s, zp_in, is_input=True)
+    ax = b.const(np.array(axes, np.int32), tw.INT32)
+    red = {a % len(shape) for a in axes}
+    out = [1 if i in red else n for i, n in enumerate(shape) if keep_dims or i not in red]
+    count = int(np.prod([shape[i] for i in red]))
+    if same_quant:
+        so = s
+    else:
+        grow = math.sqrt(count) if code == SUM else 1.0 / math.sqrt(count)
+        so = s * grow * (rng.uniform(0.6, 3.0) if ratio is None else ratio)
+    y = b.act(out, I16, so, zp_out)
+    b.op(code, [x, ax], [y], (O_REDUCER, 1, [(0, "bool", keep_dims)]), 3 if code == MEAN else 2)
+    return name, "MEAN" if code == MEAN else "SUM", b
+
+
 def cases():
     rng = np.random.default_rng(20267)
     c = []
@@ -279,6 +301,30 @@ def cases():
     c.append(pad16_case(rng, "pad16_zero_point", (2, 3, 3, 2), [(1, 0), (0, 1), (1, 1), (2, 0)], zp=500))
     # RESHAPE (int16 aliases like int8)
     c.append(reshape16_case(rng, "reshape16_flatten", (1, 3, 4, 2), [1, 24]))
+    # MEAN / SUM (own seed: the cases above keep their bytes)
+    rng = np.random.default_rng(20269)
+    c.append(reduce16_case(rng, "mean16_hw_global_avgpool", MEAN, (1, 7, 5, 8), [1, 2], False))
+    c.append(reduce16_case(rng, "mean16_hw_keepdims", MEAN, (1, 6, 6, 4), [1, 2], True))
+    c.append(reduce16_case(rng, "mean16_hw_same_quant", MEAN, (1, 4, 4, 3), [1, 2], False,
+                           same_quant=True))
+    c.append(reduce16_case(rng, "mean16_hw_large_batch2", MEAN, (2, 16, 16, 3), [2, 1], True))
+    c.append(reduce16_case(rng, "mean16_last_axis", MEAN, (2, 3, 10), [-1], False))
+    c.append(reduce16_case(rng, "mean16_channels_keepdims", MEAN, (1, 3, 3, 12), [3], True))
+    c.append(reduce16_case(rng, "mean16_axis0_and_3", MEAN, (3, 2, 2, 5), [0, 3], False))
+    c.append(reduce16_case(rng, "mean16_all_axes_same_quant", MEAN, (2, 3, 4), [0, 1, 2], True,
+                           same_quant=True))
+    c.append(reduce16_case(rng, "mean16_duplicate_axes", MEAN, (1, 5, 9), [1, -2], False))
+    c.append(reduce16_case(rng, "mean16_axis1_2d_narrow_out", MEAN, (4, 33), [1], True, ratio=0.2))
+    c.append(reduce16_case(rng, "mean16_zero_points", MEAN, (1, 4, 6, 3), [1, 2], False,
+                           zp_in=-700, zp_out=250))
+    c.append(reduce16_case(rng, "mean16_5d_axes_1_3", MEAN, (2, 3, 2, 4, 3), [1, 3], False))
+    c.append(reduce16_case(rng, "sum16_hw_keepdims", SUM, (1, 4, 4, 3), [1, 2], True))
+    c.append(reduce16_case(rng, "sum16_last_axis", SUM, (2, 3, 10), [-1], False))
+    c.append(reduce16_case(rng, "sum16_all_axes", SUM, (2, 3, 4), [0, 1, 2], False))
+    c.append(reduce16_case(rng, "sum16_axis0_dup", SUM, (5, 6), [0, -2], True))
+    c.append(reduce16_case(rng, "sum16_same_quant_saturating", SUM, (1, 8, 8), [1], False,
+                           same_quant=True))
+    c.append(reduce16_case(rng, "sum16_zero_points", SUM, (3, 7), [0], True, zp_in=120, zp_out=-90))
     return c
 
 
