@@ -54,11 +54,14 @@ class Config:
     local_steps: int = 80
     lr: float = 0.001
     server_lr: float = 3.0  # the average update is applied x this (FedAvg with a server step)
+    server_momentum: float = 0.5  # FedAvgM: v = beta v + average, applied x server_lr (post-processing of the sum)
     clip: float = 0.1  # S, in the update's real units
     clip_steps: int = 1024  # c = S / gamma
     sample_cap: int = 10
     alpha: float = 0.5  # Dirichlet label skew
     noise_multiplier: float = 0.0  # z; 0 = no DP
+    dp_clip: float = 0.05  # S for the DP run (--dp): below the median update norm, so the noise (prop. to S) is smaller
+    dp_server_lr: float = 2.0  # server step for the DP run: momentum 0.5 at x3 amplifies the noise too
     min_survivors: int = 0  # t for the accounting; 0 = 90% of the devices
     delta: float = 1e-5
     epsilon_max: float = 8.0
@@ -171,6 +174,8 @@ def federated(cfg: Config, work: str, devices, test_path: str, init: str) -> dic
         f.write(glob)
     rows = [{"round": 0, "accuracy": accuracy(gpath, test_path), "epsilon_pld": 0.0, "epsilon_rdp": 0.0}]
     clipped = 0
+    norms: list[float] = []
+    velocity = [0.0] * dim
     for r in range(1, cfg.rounds + 1):
         eps = budget.admit_round() if budget else None
         if budget and eps is None:
@@ -184,18 +189,21 @@ def federated(cfg: Config, work: str, devices, test_path: str, init: str) -> dic
                 values = adapter_delta(glob, f.read())
             n = len(devices[d][0])
             w = min(n, cfg.sample_cap) / cfg.sample_cap
-            clipped += sum(v * v for v in values) ** 0.5 * w > cfg.clip
+            norms.append(sum(v * v for v in values) ** 0.5 * w)
+            clipped += norms[-1] > cfg.clip
             enc = encode_update(values, n, cfg.clip, step, cfg.sample_cap, rng.randbytes(4 * dim))
             if variance is not None:
                 enc = add_discrete_gaussian(rng.randbytes, enc, variance)
             total = [(a + b) % MOD for a, b in zip(total, enc)]
         average, _ = decode_average(total, step, cfg.sample_cap)
-        glob = apply_average(glob, [cfg.server_lr * a for a in average])
+        velocity = [cfg.server_momentum * v + a for v, a in zip(velocity, average)]
+        glob = apply_average(glob, [cfg.server_lr * v for v in velocity])
         with open(gpath, "wb") as f:
             f.write(glob)
         rows.append({"round": r, "accuracy": accuracy(gpath, test_path),
                      "epsilon_pld": eps.pld if eps else 0.0, "epsilon_rdp": eps.rdp if eps else 0.0})
     return {"rows": rows, "dimension": dim, "clipped_fraction": clipped / max(1, cfg.devices * (len(rows) - 1)),
+            "update_norms": [float(q) for q in np.quantile(norms, [0.1, 0.5, 0.9])] if norms else [],
             "local_variance": str(variance) if variance is not None else None}
 
 
@@ -233,10 +241,12 @@ def main(argv=None) -> int:
                "central": {"lr": best[1], "steps": best[2], "samples": int(sum(len(d[0]) for d in devices))},
                "no_dp": federated(Config(**{**asdict(cfg), "noise_multiplier": 0.0}), work, devices, test_path, init)}
         if want_dp:
+            cfg = Config(**{**asdict(cfg), "clip": cfg.dp_clip, "server_lr": cfg.dp_server_lr})
             z = cfg.noise_multiplier or smallest_multiplier(cfg, out["no_dp"]["dimension"])
             dpc = Config(**{**asdict(cfg), "noise_multiplier": z})
             out["dp"] = federated(dpc, work, devices, test_path, init)
             out["dp"]["noise_multiplier"] = z
+            out["dp"]["clip"], out["dp"]["server_lr"] = dpc.clip, dpc.server_lr
             acc = accountant(dpc, out["no_dp"]["dimension"])
             out["dp"]["effective_multiplier"] = acc.effective_multiplier
             out["dp"]["min_survivors"] = dpc.min_survivors or max(1, (9 * cfg.devices) // 10)

@@ -39,6 +39,15 @@ class ShortRun(unittest.TestCase):
         self.assertGreater(self.r["dp"]["rows"][-1]["accuracy"], base + 0.05, self.r["dp"]["rows"])
         self.assertNotEqual([r["accuracy"] for r in self.r["dp"]["rows"]], [r["accuracy"] for r in self.r["no_dp"]["rows"]])
 
+    def test_server_momentum_changes_the_run(self):
+        # FedAvgM (v = beta v + average) against plain FedAvg (beta 0) on the same devices and coins
+        self.assertEqual(self.r["config"]["server_momentum"], 0.5)
+        out = subprocess.run([sys.executable, os.path.join(SERVER, "federated_sim.py"), "--devices", "8", "--rounds", "4",
+                              "--central-steps", "10", "--server-momentum", "0", "--json"], check=True, capture_output=True, text=True).stdout
+        plain = json.loads(out)["no_dp"]["rows"]
+        self.assertEqual(plain[1]["accuracy"], self.r["no_dp"]["rows"][1]["accuracy"])  # round 1: v = average
+        self.assertNotEqual([r["accuracy"] for r in plain], [r["accuracy"] for r in self.r["no_dp"]["rows"]])
+
     def test_printed_epsilon_is_privacy_py_for_the_run(self):
         cfg, dp = self.r["config"], self.r["dp"]
         noise = privacy.DiscreteNoise(clip_steps=cfg["clip_steps"], dimension=self.r["no_dp"]["dimension"],
