@@ -56,7 +56,7 @@ function runConfig(task: Task, args: string[]): { route: Route; pseudo: string }
 }
 
 function table(task: Task): void {
-  console.log(`\n== bench/forgetting: original task vs new user, the agent in the XS simulator (${task.title})`);
+  console.log(`\n== bench/forgetting: original task vs new user, the agent in the XS simulator: ${task.title}`);
   const rec = task.inputBytes + 1; // SAMPLES.bin: label + input
   const nUser = bytes(task.dir, 'user_test.bin') / rec, nPop = bytes(task.dir, 'population_test.bin') / rec;
   const nReplay = bytes(task.dir, 'population_replay.bin') / rec;
