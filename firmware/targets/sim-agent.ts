@@ -36,7 +36,7 @@ export function runAgent(dir: string, ctx: SimAgentContext): Promise<unknown> {
   const adapters = option("spec") ?? `lora:rank=${option("rank") ?? "4"},alpha=${option("alpha") ?? "4"},layers=0+bias:layers=0..-1`;
   const spec = `${adapters}+sgd:lr=${lr}` +
     `${ewc ? `+ewc:lambda=${option("lambda") ?? "1"}` : ""}+seed:${seed}`;
-  const model = new SimResource(`${dir}/digits_mlp_int8.tflite`);
+  const model = new SimResource(`${dir}/${option("model") ?? "digits_mlp_int8.tflite"}`); // --model: data/imu-watch's imu_mlp_int8.tflite
   const engine = new NativeEnginePort(model, spec, profile.arenaBytes);
   const methods = ctx.methods?.(engine);
   const set = (name: string, batch?: number) =>
