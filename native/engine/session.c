@@ -161,14 +161,25 @@ static ep_status build(build_t *b, const ep_session_config *cfg)
         memset(t, 0, sizeof *t);
         t->alias = -1;
         t->bytes = ti.bytes;
-        t->constant = ti.data != NULL;
+        /* A variable gets arena memory even when the file gives it bytes, as TFLM's
+         * AllocateVariables does: ops write it, and the model is read-only (flash). */
         t->variable = ti.is_variable;
-        t->data = (uint8_t *)(uintptr_t)ti.data; /* constant: read-only by contract */
+        t->constant = ti.data != NULL && !t->variable;
+        t->data = t->constant ? (uint8_t *)(uintptr_t)ti.data : NULL; /* read-only by contract */
         t->buf.size = (t->constant || t->variable) ? 0u : ti.bytes;
         t->buf.first = -1;
         t->buf.last = -1;
-        if (t->variable && !t->constant) {
+        if (t->variable) {
             t->data = (uint8_t *)ep_prep_alloc(&b->prep, ti.bytes);
+        }
+    }
+    /* The caller writes the inputs: one that is constant would hand out the model's own
+     * (read-only) bytes, and the operators validated against them at prepare. */
+    for (int32_t i = 0; i < m->input_count; ++i) {
+        const int32_t ti = ep_model_input(m, i);
+        if (ti >= 0 && ti < m->tensor_count && b->tensors[ti].constant != EP_CONST_NONE) {
+            return ep_prep_fail(&b->prep, EP_ERR_MODEL, "model input %d (tensor %d) has constant "
+                                "data in the file; an input must be written by the caller", i, ti);
         }
     }
     for (int32_t i = 0; i < m->operator_count; ++i) {

@@ -79,6 +79,18 @@ def act(code, q_in, q_out, alpha=None, shape=(1, 16)):
     return om.unary_case("absurd", code, "", shape, q_in, q_out, opt)[2]
 
 
+def constant_input():
+    """A graph input with bytes in the file: the caller would write the model's own (read-only)
+    bytes, after the operators had validated their tables against them (the fuzzer found a
+    SignalFilterBank reading out of bounds this way)."""
+    b = om.Builder()
+    x = b.const(np.zeros((1, 16), np.int8), tw.INT8, 0.05, 0)
+    b.inputs.append(x)
+    y = b.act([1, 16])
+    b.op(om.RELU_OP, [x], [y])
+    return b
+
+
 def act_cases():
     """LOGISTIC / TANH input scales whose rescale exponent leaves TFLM's defined range or makes
     the input radius 0 (everything saturates), zero points far outside int8, RELU / LEAKY_RELU
@@ -142,6 +154,7 @@ def cases():
         ("fc_batches_rows_wrap_zero", "refused", fc([2**20, 1], 4096, [0, 4096])),
         # 2^16 x 2^15 = 2^31 wraps to INT32_MIN; the declared output is small
         ("fc_batches_rows_wrap_negative", "refused", fc([2**16, 1], 2**15, [1, 2**15])),
+        ("input_with_constant_data", "refused", constant_input()),
     ] + act_cases()
 
 
