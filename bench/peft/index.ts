@@ -6,7 +6,7 @@
 // instruction count with datasheet current figures (labelled as reference figures). Prints and
 // writes build/bench/peft.json and docs/peft-table.md; asserts nothing.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binDir, modelsDir, python, repoRoot } from '../../host-tests/support/paths.js';
@@ -38,28 +38,35 @@ const head = (src: string, rec: number, n: number, dst: string): void => writeFi
 
 // The learning rate of a method: the best eval accuracy of the task's lrs after its steps (the
 // same optimistic selection for every method; the useful step differs by two orders of magnitude).
+// The best run is the measured one: its JSON and its adapter (d/a.bin) are kept, not re-trained.
 const LRS = ['0.0003', '0.003', '0.05'];
-function pickLr(t: Task, spec: string, d: string): string {
-  let best = t.lrs[0]!, acc = -1;
+function pickLr(t: Task, spec: string, d: string): { lr: string; run: TrainJson } {
+  let best: { lr: string; run: TrainJson } | undefined;
   for (const lr of t.lrs) {
     const j = json<TrainJson>(['train', t.model, '--data', t.train, '--adapter', spec, '--steps', String(t.steps), '--seed', '1',
       '--lr', lr, '--out', join(d, 's.bin'), '--eval-data', t.test, '--json']);
-    if (j.eval_accuracy_after > acc) [best, acc] = [lr, j.eval_accuracy_after];
+    if (!best || j.eval_accuracy_after > best.run.eval_accuracy_after) {
+      best = { lr, run: j };
+      copyFileSync(join(d, 's.bin'), join(d, 'a.bin'));
+    }
   }
-  return best;
+  return best!;
 }
 
-function measure(t: Task, name: string, spec: string, d: string, tflm: number): Row {
-  const lr = pickLr(t, spec, d);
+// Instructions per inference: K records minus 1 (callgrind), of `cmd` over the task's test head.
+function inferIr(t: Task, d: string, extra: string[], cmd = 'eval'): number {
+  return (callgrind(cli, [cmd, t.model, '--data', join(d, 'ek.bin'), ...extra], join(d, 'ce1')).ir -
+    callgrind(cli, [cmd, t.model, '--data', join(d, 'one.bin'), ...extra], join(d, 'ce0')).ir) / (t.k - 1);
+}
+
+// inferBase: the task's base inference instructions (the same for every method, measured once)
+function measure(t: Task, name: string, spec: string, d: string, tflm: number, inferBase: number): Row {
+  const { lr, run: ours } = pickLr(t, spec, d);
   const plan = json<PlanJson>(['train', t.model, '--adapter', spec, '--plan', '--json']);
   const ops = json<{ operators: PlanOp[] }>(['plan', t.model, '--json']).operators;
   const K = t.k;
   head(t.train, t.rec, K, join(d, 'k.bin'));
-  head(t.test, t.rec, 1, join(d, 'one.bin'));
-  head(t.test, t.rec, K, join(d, 'ek.bin'));
-  // accuracy after N steps (integer trainer), the trained adapter for the inference runs
-  const ours = json<TrainJson>(['train', t.model, '--data', t.train, '--adapter', spec, '--steps', String(t.steps), '--seed', '1',
-    '--lr', lr, '--out', join(d, 'a.bin'), '--eval-data', t.test, '--json']);
+  // accuracy after N steps (integer trainer) and the trained adapter (d/a.bin): pickLr's best run
   // float reference from the same step-0 adapter, data order, steps and lr
   json(['train', t.model, '--data', t.train, '--adapter', spec, '--steps', '0', '--out', join(d, 'i.bin'), '--latents-out', join(d, 'l.bin'), '--json']);
   json(['train', t.model, '--data', t.test, '--adapter', spec, '--steps', '0', '--out', join(d, 'x.bin'), '--latents-out', join(d, 'e.bin'), '--json']);
@@ -71,10 +78,9 @@ function measure(t: Task, name: string, spec: string, d: string, tflm: number): 
   const cK = callgrind(cli, ['train', t.model, ...base, '--steps', String(K)], join(d, 'cg1'), { cache: true });
   const c0 = callgrind(cli, ['train', t.model, ...base, '--steps', '0'], join(d, 'cg0'), { cache: true });
   const perStep = (cK.ir - c0.ir) / K;
-  // inference: K records minus 1, with the trained adapter and without any
-  const inf = (extra: string[], cmd = 'eval'): number => (callgrind(cli, [cmd, t.model, '--data', join(d, 'ek.bin'), ...extra], join(d, 'ce1')).ir -
-    callgrind(cli, [cmd, t.model, '--data', join(d, 'one.bin'), ...extra], join(d, 'ce0')).ir) / (K - 1);
-  const inferBase = inf([]), inferAd = inf(['--adapter', join(d, 'a.bin')]);
+  // inference with the trained adapter (the base's: inferBase)
+  const inf = (extra: string[], cmd?: string): number => inferIr(t, d, extra, cmd);
+  const inferAd = inf(['--adapter', join(d, 'a.bin')]);
   // switching: ept-peft-check imports 4 times (fresh, swap, swap back, over a live session)
   const imp = callgrind(check, [t.model, join(d, 'k.bin'), join(d, 'ek.bin'), String(Math.min(K, 4)), lr, spec], join(d, 'ci'),
     { toggle: 'ept_import' }).ir / 4;
@@ -94,8 +100,9 @@ function measure(t: Task, name: string, spec: string, d: string, tflm: number): 
 
 // LoRA folded into requantised RAM copies of its layers (epm_merge): the merged session's
 // inference instructions and accuracy, and how its outputs compare with the unmerged path's.
-// Rows that needed a new scale run with per-row multipliers (epm_session_apply_rows); the engine
-// refuses 1x1 convs (person_detect's layers): then the reason is the figure.
+// Rows that needed a new scale run with per-row multipliers (epm_session_apply_rows), on FC and
+// 1x1 conv layers alike (host-tests/train/merge-conv.test.ts checks person_detect's against TFLM);
+// should the engine refuse a layer, the reason is the figure.
 function mergedRow(t: Task, d: string, inf: (extra: string[], cmd?: string) => number): Merged {
   const args = ['--adapter', join(d, 'a.bin'), '--out', join(d, 'm.bin')];
   const r = spawnSync(cli, ['merge', t.model, ...args, '--json'], { encoding: 'utf8' });
@@ -122,6 +129,15 @@ function mergedRow(t: Task, d: string, inf: (extra: string[], cmd?: string) => n
     recDiff += diff ? 1 : 0;
   }
   return { ok: true, merged_bytes: mj.merged_bytes, infer_instr: Math.round(inf(args, 'merge')), acc: Number(acc[1]), records_not_equal: recDiff, records: n, max_step: maxStep };
+}
+
+// CPU seconds of this process and its waited-for children (Linux /proc: utime, stime, cutime,
+// cstime): the bench's cost without the load of a shared machine, which the wall time includes.
+function cpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const tick = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  return [11, 12, 13, 14].reduce((a, i) => a + Number(f[i]), 0) / tick;
 }
 
 export async function run(): Promise<void> {
@@ -161,13 +177,16 @@ export async function run(): Promise<void> {
   }
   const rows: Row[] = [];
   console.log('\n== PEFT methods (bench/peft) ==');
-  const started = Date.now();
+  const started = Date.now(), cpu0 = cpuSeconds();
   // PEFT_TASKS=imu,digits runs a subset (development); the table is written only from a full run
   const only = process.env['PEFT_TASKS']?.split(',');
   for (const t of tasks.filter((x) => !only || only.some((o) => x.name.toLowerCase().includes(o.toLowerCase())))) {
     const tflm = tflmArena(t.model);
+    head(t.test, t.rec, 1, join(d, 'one.bin'));
+    head(t.test, t.rec, t.k, join(d, 'ek.bin'));
+    const inferBase = inferIr(t, d, []);
     for (const [name, spec] of t.methods) {
-      const r = measure(t, name, spec, d, tflm);
+      const r = measure(t, name, spec, d, tflm, inferBase);
       rows.push(r);
       console.log(`${t.name} | ${name} (${spec}, lr ${r.lr}, ${t.steps} steps): params ${r.params}; trainable state ` +
         `${r.state_bytes} B = ${((100 * r.state_bytes) / r.model_bytes).toFixed(1)}% of the model; training arena ` +
@@ -194,12 +213,13 @@ export async function run(): Promise<void> {
   mkdirSync(join(repoRoot, 'build', 'bench'), { recursive: true });
   writeFileSync(join(repoRoot, 'build', 'bench', 'peft.json'), JSON.stringify({ rows, energy: ENERGY_REFS, literature: LITERATURE }, null, 1));
   const secs = Math.round((Date.now() - started) / 1000);
-  console.log(`bench/peft runtime: ${secs} s`);
+  const cpu = Math.round(cpuSeconds() - cpu0);
+  console.log(`bench/peft runtime: ${secs} s wall, ${cpu} s CPU (this process and its children)`);
   if (only) {
     console.log('PEFT_TASKS set: docs/peft-table.md not written (subset)');
-    writeFileSync(join(repoRoot, 'build', 'bench', 'peft-subset.md'), markdown(rows, secs));
+    writeFileSync(join(repoRoot, 'build', 'bench', 'peft-subset.md'), markdown(rows, { secs, cpu }));
   } else {
-    writeFileSync(join(repoRoot, 'docs', 'peft-table.md'), markdown(rows, secs));
+    writeFileSync(join(repoRoot, 'docs', 'peft-table.md'), markdown(rows, { secs, cpu }));
     console.log('written: build/bench/peft.json, docs/peft-table.md');
   }
 }

@@ -47,17 +47,19 @@ size_t epm_merge_bytes(const ept_trainer *t);
 ep_status epm_merge(const ept_trainer *t, void *buf, size_t bytes, epm_merged *out,
                     char *err, size_t err_size);
 
-/* Points FC operator m->op_index of a ready session at the merged weights and bias (which
- * must outlive the session's use) and recomputes its kernel sums: same kernel, same cost as
- * the base. EP_ERR_UNSUPPORTED for a 1x1 conv, a layer without a bias tensor, or rescaled
- * rows (use epm_session_apply_rows); EP_ERR_SHAPE / EP_ERR_SIZE on other dims.
- * To unmerge, initialise the session again. */
+/* Points operator m->op_index of a ready session (an int8 FULLY_CONNECTED, or an ungrouped
+ * int8 1x1 CONV_2D, any stride: an FC per output pixel, filter [out, 1, 1, in]) at the merged
+ * weights and bias (which must outlive the session's use) and recomputes an FC's kernel sums:
+ * same kernel, same cost as the base. EP_ERR_UNSUPPORTED for other operators, a layer without
+ * a bias tensor, or rescaled rows (use epm_session_apply_rows); EP_ERR_SHAPE / EP_ERR_SIZE on
+ * other dims. To unmerge, initialise the session again. */
 ep_status epm_session_apply(ep_session *s, const epm_layer *m);
 /* As epm_session_apply, for a layer with rescaled rows too: fills multiplier / shift (rows =
  * m->out entries each, the caller's memory, which must outlive the session's use) from the
  * model's input and output scales and each row's merged scale (TFLM's per-channel formula, in
  * doubles), and runs the layer on the per-channel FC kernel (same MACs): what TFLite Micro
- * computes for a per-channel model with these scales.
+ * computes for a per-channel model with these scales. A 1x1 conv keeps its (per-channel)
+ * kernel and takes these multipliers in place of prepare's.
  * EP_ERR_QUANT when a row's multiplier is out of range. */
 ep_status epm_session_apply_rows(ep_session *s, const epm_layer *m, int32_t *multiplier, int32_t *shift,
                                  int32_t rows);

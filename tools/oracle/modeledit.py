@@ -12,6 +12,9 @@ Nothing moves, so each variant is a valid model that the oracle and our engine b
 - --set-const OP:INPUT:FILE (repeatable): the constant tensor at input INPUT of operator OP
   takes FILE's bytes, which must be exactly as long (a merged LoRA layer's weights and bias
   written into the base model, so stock TFLite Micro runs the merged model);
+- --set-scale OP:INPUT:FILE (repeatable): the quantisation scales of the tensor at input INPUT
+  of operator OP take FILE's float32 LE values, as many as it has (a merged layer's re-derived
+  per-channel row scales, for a layer that is per-channel already);
 --ops prints, as JSON, each operator's builtin code, first output tensor and MACs and output
 shape (MACs computed here from the tensor shapes, for FULLY_CONNECTED, CONV_2D,
 DEPTHWISE_CONV_2D and SVDF; else null).
@@ -132,6 +135,27 @@ def set_const(model_bytes, op_index, input_index, raw):
     return bytes(buf)
 
 
+QUANT_SCALE = 8        # vtable offset of QuantizationParameters.scale (after min, max)
+
+
+def set_scale(model_bytes, op_index, input_index, raw):
+    buf = bytearray(model_bytes)
+    _, sg = _subgraph(buf)
+    if not 0 <= op_index < sg.OperatorsLength():
+        sys.exit(f"modeledit: no operator {op_index}")
+    op = sg.Operators(op_index)
+    if not 0 <= input_index < op.InputsLength():
+        sys.exit(f"modeledit: operator {op_index} has no input {input_index}")
+    q = sg.Tensors(op.Inputs(input_index)).Quantization()
+    field = q._tab.Offset(QUANT_SCALE) if q is not None else 0
+    if field == 0 or q.ScaleLength() * 4 != len(raw):
+        sys.exit(f"modeledit: operator {op_index} input {input_index} has "
+                 f"{q.ScaleLength() if q is not None else 0} scales, not {len(raw) // 4}")
+    pos = q._tab.Vector(field)
+    buf[pos:pos + len(raw)] = raw
+    return bytes(buf)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("model")
@@ -140,6 +164,7 @@ def main():
     ap.add_argument("--bias-shift", type=int)
     ap.add_argument("--negate-first-weights", action="store_true")
     ap.add_argument("--set-const", action="append", default=[], metavar="OP:INPUT:FILE")
+    ap.add_argument("--set-scale", action="append", default=[], metavar="OP:INPUT:FILE")
     ap.add_argument("-o", "--out")
     args = ap.parse_args()
     with open(args.model, "rb") as f:
@@ -156,6 +181,10 @@ def main():
         op, inp, path = spec.split(":", 2)
         with open(path, "rb") as f:
             data = set_const(data, int(op), int(inp), f.read())
+    for spec in args.set_scale:
+        op, inp, path = spec.split(":", 2)
+        with open(path, "rb") as f:
+            data = set_scale(data, int(op), int(inp), f.read())
     if args.output_tensor is not None:
         data = retarget_output(data, args.output_tensor)
     if not args.out:
