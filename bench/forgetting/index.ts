@@ -1,4 +1,4 @@
-// Forgetting on the demo and on the IMU watch task (issue 12 items 1 and 3): the agent in the XS
+// Forgetting on the demo, the IMU watch task and the camera image task (issue 12 items 1 and 3): the agent in the XS
 // simulator, one run per training configuration and task, each measured by the agent itself with the router's report
 // (firmware/continual): the adapted model alone, and the two routing rules over the base and the
 // adapted outputs. Per candidate: the original task's drop vs the base and the new user's gain
@@ -37,6 +37,9 @@ const TASKS: Task[] = [
   { title: 'IMU watch (BasicMotions, watch turned 90 degrees; data/imu-watch)', dir: 'data/imu-watch', args: ['--model', 'imu_mlp_int8.tflite'], inputBytes: 120,
     configs: [0, 1, ...MET_ON_DIGITS].map((i) => CONFIGS[i]!),
     classes: (JSON.parse(readFileSync(join(root, 'data', 'imu-watch', 'meta.json'), 'utf8')) as { classes: string[] }).classes },
+  // the demo's digits and base model through a cheaper camera: defocus, flare, read noise (data/digits-camera)
+  { title: 'image: digits through another camera (defocus + flare + read noise; data/digits-camera)', dir: 'data/digits-camera',
+    args: ['--model', 'digits_mlp_int8.tflite'], inputBytes: 64, configs: CONFIGS },
 ];
 
 const bytes = (dir: string, file: string): number => statSync(join(root, dir, file)).size;
