@@ -9,6 +9,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, runDemo } from '../../tools/demo/run.js';
+import { runFloatReference } from './float-ref.js';
 import { runSequence } from './sequence.js';
 
 interface Rule { rule: string; errorRate: number; userAccuracy: number; populationAccuracy: number; userToAdapter: number; populationToAdapter: number; userDecisions: string; populationDecisions: string }
@@ -109,9 +110,9 @@ export async function run(): Promise<void> {
   console.log('  the input\'s nearest stored sample (squared L2 over the int8 input; the shipped old-task samples and the first 50');
   console.log('  labelled user frames) is a user frame (digits: 150 x 64 multiply-adds per input, 4.1x the model\'s 2,368 MACs;');
   console.log('  IMU: 90 x 120, 2.7x its 3,968 MACs).');
-  console.log('  Float reference: none of these agent methods (pseudo-labels, guard, replay, router) has one in tools/float_ref; reference');
-  console.log('  figure, not measured here: plain LoRA r4 on 50 enrolment frames in float 41% -> 75% on the user, 97% -> 83% on the');
-  console.log('  original task (data/demo/README.md, "indicative float reference").');
+  console.log('  Float reference: the agent-level runs (pseudo-labels, guard, replay, router) have none; the methods\' training');
+  console.log('  alone, integer beside float, follows.');
+  runFloatReference();
   runSequence();
 }
 
