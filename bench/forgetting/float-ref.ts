@@ -1,5 +1,5 @@
 // Issue 12 item 6 for bench/forgetting: the integer trainer beside the float reference of the
-// same method on digits. The agent's runs (pseudo-labels, guard, rollback, router) have no float
+// same method on each task (digits, the camera image task, the IMU watch). The agent's runs (pseudo-labels, guard, rollback, router) have no float
 // twin, so this isolates each method's training: the agent's adapter (LoRA r4 on layer 0 +
 // biases) from the same seeded initial adapter, on the same records in the same order, by
 // `edge-peft train` (integer) and tools/float_ref/ref.py (float64, no rounding), then both
@@ -12,10 +12,14 @@ import { binDir, python, repoRoot } from '../../host-tests/support/paths.js';
 
 const cli = join(binDir, 'edge-peft');
 const floatRef = join(repoRoot, 'tools', 'float_ref', 'ref.py');
-const demo = (f: string): string => join(repoRoot, 'data', 'demo', f);
-const model = demo('digits_mlp_int8.tflite');
 const SPEC = 'lora:rank=4,alpha=4,layers=0+bias:layers=0..-1'; // firmware/targets/sim-agent.ts's default
-const REC = 65, CLASSES = 10, FEEDBACK = 50;
+const FEEDBACK = 50;
+interface Task { title: string; dir: string; model: string; inputs: number; classes: number }
+const TASKS: Task[] = [
+  { title: 'digits, data/demo', dir: 'demo', model: 'digits_mlp_int8.tflite', inputs: 64, classes: 10 },
+  { title: 'camera image task, data/digits-camera', dir: 'digits-camera', model: 'digits_mlp_int8.tflite', inputs: 64, classes: 10 },
+  { title: 'IMU watch, data/imu-watch', dir: 'imu-watch', model: 'imu_mlp_int8.tflite', inputs: 120, classes: 4 },
+];
 // the agent's default and a smaller one (issue 12 item 4: small rates lose integer updates);
 // at 0.01 one-record steps diverge here in both trainers (user and old task ~10%)
 const LRS = ['0.0005', '0.002'];
@@ -25,14 +29,20 @@ interface IntJson { eval_accuracy_before: number; eval_accuracy_after: number }
 interface FloatJson { eval_before: number; eval_after: number }
 
 export function runFloatReference(): void {
+  for (const t of TASKS) runTask(t);
+}
+
+function runTask(t: Task): void {
   const d = mkdtempSync(join(tmpdir(), 'forget-ref-'));
+  const demo = (f: string): string => join(repoRoot, 'data', t.dir, f);
+  const model = demo(t.model), REC = t.inputs + 1, CLASSES = t.classes;
   try {
     const pool = readFileSync(demo('user_pool.bin')), old = readFileSync(demo('population_replay.bin'));
     const user = (i: number) => pool.subarray(i * REC, (i + 1) * REC), oldRec = (i: number) => old.subarray(i * REC, (i + 1) * REC);
     const nOld = old.length / REC;
     // plain fine-tune: the 50 feedback frames (the stream's labelled head, the enrolment block)
     writeFileSync(join(d, 'plain.bin'), Buffer.concat(Array.from({ length: FEEDBACK }, (_, i) => user(i))));
-    // distillation: two user frames then one old-task sample, each of the 100 once per pass
+    // distillation: two user frames then one old-task sample, each of the shipped ones once per pass
     // (firmware's --distill 4 beside a batch of 8: 2 user : 1 old); old-task rows against the
     // frozen base's own int8 softmax, user rows against their label (255/256 at the label,
     // the closest a byte row gets to one-hot: the same bytes for both trainers)
@@ -42,8 +52,8 @@ export function runFloatReference(): void {
       isOld.push(-1, -1, i);
     }
     writeFileSync(join(d, 'distill.bin'), Buffer.concat(rows));
-    const inputs = Buffer.alloc(nOld * (REC - 1));
-    for (let i = 0; i < nOld; i++) old.copy(inputs, i * (REC - 1), i * REC + 1, (i + 1) * REC);
+    const inputs = Buffer.alloc(nOld * t.inputs);
+    for (let i = 0; i < nOld; i++) old.copy(inputs, i * t.inputs, i * REC + 1, (i + 1) * REC);
     writeFileSync(join(d, 'old-in.bin'), inputs);
     execFileSync(cli, ['infer', model, '--input', join(d, 'old-in.bin'), '--output', join(d, 'old-out.bin'), '--reset']);
     const baseOut = readFileSync(join(d, 'old-out.bin'));
@@ -56,9 +66,9 @@ export function runFloatReference(): void {
 
     const methods = [
       { name: 'plain fine-tune (50 labelled frames)', data: 'plain.bin', steps: USER_STEPS, soft: [] as string[] },
-      { name: 'distillation from the base (50 frames + 100 old-task samples, 2:1)', data: 'distill.bin', steps: (USER_STEPS * 3) / 2, soft: ['--soft-targets', join(d, 'targets.bin')] },
+      { name: `distillation from the base (50 frames + ${nOld} old-task samples, 2:1)`, data: 'distill.bin', steps: (USER_STEPS * 3) / 2, soft: ['--soft-targets', join(d, 'targets.bin')] },
     ];
-    console.log('\n== bench/forgetting: integer trainer beside the float reference of the same method (digits, data/demo) ==');
+    console.log(`\n== bench/forgetting: integer trainer beside the float reference of the same method (${t.title}) ==`);
     console.log(`  adapter ${SPEC}, seed 1, one record per step in file order, ${USER_STEPS} steps on user frames per method;`);
     console.log('  integer: edge-peft train; float: tools/float_ref/ref.py train (float64 forward/backward/SGD from the same initial adapter)');
     console.log('  method                                                               lr      user int / float       orig. task int / float    gain int/float  drop int / float (pts)');
