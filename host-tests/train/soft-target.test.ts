@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { demo, digits, floatRef, py, run, runStatus, tmp, train } from './helpers.js';
+import { demo, digits, floatRef, py, run, runStatus, tmp, train, type FloatTrain } from './helpers.js';
 
 interface GradCos { step: number; cosine: number; per_tensor: number[]; saturated: boolean; tv: number | null }
 
@@ -63,6 +63,27 @@ describe('soft-target (distillation) step', function () {
     assert.notEqual(labels.sha256, one.sha256);
     // the student equals the teacher: every pre-update prediction is the target's top class
     assert.ok(many.steps.every((s) => s.correct === 1));
+  });
+
+  it("distillation training: the integer trainer's accuracy follows the float reference's (ref.py train --soft-targets)", function () {
+    // A teacher that disagrees with the labels (each record gets another record's base output),
+    // so training toward the targets and training toward the labels end far apart: a float
+    // reference that ignored the targets would land on the label run, not on the integer one.
+    const d = tmp(), pool = demo('user_pool.bin');
+    const own = baseTargets(d, pool), n = own.length / 10;
+    const other = Buffer.alloc(own.length);
+    for (let i = 0; i < n; i++) own.copy(other, i * 10, ((i + 7) % n) * 10, ((i + 7) % n) * 10 + 10);
+    writeFileSync(join(d, 't.bin'), other);
+    const args = [digits, '--data', pool, '--adapter', SPEC, '--seed', '2'];
+    run(['train', ...args, '--steps', '0', '--out', join(d, 'init.bin'), '--latents-out', join(d, 'lat.bin')]);
+    run(['train', digits, '--data', demo('user_test.bin'), '--adapter', SPEC, '--seed', '2', '--steps', '0', '--out', join(d, 'x.bin'), '--latents-out', join(d, 'e.bin')]);
+    const steps = '480', lr = '0.002';
+    const ours = train([...args, '--steps', steps, '--lr', lr, '--soft-targets', join(d, 't.bin'), '--out', join(d, 'a.bin'), '--eval-data', demo('user_test.bin')]);
+    const ref = (soft: string[]) => py<FloatTrain>([floatRef, 'train', digits, '--init', join(d, 'init.bin'), '--latents', join(d, 'lat.bin'),
+      '--eval-latents', join(d, 'e.bin'), '--steps', steps, '--lr', lr, ...soft]);
+    const soft = ref(['--soft-targets', join(d, 't.bin')]), hard = ref([]);
+    assert.ok(Math.abs(ours.eval_accuracy_after - soft.eval_after) <= 0.03, `int ${ours.eval_accuracy_after} float ${soft.eval_after}`);
+    assert.ok(hard.eval_after - soft.eval_after >= 0.1, `labels ${hard.eval_after} vs targets ${soft.eval_after}`);
   });
 
   it('refuses a targets file of the wrong size and writes no adapter', function () {

@@ -11,9 +11,10 @@ Commands (JSON on stdout):
       at the dumped adapter and report the cosine with the C trainer's gradient.
   train MODEL --init INIT.bin --latents L.bin --steps N --lr X [--eval-latents E.bin]
       SGD in float from the same initial adapter, samples in file order (cycling), and
-      accuracy before/after on the training and evaluation latents.
+      accuracy before/after on the training and evaluation latents. --soft-targets T.bin: each
+      step against its record's row of T (distillation, as `edge-peft train --soft-targets`).
   train-many MODEL --jobs JOBS.json
-      `train` for each {init, latents, eval_latents, steps, lr[, int8_range]} of the list, in
+      `train` for each {init, latents, eval_latents, steps, lr[, int8_range, soft_targets]} of the list, in
       one process. int8_range / --int8-range: the logits stay in the model's int8 output range.
 """
 import argparse
@@ -337,10 +338,19 @@ def accuracy(layers, beta, ad, labels, lat, out_range=False):
     return ok / max(len(labels), 1)
 
 
-def train_one(layers, beta, init, latents, steps, lr, eval_latents=None, out_range=False):
+def train_one(layers, beta, init, latents, steps, lr, eval_latents=None, out_range=False, soft_targets=None):
+    """soft_targets: a file of one row of `classes` bytes (probability x 256) per latents
+    record, as `edge-peft train --soft-targets` reads it: every step is then against its
+    record's row (distillation), not the record's label."""
     ad = Adapter(parse_adapter(open(init, "rb").read()), layers)
     size = layers[ad.lowest]["inp"] * layers[ad.lowest]["pos"]
     labels, lat = read_latents(latents, size)
+    targets = None
+    if soft_targets:
+        targets = np.fromfile(soft_targets, dtype=np.uint8).astype(np.float64) / 256.0
+        if targets.size % len(labels):
+            raise SystemExit(f"{soft_targets}: {targets.size} bytes, not a row per latents record ({len(labels)})")
+        targets = targets.reshape(len(labels), -1)
     ev = read_latents(eval_latents, size) if eval_latents else None
     res = dict(train_before=accuracy(layers, beta, ad, labels, lat, out_range))
     if ev is not None:
@@ -348,7 +358,8 @@ def train_one(layers, beta, init, latents, steps, lr, eval_latents=None, out_ran
     losses = []
     for s in range(steps):
         i = s % len(labels)
-        loss, _, g = forward_backward(layers, beta, ad, lat[i], int(labels[i]), out_range=out_range)
+        loss, _, g = forward_backward(layers, beta, ad, lat[i], int(labels[i]), out_range=out_range,
+                                      target=None if targets is None else targets[i])
         losses.append(float(loss))
         for k, v in g.items():
             ad.p[k] = ad.p[k] - lr * v
@@ -361,7 +372,7 @@ def train_one(layers, beta, init, latents, steps, lr, eval_latents=None, out_ran
 
 def cmd_train(a):
     layers, beta = load_model(a.model)
-    json.dump(train_one(layers, beta, a.init, a.latents, a.steps, a.lr, a.eval_latents, a.int8_range), sys.stdout)
+    json.dump(train_one(layers, beta, a.init, a.latents, a.steps, a.lr, a.eval_latents, a.int8_range, a.soft_targets), sys.stdout)
 
 
 def cmd_train_many(a):
@@ -369,7 +380,7 @@ def cmd_train_many(a):
     layers, beta = load_model(a.model)
     jobs = json.load(open(a.jobs))
     json.dump([train_one(layers, beta, j["init"], j["latents"], int(j["steps"]), float(j["lr"]),
-                         j.get("eval_latents"), bool(j.get("int8_range"))) for j in jobs], sys.stdout)
+                         j.get("eval_latents"), bool(j.get("int8_range")), j.get("soft_targets")) for j in jobs], sys.stdout)
 
 
 def main():
@@ -386,6 +397,7 @@ def main():
     t.add_argument("--eval-latents")
     t.add_argument("--steps", type=int, required=True)
     t.add_argument("--lr", type=float, required=True)
+    t.add_argument("--soft-targets", help="per latents record: classes bytes, probability x 256 (distillation)")
     t.add_argument("--int8-range", action="store_true",
                    help="logits clamped to the model's int8 output range (forward_backward out_range)")
     tm = sub.add_parser("train-many")
