@@ -18,7 +18,8 @@ import type { Log } from "../platform/log.js";
 // the flash module, which app runs and how fast recordings play. Board-only modules (flash,
 // embedded:io/i2c) and the agent are imported dynamically, so a platform without them (mcsim on
 // lin) never loads them and the capture app does not pay for the agent's modules.
-//   config.app: "agent" (default: the on-device learning loop, what a user flashes) or "capture"
+//   config.app: "agent" (default: the on-device learning loop, what a user flashes), "capture"
+//     or "audio" (the shipped .wav recordings through the keyword-spotting path)
 //   config.speed: playback speed of recordings (1 = real time; 0 = as fast as the CPU allows)
 const boardName = String(config["board"] ?? "esp32");
 const ramStorage = config["storage"] === "ram";
@@ -85,7 +86,22 @@ async function runAgent(ports: Ports, profile: BoardProfile, log: Log): Promise<
   // The curve is left out: one trace line of a few KB is more than a serial console wants.
   const { curve, ...figures } = summary;
   log.info(`demo-result ${JSON.stringify(figures)} curve=${curve.length} points`);
+  // The committed adapter in hex, as the desktop simulator prints it: a run compares byte for byte.
+  const adapter = new Uint8Array(engine.exportAdapter());
+  let hex = "";
+  for (let i = 0; i < adapter.length; i++) hex += (adapter[i]! < 16 ? "0" : "") + adapter[i]!.toString(16);
+  log.info(`demo-adapter ${hex}`);
   engine.close();
+}
+
+/** The keyword-spotting path (firmware/app/keyword-audio.ts) on each recording shipped as a resource (manifests/native.json). */
+async function runAudio(profile: BoardProfile, log: Log): Promise<void> {
+  const { classifyWav, keywordLine } = await import("../app/keyword-audio.js");
+  for (const wav of ["yes_1000ms.wav", "no_1000ms.wav"]) {
+    const r = classifyWav(resourceBytes(wav), new Resource("audio_preprocessor_int8.tflite"),
+      new Resource("micro_speech_quantized.tflite"), profile.arenaBytes);
+    log.info(keywordLine(wav, r));
+  }
 }
 
 async function start(): Promise<void> {
@@ -103,6 +119,7 @@ async function start(): Promise<void> {
     exit: (status) => log.info(`exit ${status}`),
   };
   if (app === "agent") await runAgent(ports, profile, log);
+  else if (app === "audio") await runAudio(profile, log);
   else await main(ports, profile, { speed });
   ports.exit(0);
 }

@@ -1,4 +1,4 @@
-// The simulator's audio mode (firmware/targets/sim-audio.ts): a .wav recording through the
+// The simulator's audio mode (firmware/targets/sim.ts --audio, firmware/app/keyword-audio.ts): a .wav recording through the
 // device path, capture (firmware/capture/wav.ts) -> features (native/xs/audio: the C engine
 // running audio_preprocessor_int8's Signal ops, frame by frame) -> keyword model
 // (micro_speech_quantized through the engine port), inside the esp32-sized XS heap. Oracle:
