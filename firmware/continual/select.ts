@@ -34,7 +34,8 @@ function positive(name: string, text: string): number {
 
 /**
  * The methods named on the simulator's command line (targets/sim-agent.ts): `--route Q`
- * (router, novelty quantile Q in (0, 1)), `--fisher-temp T` (Fisher under labels drawn at
+ * (router, novelty quantile Q in (0, 1); `--route-channels C` adds its "stats" rule over C
+ * channels per frame), `--fisher-temp T` (Fisher under labels drawn at
  * temperature T), `--distill K` (K old-task samples stepped towards the base's outputs after
  * every trainer step), `--pseudo-check 1` (pseudo-labels the nearest labelled frame disagrees
  * with are dropped). Throws when none is.
@@ -68,7 +69,8 @@ export function selectMethods(engine: Engine, option: (name: string) => string |
   if (q !== undefined) {
     const v = positive("route", q);
     if (v >= 1) throw new RangeError(`--route: quantile ${q} must be below 1`);
-    methods.push(routing(v, ctx.priorAdapters, ctx.userName, ctx.dumpAdapter));
+    const c = option("route-channels");
+    methods.push(routing(v, ctx.priorAdapters, ctx.userName, ctx.dumpAdapter, c === undefined ? undefined : positive("route-channels", c)));
   }
   if (methods.length === 0) throw new RangeError("no continual-learning method selected");
   return new MethodEngine(engine, methods.length === 1 ? methods[0] : combine(methods), beforeClose);
