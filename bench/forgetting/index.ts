@@ -31,16 +31,17 @@ const CONFIGS: Config[] = [
 
 // A task: the agent's data folder and what it needs besides (the model's file name); the digits
 // candidates that met the bound are the ones run again on the IMU task.
+// routeChannels: channels per frame of the input, for the router's "stats" rule (digits: the 8 columns over 8 rows)
 interface Task { title: string; dir: string; args: string[]; inputBytes: number; configs: Config[]; classes?: string[]; why?: Record<string, string> }
 const MET_ON_DIGITS = [6, 7, 8, 9];
 const TASKS: Task[] = [
-  { title: 'demo data (digits, pad one column right)', dir: 'data/demo', args: [], inputBytes: 64, configs: CONFIGS },
-  { title: 'IMU watch (BasicMotions, watch turned 90 degrees; data/imu-watch)', dir: 'data/imu-watch', args: ['--model', 'imu_mlp_int8.tflite'], inputBytes: 120,
+  { title: 'demo data (digits, pad one column right)', dir: 'data/demo', args: ['--route-channels', '8'], inputBytes: 64, configs: CONFIGS },
+  { title: 'IMU watch (BasicMotions, watch turned 90 degrees; data/imu-watch)', dir: 'data/imu-watch', args: ['--model', 'imu_mlp_int8.tflite', '--route-channels', '6'], inputBytes: 120,
     configs: [0, 1, ...MET_ON_DIGITS].map((i) => CONFIGS[i]!),
     classes: (JSON.parse(readFileSync(join(root, 'data', 'imu-watch', 'meta.json'), 'utf8')) as { classes: string[] }).classes },
   // the demo's digits and base model through a cheaper camera: defocus, flare, read noise (data/digits-camera)
   { title: 'image: digits through another camera (defocus + flare + read noise; data/digits-camera)', dir: 'data/digits-camera',
-    args: ['--model', 'digits_mlp_int8.tflite'], inputBytes: 64, configs: CONFIGS,
+    args: ['--model', 'digits_mlp_int8.tflite', '--route-channels', '8'], inputBytes: 64, configs: CONFIGS,
     // where this task's shortfall differs from the digits reason: the old task is kept, the gain is not
     why: { [CONFIGS[6]!.name]: 'the distilled steps pull the one adapter toward the base: here that costs user gain, not the old task (our reading)' } },
 ];
@@ -50,6 +51,42 @@ const labels = (dir: string, file: string, rec: number): number[] => {
   const b = readFileSync(join(root, dir, file));
   return Array.from({ length: b.length / rec }, (_, i) => b[i * rec]!);
 };
+
+const inputs = (dir: string, file: string, n: number): Int8Array[] => {
+  const b = readFileSync(join(root, dir, file)), rec = n + 1;
+  return Array.from({ length: b.length / rec }, (_, i) => new Int8Array(b.buffer, b.byteOffset + i * rec + 1, n));
+};
+
+/**
+ * The float counterpart of the router's integer "stats" rule (input-stats.ts: sums and a rounded
+ * F x std): per-channel mean and std in doubles, nearest stored sample, from the data files.
+ * Returns the held-out inputs (user then population) whose route differs from the agent's.
+ */
+function floatStatsDiffers(task: Task, channels: number, frames: number, rule: Rule): number {
+  const stats = (x: Int8Array): number[] => {
+    const f: number[] = [];
+    for (let c = 0; c < channels; c++) {
+      let m = 0;
+      for (let t = 0; t < frames; t++) m += x[t * channels + c]! / frames;
+      let v = 0;
+      for (let t = 0; t < frames; t++) v += (x[t * channels + c]! - m) ** 2 / frames;
+      f.push(m, Math.sqrt(v));
+    }
+    return f;
+  };
+  const d = (a: number[], b: number[]) => a.reduce((s, v, k) => s + (v - b[k]!) ** 2, 0);
+  const old = inputs(task.dir, 'population_replay.bin', task.inputBytes).map(stats);
+  const user = inputs(task.dir, 'user_pool.bin', task.inputBytes).slice(0, 50).map(stats);
+  const route = (x: Int8Array): string => {
+    const f = stats(x);
+    return Math.min(...user.map((u) => d(f, u))) < Math.min(...old.map((o) => d(f, o))) ? '1' : '0';
+  };
+  const want = inputs(task.dir, 'user_test.bin', task.inputBytes).map(route).join('') + inputs(task.dir, 'population_test.bin', task.inputBytes).map(route).join('');
+  const got = rule.userDecisions + rule.populationDecisions;
+  let n = 0;
+  for (let i = 0; i < got.length; i++) if (got[i] !== want[i]) n++;
+  return n;
+}
 
 const pt = (v: number): string => `${(100 * v).toFixed(1)}%`;
 const pts = (v: number): string => `${v >= 0 ? '+' : ''}${(100 * v).toFixed(1)}`;
@@ -87,7 +124,7 @@ function table(task: Task): void {
     ];
     for (const u of v.rules) {
       const why = `${u.populationToAdapter}/${nPop} old-task inputs sent to the adapter${byClass(u.populationDecisions, '1', popLabels)}, ${nUser - u.userToAdapter}/${nUser} user inputs kept on the base${byClass(u.userDecisions, '0', userLabels)}`;
-      cands.push({ label: `  + routing (${u.rule}${u.rule === 'novelty' ? `, tau ${v.tau256}/256` : u.rule === 'nearest' ? ', 1-NN' : ''})`, user: u.userAccuracy, pop: u.populationAccuracy, err: u.errorRate, why });
+      cands.push({ label: `  + routing (${u.rule}${u.rule === 'novelty' ? `, tau ${v.tau256}/256` : u.rule === 'nearest' ? ', 1-NN' : u.rule === 'stats' ? ', 1-NN over channel sum/std' : ''})`, user: u.userAccuracy, pop: u.populationAccuracy, err: u.errorRate, why });
     }
     for (const c of cands) {
       // in tenths of a point, so a drop of exactly 2.0 is not 2.0000001
@@ -102,6 +139,13 @@ function table(task: Task): void {
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) console.log('  ' + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]!))).join('  '));
   console.log(`  bound met by ${met.length} candidate(s)${met.length ? ': ' + met.join('; ') : ''}`);
+  const channels = Number(task.args[task.args.indexOf('--route-channels') + 1]);
+  const stats = base.rules.find((u) => u.rule === 'stats');
+  if (stats) {
+    const differs = floatStatsDiffers(task, channels, task.inputBytes / channels, stats);
+    console.log(`  stats rule, integer (the agent: sums, rounded F x std) vs its float reference (mean, std in doubles, from the data files):`);
+    console.log(`  routes differ on ${differs} of ${stats.userDecisions.length + stats.populationDecisions.length} held-out inputs (the rule's decisions do not depend on the adapter)`);
+  }
 }
 
 export async function run(): Promise<void> {
@@ -111,7 +155,10 @@ export async function run(): Promise<void> {
   console.log('  probability is below its 5% quantile on the shipped old-task samples (population_replay.bin); nearest = adapter iff');
   console.log('  the input\'s nearest stored sample (squared L2 over the int8 input; the shipped old-task samples and the first 50');
   console.log('  labelled user frames) is a user frame (digits: 150 x 64 multiply-adds per input, 4.1x the model\'s 2,368 MACs;');
-  console.log('  IMU: 90 x 120, 2.7x its 3,968 MACs).');
+  console.log('  IMU: 90 x 120, 2.7x its 3,968 MACs); stats = the same 1-NN over per-channel statistics of the input seen as');
+  console.log('  [frames][channels] (firmware/continual/input-stats.ts: per channel the sum over the frames and F x the std; IMU 6');
+  console.log('  channels x 20 frames -> 12 numbers, digits 8 columns x 8 rows -> 16; 90 x 12 = 1,080 multiply-adds per input on');
+  console.log('  the IMU task plus 240 for the statistics, 0.33x the model\'s MACs).');
   console.log('  Float reference: the agent-level runs (pseudo-labels, guard, replay, router) have none; the methods\' training');
   console.log('  alone, integer beside float, follows.');
   runFloatReference();

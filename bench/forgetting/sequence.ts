@@ -17,7 +17,7 @@ const USERS = [['a', 'data/demo'], ['b', 'data/demo/users/b'], ['c', 'data/demo/
 const COLS = ['population', 'a', 'b', 'c'];
 
 interface Entry { name: string; base: number; adapted: number; nearest: number }
-interface Report { route: { adaptedPopulation: number; basePopulation: number; rules: { rule: string; populationAccuracy: number }[]; matrix: Entry[] };
+interface Report { onlineEwc?: { users: number; mergedExamples: number }; route: { adaptedPopulation: number; basePopulation: number; rules: { rule: string; populationAccuracy: number }[]; matrix: Entry[] };
   isolation?: { name: string; accuracy: number; routedToOwn: number }[]; adapter?: string }
 
 function stage(args: string[], dir: string, flash: string | undefined): Report {
@@ -43,23 +43,31 @@ export function runSequence(): void {
     ['plain fine-tune', ['--no-replay', '--no-ewc']],
     ['replay + EWC', []],
     ['replay + EWC + distillation (4/step)', ['--distill', '4']],
+    ['replay + online EWC (Fisher merged at each boundary)', ['--online-ewc', '1']],
+    ['replay + online EWC, lambda 100', ['--online-ewc', '1', '--lambda', '100']],
+    ['replay + online EWC + distillation (4/step)', ['--online-ewc', '1', '--distill', '4']],
   ];
   let baseRow: number[] | undefined;
   for (const [name, args] of configs) {
     const flash = join(tmp, 'sequence.bin');
     rmSync(flash, { force: true });
-    const alone: number[][] = [], routed: number[][] = [];
+    const alone: number[][] = [], routed: number[][] = [], merged: number[] = [];
     USERS.forEach(([, dir], k) => {
       const seen = USERS.slice(0, k + 1).map((u) => u[0]).join(',');
       const rep = stage([...args, '--seen', seen], dir, flash);
       const m = rep.route.matrix;
+      if (rep.onlineEwc) merged.push(rep.onlineEwc.mergedExamples);
       baseRow ??= [rep.route.basePopulation, ...m.map((e) => e.base)];
       alone.push([rep.route.adaptedPopulation, ...m.map((e) => e.adapted)]);
       routed.push([rep.route.rules.find((r) => r.rule === 'nearest')!.populationAccuracy, ...m.map((e) => e.nearest)]);
     });
     printMatrix(`sequential, ${name}: one adapter carried A -> B -> C`, [baseRow!, ...alone]);
+    if (merged.length) console.log(`    earlier users' labelled frames merged into the Fisher at stages A, B, C: ${merged.join(', ')}`);
     printMatrix(`sequential, ${name} + nearest-sample routing (base vs the adapter)`, [baseRow!, ...routed]);
   }
+  console.log('  online EWC (firmware/continual/online-ewc.ts): before the first trainer step of user k, the Fisher of users');
+  console.log('  1..k-1\'s 50 labelled frames under the current adapter is added to the flash\'s (the population\'s, taken at A\'s');
+  console.log('  boundary) and the anchor moves to the current adapter; plain EWC keeps the anchor at the base for B and C.');
   for (const [name, args] of [configs[0]!, configs[2]!]) {
     const rows: number[][] = [baseRow!];
     const prior: string[] = [];

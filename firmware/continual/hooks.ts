@@ -12,6 +12,8 @@ export interface ContinualHooks {
   readonly name: string;
   /** Rewrites the labels of the boundary's Fisher batch in place (the labels the Fisher is taken under). */
   fisherLabels?(engine: Engine, batch: Batch): void;
+  /** Before each trainer step of the agent (online EWC's merge at the first one). */
+  beforeTrain?(engine: Engine, batch: Batch): void;
   /** After each trainer step of the agent (a method's own extra steps, e.g. distillation). */
   afterTrain?(engine: Engine, batch: Batch): void;
   /** The agent's own inference outputs (its pseudo-labels) pass through here (may rewrite in place). */

@@ -39,6 +39,7 @@ export class MethodEngine implements Engine {
   }
   latent(input: Int8Array): Int8Array { return this.#inner.latent(input); }
   trainStep(batch: Batch): TrainResult {
+    this.#hooks.beforeTrain?.(this.#inner, batch);
     const r = this.#inner.trainStep(batch);
     this.#hooks.afterTrain?.(this.#inner, batch);
     return r;

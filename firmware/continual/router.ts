@@ -2,6 +2,7 @@ import type { Engine } from "../platform/engine.js";
 import type { SampleSet } from "../app/sample-set.js";
 import type { ContinualHooks, EvaluationSets } from "./hooks.js";
 import { top, withBaseModel } from "./base-switch.js";
+import { checkChannels, statsNearestUser } from "./input-stats.js";
 
 /**
  * Adapter routing (issue 12): the base model and the adapted model both answer every input
@@ -14,7 +15,9 @@ import { top, withBaseModel } from "./base-switch.js";
  * - "nearest": a novelty score in input space, the adapted answer when the input's nearest
  *   neighbour (squared L2 over the int8 input) among the stored samples of both domains — the
  *   old task's shipped samples and the new user's labelled enrolment frames, both already in
- *   the replay buffer on a device — is one of the user's (ties: base).
+ *   the replay buffer on a device — is one of the user's (ties: base);
+ * - "stats" (with `channels`): the same nearest-sample rule over per-channel input statistics
+ *   (input-stats.ts) instead of the whole input.
  * The router's error is a route to the model that does not belong to the input's domain
  * (original task -> base, new user -> adapter), reported over both held-out sets together.
  */
@@ -95,7 +98,7 @@ export function noveltyThreshold(p256: Uint16Array, quantile: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(quantile * sorted.length))];
 }
 
-export function routeReport(engine: Engine, sets: EvaluationSets, quantile: number): RouteReport {
+export function routeReport(engine: Engine, sets: EvaluationSets, quantile: number, channels?: number): RouteReport {
   if (engine.info.outputScale !== 1 / 256 || engine.info.outputZeroPoint !== -128) {
     throw new RangeError("router: the model's output is not an int8 softmax (scale 1/256, zero point -128)");
   }
@@ -107,20 +110,23 @@ export function routeReport(engine: Engine, sets: EvaluationSets, quantile: numb
   const tau = noveltyThreshold(baseOld.p256, quantile);
   const y = new Int8Array(engine.info.inputBytes);
   const nearU = nearestUser(sets.user, sets, x, y), nearP = nearestUser(sets.population, sets, x, y);
-  const pick = (rule: string) => (b: number, a: number, near: number) => rule === "confidence" ? a > b : rule === "novelty" ? b < tau : near === 1;
-  const rules = ["confidence", "novelty", "nearest"].map((rule): RouteRule => {
+  if (channels !== undefined) checkChannels(engine.info.inputBytes, channels);
+  const [statU, statP] = channels === undefined ? [nearU, nearP] : statsNearestUser([sets.user, sets.population], sets, channels, x);
+  const pick = (rule: string) => (b: number, a: number, near: number, stat: number) =>
+    rule === "confidence" ? a > b : rule === "novelty" ? b < tau : (rule === "nearest" ? near : stat) === 1;
+  const rules = ["confidence", "novelty", "nearest", ...(channels === undefined ? [] : ["stats"])].map((rule): RouteRule => {
     const toAdapter = pick(rule);
-    const run = (set: SampleSet, base: Answers, adapted: Answers, near: Uint8Array) => {
+    const run = (set: SampleSet, base: Answers, adapted: Answers, near: Uint8Array, stat: Uint8Array) => {
       let d = "", sent = 0, correct = 0;
       for (let i = 0; i < set.count; i++) {
-        const use = toAdapter(base.p256[i], adapted.p256[i], near[i]);
+        const use = toAdapter(base.p256[i], adapted.p256[i], near[i], stat[i]);
         d += use ? "1" : "0";
         if (use) sent++;
         if ((use ? adapted.label[i] : base.label[i]) === set.label(i)) correct++;
       }
       return { d, sent, accuracy: correct / set.count };
     };
-    const u = run(sets.user, baseU, adaptedU, nearU), p = run(sets.population, baseP, adaptedP, nearP);
+    const u = run(sets.user, baseU, adaptedU, nearU, statU), p = run(sets.population, baseP, adaptedP, nearP, statP);
     return {
       rule, errorRate: (sets.user.count - u.sent + p.sent) / (sets.user.count + sets.population.count),
       userAccuracy: u.accuracy, populationAccuracy: p.accuracy, userToAdapter: u.sent, populationToAdapter: p.sent,
@@ -151,16 +157,17 @@ function hex(bytes: Uint8Array): string {
 /**
  * The router as a method: nothing changes in training, the report routes the held-out sets;
  * with `adapters` (earlier users' adapters) it also reports isolation with routing, this run's
- * adapter being the last user's; `dump`: the adapter's bytes as hex in the report.
+ * adapter being the last user's; `dump`: the adapter's bytes as hex in the report; `channels`:
+ * the input's channels per frame, for the "stats" rule.
  */
-export function routing(quantile: number, adapters: readonly UserAdapter[] = [], current?: string, dump = false): ContinualHooks {
+export function routing(quantile: number, adapters: readonly UserAdapter[] = [], current?: string, dump = false, channels?: number): ContinualHooks {
   return {
     name: `route(q=${quantile})`,
     report: (engine, sets) => {
       const bytes = new Uint8Array(engine.exportAdapter());
       const own = current === undefined ? [] : [{ name: current, bytes, frames: sets.userFrames[sets.userFrames.length - 1] }];
       return {
-        route: routeReport(engine, sets, quantile),
+        route: routeReport(engine, sets, quantile, channels),
         ...(current === undefined ? {} : { isolation: isolationReport(engine, sets, [...adapters, ...own]) }),
         ...(dump ? { adapter: hex(bytes) } : {}),
       };

@@ -4,6 +4,7 @@ import { sampledFisher } from "./fisher-labels.js";
 import { MethodEngine } from "./method-engine.js";
 import { distillation, type SoftStep } from "./distill.js";
 import { pseudoCheck } from "./pseudo-check.js";
+import { onlineEwc, type MergeFisher } from "./online-ewc.js";
 import type { SampleSet } from "../app/sample-set.js";
 import type { Engine } from "../platform/engine.js";
 
@@ -12,6 +13,7 @@ export function combine(methods: readonly ContinualHooks[]): ContinualHooks {
   return {
     name: methods.map((m) => m.name).join("+"),
     fisherLabels: (engine, batch) => { for (const m of methods) m.fisherLabels?.(engine, batch); },
+    beforeTrain: (engine, batch) => { for (const m of methods) m.beforeTrain?.(engine, batch); },
     afterTrain: (engine, batch) => { for (const m of methods) m.afterTrain?.(engine, batch); },
     filterOutput: (input, output) => {
       let o = output;
@@ -34,10 +36,12 @@ function positive(name: string, text: string): number {
 
 /**
  * The methods named on the simulator's command line (targets/sim-agent.ts): `--route Q`
- * (router, novelty quantile Q in (0, 1)), `--fisher-temp T` (Fisher under labels drawn at
+ * (router, novelty quantile Q in (0, 1); `--route-channels C` adds its "stats" rule over C
+ * channels per frame), `--fisher-temp T` (Fisher under labels drawn at
  * temperature T), `--distill K` (K old-task samples stepped towards the base's outputs after
  * every trainer step), `--pseudo-check 1` (pseudo-labels the nearest labelled frame disagrees
- * with are dropped). Throws when none is.
+ * with are dropped), `--online-ewc 1` (the Fisher of the earlier users' labelled frames merged
+ * in and the anchor moved before the first step; online-ewc.ts). Throws when none is.
  */
 export interface MethodContext {
   readonly seed: number;
@@ -52,6 +56,9 @@ export interface MethodContext {
   readonly priorAdapters?: readonly UserAdapter[];
   readonly userName?: string;
   readonly dumpAdapter?: boolean;
+  /** Online EWC: the earlier users' labelled frames, and the engine's Fisher merge. */
+  readonly earlierUsers?: readonly SampleSet[];
+  readonly mergeFisher?: MergeFisher;
   /** Runs when the agent closes the session (the report). */
   readonly beforeClose?: (engine: MethodEngine) => void;
 }
@@ -59,6 +66,10 @@ export interface MethodContext {
 export function selectMethods(engine: Engine, option: (name: string) => string | undefined, ctx: MethodContext): MethodEngine {
   const { seed, beforeClose } = ctx;
   const methods: ContinualHooks[] = [];
+  if (option("online-ewc") !== undefined) {
+    if (!ctx.mergeFisher) throw new RangeError("--online-ewc: this engine has no Fisher merge");
+    methods.push(onlineEwc(ctx.earlierUsers ?? [], ctx.frameCount, ctx.mergeFisher));
+  }
   if (option("pseudo-check") !== undefined) methods.push(pseudoCheck(ctx.userFrames, ctx.frameCount));
   const k = option("distill");
   if (k !== undefined) methods.push(distillation(ctx.oldTask, positive("distill", k), seed, ctx.softStep));
@@ -68,7 +79,8 @@ export function selectMethods(engine: Engine, option: (name: string) => string |
   if (q !== undefined) {
     const v = positive("route", q);
     if (v >= 1) throw new RangeError(`--route: quantile ${q} must be below 1`);
-    methods.push(routing(v, ctx.priorAdapters, ctx.userName, ctx.dumpAdapter));
+    const c = option("route-channels");
+    methods.push(routing(v, ctx.priorAdapters, ctx.userName, ctx.dumpAdapter, c === undefined ? undefined : positive("route-channels", c)));
   }
   if (methods.length === 0) throw new RangeError("no continual-learning method selected");
   return new MethodEngine(engine, methods.length === 1 ? methods[0] : combine(methods), beforeClose);

@@ -5,6 +5,7 @@ import { SimResource } from "../platform/sim/sim-engine-resource.js";
 import { selectMethods } from "../continual/select.js";
 import type { MethodEngine } from "../continual/method-engine.js";
 import { trainSoftStep } from "../../native/xs/engine/distill.js";
+import { mergeFisher } from "../../native/xs/engine/online-ewc.js";
 
 /**
  * The simulator's continual-learning methods (targets/sim.ts --agent DIR with --route /
@@ -33,6 +34,9 @@ export function simMethods(dir: string, option: (name: string) => string | undef
       userFrames: set("user_pool.bin"), frameCount: Number(option("feedback") ?? "50"), userName: option("user-name"),
       dumpAdapter: option("dump-adapter") !== undefined,
       softStep: (data, targets, latent) => { trainSoftStep(engine.native, data, targets, latent); },
+      // online EWC: the users of --seen before this run's (the last), their labelled frames
+      earlierUsers: list("seen").slice(0, -1).map((u) => set("user_pool.bin", userDir(u))),
+      mergeFisher: (b) => { mergeFisher(engine.native, b.data, b.labels, b.latent); },
       beforeClose: (m) => {
         // the user's labelled frames: the stream's first --feedback frames (user_pool.bin's records)
         const seen = list("seen");

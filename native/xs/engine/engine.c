@@ -251,7 +251,9 @@ void xs_engine_latent(xsMachine* the)
 	memcpy(out, lat, outBytes);
 }
 
-enum { BATCH_TRAIN = 0, BATCH_EVAL = 1, BATCH_FISHER = 2 };
+/* BATCH_FISHER_MERGE: as BATCH_FISHER without the reset, the batch's squared gradients added to
+ * the Fisher already held (imported or consolidated), so the fold's mean covers both. */
+enum { BATCH_TRAIN = 0, BATCH_EVAL = 1, BATCH_FISHER = 2, BATCH_FISHER_MERGE = 3 };
 
 /* Shared loop over a batch: data holds count entries back to back, labels one byte each. */
 static int32_t runBatch(xsMachine* the, EngineState* s, int mode)
@@ -354,6 +356,18 @@ void xs_engine_consolidate(xsMachine* the)
 {
 	EngineState* s = epxEngineOf(the);
 	runBatch(the, s, BATCH_FISHER);
+	s->err[0] = 0;
+	epxCheck(the, s, ept_ewc_anchor(s->session.trainer), "anchor");
+}
+
+/* consolidateMerge(data, labels, latent): online EWC's boundary (issue 12): the batch's
+ * diagonal Fisher under the current adapter added to the Fisher held (sums and sample counts,
+ * so the merged Fisher is the mean over every consolidated example), then the anchor moved to
+ * the current adapter. */
+void xs_engine_consolidateMerge(xsMachine* the)
+{
+	EngineState* s = epxEngineOf(the);
+	runBatch(the, s, BATCH_FISHER_MERGE);
 	s->err[0] = 0;
 	epxCheck(the, s, ept_ewc_anchor(s->session.trainer), "anchor");
 }
