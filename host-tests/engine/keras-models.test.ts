@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../support/paths.js';
 import {
-  Rng, firstDifference, randomInputs, runCli, runEngine, runOracle, scratchDir, type TensorInfo,
+  firstDifference, floatInputs, randomInputs, runCli, runEngine, runOracle, scratchDir, type TensorInfo,
 } from './harness.js';
 
 interface KerasEntry {
@@ -38,21 +38,6 @@ const mustRun = new Set<string>([
   'dense_flatten_16x8', 'depthwise_separable_16x8', 'global_avg_pool_16x8', 'residual_add_16x8',
   'tanh_sigmoid_branch_16x8',
 ]);
-
-/** Seeded float32 inputs: mostly in [-3, 3], some far outside (saturating the QUANTIZE). */
-function floatInputs(t: TensorInfo, count: number, seed: number): Buffer {
-  const n = t.bytes / 4;
-  const rng = new Rng(seed);
-  const buf = Buffer.alloc(t.bytes * count);
-  for (let k = 0; k < count; k++) {
-    for (let i = 0; i < n; i++) {
-      const u = rng.next() / 0x100000000;
-      const v = k === 0 ? 0 : k === 1 ? (i % 2 === 0 ? 1e6 : -1e6) : (u * 6 - 3) * (k % 8 === 7 ? 20 : 1);
-      buf.writeFloatLE(v, (k * n + i) * 4);
-    }
-  }
-  return buf;
-}
 
 describe('Keras models converted by TensorFlow 2.21 (data/keras) vs TFLite Micro', function () {
   this.timeout(300_000);
