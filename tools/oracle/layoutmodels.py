@@ -269,6 +269,12 @@ def cases():
     c.append(float_edge_case(rng, "quantize_f32_int16", "quantize", (2, 40), tw.INT16))
     c.append(float_edge_case(rng, "dequantize_int8_f32", "dequantize", (4, 64)))
     c.append(float_edge_case(rng, "dequantize_int16_f32", "dequantize", (2, 33), tw.INT16))
+    # 16x8 LSTM (TFLM's int16-activation kernel; the converter refuses a Keras LSTM as 16x8)
+    c.append(lstm_case(rng, "lstm16x8_batch1_t5", 1, 5, 3, 4, s16=True))
+    c.append(lstm_case(rng, "lstm16x8_batch2_t4_clip_bias_at_4", 2, 4, 5, 6, cell_clip=1.0,
+                       s16=True, misalign=True))
+    c.append(lstm_case(rng, "lstm16x8_time_major_batch3", 3, 4, 3, 5, time_major=True, s16=True))
+    c.append(lstm_case(rng, "lstm16x8_cell_scale_2p15_t7", 1, 7, 6, 8, cell_pow=-15, s16=True))
     return [x if len(x) == 4 else x + ({},) for x in c]
 
 
