@@ -3,7 +3,8 @@
 dynamic batch (host-tests/engine/layout-ops.test.ts): SHAPE, PACK, UNPACK, GATHER,
 SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, TRANSPOSE and SUM, alone and in the chains the
 converter writes (Flatten: SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE; a dilated "same"
-convolution: SPACE_TO_BATCH_ND -> CONV_2D -> BATCH_TO_SPACE_ND).
+convolution: SPACE_TO_BATCH_ND -> CONV_2D -> BATCH_TO_SPACE_ND), and UNIDIRECTIONAL_SEQUENCE_LSTM
+int8 and 16x8 (the latter as TFLM's int16 kernel takes it; the converter refuses to write it).
 
 Usage: layoutmodels.py OUTDIR   writes OUTDIR/<case>.tflite and prints a JSON manifest
        layoutmodels.py --train OUTDIR   writes train_flatten_{dynamic,static}.tflite (a
