@@ -24,7 +24,8 @@ const INPUTS = 64;
 // Measured on this revision: every int8, float-edge and 16x8 model the converter wrote but
 // two models in each recipe (31 of 37). Refused, with the operator named:
 // dilated_same_conv (SPACE_TO_BATCH_ND with a dynamic batch; int16 SPACE_TO_BATCH_ND too) and
-// reshape_dense (REDUCE_PROD, which TFLM lacks as well).
+// reshape_dense (REDUCE_PROD, which TFLM lacks as well); what TFLM does with each of the six is
+// pinned in keras-refused.test.ts.
 const mustRun = new Set<string>([
   'activations_float', 'activations_int8', 'concat_functional_float', 'concat_functional_int8',
   'conv1d_float', 'conv1d_int8', 'conv2d_flatten_float', 'conv2d_flatten_int8',
