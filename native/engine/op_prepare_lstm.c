@@ -1,10 +1,11 @@
 /* Prepare for UNIDIRECTIONAL_SEQUENCE_LSTM, int8 activations and weights with an int16 cell,
  * or the 16x8 form: int16 input, hidden state and output with int64 gate biases (TFLM
  * UnidirectionalSequenceLstmPrepare: ValidateTensorStatus / ValidateTensorSize and
- * PrepareGateParametersInteger; the same multipliers for both). 24 inputs: 0 input [batch, time, n] (or time-major), 1-4
- * input weights and 5-8 recurrent weights of the gates input, forget, cell, output, 12-15 the
- * gate biases, 18 the hidden (output) state and 19 the cell state, both variable; peepholes
- * (9-11), projection (16-17) and layer norm (20-23) must be absent, as in TFLM. */
+ * PrepareGateParametersInteger; the same multipliers for both). 24 inputs: 0 input
+ * [batch, time, n] (or time-major), 1-4 input weights and 5-8 recurrent weights of the gates
+ * input, forget, cell, output, 12-15 the gate biases, 18 the hidden (output) state and 19
+ * the cell state, both variable; peepholes (9-11), projection (16-17) and layer norm (20-23)
+ * must be absent, as in TFLM. */
 #include <math.h>
 
 #include "prep_util.h"
