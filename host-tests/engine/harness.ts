@@ -105,11 +105,16 @@ export function runEngine(model: string, input: Uint8Array, dir: string, keepSta
   return readFileSync(outFile);
 }
 
-/** Derives a model variant with tools/oracle/modeledit.py (retargeted output, shifted biases). */
+/**
+ * Derives a model variant with tools/oracle/modeledit.py (retargeted output, shifted biases,
+ * tensors' static batch dimension set).
+ */
 export function editModel(
-  model: string, out: string, edit: { outputTensor?: number; biasShift?: number },
+  model: string, out: string,
+  edit: { outputTensor?: number; biasShift?: number; batch?: [number, number][] },
 ): string {
   const args = [modelEditScript, model, '-o', out];
+  for (const [t, n] of edit.batch ?? []) args.push('--batch', `${t}:${n}`);
   if (edit.outputTensor !== undefined) args.push('--output-tensor', String(edit.outputTensor));
   if (edit.biasShift !== undefined) args.push('--bias-shift', String(edit.biasShift));
   execFileSync(python, args);
@@ -244,4 +249,19 @@ export function firstDifference(
   };
   return `${differing} bytes differ; first at input #${k}, element ${el}: ` +
     `engine ${read(got)}, oracle ${read(expected)}`;
+}
+
+/** Seeded float32 inputs: mostly in [-3, 3], some far outside (saturating the QUANTIZE). */
+export function floatInputs(t: TensorInfo, count: number, seed: number): Buffer {
+  const n = t.bytes / 4;
+  const rng = new Rng(seed);
+  const buf = Buffer.alloc(t.bytes * count);
+  for (let k = 0; k < count; k++) {
+    for (let i = 0; i < n; i++) {
+      const u = rng.next() / 0x100000000;
+      const v = k === 0 ? 0 : k === 1 ? (i % 2 === 0 ? 1e6 : -1e6) : (u * 6 - 3) * (k % 8 === 7 ? 20 : 1);
+      buf.writeFloatLE(v, (k * n + i) * 4);
+    }
+  }
+  return buf;
 }

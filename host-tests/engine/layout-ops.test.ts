@@ -184,8 +184,9 @@ describe('data-layout operators vs TFLite Micro (byte for byte)', function () {
     }
   });
 
-  it('LSTM state carries over invokes as in TFLM (100 samples streamed, no reset)', () => {
-    for (const name of ['lstm_batch2_t4_clip', 'lstm_time_major_batch3']) {
+  it('LSTM state (int8 and 16x8) carries over invokes as in TFLM (100 samples streamed, no reset)', () => {
+    for (const name of ['lstm_batch2_t4_clip', 'lstm_time_major_batch3',
+      'lstm16x8_batch2_t4_clip_bias_at_4', 'lstm16x8_time_major_batch3']) {
       const c = cases.find((k) => k.name === name);
       assert.ok(c !== undefined);
       const batch = batchFor(c);

@@ -90,4 +90,25 @@ describe('edge-peft ops: TFLite Micro operators vs the engine', function () {
     const hints = r.stderr.split('\n').filter((l) => l.startsWith('  '));
     assert.deepEqual(hints, missing.map((x) => `  ${x.name}: TFLite Micro kernel ${x.kernel}`));
   });
+
+  it('docs/engine.md\'s operator table is `edge-peft ops --markdown` (first three columns), with its count', () => {
+    const r = runCli(['ops', '--markdown']);
+    assert.equal(r.status, 0, r.stderr);
+    const want = r.stdout.toString('utf8').trim().split('\n');
+    const doc = readFileSync(join(repoRoot, 'docs', 'engine.md'), 'utf8');
+    const at = doc.indexOf('### Operators vs TFLite Micro');
+    assert.ok(at >= 0, 'no operator table in docs/engine.md');
+    const section = doc.slice(at).split('\n### ')[0] ?? '';
+    const got = section.split('\n').filter((l) => /^\| [A-Z]/.test(l) && !l.startsWith('| Operator'))
+      .map((l) => `${l.split('|').slice(0, 4).join('|')}|`);
+    assert.deepEqual(got, want, 'regenerate the table: edge-peft ops --markdown');
+    const count = /\((\d+) of (\d+) at this revision/.exec(section);
+    assert.ok(count, 'no count in the table\'s text');
+    assert.deepEqual([Number(count[1]), Number(count[2])], [rows.filter((x) => x.supported).length, rows.length]);
+    // a yes row states the engine's types, a no row none
+    for (const l of section.split('\n').filter((x) => /^\| [A-Z]/.test(x) && !x.startsWith('| Operator'))) {
+      const cells = l.split('|').map((x) => x.trim());
+      assert.equal(cells[4] !== '', cells[3] === 'yes', l);
+    }
+  });
 });

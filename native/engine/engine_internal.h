@@ -129,6 +129,7 @@ typedef struct {
 typedef struct {
     ep_lstm_params p;
     int16_t w_in[4], w_rec[4], bias[4], hidden, cell;
+    bool wide;                       /* the 16x8 form (ep_lstm_s16) */
 } ep_lstm_rt;
 
 /* Audio front-end arguments (op_prepare_signal.c). */

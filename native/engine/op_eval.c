@@ -153,7 +153,11 @@ ep_status ep_op_eval(ep_session *s, ep_op_rt *rt)
         for (int32_t g = 0; g < 4; ++g) {
             lw.w_in[g] = (const int8_t *)TD(s, lr->w_in[g]);
             lw.w_rec[g] = (const int8_t *)TD(s, lr->w_rec[g]);
-            lw.bias[g] = (const int32_t *)TD(s, lr->bias[g]);
+            lw.bias[g] = TD(s, lr->bias[g]);
+        }
+        if (lr->wide) {
+            return ep_lstm_s16(&ctx, &lr->p, &lw, in, (int16_t *)TD(s, lr->hidden),
+                               (int16_t *)TD(s, lr->cell), out);
         }
         return ep_lstm_s8(&ctx, &lr->p, &lw, in, (int8_t *)TD(s, lr->hidden),
                           (int16_t *)TD(s, lr->cell), out);

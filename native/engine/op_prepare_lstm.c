@@ -1,9 +1,11 @@
-/* Prepare for UNIDIRECTIONAL_SEQUENCE_LSTM, int8 activations and weights with an int16 cell
- * (TFLM UnidirectionalSequenceLstmPrepare: ValidateTensorStatus / ValidateTensorSize and
- * PrepareGateParametersInteger). 24 inputs: 0 input [batch, time, n] (or time-major), 1-4
- * input weights and 5-8 recurrent weights of the gates input, forget, cell, output, 12-15 the
- * gate biases, 18 the hidden (output) state and 19 the cell state, both variable; peepholes
- * (9-11), projection (16-17) and layer norm (20-23) must be absent, as in TFLM. */
+/* Prepare for UNIDIRECTIONAL_SEQUENCE_LSTM, int8 activations and weights with an int16 cell,
+ * or the 16x8 form: int16 input, hidden state and output with int64 gate biases (TFLM
+ * UnidirectionalSequenceLstmPrepare: ValidateTensorStatus / ValidateTensorSize and
+ * PrepareGateParametersInteger; the same multipliers for both). 24 inputs: 0 input
+ * [batch, time, n] (or time-major), 1-4 input weights and 5-8 recurrent weights of the gates
+ * input, forget, cell, output, 12-15 the gate biases, 18 the hidden (output) state and 19
+ * the cell state, both variable; peepholes (9-11), projection (16-17) and layer norm (20-23)
+ * must be absent, as in TFLM. */
 #include <math.h>
 
 #include "prep_util.h"
@@ -52,10 +54,12 @@ ep_status ep_op_prepare_lstm(ep_prep *pp, int32_t index, const ep_op_info *op, e
     TRY(pu_tensor(c, op->inputs[HIDDEN], &h, "output state"));
     TRY(pu_tensor(c, op->inputs[CELL], &cell, "cell state"));
     TRY(pu_tensor(c, op->outputs[0], &out, "output"));
-    TRY(pu_want_type(c, &in, EP_TYPE_INT8, "input"));
-    TRY(pu_want_type(c, &h, EP_TYPE_INT8, "output state"));
+    const bool wide = in.type == EP_TYPE_INT16; /* 16x8 */
+    const int32_t act = wide ? EP_TYPE_INT16 : EP_TYPE_INT8;
+    TRY(pu_want_type(c, &in, act, "input"));
+    TRY(pu_want_type(c, &h, act, "output state"));
     TRY(pu_want_type(c, &cell, EP_TYPE_INT16, "cell state"));
-    TRY(pu_want_type(c, &out, EP_TYPE_INT8, "output"));
+    TRY(pu_want_type(c, &out, act, "output"));
     TRY(pu_want_quant(c, &in, "input"));
     TRY(pu_want_quant(c, &h, "output state"));
     TRY(pu_want_quant(c, &cell, "cell state"));
@@ -100,9 +104,11 @@ ep_status ep_op_prepare_lstm(ep_prep *pp, int32_t index, const ep_op_info *op, e
             }
         }
         TRY(pu_tensor(c, op->inputs[BIAS + g], &b, "gate bias"));
-        if (b.data == NULL || b.type != EP_TYPE_INT32 || b.rank != 1 || b.elements != units) {
+        if (b.data == NULL || b.type != (wide ? EP_TYPE_INT64 : EP_TYPE_INT32) || b.rank != 1 ||
+            b.elements != units) {
             return FAIL(c, EP_ERR_UNSUPPORTED, "operator %d (UNIDIRECTIONAL_SEQUENCE_LSTM): gate "
-                        "bias %d must be constant int32 [%d]", index, BIAS + g, units);
+                        "bias %d must be constant %s [%d]", index, BIAS + g,
+                        wide ? "int64" : "int32", units);
         }
         r.bias[g] = (int16_t)op->inputs[BIAS + g];
     }
@@ -132,6 +138,7 @@ ep_status ep_op_prepare_lstm(ep_prep *pp, int32_t index, const ep_op_info *op, e
     }
     p->tanh_multiplier = left < 0 ? 3 : 3 << left;
     p->tanh_shift = left < 0 ? -left : 0;
+    r.wide = wide;
     r.hidden = (int16_t)op->inputs[HIDDEN];
     r.cell = (int16_t)op->inputs[CELL];
     ep_lstm_rt *blk = (ep_lstm_rt *)ep_prep_alloc(c->p, sizeof r);

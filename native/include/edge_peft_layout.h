@@ -86,7 +86,7 @@ ep_status ep_transpose_conv_s16(const ep_context *ctx, const ep_conv_params *par
                                 const int8_t *filter, const uint8_t *bias,
                                 const ep_dims *out_dims, int16_t *output);
 
-/* UNIDIRECTIONAL_SEQUENCE_LSTM int8 / int16 cell (TFLM lstm_eval integer path; gates in
+/* UNIDIRECTIONAL_SEQUENCE_LSTM int8 (or int16, ep_lstm_s16) / int16 cell (TFLM lstm_eval integer path; gates in
  * TFLM's order input, forget, cell, output). Gate FCs: int8 -> int16 onto 2^-12 (weights
  * zero point 0; the input FC adds the gate bias), added with int16 saturation; sigmoid /
  * tanh in Q0.15; forget_mul, input_mul: Q0.15 x {cell, Q0.15} -> cell scale; output_mul:
@@ -108,12 +108,20 @@ typedef struct {
 typedef struct {
     const int8_t *w_in[4];           /* [units, input_size] */
     const int8_t *w_rec[4];          /* [units, units] */
-    const int32_t *bias[4];          /* [units] or NULL */
+    const void *bias[4];             /* [units] int32 (ep_lstm_s8) or int64 (ep_lstm_s16,
+                                        4-byte aligned is enough: read bytewise), or NULL */
 } ep_lstm_weights;
 int32_t ep_lstm_s8_get_buffer_size(const ep_lstm_params *params);
 ep_status ep_lstm_s8(const ep_context *ctx, const ep_lstm_params *params,
                      const ep_lstm_weights *weights, const int8_t *input, int8_t *hidden,
                      int16_t *cell, int8_t *output);
+/* The 16x8 form (TFLM's int16-activation LSTM): input, hidden state and output int16, the
+ * gate FCs int16 x int8 summed in int64 with int64 biases and requantised with the reduced
+ * multiplier (ep_requantize_s64); everything after the gate FCs as ep_lstm_s8, the hidden
+ * state clamped to int16. Same params and buffer size. */
+ep_status ep_lstm_s16(const ep_context *ctx, const ep_lstm_params *params,
+                      const ep_lstm_weights *weights, const int16_t *input, int16_t *hidden,
+                      int16_t *cell, int16_t *output);
 
 #ifdef __cplusplus
 }

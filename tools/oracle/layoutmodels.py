@@ -3,7 +3,8 @@
 dynamic batch (host-tests/engine/layout-ops.test.ts): SHAPE, PACK, UNPACK, GATHER,
 SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, TRANSPOSE and SUM, alone and in the chains the
 converter writes (Flatten: SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE; a dilated "same"
-convolution: SPACE_TO_BATCH_ND -> CONV_2D -> BATCH_TO_SPACE_ND).
+convolution: SPACE_TO_BATCH_ND -> CONV_2D -> BATCH_TO_SPACE_ND), and UNIDIRECTIONAL_SEQUENCE_LSTM
+int8 and 16x8 (the latter as TFLM's int16 kernel takes it; the converter refuses to write it).
 
 Usage: layoutmodels.py OUTDIR   writes OUTDIR/<case>.tflite and prints a JSON manifest
        layoutmodels.py --train OUTDIR   writes train_flatten_{dynamic,static}.tflite (a
@@ -269,7 +270,26 @@ def cases():
     c.append(float_edge_case(rng, "quantize_f32_int16", "quantize", (2, 40), tw.INT16))
     c.append(float_edge_case(rng, "dequantize_int8_f32", "dequantize", (4, 64)))
     c.append(float_edge_case(rng, "dequantize_int16_f32", "dequantize", (2, 33), tw.INT16))
+    # 16x8 LSTM (TFLM's int16-activation kernel; the converter refuses a Keras LSTM as 16x8)
+    c.append(lstm_case(rng, "lstm16x8_batch1_t5", 1, 5, 3, 4, s16=True))
+    c.append(lstm_case(rng, "lstm16x8_batch2_t4_clip_bias_at_4", 2, 4, 5, 6, cell_clip=1.0,
+                       s16=True, misalign=True))
+    c.append(lstm_case(rng, "lstm16x8_time_major_batch3", 3, 4, 3, 5, time_major=True, s16=True))
+    c.append(lstm_case(rng, "lstm16x8_cell_scale_2p15_t7", 1, 7, 6, 8, cell_pow=-15, s16=True))
+    c.append(lstm_case(rng, "lstm16x8_zero_points", 2, 4, 3, 5, s16=True, zp16=(123, -45)))
     return [x if len(x) == 4 else x + ({},) for x in c]
+
+
+def lstm16_int32_bias_case():
+    """A 16x8 LSTM with int32 gate biases: TFLM's int16 kernel reads them as int64 (two
+    biases as one, then past the buffer) and runs; we refuse it."""
+    name, op, b = lstm_case(np.random.default_rng(1611), "refuse_lstm16x8_int32_bias", 1, 3, 3, 4,
+                            s16=True)
+    for t in b.tensors:
+        if t["type"] == tw.INT64:
+            b.buffers[t["buffer"]] = np.frombuffer(b.buffers[t["buffer"]], "<i8").astype("<i4").tobytes()
+            t["type"] = tw.INT32
+    return name, op, b
 
 
 def refused_cases():
@@ -327,6 +347,8 @@ def refused_cases():
         (r("refuse_transpose_perm_runtime", "TRANSPOSE", TRANSPOSE,
            [((2, 3), i8, 0.05, 0), ((2,), i32t, 1.0, 0)], ((3, 2), i8, 0.05, 0),
            (O_TRANSPOSE, 0, []), 2), "TRANSPOSE): perm must be constant int32", True),
+        (lstm16_int32_bias_case(),
+         "UNIDIRECTIONAL_SEQUENCE_LSTM): gate bias 12 must be constant int64 [4]", False),
     ]
 
 

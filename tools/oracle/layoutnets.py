@@ -264,16 +264,25 @@ LSTM, O_LSTM = 44, 71
 
 
 def lstm_case(rng, name, batch, time, n, units, time_major=False, cell_clip=0.0,
-              cell_pow=-11):
+              cell_pow=-11, s16=False, misalign=False, zp16=(0, 0)):
     """Keras LSTM as the converter writes it in int8: UNIDIRECTIONAL_SEQUENCE_LSTM with 24
     inputs (gates input, forget, cell, output; no peepholes, projection or layer norm),
     per-tensor symmetric weights, int32 gate biases at s_x * s_w, the hidden state int8 as
-    the output, the cell state int16 at 2^cell_pow; both states variable."""
+    the output, the cell state int16 at 2^cell_pow; both states variable. s16: the 16x8 form
+    TFLM's kernel takes (the converter does not write it for a Keras LSTM): input, hidden state
+    and output int16 symmetric (zero point 0), int64 gate biases (misalign: placed 4- but not
+    8-aligned, as the converter places them); zp16: the int16 input's and hidden state's zero
+    points (the converter writes 0; TFLM applies others, and so must we)."""
     b = om.Builder()
-    s, zp = om.act_q(rng, -rng.uniform(1, 3), rng.uniform(1, 3))
+    act_t = tw.INT16 if s16 else tw.INT8
+    if s16:
+        s, zp = rng.uniform(1, 3) / 32767.0, zp16[0]
+    else:
+        s, zp = om.act_q(rng, -rng.uniform(1, 3), rng.uniform(1, 3))
     shape = (time, batch, n) if time_major else (batch, time, n)
-    x = b.act(shape, scale=s, zp=zp, is_input=True)
-    sh, zh = om.act_q(rng, -1.0, 1.0)  # the hidden state: o * tanh(c) in (-1, 1)
+    x = b.act(shape, dtype=act_t, scale=s, zp=zp, is_input=True)
+    # the hidden state: o * tanh(c) in (-1, 1)
+    sh, zh = (1.0 / 32767.0, zp16[1]) if s16 else om.act_q(rng, -1.0, 1.0)
     ins = [x]
     for rec in (False, True):
         for _ in range(4):
@@ -284,16 +293,18 @@ def lstm_case(rng, name, batch, time, n, units, time_major=False, cell_clip=0.0,
     for g in range(4):  # biases, forget gate biased open as Keras initialises it
         sb = float(s) * float(wscales[g])
         real = rng.normal(1.0 if g == 1 else 0.0, 0.5, units)
-        ins.append(b.const(np.round(real / sb), tw.INT32, [sb], None))
+        ins.append(b.const(np.round(real / sb), tw.INT64 if s16 else tw.INT32, [sb], None))
     ins += [-1, -1]
-    b.tensors.append(dict(name="h", shape=[batch, units], type=tw.INT8, buffer=0,
+    b.tensors.append(dict(name="h", shape=[batch, units], type=act_t, buffer=0,
                           scale=np.float32(sh), zp=int(zh), variable=True))
     ins.append(len(b.tensors) - 1)
     b.tensors.append(dict(name="c", shape=[batch, units], type=tw.INT16, buffer=0,
                           scale=np.float32(2.0 ** cell_pow), zp=0, variable=True))
     ins.append(len(b.tensors) - 1)
     ins += [-1, -1, -1, -1]
-    y = b.act((shape[0], shape[1], units), scale=sh, zp=zh)
+    y = b.act((shape[0], shape[1], units), dtype=act_t, scale=sh, zp=zh)
     b.op(LSTM, ins, [y], (O_LSTM, 6, [(0, "i8", 4), (1, "f32", cell_clip),  # fused TANH
                                       (3, "bool", time_major)]), 4)
+    if misalign:
+        b.misalign = frozenset(t["buffer"] for t in b.tensors if t["type"] == tw.INT64)
     return name, "UNIDIRECTIONAL_SEQUENCE_LSTM", b

@@ -15,6 +15,9 @@ Nothing moves, so each variant is a valid model that the oracle and our engine b
 - --set-scale OP:INPUT:FILE (repeatable): the quantisation scales of the tensor at input INPUT
   of operator OP take FILE's float32 LE values, as many as it has (a merged layer's re-derived
   per-channel row scales, for a layer that is per-channel already);
+- --batch T:N (repeatable): dimension 0 of tensor T's static shape becomes N (the converter
+  writes a dynamic-batch SPACE_TO_BATCH_ND's output, and the convolution after it, with
+  batch 1 where the block makes it 4: the corrected model is what the converter meant);
 --ops prints, as JSON, each operator's builtin code, first output tensor and MACs and output
 shape (MACs computed here from the tensor shapes, for FULLY_CONNECTED, CONV_2D,
 DEPTHWISE_CONV_2D and SVDF; else null).
@@ -40,7 +43,7 @@ def _subgraph(buf):
 
 
 def _macs(sg, op, builtin):
-    shape = lambda t: [int(d) for d in sg.Tensors(t).ShapeAsNumpy()]  # noqa: E731
+    shape = lambda t: [int(d) for d in (sg.Tensors(t).ShapeAsNumpy() if sg.Tensors(t).ShapeLength() else [])]  # noqa: E731
     out = int(np.prod(shape(op.Outputs(0))))
     w = shape(op.Inputs(1)) if op.InputsLength() > 1 else []
     if builtin == schema_fb.BuiltinOperator.FULLY_CONNECTED:
@@ -62,8 +65,9 @@ def operators(model_bytes):
         oc = model.OperatorCodes(op.OpcodeIndex())
         builtin = max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode())
         out = int(op.Outputs(0))
+        shape = sg.Tensors(out).ShapeAsNumpy() if sg.Tensors(out).ShapeLength() > 0 else []
         ops.append({"index": i, "builtin": builtin, "output": out,
-                    "shape": [int(d) for d in sg.Tensors(out).ShapeAsNumpy()],
+                    "shape": [int(d) for d in shape],
                     "macs": _macs(sg, op, builtin)})
     return ops
 
@@ -156,6 +160,19 @@ def set_scale(model_bytes, op_index, input_index, raw):
     return bytes(buf)
 
 
+def set_batch(model_bytes, tensor, n):
+    buf = bytearray(model_bytes)
+    _, sg = _subgraph(buf)
+    if not 0 <= tensor < sg.TensorsLength():
+        sys.exit(f"modeledit: no tensor {tensor}")
+    t = sg.Tensors(tensor)
+    field = t._tab.Offset(4)  # vtable offset of Tensor.shape
+    if field == 0 or t.ShapeLength() < 1:
+        sys.exit(f"modeledit: tensor {tensor} has no static shape")
+    struct.pack_into("<i", buf, t._tab.Vector(field), n)
+    return bytes(buf)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("model")
@@ -165,6 +182,7 @@ def main():
     ap.add_argument("--negate-first-weights", action="store_true")
     ap.add_argument("--set-const", action="append", default=[], metavar="OP:INPUT:FILE")
     ap.add_argument("--set-scale", action="append", default=[], metavar="OP:INPUT:FILE")
+    ap.add_argument("--batch", action="append", default=[], metavar="T:N")
     ap.add_argument("-o", "--out")
     args = ap.parse_args()
     with open(args.model, "rb") as f:
@@ -185,6 +203,9 @@ def main():
         op, inp, path = spec.split(":", 2)
         with open(path, "rb") as f:
             data = set_scale(data, int(op), int(inp), f.read())
+    for spec in args.batch:
+        t, n = spec.split(":", 1)
+        data = set_batch(data, int(t), int(n))
     if args.output_tensor is not None:
         data = retarget_output(data, args.output_tensor)
     if not args.out:
