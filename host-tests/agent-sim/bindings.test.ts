@@ -116,7 +116,7 @@ out("BAD " + caught);
     assert.match(r.stdout.split("\n").find((l) => l.startsWith("BAD "))!, /^BAD engine: importAdapter: EP_ERR_/);
   });
 
-  it("model identity: a CLI-trained adapter imports when the session has the model's SHA-256, and is refused by name without it", () => {
+  it("model identity: a CLI-trained adapter imports when the session has the model's SHA-256, also with none given (the simulator hashes the model), and is refused by name under the zero identity", () => {
     const model = join(repoRoot, "data", "demo", "digits_mlp_int8.tflite");
     const spec = "bias:layers=0..-1";
     const adapter = fx.path("a.epad");
@@ -131,7 +131,11 @@ const withId = new NativeEnginePort(new SimResource(${JSON.stringify(model)}), $
 withId.importAdapter(bytes);
 out("IMPORTED " + withId.exportAdapter().byteLength);
 withId.close();
-const zero = new NativeEnginePort(new SimResource(${JSON.stringify(model)}), ${JSON.stringify(spec)}, 65536);
+const platform = new NativeEnginePort(new SimResource(${JSON.stringify(model)}), ${JSON.stringify(spec)}, 65536);
+platform.importAdapter(bytes);
+out("PLATFORM " + platform.exportAdapter().byteLength);
+platform.close();
+const zero = new NativeEnginePort(new SimResource(${JSON.stringify(model)}), ${JSON.stringify(spec)}, 65536, new Uint8Array(32));
 try { zero.importAdapter(bytes); out("ZERO accepted"); } catch (e) { out("ZERO " + e.message); }
 zero.close();
 try { new NativeEnginePort(new SimResource(${JSON.stringify(model)}), ${JSON.stringify(spec)}, 65536, sha.subarray(0, 31)); } catch (e) { out("SHORT " + e.message); }
@@ -139,6 +143,8 @@ try { new NativeEnginePort(new SimResource(${JSON.stringify(model)}), ${JSON.str
     const r = fx.run(["--board", "boards/sim.json", "--", fx.path("id.js")]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`IMPORTED ${readFileSync(adapter).length}`));
+    // without a digest the simulator gives the session its model's SHA-256 (mbedTLS), as the CLI does
+    assert.match(r.stdout, new RegExp(`PLATFORM ${readFileSync(adapter).length}`));
     assert.match(r.stdout, new RegExp(`^ZERO engine: importAdapter: EP_ERR_ARG: adapter: made for another model \\(base SHA-256 ${sha.slice(0, 8)}\\.\\.\\., session's 00000000\\.\\.\\.\\)$`, "m"));
     assert.match(r.stdout, /SHORT engine: modelSha256 is 31 bytes, must be 32/);
   });

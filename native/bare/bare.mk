@@ -11,9 +11,10 @@ BARE_XS_DEFINES := -DINCLUDE_XSPLATFORM -DXSPLATFORM='"bare_xs.h"' -DmxParse=1 -
 BARE_XS_INCLUDES := -Inative/bare -Inative/sim -I$(BARE_XS_DIR)/includes -I$(BARE_XS_DIR)/platforms \
 	-I$(BARE_XS_DIR)/sources
 BARE_XS_CFLAGS := -std=gnu11 -Os -w -ffunction-sections -fdata-sections $(BARE_XS_DEFINES) $(BARE_XS_INCLUDES)
+# EPX_MODEL_SHA256: engine sessions get their model's SHA-256 from embed.py's table (engine/bare/resource.c).
 BARE_OWN_CFLAGS := -std=c11 -Os -Wall -Wextra -fno-strict-aliasing -Wno-unused-parameter \
 	-Wno-missing-field-initializers -ffp-contract=off -ffunction-sections -fdata-sections \
-	-DSIM_VIRTUAL_CLOCK_ONLY $(BARE_XS_DEFINES) $(BARE_XS_INCLUDES) -Inative/include
+	-DSIM_VIRTUAL_CLOCK_ONLY -DEPX_MODEL_SHA256 $(BARE_XS_DEFINES) $(BARE_XS_INCLUDES) -Inative/include
 # Our host: native/bare plus the platform-neutral half of native/sim, and the bindings the agent
 # uses (board folders named "bare" hold the bodies that read flash instead of files).
 BARE_HOST_SRCS := $(wildcard native/bare/*.c) \

@@ -10,9 +10,10 @@ typedef struct {
 	const char* name;
 	const uint8_t* bytes;
 	uint32_t size;
+	uint8_t sha256[32];   /* the bytes' SHA-256, computed by embed.py when the image is built */
 } BareFile;
 
-extern const BareFile bareFiles[];      /* ends with { 0, 0, 0 } */
+extern const BareFile bareFiles[];      /* ends with { 0, 0, 0, { 0 } } */
 extern const char* const bareEntry;     /* the entry module's name */
 extern const char* const bareBoard;     /* the board file's name */
 extern const char* const bareArgs[];    /* the app's arguments (after the entry), NULL-ended */

@@ -188,8 +188,6 @@ ep_status ep_op_prepare_shape(ep_prep *p, int32_t index, const ep_op_info *op, e
 ep_status ep_op_prepare_layout(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 /* UNIDIRECTIONAL_SEQUENCE_LSTM (op_prepare_lstm.c). */
 ep_status ep_op_prepare_lstm(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
-/* FULLY_CONNECTED with int16 input (op_prepare_s16.c). */
-ep_status ep_op_prepare_fc16(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 /* TRANSPOSE_CONV (op_prepare_tconv.c). */
 ep_status ep_op_prepare_tconv(ep_prep *p, int32_t index, const ep_op_info *op, ep_op_rt *rt);
 /* The audio front end: custom Signal operators, CAST, DIV and int32 ADD / MUL / MINIMUM /

@@ -8,47 +8,29 @@
 static ep_status prep_fc(ctx_t *c, ep_op_rt *rt)
 {
     const ep_op_info *op = c->op;
-    ep_tensor_info in, w, b, out;
-    const bool has_bias = op->input_count > 2 && op->inputs[2] >= 0;
-    TRY(pu_tensor(c, op->inputs[0], &in, "input"));
-    TRY(pu_tensor(c, op->inputs[1], &w, "filter"));
-    TRY(pu_tensor(c, op->outputs[0], &out, "output"));
-    if (has_bias) {
-        TRY(pu_tensor(c, op->inputs[2], &b, "bias"));
+    pu_fc f;
+    TRY(pu_fc_check(c, &f));
+    if (f.in.type == EP_TYPE_INT16) {
+        return ep_op_prepare_fc16(c, &f, rt);
     }
-    if (in.type == EP_TYPE_INT16) {
-        return ep_op_prepare_fc16(c->p, c->index, op, rt);
-    }
-    TRY(pu_want_type(c, &in, EP_TYPE_INT8, "input"));
-    TRY(pu_want_type(c, &out, EP_TYPE_INT8, "output"));
-    TRY(pu_want_quant(c, &in, "input"));
-    TRY(pu_want_quant(c, &w, "filter"));
-    TRY(pu_want_quant(c, &out, "output"));
-    if (w.rank != 2 || w.dims[1] <= 0 || w.dims[0] <= 0 || in.elements % w.dims[1] != 0 ||
-        op->options.weights_format != 0) {
-        return FAIL(c, EP_ERR_SHAPE, "operator %d (FULLY_CONNECTED): filter shape", c->index);
-    }
-    const int32_t rows = w.dims[0], depth = w.dims[1], batches = in.elements / depth;
-    /* int64: batches x rows from a corrupt shape can exceed int32 */
-    if ((int64_t)batches * rows != (int64_t)out.elements) {
-        return FAIL(c, EP_ERR_SHAPE, "operator %d (FULLY_CONNECTED): output has %d elements, want %d x %d",
-                    c->index, out.elements, batches, rows);
-    }
-    TRY(pu_const_weights(c, &w, has_bias ? &b : NULL, EP_TYPE_INT32, rows));
-    const bool per_channel = w.scale_count > 1;
+    const ep_tensor_info *in = &f.in, *w = &f.w, *b = &f.b, *out = &f.out;
+    const bool has_bias = f.has_bias;
+    const int32_t rows = f.rows, depth = f.depth, batches = f.batches;
+    TRY(pu_const_weights(c, w, has_bias ? b : NULL, EP_TYPE_INT32, rows));
+    const bool per_channel = w->scale_count > 1;
     ep_fc_params *p = &rt->u.fc.p;
-    p->input_offset = -ep_tensor_zero_point(&in, 0);
-    p->filter_offset = per_channel ? 0 : -ep_tensor_zero_point(&w, 0);
-    p->output_offset = ep_tensor_zero_point(&out, 0);
-    TRY(pu_activation(c, &out, op->options.activation, -128, 127, &p->activation));
+    p->input_offset = -ep_tensor_zero_point(in, 0);
+    p->filter_offset = per_channel ? 0 : -ep_tensor_zero_point(w, 0);
+    p->output_offset = ep_tensor_zero_point(out, 0);
+    TRY(pu_activation(c, out, op->options.activation, -128, 127, &p->activation));
     if (per_channel) {
         rt->kind = EP_K_FC_PC;
-        TRY(pu_channel_multipliers(c, &in, &w, &out, rows, &rt->u.fc.pc));
+        TRY(pu_channel_multipliers(c, in, w, out, rows, &rt->u.fc.pc));
     } else {
         rt->kind = EP_K_FC;
         /* TFLM multiplies the two float scales in float32 first. */
-        const float prod = ep_tensor_scale(&in, 0) * ep_tensor_scale(&w, 0);
-        const double real = (double)prod / (double)ep_tensor_scale(&out, 0);
+        const float prod = ep_tensor_scale(in, 0) * ep_tensor_scale(w, 0);
+        const double real = (double)prod / (double)ep_tensor_scale(out, 0);
         if (ep_quantize_multiplier(real, &rt->u.fc.q.multiplier, &rt->u.fc.q.shift) != EP_OK) {
             return FAIL(c, EP_ERR_QUANT, "operator %d (FULLY_CONNECTED): bad scales", c->index);
         }
@@ -58,8 +40,8 @@ static ep_status prep_fc(ctx_t *c, ep_op_rt *rt)
     rt->u.fc.out_dims = (ep_dims){batches, 1, 1, rows};
     rt->u.fc.sums = (int32_t *)ep_prep_alloc(c->p, (uint32_t)rows * 4u);
     if (rt->u.fc.sums != NULL) {
-        ep_fully_connected_s8_prepare(p, &rt->u.fc.filt_dims, (const int8_t *)w.data,
-                                      has_bias ? (const int32_t *)b.data : NULL, rt->u.fc.sums);
+        ep_fully_connected_s8_prepare(p, &rt->u.fc.filt_dims, (const int8_t *)w->data,
+                                      has_bias ? (const int32_t *)b->data : NULL, rt->u.fc.sums);
     }
     return EP_OK;
 }

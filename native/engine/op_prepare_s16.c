@@ -3,57 +3,37 @@
  * (per-channel in double, per-tensor from the float32 scale product); the bias decides
  * the accumulator (int64, or int32 when it is int32 or an absent bias says
  * quantized_bias_type int32, as TFLM's Eval). The other 16x8 variants reuse their int8
- * prepare (op_prepare.c, op_prepare_data.c). */
+ * prepare (op_prepare.c, op_prepare_data.c). Tensors, types and shapes are read and checked
+ * once for both FULLY_CONNECTED variants (pu_fc_check, prep_util.c). */
 #include "prep_util.h"
 
-ep_status ep_op_prepare_fc16(ep_prep *pp, int32_t index, const ep_op_info *op, ep_op_rt *rt)
+ep_status ep_op_prepare_fc16(ctx_t *c, const pu_fc *f, ep_op_rt *rt)
 {
-    ctx_t cc = {pp, index, op};
-    ctx_t *c = &cc;
-    ep_tensor_info in, w, b, out;
-    const bool has_bias = op->input_count > 2 && op->inputs[2] >= 0;
-    TRY(pu_tensor(c, op->inputs[0], &in, "input"));
-    TRY(pu_tensor(c, op->inputs[1], &w, "filter"));
-    TRY(pu_tensor(c, op->outputs[0], &out, "output"));
-    if (has_bias) {
-        TRY(pu_tensor(c, op->inputs[2], &b, "bias"));
-    }
-    TRY(pu_want_type(c, &in, EP_TYPE_INT16, "input"));
-    TRY(pu_want_type(c, &out, EP_TYPE_INT16, "output"));
-    TRY(pu_want_quant(c, &in, "input"));
-    TRY(pu_want_quant(c, &w, "filter"));
-    TRY(pu_want_quant(c, &out, "output"));
-    if (w.rank != 2 || w.dims[1] <= 0 || w.dims[0] <= 0 || in.elements % w.dims[1] != 0 ||
-        op->options.weights_format != 0) {
-        return FAIL(c, EP_ERR_SHAPE, "operator %d (FULLY_CONNECTED): filter shape", c->index);
-    }
-    const int32_t rows = w.dims[0], depth = w.dims[1], batches = in.elements / depth;
-    if ((int64_t)batches * rows != (int64_t)out.elements) {
-        return FAIL(c, EP_ERR_SHAPE,
-                    "operator %d (FULLY_CONNECTED): output has %d elements, want %d x %d",
-                    c->index, out.elements, batches, rows);
-    }
-    const bool acc32 = has_bias ? b.type == EP_TYPE_INT32
+    const ep_op_info *op = c->op;
+    const ep_tensor_info *in = &f->in, *w = &f->w, *b = &f->b, *out = &f->out;
+    const bool has_bias = f->has_bias;
+    const int32_t rows = f->rows, depth = f->depth, batches = f->batches;
+    const bool acc32 = has_bias ? b->type == EP_TYPE_INT32
                                 : op->options.quantized_bias_type == EP_TYPE_INT32;
-    TRY(pu_const_weights(c, &w, has_bias ? &b : NULL, acc32 ? EP_TYPE_INT32 : EP_TYPE_INT64,
+    TRY(pu_const_weights(c, w, has_bias ? b : NULL, acc32 ? EP_TYPE_INT32 : EP_TYPE_INT64,
                          rows));
     ep_fc_s16_params *p = &rt->u.fc16.p;
-    p->per_channel = w.scale_count > 1;
+    p->per_channel = w->scale_count > 1;
     p->acc32 = acc32;
-    p->fc.input_offset = -ep_tensor_zero_point(&in, 0);
-    p->fc.filter_offset = p->per_channel ? 0 : -ep_tensor_zero_point(&w, 0);
-    p->fc.output_offset = ep_tensor_zero_point(&out, 0);
-    TRY(pu_activation(c, &out, op->options.activation, -32768, 32767, &p->fc.activation));
+    p->fc.input_offset = -ep_tensor_zero_point(in, 0);
+    p->fc.filter_offset = p->per_channel ? 0 : -ep_tensor_zero_point(w, 0);
+    p->fc.output_offset = ep_tensor_zero_point(out, 0);
+    TRY(pu_activation(c, out, op->options.activation, -32768, 32767, &p->fc.activation));
     if (p->per_channel) {
-        if (w.scale_count != rows) {
+        if (w->scale_count != rows) {
             return FAIL(c, EP_ERR_QUANT, "operator %d (FULLY_CONNECTED): %d filter scales for %d rows",
-                        c->index, w.scale_count, rows);
+                        c->index, w->scale_count, rows);
         }
-        TRY(pu_channel_multipliers(c, &in, &w, &out, rows, &p->pc));
+        TRY(pu_channel_multipliers(c, in, w, out, rows, &p->pc));
     } else {
         /* TFLM multiplies the two float scales in float32 first. */
-        const float prod = ep_tensor_scale(&in, 0) * ep_tensor_scale(&w, 0);
-        const double real = (double)prod / (double)ep_tensor_scale(&out, 0);
+        const float prod = ep_tensor_scale(in, 0) * ep_tensor_scale(w, 0);
+        const double real = (double)prod / (double)ep_tensor_scale(out, 0);
         if (ep_quantize_multiplier(real, &p->q.multiplier, &p->q.shift) != EP_OK) {
             return FAIL(c, EP_ERR_QUANT, "operator %d (FULLY_CONNECTED): bad scales", c->index);
         }

@@ -258,3 +258,35 @@ ep_status pu_broadcast(ctx_t *c, const ep_tensor_info *a, const ep_tensor_info *
     }
     return EP_OK;
 }
+
+ep_status pu_fc_check(ctx_t *c, pu_fc *f)
+{
+    const ep_op_info *op = c->op;
+    f->has_bias = op->input_count > 2 && op->inputs[2] >= 0;
+    TRY(pu_tensor(c, op->inputs[0], &f->in, "input"));
+    TRY(pu_tensor(c, op->inputs[1], &f->w, "filter"));
+    TRY(pu_tensor(c, op->outputs[0], &f->out, "output"));
+    if (f->has_bias) {
+        TRY(pu_tensor(c, op->inputs[2], &f->b, "bias"));
+    }
+    const int32_t act_type = f->in.type == EP_TYPE_INT16 ? EP_TYPE_INT16 : EP_TYPE_INT8;
+    TRY(pu_want_type(c, &f->in, act_type, "input"));
+    TRY(pu_want_type(c, &f->out, act_type, "output"));
+    TRY(pu_want_quant(c, &f->in, "input"));
+    TRY(pu_want_quant(c, &f->w, "filter"));
+    TRY(pu_want_quant(c, &f->out, "output"));
+    const ep_tensor_info *w = &f->w;
+    if (w->rank != 2 || w->dims[1] <= 0 || w->dims[0] <= 0 || f->in.elements % w->dims[1] != 0 ||
+        op->options.weights_format != 0) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (FULLY_CONNECTED): filter shape", c->index);
+    }
+    f->rows = w->dims[0];
+    f->depth = w->dims[1];
+    f->batches = f->in.elements / f->depth;
+    /* int64: batches x rows from a corrupt shape can exceed int32 */
+    if ((int64_t)f->batches * f->rows != (int64_t)f->out.elements) {
+        return FAIL(c, EP_ERR_SHAPE, "operator %d (FULLY_CONNECTED): output has %d elements, want %d x %d",
+                    c->index, f->out.elements, f->batches, f->rows);
+    }
+    return EP_OK;
+}

@@ -28,6 +28,19 @@ ep_status pu_channel_multipliers(ctx_t *c, const ep_tensor_info *in, const ep_te
                                  ep_per_channel_quant_params *pc);
 ep_status pu_const_weights(ctx_t *c, const ep_tensor_info *w, const ep_tensor_info *bias,
                            int32_t bias_type, int32_t bias_len);
+/* FULLY_CONNECTED's tensors and shape, read and checked once for the int8 and 16x8 prepares. */
+typedef struct {
+    ep_tensor_info in, w, b, out;
+    bool has_bias;
+    int32_t rows, depth, batches;
+} pu_fc;
+/* Reads FULLY_CONNECTED's tensors and checks what both variants check, in this order (a model
+ * with several faults reports the first): input and output int8, or int16 for an int16 input;
+ * input, filter and output quantized; a 2-D filter whose depth divides the input; output
+ * elements = batches x rows. */
+ep_status pu_fc_check(ctx_t *c, pu_fc *f);
+/* FULLY_CONNECTED with int16 input, after pu_fc_check (op_prepare_s16.c). */
+ep_status ep_op_prepare_fc16(ctx_t *c, const pu_fc *f, ep_op_rt *rt);
 /* Right-aligns a shape to EP_MAX_DIMS (leading 1s). */
 void pu_align_dims(const ep_tensor_info *t, int32_t *d);
 /* Broadcast strides of a and b onto out (each dim equal or 1, as TFLM). */

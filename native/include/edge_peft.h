@@ -8,6 +8,8 @@
  *   1. requantisation helpers and int8 kernels in CMSIS-NN style
  *      (explicit context / params / quant / dims structs, status return)
  *                                                   (edge_peft_kernels.h);
+ *      elementwise, activation, data-movement, shape and reduce kernels
+ *                                                   (edge_peft_elementwise.h);
  *      data-layout kernels: UNPACK, GATHER, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND, TRANSPOSE
  *                                                   (edge_peft_layout.h);
  *      the Signal library's audio front end (window, FFT, filter bank, PCAN, log) and
@@ -28,6 +30,7 @@
 
 #include "edge_peft_types.h"
 #include "edge_peft_kernels.h"
+#include "edge_peft_elementwise.h"
 #include "edge_peft_layout.h"
 #include "edge_peft_signal.h"
 #include "edge_peft_model.h"

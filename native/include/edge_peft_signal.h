@@ -10,7 +10,7 @@
 #define EDGE_PEFT_SIGNAL_H
 
 #include "edge_peft_types.h"
-#include "edge_peft_kernels.h"
+#include "edge_peft_elementwise.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -13,8 +13,9 @@ SIM_XS_INCLUDES := -Inative/sim -I$(SIM_XS_DIR)/includes -I$(SIM_XS_DIR)/platfor
 # The engine compiles as it is: its own warning level, not ours.
 SIM_ENGINE_CFLAGS := -std=gnu11 -O2 -fno-common -w $(SIM_XS_DEFINES) $(SIM_XS_INCLUDES)
 # -fno-strict-aliasing: xs.h's slot macros type-pun; our code stays C11 + HOST_CFLAGS warnings.
+# EPX_MODEL_SHA256: engine sessions get their model's SHA-256 from engine/sim/resource.c (mbedTLS).
 SIM_HOST_CFLAGS := $(HOST_CFLAGS) -D_DEFAULT_SOURCE -fno-strict-aliasing -Wno-unused-parameter \
-	-Wno-missing-field-initializers $(SIM_XS_DEFINES) $(SIM_XS_INCLUDES)
+	-Wno-missing-field-initializers -DEPX_MODEL_SHA256 $(SIM_XS_DEFINES) $(SIM_XS_INCLUDES)
 
 SIM_ENGINE_SRCS := $(wildcard $(SIM_XS_DIR)/sources/*.c)
 SIM_ENGINE_OBJS := $(patsubst $(SIM_XS_DIR)/sources/%.c,$(SIM_OUT)/xs/%.o,$(SIM_ENGINE_SRCS))

@@ -282,6 +282,20 @@ int32_t ept_stoch_round(int64_t q16, uint32_t rnd);
 ep_status ept_net_scan(const ep_model *model, const ept_config *cfg, ept_plan_info *p,
                        char *err, size_t err_size);
 ep_status ept_net_prepare(ept_trainer *t, char *err, size_t err_size);
+/* net_shapes.c: the per-operator checks of the scan. 1 and the layer's features in / out per
+ * position and positions when the operator is adaptable (FULLY_CONNECTED, 1x1 stride-1 CONV_2D) */
+int ept_adaptable(const ep_model *m, const ep_op_info *op, int32_t *in, int32_t *out,
+                  int32_t *pos);
+/* ept_adaptable plus the trainer's limits (quantised, batch 1, bounded sizes), by name */
+ep_status ept_fc_shape(const ep_model *m, const ep_op_info *op, int32_t *in, int32_t *out,
+                       int32_t *pos, char *err, size_t n);
+/* a frozen global int8 AVERAGE_POOL_2D / MEAN over H and W: channels and positions */
+ep_status ept_pool_shape(const ep_model *m, const ep_op_info *op, int32_t *c, int32_t *pos,
+                         char *err, size_t n);
+ep_status ept_mean_shape(const ep_model *m, const ep_op_info *op, int32_t *c, int32_t *pos,
+                         char *err, size_t n);
+/* 1 for an operator of a shape-only subgraph; marks its outputs in known (EP_MAX_TENSORS bits) */
+int ept_shape_only(const ep_model *m, const ep_op_info *op, uint8_t *known);
 /* 1 when the layer's weights carry one scale per output row (its wratio is carved) */
 int ept_per_channel(const ep_model *m, int32_t op_index);
 ep_status ept_net_rates(ept_trainer *t, char *err, size_t err_size);

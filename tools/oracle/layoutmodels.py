@@ -352,6 +352,29 @@ def refused_cases():
     ]
 
 
+def layout_entry(out: Path, case, f: Path) -> dict:
+    """A layout case's manifest entry: its inputs' shape, dtype and zero point with the value
+    range of int32 / float inputs, the undefined elements it names, and its reference model."""
+    name, op, b, extra = case
+    infos = [dict(shape=b.tensors[i]["shape"],
+                  dtype={**om.DT, tw.FLOAT32: "float32"}[b.tensors[i]["type"]],
+                  zero_point=b.tensors[i].get("zp", 0)) for i in b.inputs]
+    for inf in infos:
+        if inf["dtype"] == "int32":
+            inf["high"] = extra["high"]
+        if inf["dtype"] == "float32":
+            inf["float_range"] = extra["float_range"]
+    entry = dict(name=name, op=op, file=str(f), inputs=infos)
+    for key in ("undefined_at", "undefined_value"):
+        if key in extra:
+            entry[key] = extra[key]
+    if "reference" in extra:
+        rf = out / f"{name}.reference.tflite"
+        rf.write_bytes(extra["reference"].bytes(name + " reference"))
+        entry["reference"] = str(rf)
+    return entry
+
+
 def main() -> int:
     if len(sys.argv) == 3 and sys.argv[1] == "--train":
         out = Path(sys.argv[2])
@@ -359,37 +382,7 @@ def main() -> int:
         for tag, dyn in (("dynamic", True), ("static", False)):
             (out / f"train_flatten_{tag}.tflite").write_bytes(train_model(dyn).bytes(tag))
         return 0
-    out = Path(sys.argv[1])
-    out.mkdir(parents=True, exist_ok=True)
-    manifest = []
-    for name, op, b, extra in cases():
-        f = out / f"{name}.tflite"
-        f.write_bytes(b.bytes(name))
-        infos = [dict(shape=b.tensors[i]["shape"],
-                      dtype={**om.DT, tw.FLOAT32: "float32"}[b.tensors[i]["type"]],
-                      zero_point=b.tensors[i].get("zp", 0)) for i in b.inputs]
-        for inf in infos:
-            if inf["dtype"] == "int32":
-                inf["high"] = extra["high"]
-            if inf["dtype"] == "float32":
-                inf["float_range"] = extra["float_range"]
-        entry = dict(name=name, op=op, file=str(f), inputs=infos)
-        for key in ("undefined_at", "undefined_value"):
-            if key in extra:
-                entry[key] = extra[key]
-        if "reference" in extra:
-            rf = out / f"{name}.reference.tflite"
-            rf.write_bytes(extra["reference"].bytes(name + " reference"))
-            entry["reference"] = str(rf)
-        manifest.append(entry)
-    for (name, op, b), message, tflm_refuses in refused_cases():
-        f = out / f"{name}.tflite"
-        f.write_bytes(b.bytes(name))
-        manifest.append(dict(name=name, op=op, file=str(f), inputs=b.input_infos(),
-                             refused=message, tflm_refuses=tflm_refuses))
-    json.dump(manifest, sys.stdout)
-    sys.stdout.write("\n")
-    return 0
+    return om.write_manifest(Path(sys.argv[1]), (cases(),), refused_cases(), layout_entry)
 
 
 if __name__ == "__main__":

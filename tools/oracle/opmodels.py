@@ -694,17 +694,25 @@ def alignment_cases():
     return c
 
 
-def write_manifest(out: Path, groups, refused) -> int:
+def case_entry(out: Path, case, f: Path) -> dict:
+    """A running case's manifest entry: name, op, model file and its inputs."""
+    name, op, b = case[:3]
+    return dict(name=name, op=op, file=str(f), inputs=b.input_infos())
+
+
+def write_manifest(out: Path, groups, refused, entry=case_entry) -> int:
     """Writes each case's model to OUT and prints the JSON manifest the op-coverage test reads:
-    groups of (name, op, builder) that run, and ((name, op, builder), message, tflm_refuses)
+    groups of (name, op, builder, ...) that run, each entry made by entry(out, case, file)
+    (layoutmodels.py adds fields per case), and ((name, op, builder), message, tflm_refuses)
     that are refused."""
     out.mkdir(parents=True, exist_ok=True)
     manifest = []
     for group in groups:
-        for name, op, b in group:
+        for case in group:
+            name, b = case[0], case[2]
             f = out / f"{name}.tflite"
             f.write_bytes(b.bytes(name))
-            manifest.append(dict(name=name, op=op, file=str(f), inputs=b.input_infos()))
+            manifest.append(entry(out, case, f))
     for (name, op, b), message, tflm_refuses in refused:
         f = out / f"{name}.tflite"
         f.write_bytes(b.bytes(name))

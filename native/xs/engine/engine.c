@@ -113,7 +113,8 @@ int32_t epxIntArg(xsMachine* the, int i, int32_t lo, int32_t hi, const char* wha
 
 /* new Engine(model, spec, arenaBytes[, modelSha256]): modelSha256 (32 bytes, computed by the
  * caller's crypto port) is the identity adapters, EWC images and checkpoints are bound to;
- * without it the session has the zero identity. */
+ * without it the platform's SHA-256 of the model (EPX_MODEL_SHA256: the simulator, bare images),
+ * so adapters the agent exports name their model as `edge-peft`'s do; else the zero identity. */
 void xs_engine(xsMachine* the)
 {
 	EngineState* s = &gEngine.state;
@@ -143,6 +144,10 @@ void xs_engine(xsMachine* the)
 				(unsigned)sizeof(s->cfg.model_sha256));
 		memcpy(s->cfg.model_sha256, digest, sizeof(s->cfg.model_sha256));
 	}
+#ifdef EPX_MODEL_SHA256
+	else if (!epxModelSha256(data, (size_t)size, s->cfg.model_sha256))
+		memset(s->cfg.model_sha256, 0, sizeof(s->cfg.model_sha256));
+#endif
 	st = ept_session_init(&s->session, &s->model, &s->cfg, gEngine.arena, (size_t)arenaBytes,
 		s->err, sizeof(s->err));
 	epxCheck(the, s, st, "session");

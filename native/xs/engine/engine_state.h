@@ -31,5 +31,11 @@ uint8_t* epxOutputOf(xsMachine* the, EngineState* s, int i, uint32_t* size, cons
 	uint32_t inBytes, const char* what);
 /* Integer argument i in lo..hi, else RangeError (TypeError when missing). */
 int32_t epxIntArg(xsMachine* the, int i, int32_t lo, int32_t hi, const char* what);
+#ifdef EPX_MODEL_SHA256
+/* The platform's SHA-256 of a model's bytes (the simulator: mbedTLS; a bare image: made at its
+ * build), the identity of a session opened without modelSha256; 0 when it has none. Only where
+ * EPX_MODEL_SHA256 is defined: a Moddable build passes the digest from the SDK's Digest. */
+int epxModelSha256(const void* data, size_t size, uint8_t out[32]);
+#endif
 
 #endif

@@ -3,6 +3,9 @@
  * the model (it must not move); typed arrays can view it without copying it into the heap.
  * On boards Moddable's own Resource is used instead (this folder is simulator-only). */
 #include "xsmc.h"
+#include "../engine_state.h"
+#include <mbedtls/sha256.h>
+#include <mbedtls/version.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,4 +59,15 @@ void xs_sim_resource(xsMachine* the)
 void xs_sim_resource_byteLength(xsMachine* the)
 {
 	xsmcSetInteger(xsResult, xsmcGetHostBufferLength(xsThis));
+}
+
+/* The model identity for sessions opened without one (engine_state.h): the bytes' SHA-256 by
+ * mbedTLS, as `edge-peft` hashes a model file. */
+int epxModelSha256(const void* data, size_t size, uint8_t out[32])
+{
+#if defined(MBEDTLS_VERSION_MAJOR) && MBEDTLS_VERSION_MAJOR >= 3
+	return mbedtls_sha256(data, size, out, 0) == 0;
+#else
+	return mbedtls_sha256_ret(data, size, out, 0) == 0;
+#endif
 }
