@@ -71,7 +71,7 @@ class Search(unittest.TestCase):
             self.assertLess(abs(r["epsilon_pld"] - acc(z).epsilon_pld(cfg["rounds"])), 1e-6 * r["epsilon_pld"])
             self.assertAlmostEqual(r["epsilon_rdp"], acc(z).epsilon_rdp(cfg["rounds"]), places=9)
             zs.append(z)
-        self.assertEqual(cfg["clip"], 0.05)  # federated_sim.py's DP clip
+        self.assertEqual((cfg["clip"], cfg["server_lr"]), (0.1, 3.0))  # federated_sim.py's no-DP pair, chosen on validation
 
     def test_fractions_and_central_choice(self):
         r = self.miss
