@@ -12,8 +12,12 @@ masked vectors y_i, and the shares the survivors reveal. From them it
 - returns the sum mod 2^32 and decodes it to the weighted average (decode_average).
 
 Errors are SecAggError with a `code`: unknown-device, duplicate-device, bad-signature,
-wrong-kind, wrong-round, bad-length, bad-body, too-few-shares, inconsistent-shares,
-both-shares, bad-dimension, bad-masks, bad-key.
+wrong-kind, wrong-round, bad-length, bad-body, too-few-shares, too-few-survivors,
+inconsistent-shares, both-shares, bad-dimension, bad-masks, bad-key.
+
+A cohort with fewer than t surviving devices (masked vectors) is never unmasked
+(check_survivors): the sum of so few updates says too much about each, and the DP accounting
+(edge_peft_fleet/dp.py) counts the noise of t survivors.
 
 CLI (for the tests): python fleet-server/secagg.py < request.json -> result JSON, exit 0; a
 SecAggError -> {"error": code, "message": ...} on stdout, exit 2. request: {"round", "threshold",
@@ -196,6 +200,14 @@ def combine32(shares: list[tuple[int, bytes]], threshold: int, owner: str) -> by
     return secret
 
 
+def check_survivors(survivors: list[str], threshold: int, label: str = "the cohort") -> None:
+    """Refuse a cohort with fewer than `threshold` survivors, before anything is revealed or summed."""
+    if threshold < 1:
+        raise SecAggError("bad-setup", f"threshold {threshold} must be at least 1")
+    if len(survivors) < threshold:
+        raise SecAggError("too-few-survivors", f"{label} has {len(survivors)} surviving devices, fewer than the threshold t={threshold}: not unmasked")
+
+
 def unmask(round_: int, threshold: int, device_keys: dict[str, bytes], key_frames: list[bytes],
            masked_frames: list[bytes], reveal_frames: list[bytes]) -> tuple[list[int], list[str], list[str]]:
     """(sum of the survivors' encoded updates mod 2^32, survivors, dropped)."""
@@ -213,6 +225,7 @@ def unmask(round_: int, threshold: int, device_keys: dict[str, bytes], key_frame
         raise SecAggError("bad-dimension", f"masked vectors of lengths {sorted(dims)}")
     (dim,) = dims
     survivors = sorted(masked)
+    check_survivors(survivors, threshold)
     dropped = sorted({p for m in masked.values() for p in m.masked_with} - set(masked))
     for i in survivors:
         for j in masked[i].masked_with:

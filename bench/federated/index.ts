@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { lineChart } from "../svg.js";
+import { fleetSize } from "./fleet-size.js";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
 const python = join(root, ".venv", "bin", "python");
@@ -98,5 +99,6 @@ export async function run(): Promise<void> {
   console.log("bench federated: federated quality with DP, and server aggregation figures");
   if (!existsSync(join(root, "build", "bin", "edge-peft"))) return void console.log("  skipped: build/bin/edge-peft missing (run make)");
   quality();
+  fleetSize(root, python, out);
   server();
 }

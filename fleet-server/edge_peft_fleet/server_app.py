@@ -163,7 +163,16 @@ def run_cohorts(grid: Grid, cfg: dict, key, devices: dict, gateways: dict[int, i
     got = _relay(grid, round_, frames.SHARES, asks, gateways, keys, deadline)
     masked = {c: {i: f[0] for i, f in _verified(got[c], "masked", round_, keys, set(members[c]), label(c)).items()} for c in asks}
     # 4. reveal: survivors' self-mask shares, dropped devices' mask-key shares
-    lists = {c: secagg.unmask_request(sorted(share_senders[c]), sorted(masked[c])) for c in masked}
+    lists = {}
+    for c in masked:
+        survivors, dropped = secagg.unmask_request(sorted(share_senders[c]), sorted(masked[c]))
+        try:
+            # Fewer than t survivors: no reveal is asked for, so not even the server could unmask them.
+            secagg.check_survivors(survivors, threshold[c], label(c))
+        except secagg.SecAggError as e:
+            say(f"{label(c)}: refused ({e.code}): {e}; left out")
+            continue
+        lists[c] = (survivors, dropped)
     asks = {c: [(i, frames.request(frames.REVEAL, round_, c, i, frames.reveal_lists(*lists[c]), key), 1) for i in lists[c][0]] for c in lists}
     got = _relay(grid, round_, frames.REVEAL, asks, gateways, keys, deadline)
     clear = [Message(RecordDict({"stage": ConfigRecord({"count": len(members[c]), **({"to": members[c]} if members[c] else {})})}),

@@ -236,6 +236,69 @@ class Unmask(unittest.TestCase):
         self.assertEqual(json.loads(r.stdout)["error"], "too-few-shares")
 
 
+class MinimumSurvivors(unittest.TestCase):
+    """The server refuses a cohort with fewer than t survivors even when enough shares arrive to
+    unmask it (here every device, the dropped too, reveals what it holds)."""
+
+    def frames(self, f, survivors):
+        dropped = [i for i in f.ids if i not in survivors]
+        keyed = {i: list(f.nb[i]) for i in f.ids}
+        held = f.held(keyed)
+        masked = {}
+        for i in survivors:
+            mw = sorted(o for o, *_ in held.get(i, []))
+            y = mask_update(f.x[i], f.s[i], i, [(p, public_bytes(f.s[p])) for p in mw], f.round)
+            y = [(a + m) % MOD for a, m in zip(y, expand_mask(f.b[i], f.d))]
+            body = bytes([len(mw)]) + b"".join(name(p) for p in mw) + struct.pack(f"<I{f.d}I", f.d, *y)
+            masked[i] = frame("masked", f.round, i, body, f.dev[i])
+        reveals = []
+        for h in f.ids:
+            entries = [(1, x, o, b) for o, x, b, s in held.get(h, []) if o in survivors] + \
+                      [(2, x, o, s) for o, x, b, s in held.get(h, []) if o in dropped]
+            body = struct.pack("<H", len(entries)) + b"".join(bytes([w, x]) + name(o) + sh for w, x, o, sh in entries)
+            reveals.append(frame("reveal", f.round, h, body, f.dev[h]))
+        return [f.keys(i) for i in f.ids], list(masked.values()), reveals
+
+    def test_fewer_than_t_survivors_is_refused(self):
+        f = Fleet(n=6, k=4, t=3, d=12)
+        # t survivors: unmasked, and the sum is theirs (so the frames below are good ones).
+        keys, masked, reveals = self.frames(f, ["d00", "d01", "d02"])
+        total, survivors, dropped = secagg.unmask(f.round, f.t, f.device_keys, keys, masked, reveals)
+        self.assertEqual((survivors, dropped), (["d00", "d01", "d02"], ["d03", "d04", "d05"]))
+        self.assertEqual(total, f.plain_sum(survivors))
+        # t - 1 survivors, every share there (each survivor's seed has 4 holders >= t): refused.
+        keys, masked, reveals = self.frames(f, ["d00", "d01"])
+        with self.assertRaises(secagg.SecAggError) as e:
+            secagg.unmask(f.round, f.t, f.device_keys, keys, masked, reveals)
+        self.assertEqual(e.exception.code, "too-few-survivors")
+        self.assertIn("2 surviving devices, fewer than the threshold t=3", str(e.exception))
+        # The refusal is the survivor count, not a missing share: the reveals rebuild both seeds.
+        shares = {}
+        for r in secagg.read_reveals(reveals, f.round, f.device_keys):
+            if r.what == secagg.REVEAL_SELF_MASK:
+                shares.setdefault(r.owner, []).append((r.x, r.share))
+        for i in ("d00", "d01"):
+            self.assertGreaterEqual(len(shares[i]), f.t)
+            self.assertEqual(secagg.combine32(shares[i], f.t, i), f.b[i])
+
+    def test_check_survivors(self):
+        secagg.check_survivors(["a", "b", "c"], 3)
+        for ids, t in ((["a", "b"], 3), ([], 1), (["a"], 0)):
+            with self.assertRaises(secagg.SecAggError) as e:
+                secagg.check_survivors(ids, t, "round 4 cohort 1")
+            self.assertEqual(e.exception.code, "too-few-survivors" if t else "bad-setup")
+
+    def test_cli_refuses_and_prints_nothing_but_the_error(self):
+        f = Fleet(n=6, k=4, t=3, d=12)
+        keys, masked, reveals = self.frames(f, ["d00", "d01"])
+        req = {"round": f.round, "threshold": f.t, "device_keys": {k: v.hex() for k, v in f.device_keys.items()},
+               "keys": [k.hex() for k in keys], "masked": [m.hex() for m in masked], "reveals": [r.hex() for r in reveals]}
+        r = subprocess.run([sys.executable, os.path.join(SERVER, "secagg.py")], input=json.dumps(req), capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(set(json.loads(r.stdout)), {"error", "message"})
+        self.assertEqual(json.loads(r.stdout)["error"], "too-few-survivors")
+
+
 class Routing(unittest.TestCase):
     def test_share_route_and_graph(self):
         f = Fleet()

@@ -7,28 +7,22 @@
 // when their reveal request arrives. Oracles: the devices' own plain and noised updates, printed on
 // their consoles (--log-upload, never sent); dp-accounting called here, not through privacy.py.
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createPublicKey, generateKeyPairSync } from "node:crypto";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cohortOf } from "../../firmware/fleet/cohorts.js";
 import { NodeCrypto } from "../../firmware/platform/node/node-crypto.js";
-import { rawPrivate, rawPublic } from "../../tools/delta/keys.js";
 import type { Bus } from "../../tools/fleet/bus.js";
 import { connectBus } from "../../tools/fleet/mqtt-bus.js";
 import { Broker } from "../support/broker.js";
+import { FleetFixture, demo, model, sim } from "../support/fleet-fixture.js";
 import { Flower } from "../support/flower.js";
 import { repoRoot } from "../support/paths.js";
 import { runPythonJson } from "../support/python.js";
 import { Rng } from "../engine/harness.js";
 
 const crypto = new NodeCrypto();
-const cli = join(repoRoot, "tools", "edge-peft.js");
-const native = join(repoRoot, "build", "bin", "edge-peft");
-const sim = join(repoRoot, "build", "bin", "edge-peft-sim");
-const demo = join(repoRoot, "data", "demo");
-const model = join(demo, "digits_mlp_int8.tflite");
 const SPEC = "lora:rank=4,alpha=4,layers=0+bias:layers=0..-1";
 const FLEET = "plant-50";
 const DEVICES = 50;
@@ -45,7 +39,6 @@ const DEADLINE = 25; // s per stage: a killed device costs one full deadline at 
 const RECORD = 65;
 const STAGES = ["keys", "shares", "masked", "reveal-request"] as const;
 type Stage = (typeof STAGES)[number];
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const MOD = 2 ** 32;
 
 interface Device {
@@ -72,6 +65,7 @@ describe(`Flower round with DP: ${DEVICES} simulator devices over mosquitto, 20%
   const devices: Device[] = [];
   let run: { status: number | null; out: string };
   let replay: { from: string; onto: string } | undefined;
+  let fixture: FleetFixture;
   const seed = Number(process.env["FLEET_SEED"] ?? Date.now() % 1000000);
   const path = (f: string) => join(dir, f);
   const words = (d: Device, what: "upload" | "noised"): Uint32Array => {
@@ -123,17 +117,11 @@ describe(`Flower round with DP: ${DEVICES} simulator devices over mosquitto, 20%
         }
       }
     });
-    exec([process.execPath, cli, "delta", "keygen", "--out", path("fleet")], "keygen");
-    const fleetKey = readFileSync(path("fleet.pub"));
+    fixture = new FleetFixture(dir, SPEC);
     // The round's global adapter: the initial adapter every fresh device runs (the engine's seed 1).
-    exec([native, "train", model, "--data", join(demo, "user_pool.bin"), "--adapter", SPEC, "--steps", "0", "--seed", "1", "--lr", "0.002", "--out", path("global-0.epad")], "initial adapter");
+    fixture.setUp();
     const pool = readFileSync(join(demo, "user_pool.bin"));
-    const board = JSON.parse(readFileSync(join(repoRoot, "boards", "sim.json"), "utf8"));
-    board.creation = JSON.parse(readFileSync(join(repoRoot, "boards", "esp32s3.json"), "utf8")).creation;
-    writeFileSync(path("board.json"), JSON.stringify(board));
     let offset = 0;
-    const keys: { id: string; publicKey: string }[] = [];
-    const pubHex = hex(rawPublic(createPublicKey(fleetKey)));
     for (let i = 0; devices.length < DEVICES; i++) {
       const id = `dev-${String(i).padStart(3, "0")}`;
       const cohort = cohortOf(crypto, id, COHORTS);
@@ -142,21 +130,20 @@ describe(`Flower round with DP: ${DEVICES} simulator devices over mosquitto, 20%
       const samples = pool.subarray(offset * RECORD, (offset + n) * RECORD);
       offset += n;
       writeFileSync(path(`${id}.bin`), samples);
-      const k = generateKeyPairSync("ec", { namedCurve: "P-256" });
-      keys.push({ id, publicKey: hex(rawPublic(k.publicKey)) });
+      const { provision } = fixture.provision(id);
       const d: Device = { id, cohort, samples, out: "", shares: 0 };
       devices.push(d);
       byId.set(id, d);
       d.start = () => {
       d.proc = spawn(sim, ["--realtime", "--board", path("board.json"), "--flash", path(`${id}.flash`), "--", join(repoRoot, "build", "js", "firmware", "targets", "sim.js"),
         "--fleet", demo, "--rounds", "--train-data", path(`${id}.bin`), "--log-upload", "--exit-after-round", "1", "--broker", `127.0.0.1:${broker.port}`, "--client-id", id,
-        "--fleet-name", FLEET, "--cohorts", String(COHORTS), "--provision", `${id}:${pubHex}:${hex(rawPrivate(k.privateKey))}`], { cwd: repoRoot });
+        "--fleet-name", FLEET, "--cohorts", String(COHORTS), "--provision", provision], { cwd: repoRoot });
       d.proc.stdout!.on("data", (b: Buffer) => (d.out += b.toString()));
       d.proc.stderr!.on("data", (b: Buffer) => (d.out += b.toString()));
       };
       d.start();
     }
-    writeFileSync(path("devices.json"), JSON.stringify({ fleet: FLEET, cohorts: COHORTS, devices: keys }));
+    fixture.writeRegistry(FLEET, COHORTS);
     // Victims: 20% of each cohort at random stages (every stage at least once over the fleet),
     // drawn again until every device keeps t neighbours that stay, so the round must complete
     // for all who stay (the graph is the server's for round 1, secagg.neighbour_graph).
@@ -191,18 +178,8 @@ print(json.dumps({c: secagg.neighbour_graph(v, ${K}, 1) for c, v in ids.items()}
     for (const d of devices) assert.match(d.out, /round: \S+ listening in cohort/, `${d.id} started: ${d.out}`);
     // The round's global adapter reaches the devices as every adapter does: a signed delta rolled
     // out per cohort (a device refuses a round that starts from another adapter).
-    exec([process.execPath, cli, "delta", "sign", "--key", path("fleet.key"), "--model", model, "--adapter", path("global-0.epad"), "--spec", SPEC,
-      "--version", "1", "--sequence", "1", "--out", path("global-0.epdl")], "sign global-0");
     const r0 = Date.now();
-    const rollouts = await Promise.all([...Array(COHORTS).keys()].map((c) => new Promise<{ status: number | null; out: string }>((resolve) => {
-      const p = spawn(process.execPath, [cli, "fleet", "publish", "--key", path("fleet.key"), "--delta", path("global-0.epdl"), "--cohort", String(c), "--stages", "100",
-        "--stage-timeout", "120", "--broker", broker.url, "--registry", path("devices.json")], { cwd: dir });
-      let out = "";
-      p.stdout.on("data", (b: Buffer) => (out += b.toString()));
-      p.stderr.on("data", (b: Buffer) => (out += b.toString()));
-      p.on("exit", (status) => resolve({ status, out }));
-    })));
-    for (const r of rollouts) assert.equal(r.status, 0, r.out);
+    await fixture.rollOutGlobal0(broker.url, COHORTS, 120);
     console.log(`      rollout of the global adapter to ${DEVICES} devices: ${((Date.now() - r0) / 1000).toFixed(0)} s`);
     const t0 = Date.now();
     run = await flower.run(join(repoRoot, "fleet-server"), {
@@ -215,12 +192,6 @@ print(json.dumps({c: secagg.neighbour_graph(v, ${K}, 1) for c, v in ids.items()}
     assert.match(run.out, /fleet-server: done/, run.out); // flwr run exits 0 when the ServerApp fails
     report = JSON.parse(readFileSync(path("rounds/round-1.json"), "utf8"));
   });
-
-  function exec(args: string[], what: string): string {
-    const r = spawnSync(args[0]!, args.slice(1), { cwd: dir, encoding: "utf8" });
-    assert.equal(r.status, 0, `${what}: ${r.stdout}${r.stderr}`);
-    return r.stdout;
-  }
 
   after(async () => {
     for (const d of devices) if (d.proc?.exitCode === null) d.proc.kill("SIGTERM");

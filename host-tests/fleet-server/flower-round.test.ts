@@ -22,22 +22,17 @@ import { rawPrivate, rawPublic } from "../../tools/delta/keys.js";
 import type { Bus } from "../../tools/fleet/bus.js";
 import { connectBus } from "../../tools/fleet/mqtt-bus.js";
 import { Broker } from "../support/broker.js";
+import { FleetFixture, demo, model, native, sim } from "../support/fleet-fixture.js";
 import { Flower } from "../support/flower.js";
 import { repoRoot } from "../support/paths.js";
 
 const crypto = new NodeCrypto();
-const cli = join(repoRoot, "tools", "edge-peft.js");
-const native = join(repoRoot, "build", "bin", "edge-peft");
-const sim = join(repoRoot, "build", "bin", "edge-peft-sim");
-const demo = join(repoRoot, "data", "demo");
-const model = join(demo, "digits_mlp_int8.tflite");
 const SPEC = "lora:rank=4,alpha=4,layers=0+bias:layers=0..-1";
 const FLEET = "plant-7";
 const CLIP = 0.17;
 const STEP = 2 ** -20;
 const CAP = 64;
 const RECORD = 65; // SAMPLES.bin: label + 64 int8 inputs
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 /** EPAD v3 elements in file order with their element bytes and units, read here from docs/formats.md (not with the code under test). */
 function epad(image: Buffer): { values: number[]; bytes: number[]; units: number[] } {
@@ -85,6 +80,7 @@ describe("Flower rounds: SuperLink + 2 gateway SuperNodes + 8 simulator devices 
   let run2: { status: number | null; out: string };
   let victim: Device;
   let attack: { target: string; forged: string };
+  let fixture: FleetFixture;
   const path = (f: string) => join(dir, f);
   const exec = (args: string[], what: string) => {
     const r = spawnSync(args[0]!, args.slice(1), { cwd: dir, encoding: "utf8" });
@@ -111,20 +107,14 @@ describe("Flower rounds: SuperLink + 2 gateway SuperNodes + 8 simulator devices 
       seen.push({ topic, payload: Buffer.from(payload) });
       if (victim && topic.endsWith(`/reply/${victim.id}`) && payload[6] === 2 && Buffer.from(payload).readUInt32LE(8) === 2 && ++victimShares === 3) victim.proc?.kill("SIGKILL");
     });
-    exec([process.execPath, cli, "delta", "keygen", "--out", path("fleet")], "keygen");
-    const fleetKey = createPublicKey(readFileSync(path("fleet.pub")));
+    fixture = new FleetFixture(dir, SPEC);
     // The global adapter of round 1: the session's initial adapter (no steps), as every device starts.
-    exec([native, "train", model, "--data", join(demo, "user_pool.bin"), "--adapter", SPEC, "--steps", "0", "--seed", "1", "--lr", "0.002", "--out", path("global-0.epad")], "initial adapter");
+    fixture.setUp();
     // Eight devices, four per cohort (every device neighbours the other three, t = 2, so one may drop), each with its own slice of the user's pool and its own size
     // (so FedAvg's weights differ).
     const pool = readFileSync(join(demo, "user_pool.bin"));
     const sizes = [20, 36, 28, 40, 24, 32, 30, 26];
     let offset = 0;
-    const keys: { id: string; publicKey: string }[] = [];
-    // The fleet mode needs more than the esp32 slot heap (as in rollout-e2e): esp32s3 budgets.
-    const board = JSON.parse(readFileSync(join(repoRoot, "boards", "sim.json"), "utf8"));
-    board.creation = JSON.parse(readFileSync(join(repoRoot, "boards", "esp32s3.json"), "utf8")).creation;
-    writeFileSync(path("board.json"), JSON.stringify(board));
     for (let i = 0; devices.length < 8; i++) {
       const id = `node-${String(i).padStart(2, "0")}`;
       const cohort = cohortOf(crypto, id, 2);
@@ -132,17 +122,16 @@ describe("Flower rounds: SuperLink + 2 gateway SuperNodes + 8 simulator devices 
       const samples = sizes[devices.length]!;
       writeFileSync(path(`${id}.bin`), pool.subarray(offset * RECORD, (offset + samples) * RECORD));
       offset += samples;
-      const k = generateKeyPairSync("ec", { namedCurve: "P-256" });
-      keys.push({ id, publicKey: hex(rawPublic(k.publicKey)) });
+      const { provision } = fixture.provision(id);
       const d: Device = { id, cohort, samples, out: "" };
       devices.push(d);
       d.proc = spawn(sim, ["--realtime", "--board", path("board.json"), "--flash", path(`${id}.flash`), "--", join(repoRoot, "build", "js", "firmware", "targets", "sim.js"),
         "--fleet", demo, "--rounds", "--train-data", path(`${id}.bin`), "--log-upload", "--exit-after-round", "2", "--broker", `127.0.0.1:${broker.port}`, "--client-id", id,
-        "--fleet-name", FLEET, "--cohorts", "2", "--provision", `${id}:${hex(rawPublic(fleetKey))}:${hex(rawPrivate(k.privateKey))}`], { cwd: repoRoot });
+        "--fleet-name", FLEET, "--cohorts", "2", "--provision", provision], { cwd: repoRoot });
       d.proc.stdout!.on("data", (b: Buffer) => (d.out += b.toString()));
       d.proc.stderr!.on("data", (b: Buffer) => (d.out += b.toString()));
     }
-    writeFileSync(path("devices.json"), JSON.stringify({ fleet: FLEET, cohorts: 2, devices: keys }));
+    fixture.writeRegistry(FLEET, 2);
     flower = new Flower(path("flwr"));
     await flower.startSuperLink();
     for (const c of [0, 1]) await flower.startSuperNode(`gateway-${c}`, `cohort=${c} fleet="${FLEET}" broker="127.0.0.1:${broker.port}"`);
@@ -150,17 +139,7 @@ describe("Flower rounds: SuperLink + 2 gateway SuperNodes + 8 simulator devices 
     for (const d of devices) assert.match(d.out, /round: \S+ listening in cohort/, `${d.id} started: ${d.out}`);
     // The round's global adapter reaches the devices the way every adapter does: a signed delta
     // rolled out per cohort (a device refuses a round that starts from another adapter).
-    exec([process.execPath, cli, "delta", "sign", "--key", path("fleet.key"), "--model", model, "--adapter", path("global-0.epad"), "--spec", SPEC,
-      "--version", "1", "--sequence", "1", "--out", path("global-0.epdl")], "sign global-0");
-    const rollouts = await Promise.all([0, 1].map((c) => new Promise<{ status: number | null; out: string }>((resolve) => {
-      const p = spawn(process.execPath, [cli, "fleet", "publish", "--key", path("fleet.key"), "--delta", path("global-0.epdl"), "--cohort", String(c), "--stages", "100",
-        "--stage-timeout", "60", "--broker", broker.url, "--registry", path("devices.json")], { cwd: dir });
-      let out = "";
-      p.stdout.on("data", (b: Buffer) => (out += b.toString()));
-      p.stderr.on("data", (b: Buffer) => (out += b.toString()));
-      p.on("exit", (status) => resolve({ status, out }));
-    })));
-    for (const r of rollouts) assert.equal(r.status, 0, r.out);
+    await fixture.rollOutGlobal0(broker.url, 2, 60);
     const config = {
       registry: path("devices.json"), "fleet-key": path("fleet.key"), clip: CLIP, step: STEP, "sample-cap": CAP, "max-devices": 1000, neighbours: 4,
       threshold: 0, "local-steps": 0, "stage-deadline": 8, "min-devices": 3, broker: `127.0.0.1:${broker.port}`, repo: repoRoot, model, spec: SPEC,
@@ -169,6 +148,7 @@ describe("Flower rounds: SuperLink + 2 gateway SuperNodes + 8 simulator devices 
     run = await flower.run(join(repoRoot, "fleet-server"), { ...config, adapter: path("global-0.epad"), out: path("rounds"), "first-round": 1, rounds: 1,
       publish: "rollout", version: 2, sequence: 2 }, 120000);
     assert.equal(run.status, 0, `flwr run (round 1): ${run.out}\n${flower.output("superlink")}\n${devices.map((d) => `${d.id}: ${d.out}`).join("\n")}`);
+    assert.match(run.out, /fleet-server: done/, `flwr run (round 1): ${run.out}`); // flwr run exits 0 when the ServerApp raises
     // An attacker on the broker, between the rounds: a setup request signed by another key, and
     // a genuine one (fleet key) for an adapter the device does not run, to one device; and a
     // retained key frame for round 2 under another device's reply topic, signed by a stranger's
@@ -204,6 +184,7 @@ describe("Flower rounds: SuperLink + 2 gateway SuperNodes + 8 simulator devices 
     attack = { target: target.id, forged: forged.id };
     await spy.publish(topics.roundReply(0, forged.id), new Uint8Array(0), true); // the retained forgery removed
     assert.equal(run2.status, 0, `flwr run (round 2): ${run2.out}\n${devices.map((d) => `${d.id}: ${d.out}`).join("\n")}`);
+    assert.match(run2.out, /fleet-server: done/, `flwr run (round 2): ${run2.out}`);
   });
 
   after(async () => {
