@@ -98,7 +98,7 @@ describe('edge-peft ops: TFLite Micro operators vs the engine', function () {
     const doc = readFileSync(join(repoRoot, 'docs', 'engine.md'), 'utf8');
     const at = doc.indexOf('### Operators vs TFLite Micro');
     assert.ok(at >= 0, 'no operator table in docs/engine.md');
-    const section = doc.slice(at).split('\n### ')[0] ?? '';
+    const section = doc.slice(at).split(/\n#{2,3} /)[0] ?? '';
     const got = section.split('\n').filter((l) => /^\| [A-Z]/.test(l) && !l.startsWith('| Operator'))
       .map((l) => `${l.split('|').slice(0, 4).join('|')}|`);
     assert.deepEqual(got, want, 'regenerate the table: edge-peft ops --markdown');
