@@ -95,16 +95,20 @@ def gain(x: np.ndarray, g: float) -> np.ndarray:
     return np.clip(np.floor(raw / IN_SCALE + 0.5) - 128, -128, 127).astype(np.int8)
 
 
-def split(cfg: Config):
-    """(per-device (labels, inputs)), test (labels, inputs): the pool = user_pool plus the
-    population sets under the same shift, split by class with Dirichlet(alpha) shares."""
-    rng = np.random.default_rng(cfg.seed)
+def demo_pool():
+    """(labels, inputs): user_pool plus the population sets under the same shift (640 samples)."""
     parts = [read_samples(os.path.join(DEMO, "user_pool.bin"))]
     for f in ("population_test.bin", "population_replay.bin"):
         y, x = read_samples(os.path.join(DEMO, f))
         parts.append((y, shift_right(x)))
-    y = np.concatenate([p[0] for p in parts])
-    x = np.concatenate([p[1] for p in parts])
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def split(cfg: Config):
+    """(per-device (labels, inputs)), test (labels, inputs): the demo pool split by class with
+    Dirichlet(alpha) shares."""
+    rng = np.random.default_rng(cfg.seed)
+    y, x = demo_pool()
     gains = rng.permutation(np.linspace(0.6, 1.4, cfg.devices))
     while True:
         owner = np.empty(len(y), dtype=np.int64)

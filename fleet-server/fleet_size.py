@@ -44,8 +44,8 @@ sys.path.insert(0, HERE)
 import privacy  # noqa: E402
 from adapter_average import apply_average  # noqa: E402
 from discrete_gaussian import add_discrete_gaussian, local_variance  # noqa: E402
-from federated_sim import (DEMO, MODEL, SPEC, Config, accountant, accuracy, adapter_delta, gain, read_samples,  # noqa: E402
-                           run_cli, shift_right, smallest_multiplier, write_samples)
+from federated_sim import (DEMO, MODEL, SPEC, Config, accountant, accuracy, adapter_delta, demo_pool, gain,  # noqa: E402
+                           read_samples, run_cli, smallest_multiplier, write_samples)
 from secagg import MOD, decode_average  # noqa: E402
 from update_encoding import encode_update  # noqa: E402
 
@@ -54,12 +54,7 @@ VALIDATION = 128
 
 def pools(seed: int):
     """(train labels, inputs), (validation labels, inputs): the 640 samples split stratified by class."""
-    parts = [read_samples(os.path.join(DEMO, "user_pool.bin"))]
-    for f in ("population_test.bin", "population_replay.bin"):
-        y, x = read_samples(os.path.join(DEMO, f))
-        parts.append((y, shift_right(x)))
-    y = np.concatenate([p[0] for p in parts])
-    x = np.concatenate([p[1] for p in parts])
+    y, x = demo_pool()
     rng = np.random.default_rng(seed + 1)
     val = np.concatenate([rng.permutation(np.flatnonzero(y == c))[:round(VALIDATION * np.mean(y == c))] for c in range(10)])
     val = np.sort(val[:VALIDATION])
