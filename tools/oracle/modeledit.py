@@ -122,15 +122,20 @@ def negate_first_weights(model_bytes):
     sys.exit("modeledit: no operator with constant int8 weights")
 
 
-def set_const(model_bytes, op_index, input_index, raw):
-    buf = bytearray(model_bytes)
-    model, sg = _subgraph(buf)
+def _op_input(sg, op_index, input_index):
+    """The tensor at input INPUT of operator OP, or exit naming which index is out of range."""
     if not 0 <= op_index < sg.OperatorsLength():
         sys.exit(f"modeledit: no operator {op_index}")
     op = sg.Operators(op_index)
     if not 0 <= input_index < op.InputsLength():
         sys.exit(f"modeledit: operator {op_index} has no input {input_index}")
-    data = model.Buffers(sg.Tensors(op.Inputs(input_index)).Buffer())
+    return sg.Tensors(op.Inputs(input_index))
+
+
+def set_const(model_bytes, op_index, input_index, raw):
+    buf = bytearray(model_bytes)
+    model, sg = _subgraph(buf)
+    data = model.Buffers(_op_input(sg, op_index, input_index).Buffer())
     if data.DataLength() != len(raw):
         sys.exit(f"modeledit: operator {op_index} input {input_index} holds {data.DataLength()} bytes, "
                  f"not {len(raw)} (not a constant of that size)")
@@ -145,12 +150,7 @@ QUANT_SCALE = 8        # vtable offset of QuantizationParameters.scale (after mi
 def set_scale(model_bytes, op_index, input_index, raw):
     buf = bytearray(model_bytes)
     _, sg = _subgraph(buf)
-    if not 0 <= op_index < sg.OperatorsLength():
-        sys.exit(f"modeledit: no operator {op_index}")
-    op = sg.Operators(op_index)
-    if not 0 <= input_index < op.InputsLength():
-        sys.exit(f"modeledit: operator {op_index} has no input {input_index}")
-    q = sg.Tensors(op.Inputs(input_index)).Quantization()
+    q = _op_input(sg, op_index, input_index).Quantization()
     field = q._tab.Offset(QUANT_SCALE) if q is not None else 0
     if field == 0 or q.ScaleLength() * 4 != len(raw):
         sys.exit(f"modeledit: operator {op_index} input {input_index} has "
