@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { root, runDemo } from '../../tools/demo/run.js';
 import { runFloatReference } from './float-ref.js';
 import { runSequence } from './sequence.js';
+import { floatTwin, type FloatRoute } from './agent-float.js';
 
 interface Rule { rule: string; errorRate: number; userAccuracy: number; populationAccuracy: number; userToAdapter: number; populationToAdapter: number; userDecisions: string; populationDecisions: string }
 interface Route { tau256: number; baseUser: number; basePopulation: number; adaptedUser: number; adaptedPopulation: number; rules: Rule[] }
@@ -91,11 +92,15 @@ function floatStatsDiffers(task: Task, channels: number, frames: number, rule: R
 const pt = (v: number): string => `${(100 * v).toFixed(1)}%`;
 const pts = (v: number): string => `${v >= 0 ? '+' : ''}${(100 * v).toFixed(1)}`;
 
-function runConfig(task: Task, args: string[]): { route: Route; pseudo: string } {
-  const r = runDemo([...task.args, ...args, '--route', '0.05'], 'esp32s3', { dir: task.dir });
+const QUANTILE = 0.05;
+function runConfig(task: Task, args: string[]): { route: Route; pseudo: string; float: FloatRoute } {
+  // --trace 1: the training trace its float twin replays (agent-float.ts)
+  const all = [...task.args, ...args, '--route', String(QUANTILE), '--trace', '1'];
+  const r = runDemo(all, 'esp32s3', { dir: task.dir });
   const line = r.stdout.split('\n').find((l) => l.startsWith('method-result '));
   if (!line) throw new Error(`no method-result line:\n${r.stdout}`);
-  return { route: (JSON.parse(line.slice('method-result '.length)) as { route: Route }).route, pseudo: `${r.result.pseudo} (${r.result.pseudoWrong})` };
+  const route = (JSON.parse(line.slice('method-result '.length)) as { route: Route }).route;
+  return { route, pseudo: `${r.result.pseudo} (${r.result.pseudoWrong})`, float: floatTwin(task.dir, all, r.stdout, route.rules, QUANTILE) };
 }
 
 function table(task: Task): void {
@@ -116,15 +121,19 @@ function table(task: Task): void {
   console.log(`  base model: user ${pt(base.baseUser)}, original task ${pt(base.basePopulation)}; plain fine-tune gain on the user ${pts(plainGain)} points (the gain to match)`);
   console.log('  bound (issue 12): original task within 2 points of the base, user gain >= the plain fine-tune gain');
   const met: string[] = [];
-  const rows: string[][] = [['candidate', 'user', 'orig. task', 'drop', 'gain/plain', 'route err', 'pseudo (wrong)', 'bound', 'short by / why']];
+  const fb = runs[0]!.float, floatPlainGain = fb.adaptedUser - fb.baseUser;
+  console.log(`  float twin (the same run's trace in float64, agent-float.ts): base user ${pt(fb.baseUser)}, original task ${pt(fb.basePopulation)}; plain gain ${pts(floatPlainGain)} points`);
+  const floatMet: string[] = [];
+  const rows: string[][] = [['candidate', 'user', 'orig. task', 'drop', 'gain/plain', 'route err', 'pseudo (wrong)', 'bound', 'float: user / orig. (bound)', 'short by / why']];
   for (const r of runs) {
     const v = r.route;
-    const cands: { label: string; user: number; pop: number; err?: number; why: string }[] = [
-      { label: r.name, user: v.adaptedUser, pop: v.adaptedPopulation, why: r.why.replace('{replay}', String(nReplay)) },
+    const f = r.float;
+    const cands: { label: string; user: number; pop: number; err?: number; why: string; fUser: number; fPop: number }[] = [
+      { label: r.name, user: v.adaptedUser, pop: v.adaptedPopulation, why: r.why.replace('{replay}', String(nReplay)), fUser: f.adaptedUser, fPop: f.adaptedPopulation },
     ];
     for (const u of v.rules) {
       const why = `${u.populationToAdapter}/${nPop} old-task inputs sent to the adapter${byClass(u.populationDecisions, '1', popLabels)}, ${nUser - u.userToAdapter}/${nUser} user inputs kept on the base${byClass(u.userDecisions, '0', userLabels)}`;
-      cands.push({ label: `  + routing (${u.rule}${u.rule === 'novelty' ? `, tau ${v.tau256}/256` : u.rule === 'nearest' ? ', 1-NN' : u.rule === 'stats' ? ', 1-NN over channel sum/std' : ''})`, user: u.userAccuracy, pop: u.populationAccuracy, err: u.errorRate, why });
+      cands.push({ label: `  + routing (${u.rule}${u.rule === 'novelty' ? `, tau ${v.tau256}/256` : u.rule === 'nearest' ? ', 1-NN' : u.rule === 'stats' ? ', 1-NN over channel sum/std' : ''})`, user: u.userAccuracy, pop: u.populationAccuracy, err: u.errorRate, why, fUser: f.rules[u.rule]!.user, fPop: f.rules[u.rule]!.population });
     }
     for (const c of cands) {
       // in tenths of a point, so a drop of exactly 2.0 is not 2.0000001
@@ -132,13 +141,20 @@ function table(task: Task): void {
       const under = Math.round(1000 * (plainGain - gain)) / 10;
       const ok = drop <= 2 && under <= 0;
       const short = ok ? '' : [drop > 2 ? `drop ${(drop - 2).toFixed(1)} pts over` : '', under > 0 ? `gain ${under.toFixed(1)} pts under` : ''].filter(Boolean).join(', ');
-      if (ok) met.push(c.label === r.name ? r.name : `${r.name} ${c.label.trim()}`);
-      rows.push([c.label, pt(c.user), pt(c.pop), drop.toFixed(1), `${(gain / plainGain).toFixed(2)}x`, c.err === undefined ? '-' : pt(c.err), c.label === r.name ? r.pseudo : '', ok ? 'met' : 'missed', `${short}${short ? ': ' : ''}${c.why}`]);
+      const label = c.label === r.name ? r.name : `${r.name} ${c.label.trim()}`;
+      if (ok) met.push(label);
+      // the same bound on the float twin, against the float base and the float plain run
+      const fOk = Math.round(1000 * (f.basePopulation - c.fPop)) / 10 <= 2 && Math.round(1000 * (floatPlainGain - (c.fUser - f.baseUser))) / 10 <= 0;
+      if (fOk) floatMet.push(label);
+      rows.push([c.label, pt(c.user), pt(c.pop), drop.toFixed(1), `${(gain / plainGain).toFixed(2)}x`, c.err === undefined ? '-' : pt(c.err), c.label === r.name ? r.pseudo : '', ok ? 'met' : 'missed',
+        `${pt(c.fUser)} / ${pt(c.fPop)} (${fOk ? 'met' : 'missed'})`, ok ? '' : `${short}: ${c.why}`]);
     }
   }
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) console.log('  ' + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]!))).join('  '));
   console.log(`  bound met by ${met.length} candidate(s)${met.length ? ': ' + met.join('; ') : ''}`);
+  const only = (a: string[], b: string[]) => a.filter((x) => !b.includes(x));
+  console.log(`  float twin: bound met by ${floatMet.length}; met in integer only: ${only(met, floatMet).join('; ') || 'none'}; in float only: ${only(floatMet, met).join('; ') || 'none'}`);
   const channels = Number(task.args[task.args.indexOf('--route-channels') + 1]);
   const stats = base.rules.find((u) => u.rule === 'stats');
   if (stats) {
@@ -159,8 +175,12 @@ export async function run(): Promise<void> {
   console.log('  [frames][channels] (firmware/continual/input-stats.ts: per channel the sum over the frames and F x the std; IMU 6');
   console.log('  channels x 20 frames -> 12 numbers, digits 8 columns x 8 rows -> 16; 90 x 12 = 1,080 multiply-adds per input on');
   console.log('  the IMU task plus 240 for the statistics, 0.33x the model\'s MACs).');
-  console.log('  Float reference: the agent-level runs (pseudo-labels, guard, replay, router) have none; the methods\' training');
-  console.log('  alone, integer beside float, follows.');
+  console.log('  float twin: each agent run\'s training trace (--trace 1: initial adapter, Fisher batch, every trainer batch with its');
+  console.log('  feedback / pseudo / replayed labels, distillation targets, guard snapshots and rollbacks) replayed in float64 by');
+  console.log('  tools/float_ref/agent_trace.py (ref.py\'s adapter, softmax cross-entropy, per-example SGD, EWC in float), the');
+  console.log('  same routing rules applied to the float models (nearest / stats: the agent\'s input-only decisions). The float');
+  console.log('  run takes the integer run\'s pseudo-labels, replay draws and commit / rollback decisions. The methods\'');
+  console.log('  training alone, from the CLI, integer beside float, follows.');
   runFloatReference();
   runSequence();
 }

@@ -6,6 +6,7 @@ import { selectMethods } from "../continual/select.js";
 import type { MethodEngine } from "../continual/method-engine.js";
 import { trainSoftStep } from "../../native/xs/engine/distill.js";
 import { mergeFisher } from "../../native/xs/engine/online-ewc.js";
+import { TraceEngine } from "../continual/trace-engine.js";
 
 /**
  * The simulator's continual-learning methods (targets/sim.ts --agent DIR with --route /
@@ -29,11 +30,13 @@ export function simMethods(dir: string, option: (name: string) => string | undef
       const [name, file] = p.split("=") as [string, string];
       return { name, bytes: new Uint8Array(new SimResource(file) as ArrayBuffer), frames: set("user_pool.bin", userDir(name)) };
     });
-    return selectMethods(engine, option, {
+    // --trace 1: the training trace for the float twin (bench/forgetting/agent-float.ts)
+    const trace = option("trace") !== undefined ? new TraceEngine(engine, log) : undefined;
+    return selectMethods(trace ?? engine, option, {
       seed: Number(option("seed") ?? "1"), oldTask, priorAdapters: prior,
       userFrames: set("user_pool.bin"), frameCount: Number(option("feedback") ?? "50"), userName: option("user-name"),
       dumpAdapter: option("dump-adapter") !== undefined,
-      softStep: (data, targets, latent) => { trainSoftStep(engine.native, data, targets, latent); },
+      softStep: (data, targets, latent) => { trace?.soft(data, targets); trainSoftStep(engine.native, data, targets, latent); },
       // online EWC: the users of --seen before this run's (the last), their labelled frames
       earlierUsers: list("seen").slice(0, -1).map((u) => set("user_pool.bin", userDir(u))),
       mergeFisher: (b) => { mergeFisher(engine.native, b.data, b.labels, b.latent); },

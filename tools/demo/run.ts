@@ -44,7 +44,7 @@ export function runDemo(args: string[] = [], profile = "esp32", options: { dir?:
   const r = spawnSync(join(root, "build", "bin", "edge-peft-sim"),
     ["--board", path, ...(options.flash ? ["--flash", options.flash] : []), "--", "build/js/firmware/targets/sim.js",
       "--agent", options.dir ?? "data/demo", ...args],
-    { cwd: root, encoding: "utf8", timeout: 120000 });
+    { cwd: root, encoding: "utf8", timeout: 120000, maxBuffer: 1 << 28 }); // a --trace run prints ~1 MB
   const line = r.stdout.split("\n").find((l) => l.startsWith("demo-result "));
   const mem = r.stderr.split("\n").find((l) => l.startsWith("xs-memory: "));
   if (r.status !== 0 || !line || !mem) throw new Error(`simulator run failed (status ${r.status}):\n${r.stdout}\n${r.stderr}`);
