@@ -28,13 +28,16 @@ const CONFIGS: Config[] = [
   { name: 'replay + EWC + distillation (4/step)', args: ['--distill', '4'], why: 'one adapter for both domains: the {replay} distilled samples do not cover the old task' },
   { name: 'replay + EWC, pseudo-labels checked by the nearest labelled frame', args: ['--pseudo-check', '1'], why: 'fewer wrong pseudo-labels, same shared adapter' },
   { name: 'distillation (4/step) + pseudo-label check, no replay, no EWC', args: ['--no-replay', '--no-ewc', '--distill', '4', '--pseudo-check', '1'], why: 'one adapter for both domains: the {replay} distilled samples do not cover the old task' },
+  // calibrated pseudo-labels (pseudo-calibrate.ts): the threshold fitted for 90% precision on held-out labelled frames
+  { name: 'replay + EWC, pseudo-labels calibrated for 90% precision', args: ['--pseudo-calibrate', '90', '--threshold', '0.5'], why: 'pseudo-labels as precise as the held-out frames allow, same shared adapter' },
+  { name: 'distillation (4/step) + calibrated pseudo-labels (90%), no replay, no EWC', args: ['--no-replay', '--no-ewc', '--distill', '4', '--pseudo-calibrate', '90', '--threshold', '0.5'], why: 'one adapter for both domains: the {replay} distilled samples do not cover the old task' },
 ];
 
 // A task: the agent's data folder and what it needs besides (the model's file name); the digits
 // candidates that met the bound are the ones run again on the IMU task.
 // routeChannels: channels per frame of the input, for the router's "stats" rule (digits: the 8 columns over 8 rows)
 interface Task { title: string; dir: string; args: string[]; inputBytes: number; configs: Config[]; classes?: string[]; why?: Record<string, string> }
-const MET_ON_DIGITS = [6, 7, 8, 9];
+const MET_ON_DIGITS = [6, 7, 8, 9, 10, 11];
 const TASKS: Task[] = [
   { title: 'demo data (digits, pad one column right)', dir: 'data/demo', args: ['--route-channels', '8'], inputBytes: 64, configs: CONFIGS },
   { title: 'IMU watch (BasicMotions, watch turned 90 degrees; data/imu-watch)', dir: 'data/imu-watch', args: ['--model', 'imu_mlp_int8.tflite', '--route-channels', '6'], inputBytes: 120,
@@ -99,8 +102,11 @@ function runConfig(task: Task, args: string[]): { route: Route; pseudo: string; 
   const r = runDemo(all, 'esp32s3', { dir: task.dir });
   const line = r.stdout.split('\n').find((l) => l.startsWith('method-result '));
   if (!line) throw new Error(`no method-result line:\n${r.stdout}`);
-  const route = (JSON.parse(line.slice('method-result '.length)) as { route: Route }).route;
-  return { route, pseudo: `${r.result.pseudo} (${r.result.pseudoWrong})`, float: floatTwin(task.dir, all, r.stdout, route.rules, QUANTILE) };
+  const rep = JSON.parse(line.slice('method-result '.length)) as { route: Route; pseudoCalibrate?: { threshold256: number; calibrationFrames: number; calibrationRight: number } };
+  const route = rep.route, cal = rep.pseudoCalibrate;
+  // calibrated: the last fitted threshold (257 = none qualifies) and the held-out labelled frames it was fitted on
+  const fitted = cal ? `, t ${cal.threshold256}/256 fit on ${cal.calibrationRight}/${cal.calibrationFrames} right` : '';
+  return { route, pseudo: `${r.result.pseudo} (${r.result.pseudoWrong})${fitted}`, float: floatTwin(task.dir, all, r.stdout, route.rules, QUANTILE) };
 }
 
 function table(task: Task): void {

@@ -16,6 +16,8 @@ export interface ContinualHooks {
   beforeTrain?(engine: Engine, batch: Batch): void;
   /** After each trainer step of the agent (a method's own extra steps, e.g. distillation). */
   afterTrain?(engine: Engine, batch: Batch): void;
+  /** Every evaluation the agent runs (the guard's held-out slice, the held-out sets' accuracy). */
+  onEvaluate?(engine: Engine, batch: Batch): void;
   /** The agent's own inference outputs (its pseudo-labels) pass through here (may rewrite in place). */
   filterOutput?(input: Int8Array, output: Int8Array): Int8Array;
   /** At the end of the run: the method's own figures. */

@@ -44,7 +44,10 @@ export class MethodEngine implements Engine {
     this.#hooks.afterTrain?.(this.#inner, batch);
     return r;
   }
-  evaluate(batch: Batch): EvalResult { return this.#inner.evaluate(batch); }
+  evaluate(batch: Batch): EvalResult {
+    this.#hooks.onEvaluate?.(this.#inner, batch);
+    return this.#inner.evaluate(batch);
+  }
   exportAdapter(): ArrayBuffer { return this.#inner.exportAdapter(); }
   importAdapter(bytes: ArrayBuffer | Uint8Array): void { this.#inner.importAdapter(bytes); }
   resetAdapter(): void { this.#inner.resetAdapter(); }

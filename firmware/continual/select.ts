@@ -4,6 +4,7 @@ import { sampledFisher } from "./fisher-labels.js";
 import { MethodEngine } from "./method-engine.js";
 import { distillation, type SoftStep } from "./distill.js";
 import { pseudoCheck } from "./pseudo-check.js";
+import { pseudoCalibrate } from "./pseudo-calibrate.js";
 import { onlineEwc, type MergeFisher } from "./online-ewc.js";
 import type { SampleSet } from "../app/sample-set.js";
 import type { Engine } from "../platform/engine.js";
@@ -15,6 +16,7 @@ export function combine(methods: readonly ContinualHooks[]): ContinualHooks {
     fisherLabels: (engine, batch) => { for (const m of methods) m.fisherLabels?.(engine, batch); },
     beforeTrain: (engine, batch) => { for (const m of methods) m.beforeTrain?.(engine, batch); },
     afterTrain: (engine, batch) => { for (const m of methods) m.afterTrain?.(engine, batch); },
+    onEvaluate: (engine, batch) => { for (const m of methods) m.onEvaluate?.(engine, batch); },
     filterOutput: (input, output) => {
       let o = output;
       for (const m of methods) if (m.filterOutput) o = m.filterOutput(input, o);
@@ -40,7 +42,8 @@ function positive(name: string, text: string): number {
  * channels per frame), `--fisher-temp T` (Fisher under labels drawn at
  * temperature T), `--distill K` (K old-task samples stepped towards the base's outputs after
  * every trainer step), `--pseudo-check 1` (pseudo-labels the nearest labelled frame disagrees
- * with are dropped), `--online-ewc 1` (the Fisher of the earlier users' labelled frames merged
+ * with are dropped), `--pseudo-calibrate P` (the pseudo-label threshold fitted for P% precision on
+ * held-out labelled frames; pseudo-calibrate.ts), `--online-ewc 1` (the Fisher of the earlier users' labelled frames merged
  * in and the anchor moved before the first step; online-ewc.ts). Throws when none is.
  */
 export interface MethodContext {
@@ -71,6 +74,9 @@ export function selectMethods(engine: Engine, option: (name: string) => string |
     methods.push(onlineEwc(ctx.earlierUsers ?? [], ctx.frameCount, ctx.mergeFisher));
   }
   if (option("pseudo-check") !== undefined) methods.push(pseudoCheck(ctx.userFrames, ctx.frameCount));
+  const cal = option("pseudo-calibrate");
+  // the fallback before any calibration frame: the agent's default threshold, 0.9 of 256
+  if (cal !== undefined) methods.push(pseudoCalibrate(ctx.userFrames, ctx.frameCount, Number(cal), 231));
   const k = option("distill");
   if (k !== undefined) methods.push(distillation(ctx.oldTask, positive("distill", k), seed, ctx.softStep));
   const t = option("fisher-temp");

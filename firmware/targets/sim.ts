@@ -43,7 +43,7 @@ const agentDir = option("agent");
 const runApp = (ports: Ports): Promise<unknown> => agentDir === undefined
   // The simulator's clock is virtual: real-rate pacing costs no wall time, so speed 1 by default.
   ? import("../main.js").then((m) => m.main(ports, profile, { speed: Number(option("speed") ?? "1") }))
-  : import("./sim-agent.js").then((m) => args.some((a) => a === "--route" || a === "--fisher-temp" || a === "--distill" || a === "--pseudo-check")
+  : import("./sim-agent.js").then((m) => args.some((a) => a === "--route" || a === "--fisher-temp" || a === "--distill" || a === "--pseudo-check" || a === "--pseudo-calibrate")
     // continual-learning methods: their modules are loaded only when named (slot heap)
     ? import("./sim-methods.js").then((c) => m.runAgent(agentDir, { args, option, profile, ports, clock, log,
       methods: c.simMethods(agentDir, option, log) }))
