@@ -17,6 +17,20 @@ import type { ContinualHooks } from "./hooks.js";
  * comes back with every class at the int8 floor, which the pseudo-labeler drops; the agent's own
  * --threshold still applies on top (run it low, e.g. 0.5, so the fitted one decides).
  */
+/**
+ * The lowest top probability t (of 256) among the frames' at which those answered with p >= t
+ * are right often enough, (right + 1) / (n + 2) >= targetPercent / 100; 257 when none is.
+ */
+export function fitThreshold(p256: Uint16Array, ok: Uint8Array, targetPercent: number): number {
+  let t = 257;
+  for (let c = 0; c < p256.length; c++) {
+    let seen = 0, hit = 0;
+    for (let i = 0; i < p256.length; i++) if (p256[i] >= p256[c]) { seen++; hit += ok[i]; }
+    if (100 * (hit + 1) >= targetPercent * (seen + 2) && p256[c] < t) t = p256[c];
+  }
+  return t;
+}
+
 export function pseudoCalibrate(frames: SampleSet, count: number, targetPercent: number, fallback256: number): ContinualHooks {
   if (!(Number.isInteger(targetPercent) && targetPercent > 0 && targetPercent < 100)) {
     throw new RangeError(`--pseudo-calibrate: ${targetPercent} is not a whole percentage between 1 and 99`);
@@ -58,12 +72,7 @@ export function pseudoCalibrate(frames: SampleSet, count: number, targetPercent:
     }
     right = 0;
     for (let i = 0; i < m; i++) right += ok[i];
-    threshold = 257;
-    for (let c = 0; c < m; c++) {
-      let seen = 0, hit = 0;
-      for (let i = 0; i < m; i++) if (p[i] >= p[c]) { seen++; hit += ok[i]; }
-      if (100 * (hit + 1) >= targetPercent * (seen + 2) && p[c] < threshold) threshold = p[c];
-    }
+    threshold = fitThreshold(p, ok, targetPercent);
     fits++;
     if (threshold < lowest) lowest = threshold;
     if (threshold > highest) highest = threshold;
