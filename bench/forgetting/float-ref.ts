@@ -1,6 +1,7 @@
 // Issue 12 item 6 for bench/forgetting: the integer trainer beside the float reference of the
-// same method on each task (digits, the camera image task, the IMU watch). The agent's runs (pseudo-labels, guard, rollback, router) have no float
-// twin, so this isolates each method's training: the agent's adapter (LoRA r4 on layer 0 +
+// same method on each task (digits, the camera image task, the IMU watch). The agent's runs
+// (pseudo-labels, guard, rollback, router) get theirs from their trace (tools/demo/float-twin.ts);
+// this isolates each method's training: the agent's adapter (LoRA r4 on layer 0 +
 // biases) from the same seeded initial adapter, on the same records in the same order, by
 // `edge-peft train` (integer) and tools/float_ref/ref.py (float64, no rounding), then both
 // adapted models on the user test and the original task. Prints only.
@@ -98,7 +99,7 @@ function runTask(t: Task): void {
       }
     }
     console.log(`  before training: user ${before.join(', original task ')} (integer / float, the same initial adapter); the agent's own runs`);
-    console.log('  (the tables above) add pseudo-labels, the guard and replay on top of these methods and have no float twin.');
+    console.log('  (the tables above) add pseudo-labels, the guard and replay on top of these methods; their float twins are in those tables.');
   } finally {
     rmSync(d, { recursive: true, force: true });
   }

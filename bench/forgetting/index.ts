@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { root, runDemo } from '../../tools/demo/run.js';
 import { runFloatReference } from './float-ref.js';
 import { runSequence } from './sequence.js';
-import { floatTwin, type FloatRoute } from './agent-float.js';
+import { floatTwin, type FloatRoute } from '../../tools/demo/float-twin.js';
 
 interface Rule { rule: string; errorRate: number; userAccuracy: number; populationAccuracy: number; userToAdapter: number; populationToAdapter: number; userDecisions: string; populationDecisions: string }
 interface Route { tau256: number; baseUser: number; basePopulation: number; adaptedUser: number; adaptedPopulation: number; rules: Rule[] }
@@ -97,7 +97,7 @@ const pts = (v: number): string => `${v >= 0 ? '+' : ''}${(100 * v).toFixed(1)}`
 
 const QUANTILE = 0.05;
 function runConfig(task: Task, args: string[]): { route: Route; pseudo: string; float: FloatRoute } {
-  // --trace 1: the training trace its float twin replays (agent-float.ts)
+  // --trace 1: the training trace its float twin replays (tools/demo/float-twin.ts)
   const all = [...task.args, ...args, '--route', String(QUANTILE), '--trace', '1'];
   const r = runDemo(all, 'esp32s3', { dir: task.dir });
   const line = r.stdout.split('\n').find((l) => l.startsWith('method-result '));
@@ -128,7 +128,7 @@ function table(task: Task): void {
   console.log('  bound (issue 12): original task within 2 points of the base, user gain >= the plain fine-tune gain');
   const met: string[] = [];
   const fb = runs[0]!.float, floatPlainGain = fb.adaptedUser - fb.baseUser;
-  console.log(`  float twin (the same run's trace in float64, agent-float.ts): base user ${pt(fb.baseUser)}, original task ${pt(fb.basePopulation)}; plain gain ${pts(floatPlainGain)} points`);
+  console.log(`  float twin (the same run's trace in float64, tools/demo/float-twin.ts): base user ${pt(fb.baseUser)}, original task ${pt(fb.basePopulation)}; plain gain ${pts(floatPlainGain)} points`);
   const floatMet: string[] = [];
   const rows: string[][] = [['candidate', 'user', 'orig. task', 'drop', 'gain/plain', 'route err', 'pseudo (wrong)', 'bound', 'float: user / orig. (bound)', 'short by / why']];
   for (const r of runs) {

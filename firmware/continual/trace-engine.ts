@@ -10,7 +10,7 @@ function hex(bytes: Uint8Array | Int8Array): string {
 
 /**
  * The agent's training trace, for the float twin of an agent run (issue 12 item 6,
- * bench/forgetting/agent-float.ts): every call that changes the trainer, in order, as one
+ * tools/demo/float-twin.ts): every call that changes the trainer, in order, as one
  * `trace ...` log line each, with the bytes the integer trainer got:
  *   trace init HEX               the adapter before the first change (the seeded initial one)
  *   trace fisher LABELS DATA     consolidate: Fisher + anchor on this batch (its final labels)

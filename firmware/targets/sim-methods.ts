@@ -30,7 +30,7 @@ export function simMethods(dir: string, option: (name: string) => string | undef
       const [name, file] = p.split("=") as [string, string];
       return { name, bytes: new Uint8Array(new SimResource(file) as ArrayBuffer), frames: set("user_pool.bin", userDir(name)) };
     });
-    // --trace 1: the training trace for the float twin (bench/forgetting/agent-float.ts)
+    // --trace 1: the training trace for the float twin (tools/demo/float-twin.ts)
     const trace = option("trace") !== undefined ? new TraceEngine(engine, log) : undefined;
     return selectMethods(trace ?? engine, option, {
       seed: Number(option("seed") ?? "1"), oldTask, priorAdapters: prior,

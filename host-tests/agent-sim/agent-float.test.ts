@@ -1,4 +1,4 @@
-// The float twin of an agent run (issue 12 item 6; bench/forgetting/agent-float.ts) and the
+// The float twin of an agent run (issue 12 item 6; tools/demo/float-twin.ts) and the
 // calibrated pseudo-labels' threshold rule (firmware/continual/pseudo-calibrate.ts).
 // - The trace is complete: the agent's committed training (plain fine-tuning: the trace's steps
 //   with rolled-back rounds removed) replayed by `edge-peft train` in file order gives the
@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { binDir, repoRoot } from "../support/paths.js";
 import { runDemo } from "../../tools/demo/run.js";
-import { floatTwin } from "../../bench/forgetting/agent-float.js";
+import { floatTwin } from "../../tools/demo/float-twin.js";
 import { fitThreshold } from "../../firmware/continual/pseudo-calibrate.js";
 import { Xorshift32 } from "../../firmware/replay/random.js";
 

@@ -1,4 +1,5 @@
-// Issue 12 item 6 for the agent's own runs: the float twin of one agent run of bench/forgetting.
+// Issue 12 item 6 for the agent's own runs: the float twin of one agent run (npm run demo,
+// bench/forgetting).
 // The run is made with --trace 1 (firmware/continual/trace-engine.ts: every call that changed the
 // integer trainer, with its bytes); tools/float_ref/agent_trace.py replays that trace through the
 // float reference's adapter (float64, the same loss, per-example SGD, EWC in float), so the float
@@ -10,7 +11,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { python, repoRoot } from '../../host-tests/support/paths.js';
+import { root as repoRoot } from './run.js';
+
+const python = join(repoRoot, '.venv', 'bin', 'python');
 
 interface Answers { labels: number[]; top: number[]; prob: number[] }
 interface TwinJson { counts: { steps: number; soft: number; fisher: number; loads: number }; sets: Record<string, { adapted: Answers; base: Answers }> }
