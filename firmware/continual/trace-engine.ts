@@ -18,10 +18,12 @@ function hex(bytes: Uint8Array | Int8Array): string {
  *   trace soft TARGETS DATA      one soft-target step per example (distillation)
  *   trace snap ID / load ID      checkpoint export into / import from the caller's buffer ID
  *   trace reset                  the initial adapter redrawn (EWC kept)
- *   trace import                 an adapter imported (the float twin refuses the trace)
+ *   trace import / merge         an adapter or EWC image imported, new rates, a Fisher merge
+ *                                (the float twin refuses the trace)
  * Buffers are told apart by identity (the guard's one snapshot, withBaseModel's own), so a
  * rollback restores the float parameters from the same snapshot. Costs nothing unless named
- * (`--trace 1`, sim-methods.ts); inference and evaluation are not traced.
+ * (`--trace 1` beside a method flag such as `--route`, sim-methods.ts); inference and
+ * evaluation are not traced.
  */
 export class TraceEngine implements Engine {
   readonly info: ModelInfo;
@@ -48,6 +50,11 @@ export class TraceEngine implements Engine {
     let id = this.#buffers.indexOf(buffer);
     if (id < 0) id = this.#buffers.push(buffer) - 1;
     return id;
+  }
+
+  /** A Fisher merge (online-ewc.ts): not replayable in float here, so the twin refuses the trace. */
+  merge(): void {
+    this.#line("merge");
   }
 
   /** A soft-target step as the methods take it (distill.ts), traced. */

@@ -39,7 +39,7 @@ export function simMethods(dir: string, option: (name: string) => string | undef
       softStep: (data, targets, latent) => { trace?.soft(data, targets); trainSoftStep(engine.native, data, targets, latent); },
       // online EWC: the users of --seen before this run's (the last), their labelled frames
       earlierUsers: list("seen").slice(0, -1).map((u) => set("user_pool.bin", userDir(u))),
-      mergeFisher: (b) => { mergeFisher(engine.native, b.data, b.labels, b.latent); },
+      mergeFisher: (b) => { trace?.merge(); mergeFisher(engine.native, b.data, b.labels, b.latent); },
       beforeClose: (m) => {
         // the user's labelled frames: the stream's first --feedback frames (user_pool.bin's records)
         const seen = list("seen");

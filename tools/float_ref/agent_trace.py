@@ -29,7 +29,7 @@ def _copy(p):
     return {k: v.copy() for k, v in p.items()}
 
 
-def _records(data_hex, n_or_rows, width):
+def _records(data_hex, width):
     raw = np.frombuffer(bytes.fromhex(data_hex), dtype=np.int8)
     return raw.reshape(-1, width)
 
@@ -65,7 +65,7 @@ def replay(layers, beta, lines, lr, lam):
             raise SystemExit("trace: no init line before the first call")
         if kind == "fisher":
             labels = np.frombuffer(bytes.fromhex(f[2]), dtype=np.uint8)
-            xs = _records(f[3], len(labels), width)
+            xs = _records(f[3], width)
             acc = {k: np.zeros_like(v) for k, v in ad.p.items()}
             for x, y in zip(xs, labels):
                 _, _, g = forward_backward(layers, beta, ad, x, int(y))
@@ -76,11 +76,11 @@ def replay(layers, beta, lines, lr, lam):
             counts["fisher"] += len(labels)
         elif kind == "step":
             labels = np.frombuffer(bytes.fromhex(f[2]), dtype=np.uint8)
-            for x, y in zip(_records(f[3], len(labels), width), labels):
+            for x, y in zip(_records(f[3], width), labels):
                 update(x, int(y), None)
                 counts["steps"] += 1
         elif kind == "soft":
-            xs = _records(f[3], 0, width)
+            xs = _records(f[3], width)
             t = np.frombuffer(bytes.fromhex(f[2]), dtype=np.uint8).astype(np.float64).reshape(len(xs), -1) / 256.0
             for x, target in zip(xs, t):
                 update(x, int(np.argmax(target)), target)
@@ -95,7 +95,7 @@ def replay(layers, beta, lines, lr, lam):
         elif kind == "reset":
             ad.p = _copy(init)
         else:
-            raise SystemExit(f"trace: '{kind}' (an imported adapter or EWC image) has no float twin here")
+            raise SystemExit(f"trace: '{kind}' (an imported adapter or EWC image, new rates, a Fisher merge) has no float twin here")
     if ad is None:
         raise SystemExit("trace: no trace lines (run the agent with --trace 1)")
     return ad, init, counts
