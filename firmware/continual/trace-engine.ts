@@ -18,7 +18,7 @@ function hex(bytes: Uint8Array | Int8Array): string {
  *   trace soft TARGETS DATA      one soft-target step per example (distillation)
  *   trace snap ID / load ID      checkpoint export into / import from the caller's buffer ID
  *   trace reset                  the initial adapter redrawn (EWC kept)
- *   trace import / merge         an adapter or EWC image imported, new rates, a Fisher merge
+ *   trace restored / merge        an adapter or EWC image imported, new rates, a Fisher merge
  *                                (the float twin refuses the trace)
  * Buffers are told apart by identity (the guard's one snapshot, withBaseModel's own), so a
  * rollback restores the float parameters from the same snapshot. Costs nothing unless named
@@ -84,7 +84,7 @@ export class TraceEngine implements Engine {
     this.#inner.resetAdapter();
   }
   importAdapter(bytes: ArrayBuffer | Uint8Array): void {
-    this.#line("import");
+    this.#line("restored");
     this.#inner.importAdapter(bytes);
   }
   infer(input: Int8Array, latent?: boolean): Int8Array { return this.#inner.infer(input, latent); }
@@ -92,8 +92,8 @@ export class TraceEngine implements Engine {
   evaluate(batch: Batch): EvalResult { return this.#inner.evaluate(batch); }
   exportAdapter(): ArrayBuffer { return this.#inner.exportAdapter(); }
   exportEwc(): ArrayBuffer { return this.#inner.exportEwc(); }
-  importEwc(bytes: ArrayBuffer): void { this.#line("import"); this.#inner.importEwc(bytes); }
-  setRates(learningRate: number, ewcLambda: number): void { this.#line("import"); this.#inner.setRates(learningRate, ewcLambda); }
+  importEwc(bytes: ArrayBuffer): void { this.#line("restored"); this.#inner.importEwc(bytes); }
+  setRates(learningRate: number, ewcLambda: number): void { this.#line("restored"); this.#inner.setRates(learningRate, ewcLambda); }
   get steps(): number { return this.#inner.steps; }
   close(): void { this.#inner.close(); }
 }
