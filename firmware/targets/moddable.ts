@@ -66,9 +66,15 @@ async function runAgent(ports: Ports, profile: BoardProfile, log: Log): Promise<
   const { SampleSet } = await import("../app/sample-set.js");
   const { NativeEnginePort } = await import("../platform/native-engine.js");
   const { adapterKey } = await import("../adapters/adapter-store.js");
+  const { ModdableCrypto } = await import("../platform/moddable/moddable-crypto.js");
+  const { sha256Of } = await import("../platform/crypto.js");
   const seed = 1;
   const spec = `lora:rank=4,alpha=4,layers=0+bias:layers=0..-1+sgd:lr=0.002+ewc:lambda=1+seed:${seed}`;
-  const engine = new NativeEnginePort(new Resource(MODEL), spec, profile.arenaBytes);
+  // The model's identity in every adapter, EWC image and checkpoint: its SHA-256 (the SDK's
+  // Digest, read in place from flash), as the simulator and bare images write it, so an image
+  // made here imports there and into `edge-peft` (the engine has no SHA-256 of its own here).
+  const modelSha256 = sha256Of(new ModdableCrypto(), resourceBytes(MODEL));
+  const engine = new NativeEnginePort(new Resource(MODEL), spec, profile.arenaBytes, modelSha256);
   const set = (name: string, batch?: number) => new SampleSet(resourceBytes(name), engine.info.inputBytes, batch);
   log.info(`agent: spec ${spec} arena=${engine.info.arenaBytes}/${profile.arenaBytes} speed=${speed}`);
   const summary = await mainAgent(ports, profile, {
