@@ -41,21 +41,6 @@ declare module "ecdsa" {
   }
 }
 
-// "crypt" (modules/crypt/digest/crypt.js) also holds StreamCipher, which the SDK's typings leave
-// out; this block merges with theirs (and with typings/moddable-sdk/crypt.d.ts off the SDK).
-declare module "crypt" {
-  export class StreamCipher {
-    /**
-     * "ChaCha": 32-byte key; a 12-byte iv puts iv[0..3] in state word 13 and iv[4..11] in 14..15
-     * (RFC 8439's layout) with `counter` in word 12. The C body reads counter as a signed 32-bit
-     * integer (xsmcToInteger), so only 0..2^31-1 lands in word 12 as given.
-     */
-    constructor(cipher: "ChaCha" | "RC4", key: ArrayBuffer, iv?: ArrayBuffer, counter?: number);
-    /** data XOR the keystream, into a fresh ArrayBuffer. */
-    encrypt(data: ArrayBuffer | ArrayBufferView): ArrayBuffer;
-  }
-}
-
 declare module "hmac" {
   import type { Digest } from "crypt";
   /** RFC 2104 over a Digest (modules/crypt/etc/hmac.js). */

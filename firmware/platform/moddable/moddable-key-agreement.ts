@@ -1,5 +1,6 @@
 /// <reference path="./crypt-sdk.d.ts" />
-import { Digest, StreamCipher } from "crypt";
+import { Digest } from "crypt";
+import * as Crypt from "crypt";
 import HMAC from "hmac";
 import Curve from "curve";
 import type { EntropySource, KeyAgreement } from "../key-agreement.js";
@@ -99,6 +100,17 @@ export class EntropyUnavailableError extends Error {
     super("randomBytes: no cryptographic entropy source on this target (the SDK's rng is RC4 over c_rand, libc rand() off ESP32)");
   }
 }
+
+/**
+ * The SDK's StreamCipher (modules/crypt/digest/crypt.js), which its typings/crypt.d.ts leaves out
+ * (and an ambient declaration here would hide that file's Digest). "ChaCha": 32-byte key; a
+ * 12-byte iv puts iv[0..3] in state word 13 and iv[4..11] in 14..15 (RFC 8439's layout), the
+ * counter in word 12, read by the C body as a signed 32-bit integer (xsmcToInteger).
+ */
+interface StreamCipherClass {
+  new (cipher: "ChaCha", key: ArrayBuffer, iv: ArrayBuffer, counter: number): { encrypt(data: Uint8Array): ArrayBuffer };
+}
+const StreamCipher = (Crypt as unknown as { readonly StreamCipher: StreamCipherClass }).StreamCipher;
 
 const HASH = 32;
 const TAG = 16;
