@@ -24,3 +24,6 @@ export interface KeyAgreement {
   /** `length` (1..65536) bytes from the target's cryptographic random generator. */
   randomBytes(length: number): Uint8Array;
 }
+
+/** `length` bytes from a cryptographic source, or a throw (a target's randomBytes draws from one). */
+export type EntropySource = (length: number) => Uint8Array;

@@ -12,6 +12,10 @@ import { openResourcePlayback, resourceBytes } from "../platform/moddable/resour
 import type { Storage } from "../platform/storage.js";
 import type { Clock } from "../platform/clock.js";
 import type { Log } from "../platform/log.js";
+import type { Crypto } from "../platform/crypto.js";
+import { ModdableCrypto } from "../platform/moddable/moddable-crypto.js";
+import { ModdableKeyAgreement } from "../platform/moddable/moddable-key-agreement.js";
+import { espRandomEntropy } from "../platform/esp-random-entropy.js";
 
 // Moddable entry. The manifest's per-platform "config" names the board profile (shipped as a
 // data file: XS cannot import JSON as a module on every version), says whether the platform has
@@ -61,14 +65,19 @@ async function sensorFactory(p: BoardProfile, clock: Clock): Promise<SensorFacto
  * sets and labels as views of Resources; ports.sensor plays the user's stream (start()). The
  * stream stands in for the board's IMU: the demo model takes 8x8 digit images, not IMU windows.
  */
-async function runAgent(ports: Ports, profile: BoardProfile, log: Log): Promise<void> {
+async function runAgent(ports: Ports, crypto: Crypto, profile: BoardProfile, log: Log): Promise<void> {
   const { mainAgent } = await import("../app/agent-main.js");
   const { SampleSet } = await import("../app/sample-set.js");
   const { NativeEnginePort } = await import("../platform/native-engine.js");
   const { adapterKey } = await import("../adapters/adapter-store.js");
+  const { sha256Of } = await import("../platform/crypto.js");
   const seed = 1;
   const spec = `lora:rank=4,alpha=4,layers=0+bias:layers=0..-1+sgd:lr=0.002+ewc:lambda=1+seed:${seed}`;
-  const engine = new NativeEnginePort(new Resource(MODEL), spec, profile.arenaBytes);
+  // The model's identity in every adapter, EWC image and checkpoint: its SHA-256 (the SDK's
+  // Digest, read in place from flash), as the simulator and bare images write it, so an image
+  // made here imports there and into `edge-peft` (the engine has no SHA-256 of its own here).
+  const modelSha256 = sha256Of(crypto, resourceBytes(MODEL));
+  const engine = new NativeEnginePort(new Resource(MODEL), spec, profile.arenaBytes, modelSha256);
   const set = (name: string, batch?: number) => new SampleSet(resourceBytes(name), engine.info.inputBytes, batch);
   log.info(`agent: spec ${spec} arena=${engine.info.arenaBytes}/${profile.arenaBytes} speed=${speed}`);
   const summary = await mainAgent(ports, profile, {
@@ -110,6 +119,7 @@ async function start(): Promise<void> {
   );
   const clock = new TimerClock();
   const log = new TraceLog();
+  const crypto = new ModdableCrypto();
   const ports: Ports = {
     clock,
     storage: await openStorage(profile),
@@ -117,8 +127,14 @@ async function start(): Promise<void> {
     log,
     sensor: app === "agent" ? (o) => openResourcePlayback(STREAM, clock, o) : await sensorFactory(profile, clock),
     exit: (status) => log.info(`exit ${status}`),
+    // Verify-only (no device signing: ModdableCrypto), and key agreement without the AEAD (no
+    // Poly1305 in the SDK); random bytes only where the board has an entropy source (ESP32's
+    // esp_random), refused elsewhere (docs/moddable.md). So a secure-aggregation round cannot
+    // run here yet (it signs every frame and seals the shares); the pairwise masks can.
+    crypto,
+    keyAgreement: new ModdableKeyAgreement(boardName.startsWith("esp32") ? espRandomEntropy : undefined),
   };
-  if (app === "agent") await runAgent(ports, profile, log);
+  if (app === "agent") await runAgent(ports, crypto, profile, log);
   else if (app === "audio") await runAudio(profile, log);
   else await main(ports, profile, { speed });
   ports.exit(0);

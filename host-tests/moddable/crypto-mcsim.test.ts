@@ -30,7 +30,7 @@ describe("Crypto port: ModdableCrypto (SDK crypt modules) in mcsim", function ()
         ber: "$(MODDABLE)/modules/crypt/etc/ber", curve: "$(MODDABLE)/modules/crypt/etc/curve",
         ecdsa: "$(MODDABLE)/modules/crypt/etc/ecdsa", pkcs1: "$(MODDABLE)/modules/crypt/etc/pkcs1",
         rng: "$(MODDABLE)/modules/crypt/etc/rng",
-        ...repoModules(["firmware/platform/crypto", "firmware/platform/moddable/moddable-crypto", "host-tests/platform/crypto-exercise"]),
+        ...repoModules(["firmware/platform/crypto", "firmware/platform/moddable/moddable-crypto", "firmware/platform/moddable/p256-sdk", "host-tests/platform/crypto-exercise"]),
         main: "./main",
       },
       preload: ["ber", "curve", "ecdsa", "pkcs1", "rng"],

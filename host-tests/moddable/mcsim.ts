@@ -6,7 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { repoRoot } from "../support/paths.js";
 
 const have = (tool: string) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
@@ -37,6 +37,20 @@ export function buildApp(name: string, manifest: Record<string, unknown>, mainJs
     { env: env(), encoding: "utf8", maxBuffer: 1 << 26 });
   if (make.status !== 0) throw new Error(`make: ${(make.stderr + make.stdout).slice(-3000)}`);
   const so = join(build, "bin", "lin", "mc", "release", name, "mc.so");
+  if (!existsSync(so)) throw new Error(`no ${so}`);
+  return { dir, so, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Builds the repository's own manifest.json (the app a board runs) for lin into a fresh folder, returns mc.so. */
+export function buildRepoApp(): McApp {
+  const dir = mkdtempSync(join(tmpdir(), "ep-mcsim-"));
+  const name = basename(repoRoot); // mcconfig names its output folders after the manifest's folder
+  const cfg = spawnSync("mcconfig", ["-p", "lin", "-o", dir], { cwd: repoRoot, env: env(), encoding: "utf8" });
+  if (cfg.status !== 0) throw new Error(`mcconfig: ${cfg.stderr}${cfg.stdout}`);
+  const make = spawnSync("make", ["-j2", "-C", join(dir, "tmp", "lin", "mc", "release", name), "build"],
+    { env: env(), encoding: "utf8", maxBuffer: 1 << 26 });
+  if (make.status !== 0) throw new Error(`make: ${(make.stderr + make.stdout).slice(-3000)}`);
+  const so = join(dir, "bin", "lin", "mc", "release", name, "mc.so");
   if (!existsSync(so)) throw new Error(`no ${so}`);
   return { dir, so, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

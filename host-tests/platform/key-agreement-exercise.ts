@@ -28,9 +28,14 @@ export interface KeyAgreementInput {
   readonly ecdh: readonly { priv: string; peer: string }[];
   readonly offCurve: string;
   readonly aead: readonly { key: string; nonce: string; aad: string; plaintext: string }[];
+  /** RFC 5903 8.1: private keys i and r, public keys g^i and g^r. */
+  readonly rfc5903: { readonly i: string; readonly r: string; readonly gi: string; readonly gr: string };
+  /** Random ChaCha20 and HKDF inputs (checked against noble). */
+  readonly random: readonly { key: string; nonce: string; counter: number; input: string; ikm: string; salt: string; info: string; length: number }[];
 }
 
-export function exercise(ka: KeyAgreement, input: KeyAgreementInput): Record<string, unknown> {
+/** Everything of the port but the AEAD and the generator (what every target's library has). */
+export function exerciseCore(ka: KeyAgreement, input: KeyAgreementInput): Record<string, unknown> {
   return {
     hkdf: input.hkdf.map((c) => hex(ka.hkdfSha256(bytes(c.ikm), bytes(c.salt), bytes(c.info), c.length))),
     chacha: input.chacha.map((c) => hex(ka.chacha20(bytes(c.key), bytes(c.nonce), c.counter, bytes(c.input)))),
@@ -49,6 +54,15 @@ export function exercise(ka: KeyAgreement, input: KeyAgreementInput): Record<str
     zeroKey: attempt(() => ka.ecdhP256(new Uint8Array(32), bytes(input.ecdh[0]!.peer))),
     badNonce: attempt(() => ka.chacha20(new Uint8Array(32), new Uint8Array(8), 0, new Uint8Array(4))),
     hkdfTooLong: attempt(() => ka.hkdfSha256(new Uint8Array(1), new Uint8Array(0), new Uint8Array(0), 8161)),
+    ecdhRfc5903: [hex(ka.ecdhP256(bytes(input.rfc5903.i), bytes(input.rfc5903.gr))), hex(ka.ecdhP256(bytes(input.rfc5903.r), bytes(input.rfc5903.gi)))],
+    randomChacha: input.random.map((c) => hex(ka.chacha20(bytes(c.key), bytes(c.nonce), c.counter, bytes(c.input)))),
+    randomHkdf: input.random.map((c) => hex(ka.hkdfSha256(bytes(c.ikm), bytes(c.salt), bytes(c.info), c.length))),
+  };
+}
+
+/** The AEAD and the generator. */
+export function exerciseSealAndRandom(ka: KeyAgreement, input: KeyAgreementInput): Record<string, unknown> {
+  return {
     aeadSealed: input.aead.map((c) => hex(ka.aeadSeal(bytes(c.key), bytes(c.nonce), bytes(c.aad), bytes(c.plaintext)))),
     aeadOpened: input.aead.map((c) => {
       const out = ka.aeadOpen(bytes(c.key), bytes(c.nonce), bytes(c.aad), ka.aeadSeal(bytes(c.key), bytes(c.nonce), bytes(c.aad), bytes(c.plaintext)));
@@ -77,4 +91,8 @@ export function exercise(ka: KeyAgreement, input: KeyAgreementInput): Record<str
     randomTooLong: attempt(() => ka.randomBytes(65537)),
     randomZero: attempt(() => ka.randomBytes(0)),
   };
+}
+
+export function exercise(ka: KeyAgreement, input: KeyAgreementInput): Record<string, unknown> {
+  return { ...exerciseCore(ka, input), ...exerciseSealAndRandom(ka, input) };
 }

@@ -1,100 +1,42 @@
 // The KeyAgreement port (ECDH P-256, HKDF-SHA256, ChaCha20, ChaCha20-Poly1305, random bytes) on node:crypto and on mbedTLS inside
-// the simulator, against RFC 5869 and RFC 8439 vectors (AEAD: also @noble/ciphers) and, for ECDH, against @noble/curves on
-// random key pairs (and each other: a*B == b*A).
+// the simulator, against RFC 5869, RFC 8439 and RFC 5903 vectors (AEAD: also @noble/ciphers) and, for ECDH, against @noble/curves on
+// random key pairs (and each other: a*B == b*A); ChaCha20 and HKDF against noble on random inputs (key-agreement-check.ts).
 import assert from "node:assert/strict";
+import { randomInt } from "node:crypto";
 import { join } from "node:path";
-import { generateKeyPairSync } from "node:crypto";
-import { p256 } from "@noble/curves/nist.js";
-import { chacha20, chacha20poly1305 } from "@noble/ciphers/chacha.js";
-import { hkdf } from "@noble/hashes/hkdf.js";
-import { sha256 } from "@noble/hashes/sha2.js";
 import { NodeKeyAgreement } from "../../firmware/platform/node/node-key-agreement.js";
-import { exercise, type KeyAgreementInput } from "./key-agreement-exercise.js";
+import { bytesFromCRand } from "../../firmware/platform/esp-random-entropy.js";
+import { exercise } from "./key-agreement-exercise.js";
+import { check, input } from "./key-agreement-check.js";
 import { Fixture } from "../sim/harness.js";
 import { repoRoot } from "../support/paths.js";
-
-const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
-const raw = (h: string) => new Uint8Array(Buffer.from(h, "hex"));
-const SUNSCREEN = Buffer.from("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.").toString("hex");
-
-// RFC 5869 A.1 and A.3; RFC 8439 2.4.2.
-const HKDF = [
-  { ikm: "0b".repeat(22), salt: "000102030405060708090a0b0c", info: "f0f1f2f3f4f5f6f7f8f9", length: 42,
-    okm: "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865" },
-  { ikm: "0b".repeat(22), salt: "", info: "", length: 42,
-    okm: "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8" },
-];
-const CHACHA = [
-  { key: "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", nonce: "000000000000004a00000000", counter: 1, input: SUNSCREEN,
-    out: "6e2e359a2568f98041ba0728dd0d6981e97e7aec1d4360c20a27afccfd9fae0bf91b65c5524733ab8f593dabcd62b3571639d624e65152ab8f530c359f0861d8" +
-      "07ca0dbf500d6a6156a38e088a22b65e52bc514d16ccf806818ce91ab77937365af90bbf74a35be6b40b8eedf2785e42874d" },
-];
-
-// RFC 8439 2.8.2 (the AEAD test vector), and an empty plaintext with no aad.
-const AEAD = [
-  { key: "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f", nonce: "070000004041424344454647", aad: "50515253c0c1c2c3c4c5c6c7", plaintext: SUNSCREEN,
-    sealed: "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36" +
-      "92ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc3ff4def08e4b7a9de576d26586cec64b6116" + "1ae10b594f09e26a7e902ecbd0600691" },
-  { key: "11".repeat(32), nonce: "22".repeat(12), aad: "", plaintext: "", sealed: "" },
-];
-
-function input(): { input: KeyAgreementInput; shared: string[] } {
-  const ecdh: { priv: string; peer: string }[] = [];
-  const shared: string[] = [];
-  for (let i = 0; i < 4; i++) {
-    const a = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "jwk" });
-    const b = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "jwk" });
-    const pa = raw(Buffer.from(a.d!, "base64url").toString("hex"));
-    const pb = raw(Buffer.from(b.d!, "base64url").toString("hex"));
-    const qa = p256.getPublicKey(pa, false);
-    const qb = p256.getPublicKey(pb, false);
-    ecdh.push({ priv: hex(pa), peer: hex(qb) }, { priv: hex(pb), peer: hex(qa) });
-    const x = hex(p256.getSharedSecret(pa, qb, true).subarray(1)); // noble: compressed point, x after the prefix byte
-    shared.push(x, x);
-  }
-  const peer = raw(ecdh[0]!.peer);
-  peer[64] ^= 1; // off the curve
-  return { input: { hkdf: HKDF, chacha: CHACHA.map(({ out: _o, ...c }) => c), ecdh, offCurve: hex(peer),
-    aead: AEAD.map(({ sealed: _s, ...c }) => c) }, shared };
-}
-
-function check(out: Record<string, unknown>, shared: string[]): void {
-  assert.deepEqual(out["hkdf"], HKDF.map((c) => c.okm), "RFC 5869 A.1 / A.3");
-  assert.deepEqual(out["hkdf"], HKDF.map((c) => hex(hkdf(sha256, raw(c.ikm), raw(c.salt), raw(c.info), c.length))), "noble agrees");
-  assert.deepEqual(out["chacha"], CHACHA.map((c) => c.out), "RFC 8439 2.4.2");
-  assert.deepEqual(out["chacha"], CHACHA.map((c) => hex(chacha20(raw(c.key), raw(c.nonce), raw(c.input), undefined, c.counter))), "noble agrees");
-  assert.equal(out["split"], "equal", "the keystream continues across calls by block counter");
-  assert.deepEqual(out["ecdh"], shared, "noble's shared x for every pair, both directions");
-  assert.match(String(out["offCurve"]), /^RangeError: .*(not a point|ecdhP256)/);
-  assert.match(String(out["shortKey"]), /^RangeError: .*32 bytes, got 31/);
-  assert.match(String(out["zeroKey"]), /^RangeError: /);
-  assert.match(String(out["badNonce"]), /^RangeError: .*nonce is 12 bytes, got 8/);
-  assert.match(String(out["hkdfTooLong"]), /^RangeError: .*8161 outside 1\.\.8160/);
-  const noble = AEAD.map((c) => hex(chacha20poly1305(raw(c.key), raw(c.nonce), raw(c.aad)).encrypt(raw(c.plaintext))));
-  assert.equal((out["aeadSealed"] as string[])[0], AEAD[0]!.sealed, "RFC 8439 2.8.2");
-  assert.deepEqual(out["aeadSealed"], noble, "noble's ChaCha20-Poly1305 agrees");
-  assert.deepEqual(out["aeadOpened"], AEAD.map((c) => c.plaintext), "open(seal(x)) = x");
-  assert.deepEqual(out["aeadTampered"], [0, 0], "no changed bit or aad opens");
-  assert.match(String(out["aeadShortTag"]), /^RangeError: .*at least 16 bytes, got 15/);
-  assert.match(String(out["aeadBadKey"]), /^RangeError: .*key is 32 bytes, got 16/);
-  const random = out["random"] as string[];
-  assert.deepEqual(random.map((h) => h.length / 2), [1, 32, 1000, 5000]);
-  assert.notEqual(random[1], out["randomAgain"], "two draws differ");
-  // 5000 bytes of a real generator: every byte value turns up (a stuck or short generator fails).
-  assert.equal(new Set(raw(random[3]!)).size, 256);
-  assert.match(String(out["randomTooLong"]), /^RangeError: .*65537 outside 1\.\.65536/);
-  assert.match(String(out["randomZero"]), /^RangeError: .*0 outside 1\.\.65536/);
-}
 
 describe("KeyAgreement port (ECDH P-256, HKDF-SHA256, ChaCha20)", function () {
   this.timeout(120000);
   it("node:crypto: RFC vectors, noble's ECDH on random pairs, bad input by name", () => {
-    const { input: i, shared } = input();
-    check(exercise(new NodeKeyAgreement(), i), shared);
+    const p = input();
+    const i = p.input;
+    check(exercise(new NodeKeyAgreement(), i), p);
+  });
+
+  it("ESP32 entropy: c_rand()'s 31-bit draw recovered exactly from Math.random's quotient, 3 bytes a draw", () => {
+    // XS's Math.random is c_rand() / INT32_MAX; feed it draws with known values (edges and random).
+    const M = 0x7fffffff;
+    const draws = [0, 1, 2, 0xffffff, 0x1000000, M - 2, M - 1, ...Array.from({ length: 2000 }, () => randomInt(0, M))];
+    const ok = draws.filter((k) => k < M);
+    let at = 0;
+    const bytes = bytesFromCRand(() => ok[at++]! / M, 3 * ok.length - 1);
+    assert.equal(at, ok.length);
+    for (let i = 0; i < ok.length; i++) {
+      const want = [ok[i]! & 0xff, (ok[i]! >>> 8) & 0xff, (ok[i]! >>> 16) & 0xff].slice(0, i === ok.length - 1 ? 2 : 3);
+      assert.deepEqual([...bytes.subarray(3 * i, 3 * i + want.length)], want, `draw ${ok[i]}`);
+    }
+    assert.throws(() => bytesFromCRand(() => 1, 3), /outside 0\.\.2\^31-2/); // c_rand never returns INT32_MAX
   });
 
   it("mbedTLS in the simulator: the same", () => {
-    const { input: i, shared } = input();
+    const p = input();
+    const i = p.input;
     const fx = new Fixture();
     try {
       const js = (p: string) => JSON.stringify(join(repoRoot, "build", "js", p));
@@ -102,7 +44,7 @@ describe("KeyAgreement port (ECDH P-256, HKDF-SHA256, ChaCha20)", function () {
 import { NativeKeyAgreement } from ${js("firmware/platform/sim/native-key-agreement.js")};
 trace("RESULT " + JSON.stringify(exercise(new NativeKeyAgreement(), ${JSON.stringify(i)})) + "\\n");
 `);
-      check(out, shared);
+      check(out, p);
     } finally {
       fx.remove();
     }

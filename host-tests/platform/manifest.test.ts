@@ -65,18 +65,23 @@ describe("manifest.json (Moddable)", () => {
     }
   });
 
-  it("the SDK crypt modules ModdableCrypto imports are in the build (preloaded, as tls_common.json does)", () => {
+  it("the SDK crypt modules ModdableCrypto and ModdableKeyAgreement import are in the build (preloaded, as tls_common.json does)", () => {
     const sdk = sdkModules(repoPath("manifest.json"));
-    const source = readFileSync(repoPath("firmware/platform/moddable/moddable-crypto.ts"), "utf8");
-    const imported = [...source.matchAll(/^import .* from "([a-z]+)";$/gm)].map((m) => m[1]!);
-    assert.deepEqual(imported.sort(), ["crypt", "curve", "ecdsa", "ecp"]);
-    // crypt comes with the digest manifest, ecp (and ec, mont, modular) with crypt/arith/*.
+    const imported = new Set<string>();
+    for (const file of ["moddable-crypto.ts", "moddable-key-agreement.ts", "p256-sdk.ts"]) {
+      const source = readFileSync(repoPath(`firmware/platform/moddable/${file}`), "utf8");
+      for (const m of source.matchAll(/^import .* from "([a-z]+)";$/gm)) imported.add(m[1]!);
+    }
+    assert.deepEqual([...imported].sort(), ["crypt", "curve", "ecdsa", "ecp", "hmac"]);
+    // crypt comes with the digest manifest, ecp (and ec, mont, modular) with crypt/arith/*,
+    // bin (which hmac imports) with the bin manifest.
     assert.ok(sdk.includes.has("$(MODDABLE)/modules/crypt/digest/manifest.json"));
+    assert.ok(sdk.includes.has("$(MODDABLE)/modules/crypt/bin/manifest.json"));
     assert.ok(sdk.names.has("$(MODDABLE)/modules/crypt/arith/*"));
     // ecdsa's own imports: rng, pkcs1 (which imports rng, ber), ber, mont (arith).
-    for (const name of ["curve", "ecdsa", "pkcs1", "rng", "ber"]) assert.ok(sdk.names.has(name), name);
+    for (const name of ["curve", "ecdsa", "hmac", "pkcs1", "rng", "ber"]) assert.ok(sdk.names.has(name), name);
     const platform = load(repoPath("manifests/platform.json"));
-    assert.deepEqual((platform["preload"] as string[]).slice().sort(), ["ber", "curve", "ecdsa", "pkcs1", "rng"]);
+    assert.deepEqual((platform["preload"] as string[]).slice().sort(), ["ber", "curve", "ecdsa", "hmac", "pkcs1", "rng"]);
   });
 
   it("no Node-only folder is in the build", () => {

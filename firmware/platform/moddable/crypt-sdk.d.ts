@@ -40,3 +40,13 @@ declare module "ecdsa" {
     verify(H: ArrayBuffer, sig: ArrayBuffer, asn1?: boolean): boolean;
   }
 }
+
+declare module "hmac" {
+  import type { Digest } from "crypt";
+  /** RFC 2104 over a Digest (modules/crypt/etc/hmac.js). */
+  export default class HMAC {
+    constructor(h: Digest, key: ArrayBuffer, bitlen?: number);
+    /** HMAC of the items written in order. */
+    process(...items: (ArrayBuffer | ArrayBufferView)[]): ArrayBuffer;
+  }
+}

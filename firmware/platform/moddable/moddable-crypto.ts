@@ -2,8 +2,8 @@
 import { Digest } from "crypt";
 import Curve from "curve";
 import ECDSA from "ecdsa";
-import ECPoint from "ecp";
 import { spentOnceSha256, type Crypto, type Sha256 } from "../crypto.js";
+import { bigOf, bufferOf, checkLength, privateScalar, publicPoint, scalarInRange } from "./p256-sdk.js";
 
 /**
  * The Crypto port on boards, over the Moddable SDK's crypt modules: Digest("SHA256") (C, kcl
@@ -29,51 +29,26 @@ export class ModdableCrypto implements Crypto {
 
   verifyP256(publicKey: Uint8Array, digest: Uint8Array, signature: Uint8Array): boolean {
     checkLength(digest, 32, "digest");
-    const q = this.#point(publicKey);
+    const q = publicPoint(this.#curve, publicKey);
     if (signature.length !== 64) return false;
     const r = bigOf(signature.subarray(0, 32));
     const s = bigOf(signature.subarray(32));
     // The SDK's verify inverts s without checking it: out of range is a bad signature here.
-    if (!this.#scalarInRange(r) || !this.#scalarInRange(s)) return false;
+    if (!scalarInRange(this.#curve, r) || !scalarInRange(this.#curve, s)) return false;
     return new ECDSA(q, this.#curve).verify(bufferOf(digest), bufferOf(signature));
   }
 
   signP256(privateKey: Uint8Array, digest: Uint8Array): Uint8Array {
     checkLength(digest, 32, "digest");
-    this.#privateScalar(privateKey);
+    privateScalar(this.#curve, privateKey);
     throw new SigningUnavailableError();
   }
 
   publicKeyP256(privateKey: Uint8Array): Uint8Array {
-    this.#privateScalar(privateKey);
+    privateScalar(this.#curve, privateKey);
     const pub = this.#curve.dh(bufferOf(privateKey));
     if (pub === undefined || pub.byteLength !== 65) throw new Error("publicKeyP256: the SDK returned no point");
     return new Uint8Array(pub);
-  }
-
-  #scalarInRange(k: bigint): boolean {
-    return k >= 1n && k < this.#curve.n;
-  }
-
-  #privateScalar(key: Uint8Array): bigint {
-    checkLength(key, 32, "P-256 private key");
-    const d = bigOf(key);
-    if (!this.#scalarInRange(d)) throw new RangeError("P-256 private key outside 1..n-1");
-    return d;
-  }
-
-  /** The SEC1 uncompressed key as a point, after checking it lies on P-256. */
-  #point(key: Uint8Array): ECPoint {
-    if (key.length !== 65 || key[0] !== 0x04) {
-      throw new RangeError(`P-256 public key is 65 bytes starting 0x04 (uncompressed SEC1), got ${key.length} bytes`);
-    }
-    const { a, b, m } = this.#curve.ec;
-    const x = bigOf(key.subarray(1, 33));
-    const y = bigOf(key.subarray(33));
-    if (x >= m || y >= m || (y * y - (x * x * x + a * x + b)) % m !== 0n) {
-      throw new RangeError("P-256 public key is not a point of the curve");
-    }
-    return new ECPoint(x, y);
   }
 }
 
@@ -83,18 +58,4 @@ export class SigningUnavailableError extends Error {
   constructor() {
     super("signP256: the Moddable SDK's ECDSA takes k from a non-cryptographic RNG (RC4 over c_rand) and has no RFC 6979");
   }
-}
-
-function checkLength(bytes: Uint8Array, size: number, what: string): void {
-  if (bytes.length !== size) throw new RangeError(`${what} is ${size} bytes, got ${bytes.length}`);
-}
-
-/** A copy as its own ArrayBuffer: the SDK's ECDSA and BigInt.fromArrayBuffer take whole buffers. */
-function bufferOf(bytes: Uint8Array): ArrayBuffer {
-  return bytes.slice().buffer;
-}
-
-/** Big-endian unsigned value (XS's BigInt.fromArrayBuffer; typed as the BigInt object type). */
-function bigOf(bytes: Uint8Array): bigint {
-  return BigInt.fromArrayBuffer(bufferOf(bytes)) as unknown as bigint;
 }
