@@ -63,6 +63,12 @@ def rdiv(x, e):
     return (x >> e) + (rem > thr)
 
 
+def builtin(m, op):
+    """An operator's builtin code (old models keep it in the deprecated int8 field)."""
+    oc = m.OperatorCodes(op.OpcodeIndex())
+    return max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode())
+
+
 def round_away(v):
     return np.sign(v) * np.floor(np.abs(v) + 0.5)
 
@@ -86,7 +92,7 @@ def load(model_path, adapter_path, merged_path):
     layers = []
     for i in range(sg.OperatorsLength()):
         op = sg.Operators(i)
-        if m.OperatorCodes(op.OpcodeIndex()).BuiltinCode() != 9:
+        if builtin(m, op) != 9:
             continue
         L = Layer()
         ti, tw, tb, to = op.Inputs(0), op.Inputs(1), op.Inputs(2), op.Outputs(0)
@@ -248,7 +254,7 @@ def tflm_softmax(model_path, logits):
     m = fb.Model.GetRootAsModel(open(model_path, "rb").read(), 0)
     sg = m.Subgraphs(0)
     op = sg.Operators(sg.OperatorsLength() - 1)
-    assert m.OperatorCodes(op.OpcodeIndex()).BuiltinCode() == 25, "the model does not end in SOFTMAX"
+    assert builtin(m, op) == 25, "the model does not end in SOFTMAX"
     o = fb.SoftmaxOptions()
     t = op.BuiltinOptions()
     o.Init(t.Bytes, t.Pos)
