@@ -16,7 +16,12 @@ With --engine-unmerged / --engine-merged (the engine's int8 model outputs, `eval
 `merge --outputs`) it also counts the model-output differences and checks that numpy's logits
 explain them (equal logits must give equal model outputs).
 
+Every FULLY_CONNECTED of the model must be adapted; SAMPLES (uint8 label + the first FC's int8
+input per record) is the samples file for an MLP, or `train --latents-out` for a model whose FC
+comes after other operators (micro_speech). CONV_2D models are refused.
+
 Usage: merge_error.py MODEL ADAPTER MERGED SAMPLES [--engine-unmerged U.bin --engine-merged M.bin]
+       [--tflm REBUILT.tflite]
 """
 
 import argparse
@@ -92,6 +97,9 @@ def load(model_path, adapter_path, merged_path):
     layers = []
     for i in range(sg.OperatorsLength()):
         op = sg.Operators(i)
+        if builtin(m, op) == 3:
+            # a CONV_2D may be an adaptable layer too (1x1), which would shift the adapter's indices
+            raise SystemExit("merge_error.py: models with CONV_2D are not handled (FULLY_CONNECTED layers only)")
         if builtin(m, op) != 9:
             continue
         L = Layer()
@@ -286,6 +294,9 @@ def main():
     ap.add_argument("--tflm", help="the merged model rebuilt (merge_rebuild.py): TFLM checks numpy's merged path")
     a = ap.parse_args()
     layers = load(a.model, a.adapter, a.merged)
+    if not layers or not all(hasattr(L, "Wm") for L in layers):
+        # SAMPLES must be the first FC's input and the last FC's output the softmax's input
+        raise SystemExit("merge_error.py: every FULLY_CONNECTED of the model must be adapted (LoRA or bias)")
     raw = np.frombuffer(open(a.samples, "rb").read(), np.int8)
     rec = 1 + layers[0].inn
     x0 = raw.reshape(-1, rec)[:, 1:]
@@ -296,8 +307,6 @@ def main():
         tflm_layers, tflm_out = run_tflm(a.tflm, x0, [L.op for L in layers])
     res["tflm_check"] = {}
     for L in layers:
-        if not hasattr(L, "Wm"):
-            break
         yu, herr = unmerged(L, xu)
         ym_same = merged(L, xu)  # same input as the unmerged path
         yr_same, Wr = real(L, xu)
