@@ -169,8 +169,8 @@ export function markdown(rows: Row[], time?: { secs: number; cpu: number }, path
   if (paths.length) {
     lines.push('Inference paths: the base on the engine vs the trainer\'s forward over the adapted layers at a zero bias delta',
       '(the task\'s bias spec at step 0: outputs equal the base\'s), the path every unmerged adapter runs before its side path.',
-      'The trainer widens x - zx to int16 once per position and runs int8 x int16 dot products; on person_detect\'s 1x1',
-      'convs that is cheaper than the engine\'s CONV_2D kernel, so unmerged adapters there cost less than the base:', '');
+      'The trainer widens x - zx to int16 once per position and runs int8 x int16 dot products instead of the engine\'s kernels;',
+      'where that path is below 1.000x, unmerged adapters can cost less than the base:', '');
     for (const p of paths) lines.push(`- ${p.task}: engine ${p.engine} Ir, trainer path \`${p.spec}\` at zero delta ${p.trainer_zero_bias} Ir (${f(p.trainer_zero_bias / p.engine, 3)}x)`);
   }
   lines.push('', 'Not measured yet: stack per method; energy on a board (the figures above are instruction counts times',
