@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binDir, modelsDir, python, repoRoot } from '../../host-tests/support/paths.js';
 import { callgrind, stepMacs, type PlanOp, type TrainLayer } from './cost.js';
-import { ENERGY_REFS, LITERATURE, literatureNotes, markdown, uj, type Merged, type Row } from './table.js';
+import { ENERGY_REFS, LITERATURE, literatureNotes, markdown, uj, type InferPath, type Merged, type MergedLayer, type Row } from './table.js';
 
 const cli = join(binDir, 'edge-peft');
 const check = join(binDir, 'ept-peft-check');
@@ -21,7 +21,8 @@ const imu = (f: string): string => join(repoRoot, 'data', 'imu-watch', f);
 
 // k: records per cost run (steps and inferences under callgrind; 4 for person_detect, whose
 // frozen prefix makes each step about 10 ms natively and 50x that under callgrind)
-interface Task { name: string; model: string; train: string; test: string; rec: number; steps: number; k: number; lrs: string[]; methods: [string, string][] }
+// fc: the adapted layers are FULLY_CONNECTED (tools/oracle/merge_error.py then measures each layer's output)
+interface Task { name: string; model: string; train: string; test: string; rec: number; steps: number; k: number; lrs: string[]; methods: [string, string][]; fc: boolean }
 interface PlanJson {
   model_bytes: number; training_arena_bytes: number; export_bytes: number; params: number;
   adapter_bytes: number; master_bytes: number; grad_bytes: number; optim_bytes: number; layers: TrainLayer[];
@@ -98,6 +99,12 @@ function measure(t: Task, name: string, spec: string, d: string, tflm: number, i
   };
 }
 
+interface ErrStat { max: number; rms: number }
+interface ErrJson {
+  layers: { op: number; chained: { merged_vs_unmerged: { max_step: number; records_not_equal: number }; merged_vs_real: ErrStat; unmerged_vs_real: ErrStat } }[];
+  unmerged_emulation_check: { records_not_equal_to_engine: number };
+}
+
 // LoRA folded into requantised RAM copies of its layers (epm_merge): the merged session's
 // inference instructions and accuracy, and how its outputs compare with the unmerged path's.
 // Rows that needed a new scale run with per-row multipliers (epm_session_apply_rows), on FC and
@@ -128,7 +135,17 @@ function mergedRow(t: Task, d: string, inf: (extra: string[], cmd?: string) => n
     }
     recDiff += diff ? 1 : 0;
   }
-  return { ok: true, merged_bytes: mj.merged_bytes, infer_instr: Math.round(inf(args, 'merge')), acc: Number(acc[1]), records_not_equal: recDiff, records: n, max_step: maxStep };
+  // each adapted layer's output (numpy, checked against TFLM and the engine by merge_error.py),
+  // chained: each path fed its own previous layer; and the real-valued adapter's distance
+  let layerFigs: MergedLayer[] | undefined;
+  if (t.fc) {
+    const e = JSON.parse(execFileSync(python, [join(repoRoot, 'tools', 'oracle', 'merge_error.py'), t.model, join(d, 'a.bin'), join(d, 'm.bin'),
+      join(d, 'e.bin'), '--engine-unmerged', join(d, 'u.out'), '--engine-merged', join(d, 'm.out')], { encoding: 'utf8', maxBuffer: 1 << 26 })) as ErrJson;
+    if (e.unmerged_emulation_check.records_not_equal_to_engine > 0) console.log(`${t.name}: merge_error.py's unmerged path differs from the engine on ${e.unmerged_emulation_check.records_not_equal_to_engine} records`);
+    layerFigs = e.layers.map((l) => ({ op: l.op, max_step: l.chained.merged_vs_unmerged.max_step, records_not_equal: l.chained.merged_vs_unmerged.records_not_equal,
+      merged_vs_real: l.chained.merged_vs_real.max, unmerged_vs_real: l.chained.unmerged_vs_real.max, emulation_records_off: e.unmerged_emulation_check.records_not_equal_to_engine }));
+  }
+  return { ok: true, merged_bytes: mj.merged_bytes, infer_instr: Math.round(inf(args, 'merge')), acc: Number(acc[1]), records_not_equal: recDiff, records: n, max_step: maxStep, layers: layerFigs };
 }
 
 // CPU seconds of this process and its waited-for children (Linux /proc: utime, stime, cutime,
@@ -148,16 +165,16 @@ export async function run(): Promise<void> {
     execFileSync(python, [ds, join(d, f), '--size', '1960', '--classes', '4', '-n', '64', '--seed', seed, '--proto-seed', '7']);
   }
   const tasks: Task[] = [
-    { name: 'digits new user', model: demo('digits_mlp_int8.tflite'), train: demo('user_pool.bin'), test: demo('user_test.bin'), rec: 65, steps: 1200, k: 16, lrs: LRS,
+    { name: 'digits new user', model: demo('digits_mlp_int8.tflite'), train: demo('user_pool.bin'), test: demo('user_test.bin'), rec: 65, steps: 1200, k: 16, fc: true, lrs: LRS,
       methods: [['LoRA r1', 'lora:rank=1,alpha=8,layers=0..1'], ['LoRA r4', 'lora:rank=4,alpha=8,layers=0..1'],
         ['bottleneck adapter', 'adapter:layers=0..1,width=8'], ['prompt', 'prompt:layers=0'],
         ['bias', 'bias:layers=0..1'], ['full fine-tune', 'full:layers=0..1']] },
     // BasicMotions smart-watch windows, the watch turned 90 degrees about z (data/imu-watch/README.md)
-    { name: 'IMU watch rotated', model: imu('imu_mlp_int8.tflite'), train: imu('user_pool.bin'), test: imu('user_test.bin'), rec: 121, steps: 1200, k: 16, lrs: LRS,
+    { name: 'IMU watch rotated', model: imu('imu_mlp_int8.tflite'), train: imu('user_pool.bin'), test: imu('user_test.bin'), rec: 121, steps: 1200, k: 16, fc: true, lrs: LRS,
       methods: [['LoRA r1', 'lora:rank=1,alpha=8,layers=0..1'], ['LoRA r4', 'lora:rank=4,alpha=8,layers=0..1'],
         ['bottleneck adapter', 'adapter:layers=0..1,width=8'], ['prompt', 'prompt:layers=0'],
         ['bias', 'bias:layers=0..1'], ['full fine-tune', 'full:layers=0..1']] },
-    { name: 'micro_speech head', model: speech, train: join(d, 's1.bin'), test: join(d, 's2.bin'), rec: 1961, steps: 256, k: 16, lrs: LRS,
+    { name: 'micro_speech head', model: speech, train: join(d, 's1.bin'), test: join(d, 's2.bin'), rec: 1961, steps: 256, k: 16, fc: true, lrs: LRS,
       methods: [['LoRA r1', 'lora:rank=1,alpha=8,layers=-1'], ['LoRA r4', 'lora:rank=4,alpha=8,layers=-1'],
         ['bottleneck adapter', 'adapter:layers=-1,width=8'], ['prompt', 'prompt:layers=-1'],
         ['bias', 'bias:layers=-1'], ['full fine-tune', 'full:layers=-1']] },
@@ -166,7 +183,7 @@ export async function run(): Promise<void> {
     // the bottleneck adapter's int8 U view (unit 1/(8 m), U = 0 at init) stays at 0-3 units
     // at 0.05, so its forward barely moves (docs/training.md, PEFT methods compared)
     { name: 'person_detect washed-out camera', model: join(modelsDir, 'person_detect.tflite'), train: join(d, 'p1.bin'), test: join(d, 'p2.bin'),
-      rec: 9217, steps: 256, k: 4, lrs: ['0.001', '0.01', '0.05', '0.2'],
+      rec: 9217, steps: 256, k: 4, fc: false, lrs: ['0.001', '0.01', '0.05', '0.2'],
       methods: [['LoRA r1', 'lora:rank=1,alpha=8,layers=-2..-1'], ['LoRA r4', 'lora:rank=4,alpha=8,layers=-2..-1'],
         ['bottleneck adapter', 'adapter:layers=-2..-1,width=8'], ['prompt', 'prompt:layers=-2'],
         ['bias', 'bias:layers=-2..-1'], ['full fine-tune', 'full:layers=-2..-1']] },
@@ -176,6 +193,7 @@ export async function run(): Promise<void> {
       '--gain', '0.4', '--offset', '140', '--noise', '4']);
   }
   const rows: Row[] = [];
+  const paths: InferPath[] = [];
   console.log('\n== PEFT methods (bench/peft) ==');
   const started = Date.now(), cpu0 = cpuSeconds();
   // PEFT_TASKS=imu,digits runs a subset (development); the table is written only from a full run
@@ -184,7 +202,14 @@ export async function run(): Promise<void> {
     const tflm = tflmArena(t.model);
     head(t.test, t.rec, 1, join(d, 'one.bin'));
     head(t.test, t.rec, t.k, join(d, 'ek.bin'));
-    const inferBase = inferIr(t, d, []);
+    // the base: a merged session of a zero bias delta (the task's bias spec at step 0: the base's
+    // weights, the plain engine, the same per-record loop as every merged row); and the trainer's
+    // forward over the adapted layers at that zero delta (`eval`, outputs equal the base's): the
+    // path every unmerged adapter runs before its side path
+    const biasSpec = t.methods.find(([n]) => n === 'bias')![1];
+    json(['train', t.model, '--adapter', biasSpec, '--steps', '0', '--data', join(d, 'one.bin'), '--out', join(d, 'z.bin'), '--json']);
+    const inferBase = inferIr(t, d, ['--adapter', join(d, 'z.bin'), '--out', join(d, 'zm.bin')], 'merge');
+    paths.push({ task: t.name, engine: Math.round(inferBase), trainer_zero_bias: Math.round(inferIr(t, d, ['--adapter', join(d, 'z.bin')])), spec: biasSpec });
     for (const [name, spec] of t.methods) {
       const r = measure(t, name, spec, d, tflm, inferBase);
       rows.push(r);
@@ -204,6 +229,10 @@ export async function run(): Promise<void> {
       } else if (m) console.log(`${t.name} | ${name} merged: n/a, ${m.reason}`);
     }
   }
+  for (const p of paths) {
+    console.log(`${p.task}: base inference ${p.engine} Ir (engine); the trainer's forward over the adapted layers at a zero bias delta ` +
+      `(${p.spec}, step 0, outputs equal the base's) ${p.trainer_zero_bias} Ir (${(p.trainer_zero_bias / p.engine).toFixed(3)}x)`);
+  }
   for (const e of ENERGY_REFS) {
     console.log(`energy reference figure (datasheet, not measured here): ${e.chip} ${e.mhz} MHz, ${e.ma} mA at ${e.volts} V ` +
       `(${e.source}); per step = Ir x ${e.ma} mA x ${e.volts} V / ${e.mhz} MHz, assuming 1 instruction per cycle`);
@@ -211,15 +240,15 @@ export async function run(): Promise<void> {
   console.log(`literature rules of thumb (reference figures, ${LITERATURE.source}): ${JSON.stringify(LITERATURE.cells)}`);
   for (const n of literatureNotes(rows)) console.log(`  ${n}`);
   mkdirSync(join(repoRoot, 'build', 'bench'), { recursive: true });
-  writeFileSync(join(repoRoot, 'build', 'bench', 'peft.json'), JSON.stringify({ rows, energy: ENERGY_REFS, literature: LITERATURE }, null, 1));
+  writeFileSync(join(repoRoot, 'build', 'bench', 'peft.json'), JSON.stringify({ rows, paths, energy: ENERGY_REFS, literature: LITERATURE }, null, 1));
   const secs = Math.round((Date.now() - started) / 1000);
   const cpu = Math.round(cpuSeconds() - cpu0);
   console.log(`bench/peft runtime: ${secs} s wall, ${cpu} s CPU (this process and its children)`);
   if (only) {
     console.log('PEFT_TASKS set: docs/peft-table.md not written (subset)');
-    writeFileSync(join(repoRoot, 'build', 'bench', 'peft-subset.md'), markdown(rows, { secs, cpu }));
+    writeFileSync(join(repoRoot, 'build', 'bench', 'peft-subset.md'), markdown(rows, { secs, cpu }, paths));
   } else {
-    writeFileSync(join(repoRoot, 'docs', 'peft-table.md'), markdown(rows, { secs, cpu }));
+    writeFileSync(join(repoRoot, 'docs', 'peft-table.md'), markdown(rows, { secs, cpu }, paths));
     console.log('written: build/bench/peft.json, docs/peft-table.md');
   }
 }

@@ -12,8 +12,15 @@ export interface Row {
   merged?: Merged; /* LoRA rows: the same adapter folded into its layers */
 }
 
+// One adapted layer's output, merged vs unmerged (each path fed its own previous layer), in steps
+// of that layer's output tensor; and each path's largest distance from the real-valued adapter.
+export interface MergedLayer { op: number; max_step: number; records_not_equal: number; merged_vs_real: number; unmerged_vs_real: number; emulation_records_off: number }
+
+// The base on the engine, and the trainer's forward over the adapted layers at a zero bias delta.
+export interface InferPath { task: string; engine: number; trainer_zero_bias: number; spec: string }
+
 export type Merged =
-  | { ok: true; merged_bytes: number; infer_instr: number; acc: number; records_not_equal: number; records: number; max_step: number }
+  | { ok: true; merged_bytes: number; infer_instr: number; acc: number; records_not_equal: number; records: number; max_step: number; layers?: MergedLayer[] }
   | { ok: false; reason: string };
 
 // Datasheet reference figures (not measured in this run). The energy of a step is estimated
@@ -90,7 +97,7 @@ export function literatureNotes(rows: Row[]): string[] {
   return notes;
 }
 
-export function markdown(rows: Row[], time?: { secs: number; cpu: number }): string {
+export function markdown(rows: Row[], time?: { secs: number; cpu: number }, paths: InferPath[] = []): string {
   const f = (x: number, d = 0): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
   const lines = [
     '# PEFT methods compared on the device (measured)',
@@ -110,7 +117,14 @@ export function markdown(rows: Row[], time?: { secs: number; cpu: number }): str
     'dimensions (forward of the whole model + adapter side path, input gradient above the lowest trained layer,',
     'parameter gradients; bench/peft/cost.ts). Dr / Dw: data reads / writes per step, callgrind --cache-sim=yes',
     '(K steps minus 0). Merged rows: the LoRA row\'s adapter folded into requantised RAM copies of its layers',
-    '(`edge-peft merge`), inference instructions of the merged session and its accuracy on the same test set.',
+    '(`edge-peft merge`), inference instructions of the merged session and its accuracy on the same test set; outputs',
+    'compared with the unmerged adapter\'s record by record, in int8 steps: at the model output (the softmax), and, where',
+    'the adapted layers are FULLY_CONNECTED, at each adapted layer\'s output tensor (`op N output`, each path fed its own',
+    'previous layer; tools/oracle/merge_error.py, whose merged path equals TFLM\'s and whose unmerged path reproduces the',
+    'engine\'s outputs through TFLM\'s softmax), with each path\'s largest distance from the real-valued adapter',
+    '(W + (alpha/r) s_A s_B B A unrounded, in steps of that tensor). Inference base: the plain engine, measured as a merged',
+    'session of a zero bias delta (the base\'s own weights, the same per-record loop as the merged rows); an unmerged',
+    'adapter runs its adapted layers on the trainer\'s forward instead (see "Inference paths" below).',
     '',
     '| task | method | params | trainable state (% model) | train arena (% model, x TFLM) | Ir/step | inference vs base | update B | switch B / Ir | acc after N (before) | retention vs full | int/float gain | MACs / Dr / Dw per step | uJ/step nRF52840 / ESP32-C3 |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
@@ -127,7 +141,8 @@ export function markdown(rows: Row[], time?: { secs: number; cpu: number }): str
     if (m?.ok) {
       lines.push(`| ${r.task} | ${r.method} merged (same adapter folded in) | ${r.params} | ${m.merged_bytes} B merged layer copies in RAM | - | - | ` +
         `${f(m.infer_instr / r.infer_base_instr, 2)}x (${m.infer_instr} / ${r.infer_base_instr}) | ${r.epdl_bytes} | merge, see below | ` +
-        `${f(m.acc, 3)} (unmerged ${f(r.acc_after, 3)}; ${m.records_not_equal}/${m.records} outputs not byte-equal, max ${m.max_step} steps) | ` +
+        `${f(m.acc, 3)} (unmerged ${f(r.acc_after, 3)}; model output: ${m.records_not_equal}/${m.records} records not byte-equal, max ${m.max_step} steps` +
+        (m.layers ? `; ${m.layers.map((l) => `op ${l.op} output: ${l.records_not_equal}/${m.records}, max ${l.max_step} (vs real-valued: merged ${f(l.merged_vs_real, 1)}, unmerged ${f(l.unmerged_vs_real, 1)})`).join('; ')}` : '') + ') | ' +
         `${f(100 * (m.acc - r.acc_before) / ((fullOf(rows, r)?.acc_after ?? NaN) - (fullOf(rows, r)?.acc_before ?? NaN)))}% | - | - | - |`);
     } else if (m) {
       lines.push(`| ${r.task} | ${r.method} merged | ${r.params} | - | - | - | n/a: ${m.reason} | - | - | - | - | - | - | - |`);
@@ -150,7 +165,15 @@ export function markdown(rows: Row[], time?: { secs: number; cpu: number }): str
     'rows whose merged weights leave int8 at the base scale get their own scale and per-row multipliers',
     '(epm_session_apply_rows). Stock TFLite Micro on the model rebuilt with the merged constants and scales gives the',
     'merged session\'s outputs byte for byte (host-tests/train/merge.test.ts, merge-rescaled.test.ts, merge-conv.test.ts).',
-    '', 'Not measured yet: stack per method; energy on a board (the figures above are instruction counts times',
+    '');
+  if (paths.length) {
+    lines.push('Inference paths: the base on the engine vs the trainer\'s forward over the adapted layers at a zero bias delta',
+      '(the task\'s bias spec at step 0: outputs equal the base\'s), the path every unmerged adapter runs before its side path.',
+      'The trainer widens x - zx to int16 once per position and runs int8 x int16 dot products instead of the engine\'s kernels;',
+      'where that path is below 1.000x, unmerged adapters can cost less than the base:', '');
+    for (const p of paths) lines.push(`- ${p.task}: engine ${p.engine} Ir, trainer path \`${p.spec}\` at zero delta ${p.trainer_zero_bias} Ir (${f(p.trainer_zero_bias / p.engine, 3)}x)`);
+  }
+  lines.push('', 'Not measured yet: stack per method; energy on a board (the figures above are instruction counts times',
     'datasheet currents).', '');
   return lines.join('\n');
 }

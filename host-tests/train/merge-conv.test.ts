@@ -12,7 +12,8 @@
 //   gives the engine's merged outputs byte for byte.
 // Both on real records (augmentations of the two photographs, tools/float_ref/person_data.py);
 // how often the merged outputs differ from the unmerged adapter's, and by how many steps, is
-// printed: the unmerged path requantises h = A x to int8, the merge does not.
+// printed: the unmerged path requantises h = A x to int8, the merge does not; on the plain path
+// the largest difference must stay within one step of the softmax output.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -95,8 +96,8 @@ describe('LoRA merged into 1x1 CONV_2D (person_detect) against numpy and TFLite 
   });
 
   const cases = [
-    { name: 'plain path (no rescaled row)', spec: 'lora:rank=4,alpha=8,layers=-2..-1+bias:layers=-2..-1', lr: '0.003', steps: '64', rescaled: false },
-    { name: 'rescaled rows (bench/peft\'s LoRA r4)', spec: 'lora:rank=4,alpha=8,layers=-2..-1', lr: '0.01', steps: '256', rescaled: true },
+    { name: 'plain path (no rescaled row)', spec: 'lora:rank=4,alpha=8,layers=-2..-1+bias:layers=-2..-1', lr: '0.003', steps: '64', rescaled: false, maxStep: 1 },
+    { name: 'rescaled rows (bench/peft\'s LoRA r4)', spec: 'lora:rank=4,alpha=8,layers=-2..-1', lr: '0.01', steps: '256', rescaled: true, maxStep: undefined },
   ];
   for (const c of cases) {
     it(`${c.name}: the merged session equals TFLM on the rebuilt model, byte for byte`, () => {
@@ -165,6 +166,9 @@ print(json.dumps([float(x) for x in sg.Tensors(sg.Operators(26).Inputs(1)).Quant
         `(base ${compare(baseOut, ours).differ}/${n} records changed)`);
       assert.ok(Math.abs(mergedAcc - ev.accuracy) <= 1 / n + 1e-9, `merged ${mergedAcc} vs unmerged ${ev.accuracy}`);
       assert.ok(agree >= n - 1, `argmax agreement ${agree}/${n}`);
+      // issue 14's one-step bound at the model output, where it holds (docs/training.md): the plain
+      // path; the rescaled one reaches 2 steps (printed, not bounded)
+      if (c.maxStep !== undefined) assert.ok(cmp.maxStep <= c.maxStep, `merged vs unmerged: max ${cmp.maxStep} steps`);
     });
   }
 });
