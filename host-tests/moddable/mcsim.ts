@@ -31,28 +31,26 @@ export function buildApp(name: string, manifest: Record<string, unknown>, mainJs
   mkdirSync(build);
   writeFileSync(join(app, "manifest.json"), JSON.stringify(manifest, null, 1));
   writeFileSync(join(app, "main.js"), mainJs);
-  const cfg = spawnSync("mcconfig", ["-p", "lin", "-o", build], { cwd: app, env: env(), encoding: "utf8" });
+  return { dir, so: configureAndMake(app, build, name), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** mcconfig -p lin in `cwd` with its output under `out`, then make; the mc.so of the app named `name`. */
+function configureAndMake(cwd: string, out: string, name: string): string {
+  const cfg = spawnSync("mcconfig", ["-p", "lin", "-o", out], { cwd, env: env(), encoding: "utf8" });
   if (cfg.status !== 0) throw new Error(`mcconfig: ${cfg.stderr}${cfg.stdout}`);
-  const make = spawnSync("make", ["-j2", "-C", join(build, "tmp", "lin", "mc", "release", name), "build"],
+  const make = spawnSync("make", ["-j2", "-C", join(out, "tmp", "lin", "mc", "release", name), "build"],
     { env: env(), encoding: "utf8", maxBuffer: 1 << 26 });
   if (make.status !== 0) throw new Error(`make: ${(make.stderr + make.stdout).slice(-3000)}`);
-  const so = join(build, "bin", "lin", "mc", "release", name, "mc.so");
+  const so = join(out, "bin", "lin", "mc", "release", name, "mc.so");
   if (!existsSync(so)) throw new Error(`no ${so}`);
-  return { dir, so, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return so;
 }
 
 /** Builds the repository's own manifest.json (the app a board runs) for lin into a fresh folder, returns mc.so. */
 export function buildRepoApp(): McApp {
   const dir = mkdtempSync(join(tmpdir(), "ep-mcsim-"));
   const name = basename(repoRoot); // mcconfig names its output folders after the manifest's folder
-  const cfg = spawnSync("mcconfig", ["-p", "lin", "-o", dir], { cwd: repoRoot, env: env(), encoding: "utf8" });
-  if (cfg.status !== 0) throw new Error(`mcconfig: ${cfg.stderr}${cfg.stdout}`);
-  const make = spawnSync("make", ["-j2", "-C", join(dir, "tmp", "lin", "mc", "release", name), "build"],
-    { env: env(), encoding: "utf8", maxBuffer: 1 << 26 });
-  if (make.status !== 0) throw new Error(`make: ${(make.stderr + make.stdout).slice(-3000)}`);
-  const so = join(dir, "bin", "lin", "mc", "release", name, "mc.so");
-  if (!existsSync(so)) throw new Error(`no ${so}`);
-  return { dir, so, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, so: configureAndMake(repoRoot, dir, name), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** mcsim running an app: its trace so far, a wait for a line, and stop (it never exits by itself). */
