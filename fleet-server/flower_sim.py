@@ -117,7 +117,8 @@ def run(devices: int, cohorts: int, dropout: float, neighbours: int, rounds: int
                     f'options.backend.client-resources.num-cpus = 1\noptions.backend.init-args.num-cpus = {cpus}\n')
         cfg = {"registry": paths["registry"], "fleet-key": paths["fleet-key"], "fleet-public": paths["fleet-public"], "adapter": paths["adapter"],
                "out": paths["out"], "first-round": 1, "rounds": rounds, "clip": 0.1, "step": 0.1 / 1024, "sample-cap": 10,
-               "max-devices": max(1000, devices), "neighbours": neighbours, "threshold": 0, "stage-deadline": 60.0, "min-devices": 3,
+               "max-devices": max(1000, devices), "neighbours": neighbours, "threshold": 0, "stage-deadline": max(60.0, devices * 0.05),  # the ServerApp waits this + 60 s per stage
+                "min-devices": 3,
                "publish": "none", "virtual-seed": seed, "virtual-dropout": dropout}
         run_config = os.path.join(work, "run-config.toml")
         with open(run_config, "w", encoding="utf8") as f:
