@@ -3,13 +3,15 @@
 // integer trainer, the devices' encoding and discrete Gaussian noise, the exact secure sum,
 // privacy.py's epsilon) against centralised training on the union; accuracy vs round plotted to
 // build/bench/federated.svg. Server: fleet-server/server_bench.py (secagg.unmask + decode of real
-// SecAgg+ frames per cohort size), plotted to build/bench/secagg-server.svg. Prints only.
+// SecAgg+ frames per cohort size), plotted to build/bench/secagg-server.svg; and the same rounds
+// under Flower's Simulation Engine (fleet-server/flower_sim.py, ./flower-sim.ts). Prints only.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { lineChart } from "../svg.js";
 import { fleetSize } from "./fleet-size.js";
+import { flowerSim } from "./flower-sim.js";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
 const python = join(root, ".venv", "bin", "python");
@@ -76,7 +78,7 @@ function quality(): void {
 
 function server(): void {
   const rows = JSON.parse(execFileSync(python, [join(root, "fleet-server", "server_bench.py"), "--json"], { encoding: "utf8", maxBuffer: 1 << 26 })) as Cohort[];
-  console.log(`\n== secure aggregation server: secagg.unmask + decode_average of real SecAgg+ frames, one process (one core) ==`);
+  console.log(`\n== secure aggregation server, our Python simulation: secagg.unmask + decode_average of real SecAgg+ frames, one process (one core) ==`);
   console.log("   devices written on cryptography/pycryptodome (fleet-server/tests/test_secagg.py's Fleet); their masking is not timed; 5% drop after sharing (their pairwise masks are rebuilt)");
   console.log("   devices  neighbours  t  dropped  values  round latency  updates/s/core");
   for (const r of rows) {
@@ -101,4 +103,5 @@ export async function run(): Promise<void> {
   quality();
   fleetSize(root, python, out);
   server();
+  flowerSim(root, python);
 }

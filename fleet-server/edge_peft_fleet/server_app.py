@@ -257,7 +257,10 @@ def main(grid: Grid, context: Context) -> None:
                 say(f"privacy: stop: round {r} would take epsilon to {privacy_plan.epsilon(r)[0]:.6f} (PLD) > epsilon-max {privacy_plan.epsilon_max:g}")
                 break
             pld, rdp = admitted
+        started = time.monotonic()
         report = run_cohorts(grid, cfg, key, devices, gateways, image, r, noise)
+        survivors = sum(len(c["survivors"]) for c in report["cohorts"].values())
+        say(f"round {r}: {survivors} updates aggregated in {time.monotonic() - started:.3f} s")
         if privacy_plan:
             report["privacy"] = {"noise-multiplier": privacy_plan.noise_multiplier, "delta": privacy_plan.delta, "clip-steps": privacy_plan.clip_steps,
                                  "variance": {str(c): v for c, v in noise.items()},

@@ -20,7 +20,7 @@ import fleet_size  # noqa: E402
 import privacy  # noqa: E402
 
 CLI = os.path.join(os.path.dirname(SERVER), "build", "bin", "edge-peft")
-SHORT = ["--sizes", "8,24", "--rounds", "3", "--local-steps", "20", "--central-grid", "0.001:500,0.001:3000", "--json"]
+SHORT = ["--sizes", "8,24", "--rounds", "3", "--tails", "1,2,5", "--local-steps", "20", "--central-grid", "0.001:500,0.001:3000", "--json"]
 
 
 def sweep(*extra):
@@ -78,8 +78,18 @@ class Search(unittest.TestCase):
         self.assertEqual(r["central"], max(r["central_grid"], key=lambda g: g["validation"]))
         for run in r["runs"]:
             last = run["rows"][-1]
+            frac = lambda acc, k: (acc - r["base"][k]) / (r["central"][k] - r["base"][k])  # noqa: E731
             for k in ("validation", "test"):
-                self.assertAlmostEqual(run[f"{k}_fraction"], (last[k] - r["base"][k]) / (r["central"][k] - r["base"][k]), places=12)
+                self.assertAlmostEqual(run[f"last_{k}_fraction"], frac(last[k], k), places=12)
+            # the tail of one round is the last round's adapter itself (the mean rounds back onto its grid)
+            one = next(t for t in run["tails"] if t["k"] == 1)
+            self.assertEqual((one["validation"], one["test"]), (last["validation"], last["test"]))
+            # the chosen tail is the validation's best (ties: the shorter), and its fractions are reported
+            pick = max(run["tails"], key=lambda t: (t["validation"], -t["k"]))
+            self.assertEqual(run["tail"], pick["k"])
+            for k in ("validation", "test"):
+                self.assertAlmostEqual(run[f"{k}_fraction"], frac(pick[k], k), places=12)
+            self.assertEqual([t["rounds"] for t in run["tails"]], [min(k, r["config"]["rounds"]) for k in r["config"]["tails"]])
             self.assertEqual(run["rows"][0]["test"], r["base"]["test"])  # round 0 is the initial adapter
             self.assertNotEqual(last["test"], r["base"]["test"])  # the DP run moved it
 

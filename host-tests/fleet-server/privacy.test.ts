@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { python, repoRoot } from "../support/paths.js";
 
 describe("fleet server: Python unit tests (fleet-server/tests)", function () {
-  this.timeout(300000);
+  this.timeout(600000); // test_fleet_size ~3 min, test_flower_sim (Ray start-up) ~1 min
   it("pass under unittest in the project's venv", () => {
     const r = spawnSync(python, ["-m", "unittest", "discover", "-s", join(repoRoot, "fleet-server", "tests")],
       { cwd: repoRoot, encoding: "utf8", maxBuffer: 1 << 24 });
